@@ -1,0 +1,2 @@
+//! The `chexlocalize` command-line tool.
+fn main() {}

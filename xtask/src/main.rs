@@ -1,0 +1,2 @@
+//! `cargo xtask`: fixtures, conformance, reproduce, bench.
+fn main() {}
