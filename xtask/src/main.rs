@@ -1,2 +1,43 @@
-//! `cargo xtask`: fixtures, conformance, reproduce, bench.
-fn main() {}
+//! `cargo xtask`: project automation.
+//!
+//! - `cargo xtask fixtures [--scale small|val]`: the synthetic CheXlocalize dataset in `fixtures/`
+//!   (or a val-sized one under `target/`), deterministically from a ChaCha seed.
+//! - `cargo xtask conformance --sample DIR`: runs every implemented command on the original
+//!   repository's sample and compares with the reference outputs of the Python scripts.
+//! - `cargo xtask reproduce [--data DIR] [--out DIR]`: the paper's pipeline end to end.
+
+mod conformance;
+mod fixtures;
+mod util;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate the synthetic dataset.
+    Fixtures(fixtures::FixturesArgs),
+    /// Compare our commands with the Python reference's outputs on the original sample.
+    Conformance {
+        /// The original repository's `sample/` folder with its `reference/` outputs.
+        #[arg(long, default_value = "../shared/chexlocalize-sample")]
+        sample: PathBuf,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Fixtures(a) => fixtures::run(&a),
+        Command::Conformance { sample } => conformance::run(&sample),
+    }
+}

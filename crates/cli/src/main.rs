@@ -1,2 +1,43 @@
-//! The `chexlocalize` command-line tool.
-fn main() {}
+//! `chexlocalize`: the CheXlocalize evaluation suite as one safe, fast command.
+//!
+//! Every subcommand takes the flags of the original script it replaces (kebab-case, with the
+//! script's snake_case spelling accepted too) and writes the same files.
+//!
+//! Exit codes: 0 success; 1 an input is missing or malformed, or an output cannot be written (the
+//! message names the file, CXR id / task and what was expected, and no output file is left
+//! behind); 2 the command line itself is wrong.
+
+mod args;
+mod inspect;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// CheXlocalize evaluation suite: heatmaps and polygons to masks, mIoU and hit rate.
+#[derive(Parser, Debug)]
+#[command(name = "chexlocalize", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Summarise heatmap pickles or a segmentation JSON without running any of their code.
+    Inspect(inspect::InspectArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(a) => inspect::run(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,2 +1,49 @@
-//! File formats of CheXlocalize: heatmap pickles, annotation/segmentation JSON, CSV; the only crate that touches files.
+//! Reading and writing the files of CheXlocalize. This is the only crate of the workspace that
+//! touches the file system; the others work on in-memory values.
+//!
+//! | file | reader | writer |
+//! |---|---|---|
+//! | heatmap pickle `<cxr_id>_<task>_map.pkl` | [`read_heatmap`], [`list_heatmaps`] | [`write_heatmap`] |
+//! | annotations `{cxr_id: {"img_size": [h, w], task: polygons}}` | [`read_annotations`] | [`annotations_to_json_string`] |
+//! | segmentations `{cxr_id: {task: RLE}}` | [`read_segmentations`] | [`write_segmentations`] |
+//! | salient points `{cxr_id: {task: [[x, y], ...]}}` | [`read_salient_points`] | [`salient_points_to_json_string`] |
+//! | CSV (pandas' dialect) | [`CsvTable`], [`read_thresholds`], [`read_probability_cutoffs`] | [`CsvWriter`] |
+//!
+//! Every error names the file and, where it applies, the CXR id, the task or the line, and says
+//! what was expected. Every writer is atomic ([`write_atomic`]): an output appears whole or not
+//! at all. Pickles are decoded by [`chexlocalize_pickle`], which never executes anything.
+//!
+//! ```
+//! use chexlocalize_io::{CsvWriter, Field, Task, py_float_repr};
+//!
+//! assert_eq!(Task::from_name("Lung Opacity"), Some(Task::AirspaceOpacity));
+//! let mut csv = CsvWriter::new();
+//! csv.row(["task", "mIoU"]);
+//! csv.row([Field::from(Task::Edema.name()), Field::Float(0.1 + 0.2)]);
+//! assert_eq!(csv.as_str(), "task,mIoU\nEdema,0.30000000000000004\n");
+//! assert_eq!(py_float_repr(1e-5), "1e-05");
+//! ```
 #![deny(missing_docs)]
+
+mod atomic;
+mod csv;
+mod error;
+mod heatmap;
+mod json;
+mod pyfmt;
+mod tasks;
+
+pub use atomic::write_atomic;
+pub use chexlocalize_pickle as pickle;
+pub use chexlocalize_pickle::{HeatmapRecord, Limits};
+pub use csv::{CsvTable, CsvWriter, Field, read_probability_cutoffs, read_thresholds};
+pub use error::IoError;
+pub use heatmap::{HeatmapFile, list_heatmaps, parse_heatmap_name, read_heatmap, write_heatmap};
+pub use json::{
+    Annotations, CxrAnnotations, CxrMasks, DuplicateMask, Polygon, SalientPoints, Segmentations,
+    annotations_to_json_string, parse_annotations, parse_salient_points, parse_segmentations,
+    read_annotations, read_salient_points, read_segmentations, salient_points_to_json_string,
+    write_segmentations,
+};
+pub use pyfmt::{json_float, push_json_string, py_float_repr};
+pub use tasks::{CHEXPERT_TASKS, Task};

@@ -1,0 +1,350 @@
+//! `cargo xtask fixtures`: a synthetic CheXlocalize dataset, deterministic from a ChaCha seed.
+//!
+//! Layout (like the original repository's `sample/`):
+//! ```text
+//! gradcam_maps_val/<cxr_id>_<task>_map.pkl   heatmap pickles (legacy torch format, our writer)
+//! gt_annotations_val.json                     radiologist polygons
+//! hb_annotations_val.json, hb_salient_pts_val.json   human benchmark polygons and points
+//! tuning_results.csv, probability_tuning_results.csv  thresholds for heatmap-to-segmentation
+//! valid/<patient>/<study>/view1_frontal.jpg   CXR-like grayscale images
+//! ```
+//! The small set (committed in `fixtures/`) carries the hard cases: odd image sizes, a constant
+//! map, an all-zero map, negative values, tied maxima, float64 and 14-vector probabilities, a
+//! tensor `cxr_img`, polygons partly outside the image, a 2-point polygon, a CXR with heatmaps but
+//! no ground truth. `--scale val` writes a validation-sized set (234 CXRs x 10 tasks, 320x320
+//! maps, CXRs of 2000-2900 px) under `target/` for benchmarks.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chexlocalize_io::pickle::{CxrImg, Prob, Tensor, TensorData, Value};
+use chexlocalize_io::{
+    Annotations, CsvWriter, CxrAnnotations, Field, HeatmapRecord, SalientPoints, Task,
+    annotations_to_json_string, salient_points_to_json_string, write_atomic, write_heatmap,
+};
+use clap::{Args, ValueEnum};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{Rng, SeedableRng};
+
+use crate::util::workspace_root;
+
+/// Arguments of `cargo xtask fixtures`.
+#[derive(Args, Debug)]
+pub(crate) struct FixturesArgs {
+    /// `small`: the committed test set in `fixtures/`; `val`: 234 CXRs for benchmarks.
+    #[arg(long, value_enum, default_value_t = Scale::Small)]
+    scale: Scale,
+    /// Output folder (default `fixtures/` for small, `target/fixtures-val/` for val).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// ChaCha seed.
+    #[arg(long, default_value_t = 20_261_123)]
+    seed: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Scale {
+    Small,
+    Val,
+}
+
+pub(crate) fn run(args: &FixturesArgs) -> Result<()> {
+    let root = workspace_root();
+    let out = args.out.clone().unwrap_or_else(|| match args.scale {
+        Scale::Small => root.join("fixtures"),
+        Scale::Val => root.join("target/fixtures-val"),
+    });
+    let spec = match args.scale {
+        Scale::Small => Spec::small(),
+        Scale::Val => Spec::val(),
+    };
+    generate(&out, &spec, args.seed)?;
+    println!("fixtures: {} CXRs written to {}", spec.n_cxrs, out.display());
+    Ok(())
+}
+
+/// Size parameters of a generated set.
+pub(crate) struct Spec {
+    n_cxrs: usize,
+    map_size: usize,
+    min_dim: usize,
+    max_dim: usize,
+    hard_cases: bool,
+    images: bool,
+}
+
+impl Spec {
+    pub(crate) fn small() -> Self {
+        Spec {
+            n_cxrs: 8,
+            map_size: 20,
+            min_dim: 150,
+            max_dim: 420,
+            hard_cases: true,
+            images: true,
+        }
+    }
+
+    pub(crate) fn val() -> Self {
+        Spec {
+            n_cxrs: 234,
+            map_size: 320,
+            min_dim: 2000,
+            max_dim: 2900,
+            hard_cases: false,
+            images: false,
+        }
+    }
+}
+
+/// A small wrapper over ChaCha for the few distributions we need.
+struct Gen(ChaCha8Rng);
+
+impl Gen {
+    fn unit(&mut self) -> f64 {
+        (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+    fn int(&mut self, lo: usize, hi_inclusive: usize) -> usize {
+        lo + (self.0.next_u64() % (hi_inclusive - lo + 1) as u64) as usize
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    /// Rounds to `d` decimals, like the annotation files' 5-decimal coordinates.
+    fn coord(&mut self, x: f64) -> f64 {
+        (x * 1e5).round() / 1e5
+    }
+}
+
+struct Blob {
+    cx: f64,
+    cy: f64,
+    r: f64,
+}
+
+fn cxr_id(i: usize) -> String {
+    format!("patient{}_study1_view1_frontal", 90001 + i)
+}
+
+fn image_rel_path(i: usize) -> String {
+    format!("valid/patient{}/study1/view1_frontal.jpg", 90001 + i)
+}
+
+pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
+    let mut g = Gen(ChaCha8Rng::seed_from_u64(seed));
+    let maps_dir = out.join("gradcam_maps_val");
+    std::fs::create_dir_all(&maps_dir).with_context(|| format!("creating {}", maps_dir.display()))?;
+    let mut gt = Annotations::default();
+    let mut hb = Annotations::default();
+    let mut hb_pts = SalientPoints::default();
+    for i in 0..spec.n_cxrs {
+        let id = cxr_id(i);
+        let (h, w) = if spec.hard_cases && i == 0 {
+            (97, 131) // tiny, odd, non-square
+        } else {
+            (g.int(spec.min_dim, spec.max_dim), g.int(spec.min_dim, spec.max_dim))
+        };
+        if spec.images {
+            write_image(&out.join(image_rel_path(i)), h, w, &mut g)?;
+        }
+        // The last CXR of the small set has heatmaps but no ground truth.
+        let in_gt = !(spec.hard_cases && i == spec.n_cxrs - 1);
+        let mut gt_tasks = Vec::new();
+        let mut hb_tasks = Vec::new();
+        let mut pt_tasks = Vec::new();
+        let tensor_prob = spec.hard_cases && (i == 1 || i == 4);
+        let probs: Vec<f32> = (0..14).map(|_| g.unit() as f32).collect();
+        for (k, task) in Task::ALL.into_iter().enumerate() {
+            let present = in_gt && g.chance(0.4);
+            let blob = Blob {
+                cx: g.range(0.15, 0.85) * w as f64,
+                cy: g.range(0.15, 0.85) * h as f64,
+                r: g.range(0.06, 0.2) * h.min(w) as f64,
+            };
+            if present {
+                let mut polys = vec![blob_polygon(&blob, &mut g, 1.0)];
+                if g.chance(0.3) {
+                    let b2 = Blob {
+                        cx: g.range(0.0, 1.0) * w as f64,
+                        cy: g.range(0.0, 1.0) * h as f64,
+                        r: g.range(0.05, 0.12) * h.min(w) as f64,
+                    };
+                    polys.push(blob_polygon(&b2, &mut g, 1.0));
+                }
+                if spec.hard_cases && i == 2 && k == 0 {
+                    // partly outside the image, negative coordinates included
+                    let b3 = Blob { cx: -5.5, cy: h as f64 * 0.5, r: h as f64 * 0.2 };
+                    polys.push(blob_polygon(&b3, &mut g, 1.0));
+                }
+                if spec.hard_cases && i == 3 && k == 1 {
+                    // a 2-point polygon: Pillow draws it as a line
+                    polys.push(vec![[10.25, 12.75], [60.5, 40.0]]);
+                }
+                let hb_polys: Vec<_> = polys
+                    .iter()
+                    .map(|p| p.iter().map(|[x, y]| [g.coord(x + g.range(-4.0, 4.0)), g.coord(y + g.range(-4.0, 4.0))]).collect())
+                    .collect();
+                let n_pts = g.int(1, 3);
+                let pts: Vec<[f64; 2]> = (0..n_pts)
+                    .map(|_| {
+                        let x = (blob.cx + g.range(-1.5, 1.5) * blob.r).clamp(0.0, (w - 1) as f64);
+                        let y = (blob.cy + g.range(-1.5, 1.5) * blob.r).clamp(0.0, (h - 1) as f64);
+                        [g.coord(x), g.coord(y)]
+                    })
+                    .collect();
+                gt_tasks.push((task, polys));
+                if g.chance(0.9) {
+                    hb_tasks.push((task, hb_polys));
+                }
+                if g.chance(0.9) {
+                    pt_tasks.push((task, pts));
+                }
+            }
+            let map = heatmap(spec, &blob, present, h, w, i, k, &mut g);
+            let prob = if tensor_prob {
+                Prob::Tensor(Tensor::new(vec![14], TensorData::F32(probs.clone())))
+            } else {
+                let p = if present { g.range(0.3, 0.95) } else { g.range(0.0, 0.5) };
+                Prob::Float(p)
+            };
+            let cxr_img = if spec.hard_cases && i == 1 {
+                let n = 3 * 16 * 16;
+                CxrImg::Tensor(Tensor::new(
+                    vec![3, 16, 16],
+                    TensorData::F32((0..n).map(|_| g.range(-2.0, 2.5) as f32).collect()),
+                ))
+            } else {
+                CxrImg::Path(image_rel_path(i))
+            };
+            let rec = HeatmapRecord {
+                map,
+                prob,
+                task: task.name().to_owned(),
+                gt: Value::Int(i64::from(present)),
+                cxr_img,
+                cxr_dims: (w as i64, h as i64),
+            };
+            let protocol = if spec.hard_cases && i == 5 { 2 } else { 3 };
+            let path = maps_dir.join(format!("{id}_{}_map.pkl", task.name()));
+            write_heatmap(&path, &rec, protocol)?;
+        }
+        if in_gt {
+            gt.cxrs.push(CxrAnnotations { cxr_id: id.clone(), height: h, width: w, tasks: gt_tasks });
+            hb.cxrs.push(CxrAnnotations { cxr_id: id.clone(), height: h, width: w, tasks: hb_tasks });
+            hb_pts.cxrs.push((id, pt_tasks));
+        }
+    }
+    write_atomic(&out.join("gt_annotations_val.json"), annotations_to_json_string(&gt).as_bytes())?;
+    write_atomic(&out.join("hb_annotations_val.json"), annotations_to_json_string(&hb).as_bytes())?;
+    write_atomic(&out.join("hb_salient_pts_val.json"), salient_points_to_json_string(&hb_pts).as_bytes())?;
+    write_tuning_csvs(out, &mut g)?;
+    Ok(())
+}
+
+/// An irregular blob polygon around `b` with 8-20 vertices and 5-decimal coordinates.
+fn blob_polygon(b: &Blob, g: &mut Gen, scale: f64) -> Vec<[f64; 2]> {
+    let n = g.int(8, 20);
+    (0..n)
+        .map(|j| {
+            let t = j as f64 / n as f64 * std::f64::consts::TAU;
+            let r = b.r * scale * g.range(0.7, 1.3);
+            [g.coord(b.cx + r * t.cos()), g.coord(b.cy + r * t.sin())]
+        })
+        .collect()
+}
+
+/// A Grad-CAM-like map: Gaussian blobs, one near the ground truth when there is one.
+#[allow(clippy::too_many_arguments)]
+fn heatmap(spec: &Spec, gt_blob: &Blob, present: bool, h: usize, w: usize, i: usize, k: usize, g: &mut Gen) -> Tensor {
+    let s = spec.map_size;
+    let mut blobs = Vec::new();
+    if present && g.chance(0.8) {
+        blobs.push((gt_blob.cx / w as f64 * s as f64, gt_blob.cy / h as f64 * s as f64, gt_blob.r / h.min(w) as f64 * s as f64, 1.0));
+    }
+    for _ in 0..g.int(1, 3) {
+        blobs.push((g.range(0.0, s as f64), g.range(0.0, s as f64), g.range(0.05, 0.25) * s as f64, g.range(0.2, 0.9)));
+    }
+    let scale = g.range(1e-4, 2e-2);
+    let mut data: Vec<f32> = (0..s * s)
+        .map(|p| {
+            let (y, x) = ((p / s) as f64 + 0.5, (p % s) as f64 + 0.5);
+            let v: f64 = blobs
+                .iter()
+                .map(|(cx, cy, r, a)| a * (-((x - cx).powi(2) + (y - cy).powi(2)) / (2.0 * r * r)).exp())
+                .sum();
+            (v * scale) as f32
+        })
+        .collect();
+    if spec.hard_cases {
+        match (i, k) {
+            (0, 0) => data.iter_mut().for_each(|v| *v = 0.0), // all zero: NaN after normalising
+            (0, 1) => data.iter_mut().for_each(|v| *v = 0.25), // constant
+            (2, 2) => data.iter_mut().for_each(|v| *v -= 0.5 * scale as f32), // negative values
+            (3, 3) => {
+                // coarse levels: many tied maxima
+                data.iter_mut().for_each(|v| *v = (*v / scale as f32 * 4.0).round() / 4.0);
+            }
+            _ => {}
+        }
+    }
+    Tensor::new(vec![1, 1, s, s], TensorData::F32(data))
+}
+
+/// A CXR-like grayscale JPEG: a bright body, two darker lungs, a spine, some noise.
+fn write_image(path: &Path, h: usize, w: usize, g: &mut Gen) -> Result<()> {
+    let noise_seed = g.0.next_u64();
+    let mut n = ChaCha8Rng::seed_from_u64(noise_seed);
+    let img = image::GrayImage::from_fn(w as u32, h as u32, |x, y| {
+        let (u, v) = (x as f64 / w as f64 - 0.5, y as f64 / h as f64 - 0.5);
+        let body = if (u / 0.45).powi(2) + (v / 0.55).powi(2) < 1.0 { 150.0 } else { 20.0 };
+        let lung = |cx: f64| ((u - cx) / 0.17).powi(2) + ((v + 0.05) / 0.32).powi(2) < 1.0;
+        let lungs = if lung(-0.2) || lung(0.2) { -90.0 } else { 0.0 };
+        let spine = if u.abs() < 0.04 { 60.0 } else { 0.0 };
+        let noise = (n.next_u32() % 21) as f64 - 10.0;
+        image::Luma([(body + lungs + spine + noise).clamp(0.0, 255.0) as u8])
+    });
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80)
+        .encode_image(&img)
+        .context("encoding a fixture JPEG")?;
+    write_atomic(path, &bytes)?;
+    Ok(())
+}
+
+/// Threshold CSVs in the format of the original sample's, with a duplicate task row (the first
+/// wins), tied mIoUs (the first wins) and a NaN mIoU.
+fn write_tuning_csvs(out: &Path, g: &mut Gen) -> Result<()> {
+    let mut t = CsvWriter::new();
+    t.row(["threshold", "task"]);
+    for task in Task::SORTED {
+        let x = (g.int(2, 7) as f64) / 10.0;
+        t.row([Field::Float(x), Field::from(task.name())]);
+    }
+    t.row([Field::Float(0.8), Field::from(Task::Edema.name())]);
+    t.write(&out.join("tuning_results.csv"))?;
+    let mut p = CsvWriter::new();
+    p.row(["prob_threshold", "mIoU", "task"]);
+    for task in Task::SORTED {
+        let start = if task == Task::LungLesion { 1 } else { 0 };
+        let peak = g.int(start, 8);
+        for c in start..9 {
+            let cutoff = [0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6000000000000001, 0.7000000000000001, 0.8][c];
+            let miou = if task == Task::Consolidation && c == 0 {
+                f64::NAN
+            } else if c == peak || (task == Task::Edema && c == peak.saturating_sub(1)) {
+                0.25
+            } else {
+                (g.range(0.0, 0.24) * 1000.0).round() / 1000.0
+            };
+            p.row([Field::Float((cutoff * 10.0f64).round() / 10.0), Field::Float(miou), Field::from(task.name())]);
+        }
+    }
+    p.write(&out.join("probability_tuning_results.csv"))?;
+    Ok(())
+}
