@@ -1,0 +1,121 @@
+//! The fast run-based implementation against a slow, obvious pixel-by-pixel one.
+
+use chexlocalize_rle::Rle;
+use proptest::prelude::*;
+
+/// Column-major runs of a row-major mask, one pixel at a time (the definition).
+fn naive_runs(mask: &[u8], h: usize, w: usize) -> Vec<u32> {
+    let mut runs = Vec::new();
+    let (mut cur, mut len) = (false, 0u32);
+    for c in 0..w {
+        for r in 0..h {
+            let v = mask[r * w + c] != 0;
+            if v != cur {
+                runs.push(len);
+                len = 0;
+                cur = v;
+            }
+            len += 1;
+        }
+    }
+    runs.push(len);
+    runs
+}
+
+fn naive_bbox(mask: &[u8], h: usize, w: usize) -> [f64; 4] {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for r in 0..h {
+        for c in 0..w {
+            if mask[r * w + c] != 0 {
+                x0 = x0.min(c);
+                y0 = y0.min(r);
+                x1 = x1.max(c);
+                y1 = y1.max(r);
+            }
+        }
+    }
+    if x0 == usize::MAX {
+        return [0.0; 4];
+    }
+    [x0 as f64, y0 as f64, (x1 - x0 + 1) as f64, (y1 - y0 + 1) as f64]
+}
+
+/// A mask of blobs (filled rectangles) plus sparse noise; values other than 1 included.
+fn mask_strategy() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
+    (1usize..40, 1usize..80).prop_flat_map(|(h, w)| {
+        let rects = proptest::collection::vec((0..h, 0..w, 0..h, 0..w), 0..4);
+        let noise = proptest::collection::vec((0..h * w, prop_oneof![Just(0u8), Just(1u8), Just(255u8)]), 0..10);
+        (Just(h), Just(w), rects, noise).prop_map(|(h, w, rects, noise)| {
+            let mut m = vec![0u8; h * w];
+            for (r0, c0, r1, c1) in rects {
+                for r in r0.min(r1)..=r0.max(r1) {
+                    for c in c0.min(c1)..=c0.max(c1) {
+                        m[r * w + c] = 1;
+                    }
+                }
+            }
+            for (i, v) in noise {
+                m[i] = v;
+            }
+            (h, w, m)
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn encode_decode_match_naive((h, w, m) in mask_strategy()) {
+        let rle = Rle::encode(&m, h, w).expect("encode");
+        prop_assert_eq!(rle.runs().to_vec(), naive_runs(&m, h, w));
+        let binary: Vec<u8> = m.iter().map(|&v| u8::from(v != 0)).collect();
+        prop_assert_eq!(rle.decode(), binary.clone());
+        prop_assert_eq!(rle.area(), binary.iter().map(|&v| u64::from(v)).sum::<u64>());
+        prop_assert_eq!(rle.bbox(), naive_bbox(&binary, h, w));
+        let text = rle.to_counts_string();
+        prop_assert_eq!(Rle::from_counts_str(h, w, &text).expect("parse"), rle.clone());
+        for r in 0..h {
+            for c in 0..w {
+                prop_assert_eq!(rle.get(r, c), Some(binary[r * w + c] == 1));
+            }
+        }
+        prop_assert_eq!(rle.get(h, 0), None);
+    }
+
+    #[test]
+    fn set_operations_match_naive(((h, w, a), seed) in (mask_strategy(), any::<u64>())) {
+        // A second mask of the same size: a shifted copy of the first, xor-ed with a pattern.
+        let b: Vec<u8> = (0..h * w)
+            .map(|i| u8::from((a[(i + (seed as usize % 7)) % (h * w)] != 0) ^ ((seed >> (i % 64)) & 1 == 1 && i % 5 == 0)))
+            .collect();
+        let (ra, rb) = (Rle::encode(&a, h, w).expect("a"), Rle::encode(&b, h, w).expect("b"));
+        let inter = (0..h * w).filter(|&i| a[i] != 0 && b[i] != 0).count() as u64;
+        let union = (0..h * w).filter(|&i| a[i] != 0 || b[i] != 0).count() as u64;
+        prop_assert_eq!(ra.intersection_area(&rb).expect("i"), inter);
+        prop_assert_eq!(ra.union_area(&rb).expect("u"), union);
+        let iou = if inter == 0 { 0.0 } else { inter as f64 / union as f64 };
+        prop_assert_eq!(ra.iou(&rb).expect("iou"), iou);
+        let and: Vec<u8> = (0..h * w).map(|i| u8::from(a[i] != 0 && b[i] != 0)).collect();
+        let or: Vec<u8> = (0..h * w).map(|i| u8::from(a[i] != 0 || b[i] != 0)).collect();
+        prop_assert_eq!(ra.merge(&rb, true).expect("and"), Rle::encode(&and, h, w).expect("and"));
+        prop_assert_eq!(ra.merge(&rb, false).expect("or"), Rle::encode(&or, h, w).expect("or"));
+    }
+
+    #[test]
+    fn arbitrary_strings_never_panic(s in "\\PC{0,40}", h in 0usize..50, w in 0usize..50) {
+        if let Ok(r) = Rle::from_counts_str(h, w, &s) {
+            prop_assert_eq!(r.runs().iter().map(|&x| u64::from(x)).sum::<u64>(), (h * w) as u64);
+            let _ = r.decode();
+            let _ = r.bbox();
+        }
+    }
+
+    #[test]
+    fn alphabet_strings_never_panic(s in "[0-o]{0,40}", h in 0usize..50, w in 0usize..50) {
+        if let Ok(r) = Rle::from_counts_str(h, w, &s) {
+            prop_assert_eq!(r.decode().len(), h * w);
+            prop_assert_eq!(Rle::from_counts_str(h, w, &r.to_counts_string()).expect("re-parse"), r);
+        }
+    }
+}
