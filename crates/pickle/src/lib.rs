@@ -1,2 +1,169 @@
-//! A safe, non-executing reader and a writer for CheXlocalize heatmap pickles (legacy torch serialisation).
+//! A safe reader, and a writer, for CheXlocalize heatmap pickles.
+//!
+//! A CheXlocalize submission holds one pickle per CXR and task: a dict
+//! `{map, prob, task, gt, cxr_img, cxr_dims}` whose tensors are pickled by torch as
+//! `torch._utils._rebuild_tensor_v2(torch.storage._load_from_bytes(b), offset, size, stride, …)`,
+//! `b` being torch's legacy serialisation of the storage. Python's `pickle.load` executes whatever
+//! a pickle names — a submission can run any code on the organiser's machine. This crate decodes
+//! the same files with a small pickle machine that **never executes anything**: it knows only the
+//! opcodes data needs and a fixed allow-list of constructors (listed in [`PickleError::ForbiddenGlobal`]'s
+//! message), which it applies itself as data constructors. Every size a file claims is checked
+//! against the bytes present and against [`Limits`] before anything is allocated.
+//!
+//! ```
+//! use chexlocalize_pickle::{CxrImg, HeatmapRecord, Limits, Prob, Tensor, TensorData, Value};
+//!
+//! let rec = HeatmapRecord {
+//!     map: Tensor::new(vec![1, 1, 2, 2], TensorData::F32(vec![0.0, 0.5, 1.0, 0.25]))?,
+//!     prob: Prob::Float(0.75),
+//!     task: "Edema".into(),
+//!     gt: Value::Int(1),
+//!     cxr_img: CxrImg::Path("valid/patient1/study1/view1_frontal.jpg".into()),
+//!     cxr_dims: (2828, 2320),
+//! };
+//! let bytes = chexlocalize_pickle::dump_heatmap(&rec, 3)?;
+//! let back = chexlocalize_pickle::load_heatmap(&bytes, &Limits::default())?;
+//! assert_eq!(back, rec);
+//!
+//! // A pickle that would run a shell command is refused, naming the global.
+//! let evil = b"\x80\x03cos\nsystem\nX\x02\x00\x00\x00lsq\x00\x85R.";
+//! let err = chexlocalize_pickle::load_value(evil, &Limits::default()).unwrap_err();
+//! assert!(err.to_string().contains("os.system"));
+//! # Ok::<(), chexlocalize_pickle::PickleError>(())
+//! ```
 #![deny(missing_docs)]
+
+mod error;
+mod torch;
+mod value;
+mod vm;
+mod writer;
+
+pub use error::PickleError;
+pub use value::{CxrImg, DType, HeatmapRecord, Prob, Tensor, TensorData, Value};
+pub use writer::dump_heatmap;
+
+use vm::{Host, Machine, Obj};
+
+/// Resource limits of the reader, checked before allocating. The defaults are generous for
+/// heatmap pickles (a 320×320 map and a 3×320×320 image use well under 1 % of them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest tensor or storage, in elements (default 2^28).
+    pub max_elements: u64,
+    /// Largest string or bytes object, in bytes (default 1 GiB).
+    pub max_bytes_object: u64,
+    /// Deepest nesting of containers (default 100).
+    pub max_depth: usize,
+    /// Most items on the machine's stack, and most open marks (default 100 000).
+    pub max_stack: usize,
+    /// Most memo entries (default 100 000).
+    pub max_memo: usize,
+    /// Most containers (lists, dicts, tuples) in one pickle (default 100 000).
+    pub max_containers: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_elements: 1 << 28,
+            max_bytes_object: 1 << 30,
+            max_depth: 100,
+            max_stack: 100_000,
+            max_memo: 100_000,
+            max_containers: 100_000,
+        }
+    }
+}
+
+/// Host of the outer pickle: `_load_from_bytes` decodes a legacy torch storage; persistent ids
+/// do not occur there.
+struct OuterHost<'l> {
+    limits: &'l Limits,
+}
+
+impl Host for OuterHost<'_> {
+    fn load_from_bytes(&mut self, bytes: &[u8], _offset: usize) -> Result<Obj, PickleError> {
+        torch::load_legacy(bytes, self.limits)
+    }
+
+    fn persistent_load(&mut self, _pid: &Obj, offset: usize) -> Result<Obj, PickleError> {
+        Err(PickleError::Malformed {
+            context: "pickle",
+            offset,
+            reason: "persistent ids occur only inside torch storages".to_owned(),
+        })
+    }
+}
+
+/// Decodes any pickle made of plain data and tensors.
+pub fn load_value(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
+    let mut host = OuterHost { limits };
+    let obj = Machine::new(bytes, "pickle", limits, &mut host).run()?;
+    let value = vm::to_value(&obj, limits, 0);
+    vm::teardown(vec![obj]);
+    value
+}
+
+fn record_err(key: &str, expected: &str) -> PickleError {
+    PickleError::BadRecord {
+        key: key.to_owned(),
+        expected: expected.to_owned(),
+    }
+}
+
+/// Decodes a heatmap pickle: a dict with at least `map` (a tensor), `prob` (a number or a
+/// tensor), `task` (a string) and `cxr_dims` (two integers); `gt` and `cxr_img` are optional.
+pub fn load_heatmap(bytes: &[u8], limits: &Limits) -> Result<HeatmapRecord, PickleError> {
+    let Value::Dict(mut items) = load_value(bytes, limits)? else {
+        return Err(record_err("", "a dict {map, prob, task, gt, cxr_img, cxr_dims} at the top level"));
+    };
+    let mut get = |key: &str| -> Option<Value> {
+        let i = items.iter().position(|(k, _)| matches!(k, Value::Str(s) if s == key))?;
+        Some(items.swap_remove(i).1)
+    };
+    let map = match get("map") {
+        Some(Value::Tensor(t)) => t,
+        _ => return Err(record_err("map", "a torch tensor (the saliency map)")),
+    };
+    let prob = match get("prob") {
+        Some(Value::Float(x)) => Prob::Float(x),
+        Some(Value::Int(i)) => Prob::Float(i as f64),
+        Some(Value::Bool(b)) => Prob::Float(f64::from(u8::from(b))),
+        Some(Value::Tensor(t)) => Prob::Tensor(t),
+        _ => return Err(record_err("prob", "a float or a tensor of probabilities")),
+    };
+    let task = match get("task") {
+        Some(Value::Str(s)) => s,
+        _ => return Err(record_err("task", "a string (the task name)")),
+    };
+    let cxr_dims = match get("cxr_dims") {
+        Some(Value::Tuple(v) | Value::List(v)) => match v.as_slice() {
+            [Value::Int(w), Value::Int(h)] => (*w, *h),
+            _ => return Err(record_err("cxr_dims", "two integers (width, height)")),
+        },
+        Some(Value::Tensor(t)) if t.numel() == 2 => {
+            let v = t.to_f64_vec();
+            if v.iter().any(|x| x.fract() != 0.0 || !x.is_finite()) {
+                return Err(record_err("cxr_dims", "two integers (width, height)"));
+            }
+            (v[0] as i64, v[1] as i64)
+        }
+        _ => return Err(record_err("cxr_dims", "two integers (width, height)")),
+    };
+    let gt = get("gt").unwrap_or(Value::None);
+    let cxr_img = match get("cxr_img") {
+        Some(Value::Str(s)) => CxrImg::Path(s),
+        Some(Value::Tensor(t)) => CxrImg::Tensor(t),
+        Some(other) => CxrImg::Other(other),
+        None => CxrImg::Other(Value::None),
+    };
+    Ok(HeatmapRecord {
+        map,
+        prob,
+        task,
+        gt,
+        cxr_img,
+        cxr_dims,
+    })
+}

@@ -1,0 +1,337 @@
+//! torch's legacy (non-zip) serialisation, as found inside `torch.storage._load_from_bytes(b)`.
+//!
+//! `b` is a concatenation of five pickles and raw data (torch `serialization._legacy_save`):
+//! 1. the magic number `0x1950a86a20f9469cfc6c` (a `LONG1`),
+//! 2. the protocol version `1001`,
+//! 3. a `sys_info` dict (`little_endian`, `type_sizes`),
+//! 4. the object itself, whose storages are persistent ids
+//!    `('storage', torch.<Type>Storage, key, location, numel, view_metadata)`,
+//! 5. the list of storage keys,
+//!
+//! then, for each key in that list, a little-endian `u64` element count and the raw
+//! little-endian elements. Element counts are checked against the bytes present before anything
+//! is allocated.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::value::{DType, Tensor, TensorData};
+use crate::vm::{Host, Machine, Obj, Storage, TensorSpec};
+use crate::{Limits, PickleError};
+
+/// The magic number torch writes first, as `LONG1` little-endian bytes.
+pub(crate) const MAGIC: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+/// The legacy protocol version.
+pub(crate) const PROTOCOL_VERSION: i64 = 1001;
+
+fn bad(reason: impl Into<String>) -> PickleError {
+    PickleError::BadStorage { reason: reason.into() }
+}
+
+/// Host of the inner pickles: resolves persistent ids into (not yet filled) storages.
+struct LegacyHost<'l> {
+    limits: &'l Limits,
+    storages: HashMap<String, Rc<Storage>>,
+}
+
+impl Host for LegacyHost<'_> {
+    fn load_from_bytes(&mut self, _bytes: &[u8], offset: usize) -> Result<Obj, PickleError> {
+        Err(PickleError::Malformed {
+            context: "tensor storage",
+            offset,
+            reason: "nested _load_from_bytes".to_owned(),
+        })
+    }
+
+    fn persistent_load(&mut self, pid: &Obj, offset: usize) -> Result<Obj, PickleError> {
+        let malformed = |reason: &str| PickleError::Malformed {
+            context: "tensor storage",
+            offset,
+            reason: reason.to_owned(),
+        };
+        let Obj::Tuple(t) = pid else {
+            return Err(malformed("persistent id is not a tuple"));
+        };
+        let (kind, class, key, numel) = match &t[..] {
+            [Obj::Str(kind), Obj::Global(class), Obj::Str(key), Obj::Str(_location), Obj::Int(numel), rest @ ..] => {
+                if let [view] = rest {
+                    if !matches!(view, Obj::None) {
+                        return Err(bad("storage views (view_metadata) are not supported"));
+                    }
+                } else if rest.len() > 1 {
+                    return Err(malformed("persistent id has too many fields"));
+                }
+                (kind, class, key, numel)
+            }
+            _ => {
+                return Err(malformed(
+                    "persistent id is not ('storage', torch.<Type>Storage, key, location, numel, view_metadata)",
+                ));
+            }
+        };
+        if &**kind != "storage" {
+            return Err(malformed("persistent id of a kind other than 'storage'"));
+        }
+        let dtype = match class {
+            crate::vm::Known::StorageClass(d) => *d,
+            crate::vm::Known::UntypedStorage => DType::U8,
+            _ => return Err(malformed("persistent id names no storage class")),
+        };
+        let numel = u64::try_from(*numel).map_err(|_| bad(format!("negative element count {numel}")))?;
+        if numel > self.limits.max_elements {
+            return Err(PickleError::LimitExceeded {
+                context: "tensor storage",
+                what: "storage element count",
+                value: numel,
+                limit: self.limits.max_elements,
+            });
+        }
+        let s = self
+            .storages
+            .entry(key.to_string())
+            .or_insert_with(|| {
+                Rc::new(Storage {
+                    dtype,
+                    numel,
+                    data: RefCell::new(None),
+                })
+            })
+            .clone();
+        if s.dtype != dtype || s.numel != numel {
+            return Err(bad(format!("storage {key:?} declared twice with different types or sizes")));
+        }
+        Ok(Obj::Storage(s))
+    }
+}
+
+/// Decodes `_load_from_bytes`' argument into the object it holds (normally a storage).
+pub(crate) fn load_legacy(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleError> {
+    let mut host = LegacyHost {
+        limits,
+        storages: HashMap::new(),
+    };
+    let mut pos = 0usize;
+    let next = |host: &mut LegacyHost<'_>, pos: &mut usize| -> Result<Obj, PickleError> {
+        let mut m = Machine::new(&bytes[*pos..], "tensor storage", limits, host);
+        let v = m.run().map_err(|e| shift(e, *pos))?;
+        *pos += m.position();
+        Ok(v)
+    };
+    match next(&mut host, &mut pos)? {
+        Obj::BigInt(b) if *b == MAGIC => {}
+        _ => return Err(bad("missing torch's magic number (not a legacy torch serialisation)")),
+    }
+    match next(&mut host, &mut pos)? {
+        Obj::Int(PROTOCOL_VERSION) => {}
+        _ => return Err(bad(format!("protocol version is not {PROTOCOL_VERSION}"))),
+    }
+    let sys_info = next(&mut host, &mut pos)?;
+    let checked = check_sys_info(&sys_info);
+    crate::vm::teardown(vec![sys_info]);
+    checked?;
+    let obj = next(&mut host, &mut pos)?;
+    let key_obj = next(&mut host, &mut pos)?;
+    let keys = match &key_obj {
+        Obj::List(l) => l
+            .borrow()
+            .iter()
+            .map(|k| match k {
+                Obj::Str(s) => Ok(s.to_string()),
+                _ => Err(bad("storage key list holds a non-string")),
+            })
+            .collect::<Result<Vec<_>, _>>(),
+        _ => Err(bad("storage keys are not a list")),
+    };
+    crate::vm::teardown(vec![key_obj]);
+    let keys = keys?;
+    for key in keys {
+        let storage = host
+            .storages
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| bad(format!("data for storage {key:?}, which nothing references")))?;
+        let Some(head) = bytes.get(pos..pos + 8) else {
+            return Err(PickleError::Truncated {
+                context: "tensor storage",
+                offset: pos,
+                needed: (pos + 8 - bytes.len()) as u64,
+            });
+        };
+        let mut b = [0u8; 8];
+        b.copy_from_slice(head);
+        let numel = u64::from_le_bytes(b);
+        pos += 8;
+        if numel != storage.numel {
+            return Err(bad(format!(
+                "storage {key:?} holds {numel} elements, its header says {}",
+                storage.numel
+            )));
+        }
+        let nbytes = numel
+            .checked_mul(storage.dtype.size() as u64)
+            .ok_or_else(|| bad("storage size overflows"))?;
+        let left = (bytes.len() - pos) as u64;
+        if nbytes > left {
+            return Err(PickleError::Truncated {
+                context: "tensor storage",
+                offset: pos,
+                needed: nbytes - left,
+            });
+        }
+        let raw = &bytes[pos..pos + nbytes as usize];
+        pos += nbytes as usize;
+        *storage.data.borrow_mut() = Some(Rc::new(decode_elements(storage.dtype, raw)));
+    }
+    Ok(obj)
+}
+
+fn shift(e: PickleError, base: usize) -> PickleError {
+    match e {
+        PickleError::Truncated { context, offset, needed } => PickleError::Truncated {
+            context,
+            offset: offset + base,
+            needed,
+        },
+        PickleError::Malformed { context, offset, reason } => PickleError::Malformed {
+            context,
+            offset: offset + base,
+            reason,
+        },
+        PickleError::UnsupportedOpcode { context, opcode, name, offset } => PickleError::UnsupportedOpcode {
+            context,
+            opcode,
+            name,
+            offset: offset + base,
+        },
+        PickleError::ForbiddenGlobal { context, module, name, offset } => PickleError::ForbiddenGlobal {
+            context,
+            module,
+            name,
+            offset: offset + base,
+        },
+        other => other,
+    }
+}
+
+fn check_sys_info(o: &Obj) -> Result<(), PickleError> {
+    let Obj::Dict(d) = o else {
+        return Err(bad("sys_info is not a dict"));
+    };
+    for (k, v) in d.borrow().iter() {
+        if let (Obj::Str(k), Obj::Bool(false)) = (k, v) {
+            if &**k == "little_endian" {
+                return Err(bad("big-endian data is not supported"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn decode_elements(dtype: DType, raw: &[u8]) -> TensorData {
+    macro_rules! le {
+        ($t:ty, $n:expr) => {
+            raw.chunks_exact($n)
+                .map(|c| {
+                    let mut a = [0u8; $n];
+                    a.copy_from_slice(c);
+                    <$t>::from_le_bytes(a)
+                })
+                .collect()
+        };
+    }
+    match dtype {
+        DType::F32 => TensorData::F32(le!(f32, 4)),
+        DType::F64 => TensorData::F64(le!(f64, 8)),
+        DType::F16 => TensorData::F16(le!(u16, 2)),
+        DType::BF16 => TensorData::BF16(le!(u16, 2)),
+        DType::I64 => TensorData::I64(le!(i64, 8)),
+        DType::I32 => TensorData::I32(le!(i32, 4)),
+        DType::I16 => TensorData::I16(le!(i16, 2)),
+        DType::I8 => TensorData::I8(raw.iter().map(|&b| b as i8).collect()),
+        DType::U8 => TensorData::U8(raw.to_vec()),
+        DType::Bool => TensorData::Bool(raw.iter().map(|&b| b != 0).collect()),
+    }
+}
+
+/// Applies a tensor's offset, size and stride to its storage: a contiguous copy, as torch gives
+/// after `.contiguous()`. Every index is checked against the storage first.
+pub(crate) fn materialize(spec: &TensorSpec, limits: &Limits) -> Result<Tensor, PickleError> {
+    let data = spec.storage.data.borrow().clone().ok_or_else(|| bad("a storage has no data"))?;
+    let numel = spec
+        .size
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| PickleError::BadTensor { reason: format!("size {:?} overflows", spec.size) })?;
+    if numel > limits.max_elements {
+        return Err(PickleError::LimitExceeded {
+            context: "tensor",
+            what: "element count",
+            value: numel,
+            limit: limits.max_elements,
+        });
+    }
+    let shape: Vec<usize> = spec.size.iter().map(|&d| d as usize).collect();
+    if numel > 0 {
+        let max_index = spec
+            .size
+            .iter()
+            .zip(&spec.stride)
+            .try_fold(spec.offset, |a, (&d, &s)| a.checked_add((d - 1).checked_mul(s)?))
+            .ok_or_else(|| PickleError::BadTensor { reason: "stride arithmetic overflows".to_owned() })?;
+        if max_index >= data.len() as u64 {
+            return Err(PickleError::BadTensor {
+                reason: format!(
+                    "size {:?}, stride {:?} and offset {} reach element {max_index} of a storage of {}",
+                    spec.size,
+                    spec.stride,
+                    spec.offset,
+                    data.len()
+                ),
+            });
+        }
+    }
+    let idx = indices(spec, numel as usize);
+    macro_rules! gather {
+        ($v:expr, $variant:ident) => {
+            TensorData::$variant(idx.iter().map(|&i| $v[i]).collect())
+        };
+    }
+    let out = match &*data {
+        TensorData::F32(v) => gather!(v, F32),
+        TensorData::F64(v) => gather!(v, F64),
+        TensorData::F16(v) => gather!(v, F16),
+        TensorData::BF16(v) => gather!(v, BF16),
+        TensorData::I64(v) => gather!(v, I64),
+        TensorData::I32(v) => gather!(v, I32),
+        TensorData::I16(v) => gather!(v, I16),
+        TensorData::I8(v) => gather!(v, I8),
+        TensorData::U8(v) => gather!(v, U8),
+        TensorData::Bool(v) => gather!(v, Bool),
+    };
+    Tensor::new(shape, out)
+}
+
+/// Storage indices of a tensor's elements in row-major order (bounds already checked).
+fn indices(spec: &TensorSpec, numel: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(numel);
+    if numel == 0 {
+        return out;
+    }
+    let nd = spec.size.len();
+    let mut counter = vec![0u64; nd];
+    let mut at = spec.offset;
+    for _ in 0..numel {
+        out.push(at as usize);
+        for d in (0..nd).rev() {
+            counter[d] += 1;
+            at += spec.stride[d];
+            if counter[d] < spec.size[d] {
+                break;
+            }
+            at -= spec.stride[d] * spec.size[d];
+            counter[d] = 0;
+        }
+    }
+    out
+}

@@ -1,0 +1,158 @@
+//! Nothing in a pickle is executed; malformed or hostile input is an error, never a panic or an
+//! unbounded allocation; and our writer's output reads back.
+
+use chexlocalize_pickle::{
+    CxrImg, HeatmapRecord, Limits, PickleError, Prob, Tensor, TensorData, Value, dump_heatmap, load_heatmap, load_value,
+};
+use proptest::prelude::*;
+
+fn record(map: Vec<f32>, h: usize, w: usize, prob: Prob, protocol_img: bool) -> HeatmapRecord {
+    HeatmapRecord {
+        map: Tensor::new(vec![1, 1, h, w], TensorData::F32(map)).expect("shape"),
+        prob,
+        task: "Pleural Effusion".into(),
+        gt: Value::Int(0),
+        cxr_img: if protocol_img {
+            CxrImg::Tensor(Tensor::new(vec![3, 2, 2], TensorData::F32((0..12).map(|i| i as f32 / 7.0).collect())).expect("img"))
+        } else {
+            CxrImg::Path("valid/x.jpg".into())
+        },
+        cxr_dims: (390, 321),
+    }
+}
+
+#[test]
+fn forbidden_globals_are_named_and_not_run() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"\x80\x03cos\nsystem\nX\x02\x00\x00\x00lsq\x00\x85R.", "os.system"),
+        (b"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x001\x85R.", "builtins.eval"),
+        (b"\x80\x04\x8c\x08builtins\x8c\x04exec\x93X\x01\x00\x00\x001\x85R.", "builtins.exec"),
+        (b"\x80\x02csubprocess\nPopen\n.", "subprocess.Popen"),
+        (b"\x80\x02ctorch\nload\n.", "torch.load"),
+    ];
+    for (bytes, name) in cases {
+        let err = load_value(bytes, &Limits::default()).expect_err("refused");
+        assert!(matches!(err, PickleError::ForbiddenGlobal { .. }), "{err}");
+        assert!(err.to_string().contains(name), "{err}");
+    }
+}
+
+#[test]
+fn claimed_sizes_are_checked_before_allocating() {
+    // BINBYTES8 claiming 2^60 bytes; BINUNICODE claiming 4 GiB; LONG4 of 2^31 bytes.
+    let cases: &[&[u8]] = &[
+        b"\x80\x04\x8e\x00\x00\x00\x00\x00\x00\x00\x10.",
+        b"\x80\x03X\xff\xff\xff\xff.",
+        b"\x80\x02\x8b\x00\x00\x00\x80.",
+    ];
+    for bytes in cases {
+        let err = load_value(bytes, &Limits::default()).expect_err("refused");
+        assert!(
+            matches!(err, PickleError::LimitExceeded { .. } | PickleError::Truncated { .. }),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_and_cycles_are_refused() {
+    let mut deep = b"\x80\x02".to_vec();
+    deep.extend(std::iter::repeat_n(b']', 5000));
+    deep.extend(std::iter::repeat_n(b'a', 4999));
+    deep.push(b'.');
+    let err = load_value(&deep, &Limits::default()).expect_err("too deep");
+    assert!(err.to_string().contains("nesting depth"), "{err}");
+    // A list appended to itself through the memo.
+    let cycle = b"\x80\x02]q\x00h\x00a.";
+    let err = load_value(cycle, &Limits::default()).expect_err("cycle");
+    assert!(err.to_string().contains("nesting depth"), "{err}");
+}
+
+#[test]
+fn storage_sizes_are_checked() {
+    let rec = record(vec![1.0; 6], 2, 3, Prob::Float(0.5), false);
+    let mut bytes = dump_heatmap(&rec, 3).expect("dump");
+    // Corrupt the map's storage element count (the u64 after the storage pickles).
+    let marker = b"\x80\x02]X\x01\x00\x00\x000a.";
+    let at = bytes.windows(marker.len()).position(|w| w == marker).expect("marker") + marker.len();
+    bytes[at] = 200;
+    let err = load_heatmap(&bytes, &Limits::default()).expect_err("bad count");
+    assert!(err.to_string().contains("elements"), "{err}");
+}
+
+#[test]
+fn record_errors_name_the_key() {
+    let rec = record(vec![1.0; 4], 2, 2, Prob::Float(0.5), false);
+    let mut bytes = dump_heatmap(&rec, 3).expect("dump");
+    // Rename "task" to "tusk".
+    let at = bytes.windows(4).position(|w| w == b"task").expect("key");
+    bytes[at + 1] = b'u';
+    let err = load_heatmap(&bytes, &Limits::default()).expect_err("no task");
+    assert_eq!(err.to_string(), "key \"task\": expected a string (the task name)");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn writer_round_trips(
+        h in 1usize..12,
+        w in 1usize..12,
+        seed in any::<u32>(),
+        protocol in 2u8..=5,
+        tensor_prob in any::<bool>(),
+        img in any::<bool>(),
+    ) {
+        let map: Vec<f32> = (0..h * w).map(|i| ((i as u32).wrapping_mul(2_654_435_761) ^ seed) as f32 / 1e9 - 2.0).collect();
+        let prob = if tensor_prob {
+            Prob::Tensor(Tensor::new(vec![14], TensorData::F32((0..14).map(|i| (i as f32) / 14.0).collect())).expect("prob"))
+        } else {
+            Prob::Float(f64::from(seed) / 1e10)
+        };
+        let rec = record(map, h, w, prob, img);
+        let bytes = dump_heatmap(&rec, protocol).expect("dump");
+        prop_assert_eq!(load_heatmap(&bytes, &Limits::default()).expect("load"), rec);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = load_value(&bytes, &Limits::default());
+    }
+
+    #[test]
+    fn mutated_valid_pickles_never_panic(pos in any::<prop::sample::Index>(), byte in any::<u8>(), protocol in 2u8..=5) {
+        let rec = record(vec![0.5; 6], 2, 3, Prob::Float(0.25), true);
+        let mut bytes = dump_heatmap(&rec, protocol).expect("dump");
+        let i = pos.index(bytes.len());
+        bytes[i] = byte;
+        let _ = load_heatmap(&bytes, &Limits::default());
+    }
+}
+
+#[test]
+fn very_deep_nesting_does_not_overflow_the_stack() {
+    // 90 000 nested lists built bottom-up and top-down (through the memo), run on a thread with a
+    // small stack like rayon's workers: refused by depth, and dropped without recursion.
+    let n = 90_000;
+    let mut bottom_up = b"\x80\x02".to_vec();
+    bottom_up.extend(std::iter::repeat_n(b']', n));
+    bottom_up.extend(std::iter::repeat_n(b'a', n - 1));
+    bottom_up.push(b'.');
+    let mut top_down = b"\x80\x04]\x94".to_vec();
+    for i in 0..n as u32 {
+        top_down.push(b'j');
+        top_down.extend(i.to_le_bytes());
+        top_down.extend(b"]\x94a0");
+    }
+    top_down.extend(b"j\x00\x00\x00\x00.");
+    std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || {
+            for bytes in [bottom_up, top_down] {
+                assert!(load_value(&bytes, &Limits::default()).is_err());
+            }
+        })
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+}
