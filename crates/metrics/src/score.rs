@@ -1,0 +1,98 @@
+//! IoU and the pointing game with the reference's rules.
+
+use chexlocalize_rle::Rle;
+
+use crate::MetricsError;
+
+/// IoU of a predicted and a ground-truth mask with `eval.py`'s rules.
+///
+/// With `true_pos_only`, NaN unless both masks are non-empty (only true positives are scored);
+/// otherwise NaN only when the union is empty. The division is float64 as numpy does it.
+pub fn iou(pred: &Rle, gt: &Rle, true_pos_only: bool) -> Result<f64, MetricsError> {
+    let inter = pred.intersection_area(gt)?;
+    let (pa, ga) = (pred.area(), gt.area());
+    let union = pa + ga - inter;
+    let nan = if true_pos_only { pa == 0 || ga == 0 } else { union == 0 };
+    Ok(if nan { f64::NAN } else { inter as f64 / union as f64 })
+}
+
+/// Whether the ground truth is set at `(row, col)` or, with `tolerance_px > 0`, at any pixel
+/// whose centre lies within `tolerance_px` of it (Euclidean; TorchRay's pointing game uses 15).
+/// A point outside the mask is a miss.
+pub fn hit_with_tolerance(gt: &Rle, row: usize, col: usize, tolerance_px: f64) -> bool {
+    if gt.get(row, col) == Some(true) {
+        return true;
+    }
+    if tolerance_px.is_nan() || tolerance_px < 1.0 {
+        return false;
+    }
+    let t = tolerance_px.floor() as usize;
+    let t2 = tolerance_px * tolerance_px;
+    let (h, w) = (gt.height(), gt.width());
+    for r in row.saturating_sub(t)..=(row + t).min(h.saturating_sub(1)) {
+        for c in col.saturating_sub(t)..=(col + t).min(w.saturating_sub(1)) {
+            let (dr, dc) = (r.abs_diff(row) as f64, c.abs_diff(col) as f64);
+            if dr * dr + dc * dc <= t2 && gt.get(r, c) == Some(true) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The pixel `(row, col)` a human benchmark point `[x, y]` designates.
+///
+/// Parity: `eval.py` indexes `gt_mask[int(y), int(x)]`: Python's `int()` truncates toward zero.
+/// numpy then wraps negative indices to the other side of the image and raises on indices past
+/// the end. We refuse any point outside the image (after truncation) with an error: a silent
+/// wrap-around scores a point on the wrong side of the chest.
+pub fn human_point_to_pixel(x: f64, y: f64, height: usize, width: usize) -> Result<(usize, usize), MetricsError> {
+    let (xt, yt) = (x.trunc(), y.trunc());
+    if !(xt >= 0.0 && yt >= 0.0 && xt < width as f64 && yt < height as f64) {
+        return Err(MetricsError::PointOutside { x, y, height, width });
+    }
+    Ok((yt as usize, xt as usize))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask(bits: &[u8], h: usize, w: usize) -> Rle {
+        Rle::encode(bits, h, w).expect("mask")
+    }
+
+    #[test]
+    fn iou_rules() {
+        let empty = Rle::empty(2, 2);
+        let a = mask(&[1, 1, 0, 0], 2, 2);
+        let b = mask(&[0, 1, 0, 1], 2, 2);
+        assert!(iou(&empty, &empty, true).expect("ok").is_nan());
+        assert!(iou(&empty, &empty, false).expect("ok").is_nan());
+        assert!(iou(&a, &empty, true).expect("ok").is_nan());
+        assert_eq!(iou(&a, &empty, false).expect("ok"), 0.0);
+        assert_eq!(iou(&a, &b, true).expect("ok"), 1.0 / 3.0);
+        assert!(iou(&a, &Rle::empty(3, 2), false).is_err());
+    }
+
+    #[test]
+    fn pointing_with_tolerance() {
+        let mut bits = vec![0u8; 100];
+        bits[5 * 10 + 5] = 1;
+        let gt = mask(&bits, 10, 10);
+        assert!(hit_with_tolerance(&gt, 5, 5, 0.0));
+        assert!(!hit_with_tolerance(&gt, 5, 7, 0.0));
+        assert!(hit_with_tolerance(&gt, 5, 7, 2.0));
+        assert!(!hit_with_tolerance(&gt, 7, 7, 2.0)); // distance 2.83
+        assert!(hit_with_tolerance(&gt, 7, 7, 3.0));
+    }
+
+    #[test]
+    fn human_points_truncate_and_stay_inside() {
+        assert_eq!(human_point_to_pixel(2020.9, 2021.2, 2022, 2021), Ok((2021, 2020)));
+        assert_eq!(human_point_to_pixel(-0.5, 0.0, 10, 10), Ok((0, 0)));
+        assert!(human_point_to_pixel(10.0, 0.0, 10, 10).is_err());
+        assert!(human_point_to_pixel(-1.0, 0.0, 10, 10).is_err());
+        assert!(human_point_to_pixel(f64::NAN, 0.0, 10, 10).is_err());
+    }
+}
