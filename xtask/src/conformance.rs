@@ -4,7 +4,7 @@
 //! and compares its outputs with `reference/` (see `reference/README.md` there for the commands
 //! that produced them). The run fails if any check fails.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
@@ -33,9 +33,15 @@ impl Report {
 pub(crate) fn run(sample: &Path) -> Result<()> {
     if !sample.join("reference").is_dir() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            bail!("{}: the sample with its reference/ outputs is required when CI=true", sample.display());
+            bail!(
+                "{}: the sample with its reference/ outputs is required when CI=true",
+                sample.display()
+            );
         }
-        println!("conformance: {} not found, skipped (set --sample to the original sample folder)", sample.display());
+        println!(
+            "conformance: {} not found, skipped (set --sample to the original sample folder)",
+            sample.display()
+        );
         return Ok(());
     }
     let sample = sample.canonicalize()?;
@@ -44,8 +50,28 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
         passed: 0,
         failures: Vec::new(),
     };
+    let out = tempfile_dir()?;
+    let ctx = Ctx {
+        bin: &bin,
+        sample: &sample,
+        out: &out,
+    };
     report.check("inspect gradcam_maps_val", inspect_pickles(&bin, &sample));
-    report.check("inspect segmentations", inspect_segmentations(&bin, &sample));
+    report.check(
+        "inspect segmentations",
+        inspect_segmentations(&bin, &sample),
+    );
+    for line in REFERENCE_COMMANDS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        report.check(
+            &format!("{} {}", args[0], args[args.len() - 1]),
+            ctx.csv_command(&args),
+        );
+    }
     println!(
         "conformance: {} passed, {} failed",
         report.passed,
@@ -55,6 +81,87 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
         bail!("conformance failed: {}", report.failures.join(", "));
     }
     Ok(())
+}
+
+/// The reference's commands (reference/README.md) whose outputs are CSV files, with the script
+/// names replaced by our subcommands. The last argument is the reference's output folder.
+const REFERENCE_COMMANDS: &str = "
+eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only True --seed 0 --save_dir reference/eval_iou_tp
+eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only False --seed 0 --save_dir reference/eval_iou_all
+eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only True --seed 7 --save_dir reference/eval_iou_tp_seed7
+eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_probcut.json --true_pos_only False --seed 0 --save_dir reference/eval_iou_probcut_all
+eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/hb_segmentations.json --true_pos_only True --if_human_benchmark True --seed 0 --save_dir reference/eval_iou_hb_tp
+eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/hb_segmentations.json --true_pos_only False --if_human_benchmark True --seed 0 --save_dir reference/eval_iou_hb_all
+eval --metric hitmiss --gt_path gt_segmentations_val.json --pred_path reference/derived_inputs/hb_salient_pts.json --if_human_benchmark True --seed 0 --save_dir reference/eval_hitmiss_hb
+count-segs --seg_path gt_segmentations_val.json --save_dir reference/count_segs_gt
+count-segs --seg_path reference/saliency_otsu.json --save_dir reference/count_segs_otsu
+calculate-percentage-decrease --metric miou --hb_bootstrap_results reference/eval_iou_hb_tp/iou_humanbenchmark_bootstrap_results_per_cxr.csv --pred_bootstrap_results reference/eval_iou_tp/iou_bootstrap_results_per_cxr.csv --save_dir reference/pct_decrease
+calculate-percentage-decrease --metric hitrate --hb_bootstrap_results reference/eval_hitmiss_hb/hitmiss_humanbenchmark_bootstrap_results_per_cxr.csv --pred_bootstrap_results reference/eval_hitmiss/hitmiss_bootstrap_results_per_cxr.csv --save_dir reference/pct_decrease
+precision-recall-specificity --gt_path gt_segmentations_val.json --pred_seg_path reference/saliency_otsu.json --hb_seg_path reference/hb_segmentations.json --save_dir reference/precision_recall_specificity
+";
+
+struct Ctx<'a> {
+    bin: &'a Path,
+    sample: &'a Path,
+    out: &'a Path,
+}
+
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = crate::util::workspace_root().join("target/conformance");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+impl Ctx<'_> {
+    fn run(&self, args: &[&str]) -> Result<String> {
+        run_cli(self.bin, self.sample, args)
+    }
+
+    /// A command writing CSV files: every file of the reference folder, field by field.
+    fn csv_command(&self, args: &[&str]) -> Result<String> {
+        let reference_dir = self.sample.join(args[args.len() - 1]);
+        let ours_dir = self.out.join(args[args.len() - 1].replace('/', "_"));
+        let ours_s = ours_dir.to_string_lossy();
+        let mut a = args[..args.len() - 1].to_vec();
+        a.push(&ours_s);
+        self.run(&a)?;
+        // Several commands may share a reference folder (pct_decrease): compare every reference
+        // file this command is meant to write, i.e. those whose name starts with its metric.
+        let metric = args
+            .iter()
+            .position(|a| *a == "--metric")
+            .map(|i| args[i + 1]);
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(&reference_dir)? {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if args[0] != "calculate-percentage-decrease"
+                || metric.is_some_and(|m| name.starts_with(m))
+            {
+                files.push(path);
+            }
+        }
+        files.sort();
+        let mut details = Vec::new();
+        for f in files {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let ours = std::fs::read_to_string(ours_dir.join(&name))
+                .map_err(|e| anyhow::anyhow!("{name}: not written ({e})"))?;
+            let theirs = std::fs::read_to_string(&f)?;
+            let detail = compare_csv(&ours, &theirs).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            details.push(format!("{name} {detail}"));
+        }
+        Ok(details.join("; "))
+    }
 }
 
 /// Splits CSV text into rows of fields (no quoted fields occur in the compared files).
@@ -74,13 +181,23 @@ fn compare_csv(ours: &str, reference: &str) -> Result<String> {
     let mut fields = 0usize;
     for (i, (ra, rb)) in a.iter().zip(&b).enumerate() {
         if ra.len() != rb.len() {
-            diffs.push(format!("line {}: {} fields, reference {}", i + 1, ra.len(), rb.len()));
+            diffs.push(format!(
+                "line {}: {} fields, reference {}",
+                i + 1,
+                ra.len(),
+                rb.len()
+            ));
             continue;
         }
         for (j, (fa, fb)) in ra.iter().zip(rb).enumerate() {
             fields += 1;
             if fa != fb {
-                diffs.push(format!("line {} field {} ({}): {fa:?} vs reference {fb:?}", i + 1, j + 1, b[0][j]));
+                diffs.push(format!(
+                    "line {} field {} ({}): {fa:?} vs reference {fb:?}",
+                    i + 1,
+                    j + 1,
+                    b[0][j]
+                ));
             }
         }
     }
@@ -93,7 +210,11 @@ fn compare_csv(ours: &str, reference: &str) -> Result<String> {
 }
 
 fn inspect_pickles(bin: &Path, sample: &Path) -> Result<String> {
-    let ours = run_cli(bin, sample, &["inspect", "gradcam_maps_val", "--format", "csv"])?;
+    let ours = run_cli(
+        bin,
+        sample,
+        &["inspect", "gradcam_maps_val", "--format", "csv"],
+    )?;
     let reference = std::fs::read_to_string(sample.join("reference/pkl_summary.csv"))?;
     compare_csv(&ours, &reference)
 }
@@ -101,20 +222,34 @@ fn inspect_pickles(bin: &Path, sample: &Path) -> Result<String> {
 /// `reference/rle_summary.csv` holds pycocotools' area and toBbox of the ground-truth and of the
 /// repository's Grad-CAM masks; `inspect` of the two JSON files must give the same numbers.
 fn inspect_segmentations(bin: &Path, sample: &Path) -> Result<String> {
-    let gt = csv_rows(&run_cli(bin, sample, &["inspect", "gt_segmentations_val.json", "--format", "csv"])?);
+    let gt = csv_rows(&run_cli(
+        bin,
+        sample,
+        &["inspect", "gt_segmentations_val.json", "--format", "csv"],
+    )?);
     let pred = csv_rows(&run_cli(
         bin,
         sample,
-        &["inspect", "gradcam_segmentations_val_sample.json", "--format", "csv"],
+        &[
+            "inspect",
+            "gradcam_segmentations_val_sample.json",
+            "--format",
+            "csv",
+        ],
     )?);
-    let reference = csv_rows(&std::fs::read_to_string(sample.join("reference/rle_summary.csv"))?);
+    let reference = csv_rows(&std::fs::read_to_string(
+        sample.join("reference/rle_summary.csv"),
+    )?);
     // Ours: cxr_id,task,h,w,area,bbox; reference: cxr_id,task,h,w,gt_area,gt_bbox,pred_area,pred_bbox,iou.
     let mut ours = vec!["cxr_id,task,h,w,gt_area,gt_bbox,pred_area,pred_bbox".to_owned()];
     for (g, p) in gt.iter().zip(&pred).skip(1) {
         if g[..2] != p[..2] {
             bail!("gt and prediction rows not aligned: {g:?} vs {p:?}");
         }
-        ours.push(format!("{},{},{},{},{},{},{},{}", g[0], g[1], g[2], g[3], g[4], g[5], p[4], p[5]));
+        ours.push(format!(
+            "{},{},{},{},{},{},{},{}",
+            g[0], g[1], g[2], g[3], g[4], g[5], p[4], p[5]
+        ));
     }
     let reference: Vec<String> = reference.iter().map(|r| r[..8].join(",")).collect();
     compare_csv(&ours.join("\n"), &reference.join("\n"))

@@ -59,7 +59,11 @@ pub(crate) fn run(args: &FixturesArgs) -> Result<()> {
         Scale::Val => Spec::val(),
     };
     generate(&out, &spec, args.seed)?;
-    println!("fixtures: {} CXRs written to {}", spec.n_cxrs, out.display());
+    println!(
+        "fixtures: {} CXRs written to {}",
+        spec.n_cxrs,
+        out.display()
+    );
     Ok(())
 }
 
@@ -136,7 +140,8 @@ fn image_rel_path(i: usize) -> String {
 pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
     let mut g = Gen(ChaCha8Rng::seed_from_u64(seed));
     let maps_dir = out.join("gradcam_maps_val");
-    std::fs::create_dir_all(&maps_dir).with_context(|| format!("creating {}", maps_dir.display()))?;
+    std::fs::create_dir_all(&maps_dir)
+        .with_context(|| format!("creating {}", maps_dir.display()))?;
     let mut gt = Annotations::default();
     let mut hb = Annotations::default();
     let mut hb_pts = SalientPoints::default();
@@ -145,7 +150,10 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
         let (h, w) = if spec.hard_cases && i == 0 {
             (97, 131) // tiny, odd, non-square
         } else {
-            (g.int(spec.min_dim, spec.max_dim), g.int(spec.min_dim, spec.max_dim))
+            (
+                g.int(spec.min_dim, spec.max_dim),
+                g.int(spec.min_dim, spec.max_dim),
+            )
         };
         if spec.images {
             write_image(&out.join(image_rel_path(i)), h, w, &mut g)?;
@@ -176,16 +184,27 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
                 }
                 if spec.hard_cases && i == 2 && k == 0 {
                     // partly outside the image, negative coordinates included
-                    let b3 = Blob { cx: -5.5, cy: h as f64 * 0.5, r: h as f64 * 0.2 };
+                    let b3 = Blob {
+                        cx: -5.5,
+                        cy: h as f64 * 0.5,
+                        r: h as f64 * 0.2,
+                    };
                     polys.push(blob_polygon(&b3, &mut g, 1.0));
                 }
                 if spec.hard_cases && i == 3 && k == 1 {
                     // a 2-point polygon: Pillow draws it as a line
                     polys.push(vec![[10.25, 12.75], [60.5, 40.0]]);
                 }
-                let hb_polys: Vec<_> = polys
+                let hb_polys: Vec<Vec<[f64; 2]>> = polys
                     .iter()
-                    .map(|p| p.iter().map(|[x, y]| [g.coord(x + g.range(-4.0, 4.0)), g.coord(y + g.range(-4.0, 4.0))]).collect())
+                    .map(|p| {
+                        p.iter()
+                            .map(|[x, y]| {
+                                let (dx, dy) = (g.range(-4.0, 4.0), g.range(-4.0, 4.0));
+                                [g.coord(x + dx), g.coord(y + dy)]
+                            })
+                            .collect()
+                    })
                     .collect();
                 let n_pts = g.int(1, 3);
                 let pts: Vec<[f64; 2]> = (0..n_pts)
@@ -203,11 +222,15 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
                     pt_tasks.push((task, pts));
                 }
             }
-            let map = heatmap(spec, &blob, present, h, w, i, k, &mut g);
+            let map = heatmap(spec, &blob, present, h, w, i, k, &mut g)?;
             let prob = if tensor_prob {
-                Prob::Tensor(Tensor::new(vec![14], TensorData::F32(probs.clone())))
+                Prob::Tensor(Tensor::new(vec![14], TensorData::F32(probs.clone()))?)
             } else {
-                let p = if present { g.range(0.3, 0.95) } else { g.range(0.0, 0.5) };
+                let p = if present {
+                    g.range(0.3, 0.95)
+                } else {
+                    g.range(0.0, 0.5)
+                };
                 Prob::Float(p)
             };
             let cxr_img = if spec.hard_cases && i == 1 {
@@ -215,7 +238,7 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
                 CxrImg::Tensor(Tensor::new(
                     vec![3, 16, 16],
                     TensorData::F32((0..n).map(|_| g.range(-2.0, 2.5) as f32).collect()),
-                ))
+                )?)
             } else {
                 CxrImg::Path(image_rel_path(i))
             };
@@ -232,14 +255,33 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
             write_heatmap(&path, &rec, protocol)?;
         }
         if in_gt {
-            gt.cxrs.push(CxrAnnotations { cxr_id: id.clone(), height: h, width: w, tasks: gt_tasks });
-            hb.cxrs.push(CxrAnnotations { cxr_id: id.clone(), height: h, width: w, tasks: hb_tasks });
+            gt.cxrs.push(CxrAnnotations {
+                cxr_id: id.clone(),
+                height: h,
+                width: w,
+                tasks: gt_tasks,
+            });
+            hb.cxrs.push(CxrAnnotations {
+                cxr_id: id.clone(),
+                height: h,
+                width: w,
+                tasks: hb_tasks,
+            });
             hb_pts.cxrs.push((id, pt_tasks));
         }
     }
-    write_atomic(&out.join("gt_annotations_val.json"), annotations_to_json_string(&gt).as_bytes())?;
-    write_atomic(&out.join("hb_annotations_val.json"), annotations_to_json_string(&hb).as_bytes())?;
-    write_atomic(&out.join("hb_salient_pts_val.json"), salient_points_to_json_string(&hb_pts).as_bytes())?;
+    write_atomic(
+        &out.join("gt_annotations_val.json"),
+        annotations_to_json_string(&gt).as_bytes(),
+    )?;
+    write_atomic(
+        &out.join("hb_annotations_val.json"),
+        annotations_to_json_string(&hb).as_bytes(),
+    )?;
+    write_atomic(
+        &out.join("hb_salient_pts_val.json"),
+        salient_points_to_json_string(&hb_pts).as_bytes(),
+    )?;
     write_tuning_csvs(out, &mut g)?;
     Ok(())
 }
@@ -258,14 +300,33 @@ fn blob_polygon(b: &Blob, g: &mut Gen, scale: f64) -> Vec<[f64; 2]> {
 
 /// A Grad-CAM-like map: Gaussian blobs, one near the ground truth when there is one.
 #[allow(clippy::too_many_arguments)]
-fn heatmap(spec: &Spec, gt_blob: &Blob, present: bool, h: usize, w: usize, i: usize, k: usize, g: &mut Gen) -> Tensor {
+fn heatmap(
+    spec: &Spec,
+    gt_blob: &Blob,
+    present: bool,
+    h: usize,
+    w: usize,
+    i: usize,
+    k: usize,
+    g: &mut Gen,
+) -> Result<Tensor> {
     let s = spec.map_size;
     let mut blobs = Vec::new();
     if present && g.chance(0.8) {
-        blobs.push((gt_blob.cx / w as f64 * s as f64, gt_blob.cy / h as f64 * s as f64, gt_blob.r / h.min(w) as f64 * s as f64, 1.0));
+        blobs.push((
+            gt_blob.cx / w as f64 * s as f64,
+            gt_blob.cy / h as f64 * s as f64,
+            gt_blob.r / h.min(w) as f64 * s as f64,
+            1.0,
+        ));
     }
     for _ in 0..g.int(1, 3) {
-        blobs.push((g.range(0.0, s as f64), g.range(0.0, s as f64), g.range(0.05, 0.25) * s as f64, g.range(0.2, 0.9)));
+        blobs.push((
+            g.range(0.0, s as f64),
+            g.range(0.0, s as f64),
+            g.range(0.05, 0.25) * s as f64,
+            g.range(0.2, 0.9),
+        ));
     }
     let scale = g.range(1e-4, 2e-2);
     let mut data: Vec<f32> = (0..s * s)
@@ -273,7 +334,9 @@ fn heatmap(spec: &Spec, gt_blob: &Blob, present: bool, h: usize, w: usize, i: us
             let (y, x) = ((p / s) as f64 + 0.5, (p % s) as f64 + 0.5);
             let v: f64 = blobs
                 .iter()
-                .map(|(cx, cy, r, a)| a * (-((x - cx).powi(2) + (y - cy).powi(2)) / (2.0 * r * r)).exp())
+                .map(|(cx, cy, r, a)| {
+                    a * (-((x - cx).powi(2) + (y - cy).powi(2)) / (2.0 * r * r)).exp()
+                })
                 .sum();
             (v * scale) as f32
         })
@@ -285,12 +348,13 @@ fn heatmap(spec: &Spec, gt_blob: &Blob, present: bool, h: usize, w: usize, i: us
             (2, 2) => data.iter_mut().for_each(|v| *v -= 0.5 * scale as f32), // negative values
             (3, 3) => {
                 // coarse levels: many tied maxima
-                data.iter_mut().for_each(|v| *v = (*v / scale as f32 * 4.0).round() / 4.0);
+                data.iter_mut()
+                    .for_each(|v| *v = (*v / scale as f32 * 4.0).round() / 4.0);
             }
             _ => {}
         }
     }
-    Tensor::new(vec![1, 1, s, s], TensorData::F32(data))
+    Ok(Tensor::new(vec![1, 1, s, s], TensorData::F32(data))?)
 }
 
 /// A CXR-like grayscale JPEG: a bright body, two darker lungs, a spine, some noise.
@@ -299,7 +363,11 @@ fn write_image(path: &Path, h: usize, w: usize, g: &mut Gen) -> Result<()> {
     let mut n = ChaCha8Rng::seed_from_u64(noise_seed);
     let img = image::GrayImage::from_fn(w as u32, h as u32, |x, y| {
         let (u, v) = (x as f64 / w as f64 - 0.5, y as f64 / h as f64 - 0.5);
-        let body = if (u / 0.45).powi(2) + (v / 0.55).powi(2) < 1.0 { 150.0 } else { 20.0 };
+        let body = if (u / 0.45).powi(2) + (v / 0.55).powi(2) < 1.0 {
+            150.0
+        } else {
+            20.0
+        };
         let lung = |cx: f64| ((u - cx) / 0.17).powi(2) + ((v + 0.05) / 0.32).powi(2) < 1.0;
         let lungs = if lung(-0.2) || lung(0.2) { -90.0 } else { 0.0 };
         let spine = if u.abs() < 0.04 { 60.0 } else { 0.0 };
@@ -334,7 +402,17 @@ fn write_tuning_csvs(out: &Path, g: &mut Gen) -> Result<()> {
         let start = if task == Task::LungLesion { 1 } else { 0 };
         let peak = g.int(start, 8);
         for c in start..9 {
-            let cutoff = [0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6000000000000001, 0.7000000000000001, 0.8][c];
+            let cutoff = [
+                0.0,
+                0.1,
+                0.2,
+                0.30000000000000004,
+                0.4,
+                0.5,
+                0.6000000000000001,
+                0.7000000000000001,
+                0.8,
+            ][c];
             let miou = if task == Task::Consolidation && c == 0 {
                 f64::NAN
             } else if c == peak || (task == Task::Edema && c == peak.saturating_sub(1)) {
@@ -342,7 +420,11 @@ fn write_tuning_csvs(out: &Path, g: &mut Gen) -> Result<()> {
             } else {
                 (g.range(0.0, 0.24) * 1000.0).round() / 1000.0
             };
-            p.row([Field::Float((cutoff * 10.0f64).round() / 10.0), Field::Float(miou), Field::from(task.name())]);
+            p.row([
+                Field::Float((cutoff * 10.0f64).round() / 10.0),
+                Field::Float(miou),
+                Field::from(task.name()),
+            ]);
         }
     }
     p.write(&out.join("probability_tuning_results.csv"))?;

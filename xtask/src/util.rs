@@ -25,7 +25,9 @@ pub(crate) fn build_cli() -> Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    Ok(target.join("release").join(format!("chexlocalize{}", std::env::consts::EXE_SUFFIX)))
+    Ok(target
+        .join("release")
+        .join(format!("chexlocalize{}", std::env::consts::EXE_SUFFIX)))
 }
 
 /// Runs the CLI with `args` in `cwd`; returns stdout, failing with stderr on a non-zero exit.

@@ -1,18 +1,14 @@
 //! `chexlocalize eval`: mIoU and hit rate with bootstrap confidence intervals.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use chexlocalize_io::{CsvWriter, Field, Limits, Segmentations, Task};
+use chexlocalize_io::{CsvWriter, Field, Segmentations, Task};
 use chexlocalize_metrics as metrics;
 use chexlocalize_rle::Rle;
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 
 use crate::args::py_bool;
-use crate::progress::{Progress, thread_pool};
-use crate::segment::{map_and_dims, task_heatmaps};
 
 /// Arguments of `chexlocalize eval`.
 #[derive(Args, Debug)]
@@ -29,13 +25,13 @@ pub(crate) struct EvalArgs {
     pred_path: PathBuf,
     /// IoU only on CXRs where both masks are non-empty (True), or also false positives and
     /// negatives (False).
-    #[arg(long = "true-pos-only", visible_alias = "true_pos_only", value_parser = py_bool, default_value = "True")]
+    #[arg(long = "true-pos-only", visible_alias = "true_pos_only", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "True")]
     true_pos_only: bool,
     /// Where to write the three CSV files.
     #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
     save_dir: PathBuf,
     /// The predictions are a human benchmark: True or False.
-    #[arg(long = "if-human-benchmark", visible_alias = "if_human_benchmark", value_parser = py_bool, default_value = "False")]
+    #[arg(long = "if-human-benchmark", visible_alias = "if_human_benchmark", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "False")]
     if_human_benchmark: bool,
     /// Bootstrap seed.
     #[arg(long, default_value_t = 0)]
@@ -46,11 +42,12 @@ pub(crate) struct EvalArgs {
     rng: RngArg,
     /// Pointing game tolerance in pixels: a hit when a ground-truth pixel lies within this
     /// distance of the point (0 = the reference's exact rule; TorchRay uses 15).
-    #[arg(long = "tolerance-px", visible_alias = "tolerance_px", default_value_t = 0.0)]
+    #[arg(
+        long = "tolerance-px",
+        visible_alias = "tolerance_px",
+        default_value_t = 0.0
+    )]
     tolerance_px: f64,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    jobs: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -79,10 +76,10 @@ pub(crate) struct ResultsTable {
 
 impl ResultsTable {
     fn column(&self, task: Task) -> Vec<f64> {
-        self.tasks
-            .iter()
-            .position(|t| *t == task)
-            .map_or_else(|| vec![f64::NAN; self.ids.len()], |i| self.values[i].clone())
+        self.tasks.iter().position(|t| *t == task).map_or_else(
+            || vec![f64::NAN; self.ids.len()],
+            |i| self.values[i].clone(),
+        )
     }
 
     fn to_csv(&self) -> CsvWriter {
@@ -95,7 +92,11 @@ impl ResultsTable {
                 .enumerate()
                 .map(|(c, _)| {
                     let x = self.values[c][r];
-                    if self.int_columns[c] { Field::Int(x as i64) } else { Field::Float(x) }
+                    if self.int_columns[c] {
+                        Field::Int(x as i64)
+                    } else {
+                        Field::Float(x)
+                    }
                 })
                 .collect();
             row.push(Field::from(self.ids[r].as_str()));
@@ -110,9 +111,15 @@ pub(crate) fn run(args: &EvalArgs) -> Result<()> {
     let table = match (args.metric, args.if_human_benchmark) {
         (Metric::Iou, _) => {
             let pred = chexlocalize_io::read_segmentations(&args.pred_path)?;
-            iou_table(&gt, &args.gt_path, &pred, &args.pred_path, args.true_pos_only)?
+            iou_table(
+                &gt,
+                &args.gt_path,
+                &pred,
+                &args.pred_path,
+                args.true_pos_only,
+            )?
         }
-        (Metric::Hitmiss, false) => heatmap_hit_table(&gt, &args.gt_path, &args.pred_path, args.tolerance_px, args.jobs)?,
+        (Metric::Hitmiss, false) => heatmap_hit_table(&args.pred_path)?,
         (Metric::Hitmiss, true) => {
             let pts = chexlocalize_io::read_salient_points(&args.pred_path)?;
             human_hit_table(&gt, &args.gt_path, &pts, &args.pred_path, args.tolerance_px)?
@@ -122,12 +129,22 @@ pub(crate) fn run(args: &EvalArgs) -> Result<()> {
         Metric::Iou => "iou",
         Metric::Hitmiss => "hitmiss",
     };
-    let hb = if args.if_human_benchmark { "humanbenchmark_" } else { "" };
+    let hb = if args.if_human_benchmark {
+        "humanbenchmark_"
+    } else {
+        ""
+    };
     let replicates = bootstrap_table(&table, args.seed, args.rng);
     let files = [
         (format!("{metric}_{hb}results_per_cxr.csv"), table.to_csv()),
-        (format!("{metric}_{hb}bootstrap_results_per_cxr.csv"), bootstrap_csv(&replicates)),
-        (format!("{metric}_{hb}summary_results.csv"), summary_csv(&replicates)),
+        (
+            format!("{metric}_{hb}bootstrap_results_per_cxr.csv"),
+            bootstrap_csv(&replicates),
+        ),
+        (
+            format!("{metric}_{hb}summary_results.csv"),
+            summary_csv(&replicates),
+        ),
     ];
     for (name, csv) in &files {
         csv.write(&args.save_dir.join(name))?;
@@ -142,8 +159,14 @@ pub(crate) fn bootstrap_table(table: &ResultsTable, seed: u32, rng: RngArg) -> V
     // LOCALIZATION_TASKS order, not the per-CXR CSV's sorted order.
     let columns: Vec<Vec<f64>> = Task::ALL.iter().map(|&t| table.column(t)).collect();
     match rng {
-        RngArg::Numpy => metrics::bootstrap(&columns, 1000, &mut metrics::NumpyLegacyRng::new(seed)),
-        RngArg::Chacha => metrics::bootstrap(&columns, 1000, &mut metrics::ChaChaSampler::new(u64::from(seed))),
+        RngArg::Numpy => {
+            metrics::bootstrap(&columns, 1000, &mut metrics::NumpyLegacyRng::new(seed))
+        }
+        RngArg::Chacha => metrics::bootstrap(
+            &columns,
+            1000,
+            &mut metrics::ChaChaSampler::new(u64::from(seed)),
+        ),
     }
 }
 
@@ -169,14 +192,23 @@ fn summary_csv(replicates: &[Vec<f64>]) -> CsvWriter {
         .collect();
     records.sort_by_key(|(t, _)| t.name());
     for (t, ci) in records {
-        w.row([Field::from(t.name()), Field::Float(ci.lower), Field::Float(ci.mean), Field::Float(ci.upper)]);
+        w.row([
+            Field::from(t.name()),
+            Field::Float(ci.lower),
+            Field::Float(ci.mean),
+            Field::Float(ci.upper),
+        ]);
     }
     w
 }
 
 fn gt_mask<'a>(gt: &'a Segmentations, path: &Path, id: &str, task: Task) -> Result<&'a Rle> {
-    gt.get(id, task)
-        .ok_or_else(|| anyhow!("{}: CXR {id}: expected a mask for task {task}", path.display()))
+    gt.get(id, task).ok_or_else(|| {
+        anyhow!(
+            "{}: CXR {id}: expected a mask for task {task}",
+            path.display()
+        )
+    })
 }
 
 fn size_check(a: &Rle, b: &Rle, what: impl FnOnce() -> String) -> Result<()> {
@@ -205,7 +237,11 @@ pub(crate) fn iou_table(
     let pred_only: Vec<String> = if true_pos_only {
         Vec::new()
     } else {
-        pred.sorted_ids().into_iter().filter(|id| !gt.contains(id)).map(str::to_owned).collect()
+        pred.sorted_ids()
+            .into_iter()
+            .filter(|id| !gt.contains(id))
+            .map(str::to_owned)
+            .collect()
     };
     let mut values = Vec::with_capacity(10);
     for task in Task::SORTED {
@@ -214,8 +250,12 @@ pub(crate) fn iou_table(
             let g = gt_mask(gt, gt_path, id, task)?;
             let empty;
             let p = if pred.contains(id) {
-                pred.get(id, task)
-                    .ok_or_else(|| anyhow!("{}: CXR {id}: expected a mask for task {task}", pred_path.display()))?
+                pred.get(id, task).ok_or_else(|| {
+                    anyhow!(
+                        "{}: CXR {id}: expected a mask for task {task}",
+                        pred_path.display()
+                    )
+                })?
             } else {
                 // Parity: a CXR missing from the predictions counts as an empty mask.
                 empty = Rle::empty(g.height(), g.width());
@@ -225,10 +265,17 @@ pub(crate) fn iou_table(
             col.push(metrics::iou(p, g, true_pos_only)?);
         }
         for id in &pred_only {
-            let p = pred
-                .get(id, task)
-                .ok_or_else(|| anyhow!("{}: CXR {id}: expected a mask for task {task}", pred_path.display()))?;
-            col.push(metrics::iou(p, &Rle::empty(p.height(), p.width()), true_pos_only)?);
+            let p = pred.get(id, task).ok_or_else(|| {
+                anyhow!(
+                    "{}: CXR {id}: expected a mask for task {task}",
+                    pred_path.display()
+                )
+            })?;
+            col.push(metrics::iou(
+                p,
+                &Rle::empty(p.height(), p.width()),
+                true_pos_only,
+            )?);
         }
         values.push(col);
     }
@@ -247,76 +294,24 @@ fn sort_rows(t: ResultsTable) -> ResultsTable {
     order.sort_by(|&a, &b| t.ids[a].cmp(&t.ids[b]));
     ResultsTable {
         ids: order.iter().map(|&i| t.ids[i].clone()).collect(),
-        values: t.values.iter().map(|c| order.iter().map(|&i| c[i]).collect()).collect(),
+        values: t
+            .values
+            .iter()
+            .map(|c| order.iter().map(|&i| c[i]).collect())
+            .collect(),
         ..t
     }
 }
 
-/// One pointing-game outcome: 1 hit, 0 miss, NaN when the ground truth is empty.
-fn hit_value(g: &Rle, row: usize, col: usize, tolerance: f64) -> f64 {
-    if g.is_empty() {
-        f64::NAN
-    } else if metrics::hit_with_tolerance(g, row, col, tolerance) {
-        1.0
-    } else {
-        0.0
-    }
-}
-
-/// `get_hitrates` of eval.py: the most salient pixel of each upsampled heatmap.
-///
-/// The reference labels its rows with the sorted ground-truth ids by position; we join by CXR id,
-/// which gives the same table whenever the reference's does not crash, and an error naming the
-/// CXR when a ground-truth CXR has no heatmap.
-fn heatmap_hit_table(gt: &Segmentations, gt_path: &Path, map_dir: &Path, tolerance: f64, jobs: Option<usize>) -> Result<ResultsTable> {
-    let files: Vec<_> = task_heatmaps(map_dir)?.into_iter().filter(|(f, _)| gt.contains(&f.cxr_id)).collect();
-    let pool = thread_pool(jobs)?;
-    let limits = Limits::default();
-    let progress = Progress::new(files.len() as u64, "pointing");
-    let hits: Vec<f64> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|(f, task)| {
-                let g = gt_mask(gt, gt_path, &f.cxr_id, *task)?;
-                let rec = chexlocalize_io::read_heatmap(&f.path, &limits)?;
-                let (map, h, w) = map_and_dims(&rec).map_err(|e| anyhow!("{}: {e}", f.path.display()))?;
-                if (h, w) != (g.height(), g.width()) {
-                    bail!(
-                        "{}: cxr_dims give {h}x{w} (h x w) but the ground truth of CXR {}, task {task} is {}x{}",
-                        f.path.display(),
-                        f.cxr_id,
-                        g.height(),
-                        g.width()
-                    );
-                }
-                let (row, col) = chexlocalize_saliency::max_point(map.view(), h, w);
-                progress.inc();
-                Ok(hit_value(g, row, col, tolerance))
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
-    progress.finish();
-    // Columns in order of first appearance, as pandas' DataFrame.from_dict(orient='index').
-    let mut tasks: Vec<Task> = Vec::new();
-    let mut cells: HashMap<(String, Task), f64> = HashMap::new();
-    for ((f, task), v) in files.iter().zip(hits) {
-        if !tasks.contains(task) {
-            tasks.push(*task);
-        }
-        cells.insert((f.cxr_id.clone(), *task), v);
-    }
-    let ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();
-    for id in &ids {
-        if !files.iter().any(|(f, _)| &f.cxr_id == id) {
-            bail!("{}: no heatmap for CXR {id} of the ground truth {}", map_dir.display(), gt_path.display());
-        }
-    }
-    let values: Vec<Vec<f64>> = tasks
-        .iter()
-        .map(|t| ids.iter().map(|id| cells.get(&(id.clone(), *t)).copied().unwrap_or(f64::NAN)).collect())
-        .collect();
-    let int_columns = values.iter().map(|c| c.iter().all(|x| !x.is_nan())).collect();
-    Ok(ResultsTable { tasks, ids, values, int_columns })
+/// `get_hitrates` of eval.py needs the most salient pixel of each heatmap upsampled exactly as
+/// torch's `interpolate(mode='bilinear')`; that kernel is part of the segmentation work and not in
+/// this release, so the command says so instead of giving numbers that could differ.
+fn heatmap_hit_table(map_dir: &Path) -> Result<ResultsTable> {
+    bail!(
+        "{}: the hit rate of heatmap pickles is not available in this version yet (it needs torch-exact upsampling); \
+         the human-benchmark hit rate (--if_human_benchmark True) and --metric iou are",
+        map_dir.display()
+    )
 }
 
 /// `get_hb_hitrates` of eval.py: a hit when any of the human's points is in the ground truth.
@@ -339,7 +334,9 @@ fn human_hit_table(
                 let mut hit = 0.0;
                 for &[x, y] in pts.get(id, task).unwrap_or(&[]) {
                     let (row, col) = metrics::human_point_to_pixel(x, y, g.height(), g.width())
-                        .with_context(|| format!("{}: CXR {id}, task {task}", pts_path.display()))?;
+                        .with_context(|| {
+                            format!("{}: CXR {id}, task {task}", pts_path.display())
+                        })?;
                     if metrics::hit_with_tolerance(g, row, col, tolerance) {
                         hit = 1.0;
                     }
@@ -350,6 +347,14 @@ fn human_hit_table(
         }
         values.push(col);
     }
-    let int_columns = values.iter().map(|c| c.iter().all(|x| !x.is_nan())).collect();
-    Ok(ResultsTable { tasks: Task::SORTED.to_vec(), ids, values, int_columns })
+    let int_columns = values
+        .iter()
+        .map(|c| c.iter().all(|x| !x.is_nan()))
+        .collect();
+    Ok(ResultsTable {
+        tasks: Task::SORTED.to_vec(),
+        ids,
+        values,
+        int_columns,
+    })
 }

@@ -29,8 +29,19 @@ enum Format {
 
 /// Column names of a heatmap summary: those of the reference's `pkl_summary.csv`.
 const PKL_COLUMNS: [&str; 13] = [
-    "file", "task", "gt", "cxr_img", "cxr_w", "cxr_h", "prob", "map_shape", "map_min", "map_max",
-    "map_sum_f64", "argmax_row", "argmax_col",
+    "file",
+    "task",
+    "gt",
+    "cxr_img",
+    "cxr_w",
+    "cxr_h",
+    "prob",
+    "map_shape",
+    "map_min",
+    "map_max",
+    "map_sum_f64",
+    "argmax_row",
+    "argmax_col",
 ];
 
 const SEG_COLUMNS: [&str; 6] = ["cxr_id", "task", "h", "w", "area", "bbox"];
@@ -40,13 +51,20 @@ pub(crate) fn run(args: &InspectArgs) -> Result<()> {
     let mut jsons = Vec::new();
     for p in &args.paths {
         if p.is_dir() || p.extension().is_some_and(|e| e == "pkl") {
-            pickles.extend(chexlocalize_io::list_heatmaps(p)?.into_iter().map(|f| f.path));
+            pickles.extend(
+                chexlocalize_io::list_heatmaps(p)?
+                    .into_iter()
+                    .map(|f| f.path),
+            );
         } else if p.extension().is_some_and(|e| e == "json") {
             jsons.push(p.clone());
         } else if !p.exists() {
             bail!("{}: no such file or folder", p.display());
         } else {
-            bail!("{}: expected a heatmap pickle (*.pkl), a folder of them, or a segmentation JSON", p.display());
+            bail!(
+                "{}: expected a heatmap pickle (*.pkl), a folder of them, or a segmentation JSON",
+                p.display()
+            );
         }
     }
     if !pickles.is_empty() && !jsons.is_empty() {
@@ -117,7 +135,11 @@ fn float_field(x: f64) -> Field {
 }
 
 fn shape_text(shape: &[usize]) -> String {
-    shape.iter().map(usize::to_string).collect::<Vec<_>>().join("x")
+    shape
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("x")
 }
 
 fn tensor_text(t: &Tensor) -> String {
@@ -173,7 +195,11 @@ fn argmax_2d(v: &[f64], shape: &[usize]) -> (usize, usize) {
         }
     }
     let w = shape.last().copied().unwrap_or(1).max(1);
-    let h = if shape.len() >= 2 { shape[shape.len() - 2].max(1) } else { 1 };
+    let h = if shape.len() >= 2 {
+        shape[shape.len() - 2].max(1)
+    } else {
+        1
+    };
     ((best / w) % h, best % w)
 }
 
@@ -190,12 +216,17 @@ fn segmentation_rows(path: &Path) -> Result<Vec<Vec<Field>>> {
                     Field::Int(rle.height() as i64),
                     Field::Int(rle.width() as i64),
                     Field::Int(rle.area() as i64),
-                    Field::Str(b.iter().map(|x| py_float_repr(*x)).collect::<Vec<_>>().join(";")),
+                    Field::Str(
+                        b.iter()
+                            .map(|x| py_float_repr(*x))
+                            .collect::<Vec<_>>()
+                            .join(";"),
+                    ),
                 ]);
             }
         }
     }
-    Ok(rows).with_context(|| format!("summarising {}", path.display()))
+    Ok::<_, anyhow::Error>(rows).with_context(|| format!("summarising {}", path.display()))
 }
 
 fn field_text(f: &Field) -> String {
@@ -239,7 +270,10 @@ fn render(format: Format, columns: &[&str], rows: &[Vec<Field>]) -> String {
             out
         }
         Format::Table => {
-            let cells: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(field_text).collect()).collect();
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| r.iter().map(field_text).collect())
+                .collect();
             let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
             for r in &cells {
                 for (w, c) in widths.iter_mut().zip(r) {

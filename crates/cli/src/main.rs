@@ -10,8 +10,6 @@
 mod args;
 mod eval;
 mod inspect;
-mod progress;
-mod segment;
 mod summaries;
 
 use std::process::ExitCode;
@@ -30,19 +28,23 @@ struct Cli {
 enum Command {
     /// Summarise heatmap pickles or a segmentation JSON without running any of their code.
     Inspect(inspect::InspectArgs),
-    /// Radiologist polygons (JSON) to RLE segmentation masks (`annotation_to_segmentation.py`).
-    #[command(name = "annotation-to-segmentation", visible_alias = "annotation_to_segmentation")]
-    AnnotationToSegmentation(segment::AnnotationArgs),
-    /// Heatmap pickles to RLE segmentation masks (`heatmap_to_segmentation.py`).
-    #[command(name = "heatmap-to-segmentation", visible_alias = "heatmap_to_segmentation")]
-    HeatmapToSegmentation(segment::HeatmapArgs),
     /// mIoU or hit rate per CXR with bootstrap confidence intervals (`eval.py`).
     Eval(eval::EvalArgs),
     /// Number of CXRs with a non-empty mask per task (`count_segs.py`).
     #[command(name = "count-segs", visible_alias = "count_segs")]
     CountSegs(summaries::CountSegsArgs),
+    /// Percentage decrease from the human benchmark, with bootstrap CIs
+    /// (`calculate_percentage_decrease.py`).
+    #[command(
+        name = "calculate-percentage-decrease",
+        visible_alias = "calculate_percentage_decrease"
+    )]
+    CalculatePercentageDecrease(summaries::PctArgs),
     /// Pixel precision, recall and specificity per task (`precision_recall_specificity.py`).
-    #[command(name = "precision-recall-specificity", visible_alias = "precision_recall_specificity")]
+    #[command(
+        name = "precision-recall-specificity",
+        visible_alias = "precision_recall_specificity"
+    )]
     PrecisionRecallSpecificity(summaries::PrsArgs),
 }
 
@@ -50,10 +52,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(&a),
-        Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a),
-        Command::HeatmapToSegmentation(a) => segment::heatmap_to_segmentation(&a),
         Command::Eval(a) => eval::run(&a),
         Command::CountSegs(a) => summaries::count_segs(&a),
+        Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),
         Command::PrecisionRecallSpecificity(a) => summaries::precision_recall_specificity(&a),
     };
     match result {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
-use chexlocalize_io::{CsvWriter, Field, Segmentations, Task};
+use chexlocalize_io::{CsvTable, CsvWriter, Field, Segmentations, Task};
 use chexlocalize_rle::Rle;
 use clap::Args;
 
@@ -19,8 +19,12 @@ pub(crate) struct CountSegsArgs {
 }
 
 fn mask<'a>(segs: &'a Segmentations, path: &Path, id: &str, task: Task) -> Result<&'a Rle> {
-    segs.get(id, task)
-        .ok_or_else(|| anyhow!("{}: CXR {id}: expected a mask for task {task}", path.display()))
+    segs.get(id, task).ok_or_else(|| {
+        anyhow!(
+            "{}: CXR {id}: expected a mask for task {task}",
+            path.display()
+        )
+    })
 }
 
 /// Per task, the number of CXRs with a non-empty mask (`count_segs.py`).
@@ -63,9 +67,20 @@ pub(crate) struct PrsArgs {
 
 /// Pixel-level precision, recall and specificity per task over the ground-truth CXRs
 /// (`precision_recall_specificity.py`), counted on runs without decoding the masks.
-pub(crate) fn prs_csv(gt: &Segmentations, gt_path: &Path, seg: &Segmentations, seg_path: &Path) -> Result<CsvWriter> {
+pub(crate) fn prs_csv(
+    gt: &Segmentations,
+    gt_path: &Path,
+    seg: &Segmentations,
+    seg_path: &Path,
+) -> Result<CsvWriter> {
     let mut w = CsvWriter::new();
-    w.row(["", "pathology", "precision", "recall/sensitivity", "specificity"]);
+    w.row([
+        "",
+        "pathology",
+        "precision",
+        "recall/sensitivity",
+        "specificity",
+    ]);
     for (i, task) in Task::SORTED.into_iter().enumerate() {
         let (mut tp, mut tn, mut fp, mut fn_) = (0u64, 0u64, 0u64, 0u64);
         for id in gt.sorted_ids() {
@@ -105,11 +120,91 @@ pub(crate) fn precision_recall_specificity(args: &PrsArgs) -> Result<()> {
     let pred = chexlocalize_io::read_segmentations(&args.pred_seg_path)?;
     let hb = chexlocalize_io::read_segmentations(&args.hb_seg_path)?;
     let outputs = [
-        ("pred", prs_csv(&gt, &args.gt_path, &pred, &args.pred_seg_path)?),
+        (
+            "pred",
+            prs_csv(&gt, &args.gt_path, &pred, &args.pred_seg_path)?,
+        ),
         ("hb", prs_csv(&gt, &args.gt_path, &hb, &args.hb_seg_path)?),
     ];
     for (source, csv) in &outputs {
-        csv.write(&args.save_dir.join(format!("{source}_precision_recall_specificity.csv")))?;
+        csv.write(
+            &args
+                .save_dir
+                .join(format!("{source}_precision_recall_specificity.csv")),
+        )?;
     }
+    Ok(())
+}
+
+/// Arguments of `chexlocalize calculate-percentage-decrease`.
+#[derive(Args, Debug)]
+pub(crate) struct PctArgs {
+    /// `miou` or `hitrate` (names the output file).
+    #[arg(long, value_parser = ["miou", "hitrate"])]
+    metric: String,
+    /// Bootstrap CSV of the human benchmark (`eval --if_human_benchmark True`).
+    #[arg(long = "hb-bootstrap-results", visible_alias = "hb_bootstrap_results")]
+    hb_bootstrap_results: PathBuf,
+    /// Bootstrap CSV of the saliency method.
+    #[arg(
+        long = "pred-bootstrap-results",
+        visible_alias = "pred_bootstrap_results"
+    )]
+    pred_bootstrap_results: PathBuf,
+    /// Where to write `{metric}_pct_decrease.csv`.
+    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
+    save_dir: PathBuf,
+    /// Accepted for compatibility with the script (which seeds numpy but draws nothing).
+    #[arg(long, default_value_t = 0)]
+    seed: u32,
+}
+
+fn bootstrap_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
+    let t = CsvTable::read(path)?;
+    let rows = (0..t.rows.len())
+        .map(|r| {
+            (0..t.header.len())
+                .map(|c| t.f64_at(r, c))
+                .collect::<Result<Vec<f64>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((t.header, rows))
+}
+
+pub(crate) fn percentage_decrease(args: &PctArgs) -> Result<()> {
+    let (hb_names, hb) = bootstrap_table(&args.hb_bootstrap_results)?;
+    let (pred_names, pred) = bootstrap_table(&args.pred_bootstrap_results)?;
+    let table = chexlocalize_metrics::percentage_decrease(&hb_names, &hb, &pred_names, &pred)
+        .map_err(|e| {
+            anyhow!(
+                "{} and {}: {e}",
+                args.hb_bootstrap_results.display(),
+                args.pred_bootstrap_results.display()
+            )
+        })?;
+    let mut w = CsvWriter::new();
+    w.row([
+        "",
+        "hb",
+        "pred",
+        "pct_diff",
+        "pct_diff_lower",
+        "pct_diff_upper",
+    ]);
+    for r in &table.rows {
+        w.row([
+            Field::from(r.name.as_str()),
+            Field::Float(r.hb),
+            Field::Float(r.pred),
+            Field::Float(r.pct_diff),
+            Field::Float(r.pct_diff_lower),
+            Field::Float(r.pct_diff_upper),
+        ]);
+    }
+    w.write(
+        &args
+            .save_dir
+            .join(format!("{}_pct_decrease.csv", args.metric)),
+    )?;
     Ok(())
 }

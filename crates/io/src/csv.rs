@@ -116,7 +116,10 @@ impl CsvTable {
         let text = String::from_utf8(bytes).map_err(|e| IoError::Csv {
             path: path.to_path_buf(),
             line: 1,
-            expected: format!("UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            expected: format!(
+                "UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
         CsvTable::parse(path, &text)
     }
@@ -137,7 +140,11 @@ impl CsvTable {
                 return Err(IoError::Csv {
                     path: path.to_path_buf(),
                     line: i + 2,
-                    expected: format!("{} fields like the header (found {})", header.len(), r.len()),
+                    expected: format!(
+                        "{} fields like the header (found {})",
+                        header.len(),
+                        r.len()
+                    ),
                 });
             }
         }
@@ -150,11 +157,14 @@ impl CsvTable {
 
     /// The index of the column named `name`.
     pub fn column(&self, name: &str) -> Result<usize, IoError> {
-        self.header.iter().position(|h| h == name).ok_or_else(|| IoError::Csv {
-            path: self.path.clone(),
-            line: 1,
-            expected: format!("a column named {name:?} (found {:?})", self.header),
-        })
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| IoError::Csv {
+                path: self.path.clone(),
+                line: 1,
+                expected: format!("a column named {name:?} (found {:?})", self.header),
+            })
     }
 
     /// The float in data row `row`, column `col`: an empty field is NaN (pandas' default).
@@ -286,7 +296,11 @@ pub fn read_thresholds(path: &Path) -> Result<BTreeMap<Task, f64>, IoError> {
 /// an error naming the task when that task is needed (it is left out of the map).
 pub fn read_probability_cutoffs(path: &Path) -> Result<BTreeMap<Task, f64>, IoError> {
     let t = CsvTable::read(path)?;
-    let (ct, cp, cm) = (t.column("task")?, t.column("prob_threshold")?, t.column("mIoU")?);
+    let (ct, cp, cm) = (
+        t.column("task")?,
+        t.column("prob_threshold")?,
+        t.column("mIoU")?,
+    );
     let mut best: BTreeMap<Task, (f64, f64)> = BTreeMap::new();
     for r in 0..t.rows.len() {
         let Some(task) = Task::from_name(&t.rows[r][ct]) else {
@@ -366,7 +380,11 @@ mod tests {
     fn thresholds_first_row_wins() {
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("t.csv");
-        std::fs::write(&p, "threshold,task\n0.4,Edema\n0.7,Edema\n0.2,Lung Opacity\n").expect("write");
+        std::fs::write(
+            &p,
+            "threshold,task\n0.4,Edema\n0.7,Edema\n0.2,Lung Opacity\n",
+        )
+        .expect("write");
         let t = read_thresholds(&p).expect("read");
         assert_eq!(t.get(&Task::Edema), Some(&0.4));
         assert_eq!(t.get(&Task::AirspaceOpacity), Some(&0.2));

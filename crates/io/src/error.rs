@@ -80,7 +80,11 @@ pub enum IoError {
 }
 
 impl IoError {
-    pub(crate) fn schema(path: &Path, location: impl Into<String>, expected: impl Into<String>) -> Self {
+    pub(crate) fn schema(
+        path: &Path,
+        location: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
         IoError::Schema {
             path: path.to_path_buf(),
             location: location.into(),

@@ -102,10 +102,11 @@ pub fn read_heatmap(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoErr
 
 /// Writes a heatmap pickle (protocol 2 to 5) atomically.
 pub fn write_heatmap(path: &Path, record: &HeatmapRecord, protocol: u8) -> Result<(), IoError> {
-    let bytes = chexlocalize_pickle::dump_heatmap(record, protocol).map_err(|source| IoError::Pickle {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes =
+        chexlocalize_pickle::dump_heatmap(record, protocol).map_err(|source| IoError::Pickle {
+            path: path.to_path_buf(),
+            source,
+        })?;
     crate::write_atomic(path, &bytes)
 }
 
@@ -115,8 +116,10 @@ mod tests {
 
     #[test]
     fn names_split_like_the_reference() {
-        let (id, task) =
-            parse_heatmap_name(Path::new("d/patient64541_study1_view1_frontal_Lung Lesion_map.pkl")).expect("name");
+        let (id, task) = parse_heatmap_name(Path::new(
+            "d/patient64541_study1_view1_frontal_Lung Lesion_map.pkl",
+        ))
+        .expect("name");
         assert_eq!(id, "patient64541_study1_view1_frontal");
         assert_eq!(task, "Lung Lesion");
         assert!(parse_heatmap_name(Path::new("x_map.pkl")).is_err());
@@ -139,9 +142,22 @@ mod tests {
         let files = list_heatmaps(dir.path()).expect("list");
         let names: Vec<String> = files
             .iter()
-            .map(|f| f.path.strip_prefix(dir.path()).expect("prefix").display().to_string())
+            .map(|f| {
+                f.path
+                    .strip_prefix(dir.path())
+                    .expect("prefix")
+                    .display()
+                    .to_string()
+            })
             .collect();
-        assert_eq!(names, ["a_Pneumonia_map.pkl", "b/a_Edema_map.pkl", "z_Edema_map.pkl"]);
+        assert_eq!(
+            names,
+            [
+                "a_Pneumonia_map.pkl",
+                "b/a_Edema_map.pkl",
+                "z_Edema_map.pkl"
+            ]
+        );
         assert_eq!(files[0].task, None);
         assert_eq!(files[1].task, Some(Task::Edema));
     }

@@ -203,7 +203,11 @@ fn read_json(path: &Path) -> Result<Value, IoError> {
     })
 }
 
-fn top_object<'a>(path: &Path, v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, IoError> {
+fn top_object<'a>(
+    path: &Path,
+    v: &'a Value,
+    what: &str,
+) -> Result<&'a Map<String, Value>, IoError> {
     v.as_object()
         .ok_or_else(|| IoError::schema(path, "top level", format!("an object {what}")))
 }
@@ -266,7 +270,11 @@ pub fn parse_annotations(path: &Path, v: &Value) -> Result<Annotations, IoError>
     let mut cxrs = Vec::with_capacity(top.len());
     for (cxr_id, entry) in top {
         let obj = entry.as_object().ok_or_else(|| {
-            IoError::schema(path, format!("CXR {cxr_id}"), "an object with \"img_size\" and task keys")
+            IoError::schema(
+                path,
+                format!("CXR {cxr_id}"),
+                "an object with \"img_size\" and task keys",
+            )
         })?;
         let size = obj.get("img_size").ok_or_else(|| {
             IoError::schema(path, format!("CXR {cxr_id}"), "an \"img_size\": [h, w] key")
@@ -329,7 +337,11 @@ pub fn read_segmentations(path: &Path) -> Result<Segmentations, IoError> {
 
 /// Parses a segmentation file's JSON value (`path` names the file in errors).
 pub fn parse_segmentations(path: &Path, v: &Value) -> Result<Segmentations, IoError> {
-    let top = top_object(path, v, "{cxr_id: {task: {\"size\": [h, w], \"counts\": str}}}")?;
+    let top = top_object(
+        path,
+        v,
+        "{cxr_id: {task: {\"size\": [h, w], \"counts\": str}}}",
+    )?;
     let mut segs = Segmentations::new();
     for (cxr_id, entry) in top {
         let obj = entry.as_object().ok_or_else(|| {
@@ -372,7 +384,13 @@ fn parse_rle(path: &Path, loc: &str, m: &Value) -> Result<Rle, IoError> {
         .and_then(Value::as_array)
         .filter(|a| a.len() == 2)
         .and_then(|a| Some((as_size(&a[0])?, as_size(&a[1])?)))
-        .ok_or_else(|| IoError::schema(path, format!("{loc}, size"), "[h, w]: two non-negative integers"))?;
+        .ok_or_else(|| {
+            IoError::schema(
+                path,
+                format!("{loc}, size"),
+                "[h, w]: two non-negative integers",
+            )
+        })?;
     let rle_err = |source| IoError::Rle {
         path: path.to_path_buf(),
         location: loc.to_owned(),
@@ -386,11 +404,19 @@ fn parse_rle(path: &Path, loc: &str, m: &Value) -> Result<Rle, IoError> {
                 .map(|x| x.as_u64().and_then(|u| u32::try_from(u).ok()))
                 .collect::<Option<Vec<u32>>>()
                 .ok_or_else(|| {
-                    IoError::schema(path, format!("{loc}, counts"), "a list of non-negative run lengths")
+                    IoError::schema(
+                        path,
+                        format!("{loc}, counts"),
+                        "a list of non-negative run lengths",
+                    )
                 })?;
             Rle::from_runs(h, w, runs).map_err(rle_err)
         }
-        _ => Err(IoError::schema(path, format!("{loc}, counts"), "a counts string (or list of runs)")),
+        _ => Err(IoError::schema(
+            path,
+            format!("{loc}, counts"),
+            "a counts string (or list of runs)",
+        )),
     }
 }
 
@@ -411,15 +437,19 @@ pub fn parse_salient_points(path: &Path, v: &Value) -> Result<SalientPoints, IoE
     let mut cxrs = Vec::with_capacity(top.len());
     for (cxr_id, entry) in top {
         let obj = entry.as_object().ok_or_else(|| {
-            IoError::schema(path, format!("CXR {cxr_id}"), "an object {task: [[x, y], ...]}")
+            IoError::schema(
+                path,
+                format!("CXR {cxr_id}"),
+                "an object {task: [[x, y], ...]}",
+            )
         })?;
         let mut tasks = Vec::new();
         for (key, pts) in obj {
             let task = task_key(path, cxr_id, key)?;
             let loc = format!("CXR {cxr_id}, task {task}");
-            let list = pts
-                .as_array()
-                .ok_or_else(|| IoError::schema(path, loc.clone(), "a list of points [[x, y], ...]"))?;
+            let list = pts.as_array().ok_or_else(|| {
+                IoError::schema(path, loc.clone(), "a list of points [[x, y], ...]")
+            })?;
             let mut out = Vec::with_capacity(list.len());
             for (k, p) in list.iter().enumerate() {
                 out.push(point(path, &|| format!("{loc}, point {k}"), p)?);
@@ -439,7 +469,10 @@ pub fn annotations_to_json_string(ann: &Annotations) -> String {
             out.push_str(", ");
         }
         push_json_string(&mut out, &cxr.cxr_id);
-        out.push_str(&format!(": {{\"img_size\": [{}, {}]", cxr.height, cxr.width));
+        out.push_str(&format!(
+            ": {{\"img_size\": [{}, {}]",
+            cxr.height, cxr.width
+        ));
         for (task, polys) in &cxr.tasks {
             out.push_str(", ");
             push_json_string(&mut out, task.name());
@@ -532,8 +565,14 @@ mod tests {
             (r#"[]"#, "top level"),
             (r#"{"x": {"Edema": []}}"#, "img_size"),
             (r#"{"x": {"img_size": [0, 3]}}"#, "img_size"),
-            (r#"{"x": {"img_size": [2, 3], "Pneumonia": []}}"#, "Pneumonia"),
-            (r#"{"x": {"img_size": [2, 3], "Edema": [[[1, "a"]]]}}"#, "task Edema, polygon 0, point 0"),
+            (
+                r#"{"x": {"img_size": [2, 3], "Pneumonia": []}}"#,
+                "Pneumonia",
+            ),
+            (
+                r#"{"x": {"img_size": [2, 3], "Edema": [[[1, "a"]]]}}"#,
+                "task Edema, polygon 0, point 0",
+            ),
             (
                 r#"{"x": {"img_size": [2, 3], "Edema": [], "Lung Opacity": [], "Airspace Opacity": []}}"#,
                 "one entry per task",
@@ -560,8 +599,14 @@ mod tests {
     #[test]
     fn segmentation_errors() {
         let cases = [
-            (r#"{"c": {"Edema": {"size": [2, 3], "counts": "0~"}}}"#, "CXR c, task Edema"),
-            (r#"{"c": {"Edema": {"size": [2, 3], "counts": "07"}}}"#, "CXR c, task Edema"),
+            (
+                r#"{"c": {"Edema": {"size": [2, 3], "counts": "0~"}}}"#,
+                "CXR c, task Edema",
+            ),
+            (
+                r#"{"c": {"Edema": {"size": [2, 3], "counts": "07"}}}"#,
+                "CXR c, task Edema",
+            ),
             (r#"{"c": {"Edema": {"size": [2], "counts": "06"}}}"#, "size"),
             (r#"{"c": {"Edema": {"size": [2, 3]}}}"#, "counts"),
             (
@@ -578,9 +623,14 @@ mod tests {
 
     #[test]
     fn unknown_segmentation_keys_are_listed() {
-        let v: Value = serde_json::from_str(r#"{"c": {"Pneumonia": {"size": [1, 1], "counts": "01"}}}"#).expect("json");
+        let v: Value =
+            serde_json::from_str(r#"{"c": {"Pneumonia": {"size": [1, 1], "counts": "01"}}}"#)
+                .expect("json");
         let segs = parse_segmentations(p(), &v).expect("parse");
         assert!(segs.contains("c"));
-        assert_eq!(segs.ignored_keys(), &[("c".to_owned(), "Pneumonia".to_owned())]);
+        assert_eq!(
+            segs.ignored_keys(),
+            &[("c".to_owned(), "Pneumonia".to_owned())]
+        );
     }
 }

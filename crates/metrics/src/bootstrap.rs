@@ -8,7 +8,11 @@ use crate::rng::IndexSampler;
 ///
 /// `columns[c][r]` is the value of row `r` in column `c`; every column has `n` rows. Returns
 /// `[replicate][column]`. All columns of a replicate use the same draw, as `df.iloc[sample_ids]`.
-pub fn bootstrap(columns: &[Vec<f64>], replicates: usize, sampler: &mut impl IndexSampler) -> Vec<Vec<f64>> {
+pub fn bootstrap(
+    columns: &[Vec<f64>],
+    replicates: usize,
+    sampler: &mut impl IndexSampler,
+) -> Vec<Vec<f64>> {
     let n = columns.first().map_or(0, Vec::len);
     let mut idx = Vec::with_capacity(n);
     let mut buf = Vec::with_capacity(n);
@@ -85,6 +89,13 @@ mod tests {
     #[test]
     fn total_cmp_ordering_of_negative_zero_is_irrelevant_after_rounding() {
         let v = vec![0.0; 1000];
-        assert_eq!(confidence_interval(&v), Ci { lower: 0.0, mean: 0.0, upper: 0.0 });
+        assert_eq!(
+            confidence_interval(&v),
+            Ci {
+                lower: 0.0,
+                mean: 0.0,
+                upper: 0.0
+            }
+        );
     }
 }

@@ -29,7 +29,7 @@ pub use bootstrap::{Ci, bootstrap, confidence_interval};
 pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_sum};
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
-pub use score::{human_point_to_pixel, hit_with_tolerance, iou};
+pub use score::{hit_with_tolerance, human_point_to_pixel, iou};
 
 /// Why a score could not be computed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -39,7 +39,9 @@ pub enum MetricsError {
     #[error("{0}")]
     Rle(#[from] chexlocalize_rle::RleError),
     /// A human benchmark point outside the image.
-    #[error("point [{x}, {y}] is outside the {width}x{height} image (expected 0 <= x < {width}, 0 <= y < {height})")]
+    #[error(
+        "point [{x}, {y}] is outside the {width}x{height} image (expected 0 <= x < {width}, 0 <= y < {height})"
+    )]
     PointOutside {
         /// The point's x.
         x: f64,

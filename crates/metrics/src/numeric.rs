@@ -57,7 +57,10 @@ pub fn sequential_sum(a: &[f64]) -> f64 {
 
 /// pandas' NaN-skipping mean of a float64 column (`Series.mean()`), NaN when every value is NaN.
 pub fn nanmean(a: &[f64]) -> f64 {
-    let filled: Vec<f64> = a.iter().map(|&x| if x.is_nan() { 0.0 } else { x }).collect();
+    let filled: Vec<f64> = a
+        .iter()
+        .map(|&x| if x.is_nan() { 0.0 } else { x })
+        .collect();
     let count = a.iter().filter(|x| !x.is_nan()).count();
     if count == 0 {
         return f64::NAN;
@@ -71,7 +74,9 @@ pub fn row_nanmean(a: &[f64]) -> f64 {
     if count == 0 {
         return f64::NAN;
     }
-    a.iter().fold(0.0, |s, &x| if x.is_nan() { s + 0.0 } else { s + x }) / count as f64
+    a.iter()
+        .fold(0.0, |s, &x| if x.is_nan() { s + 0.0 } else { s + x })
+        / count as f64
 }
 
 /// `np.round(x, decimals)` for `decimals >= 0`: `rint(x * 10^d) / 10^d`, ties to even.
@@ -114,7 +119,10 @@ mod tests {
                 .map(|(i, &x)| if i % 5 == 0 { f64::NAN } else { x })
                 .collect();
             let m = nanmean(&with_nan);
-            assert!(m == mean || (m.is_nan() && mean.is_nan()), "mean of {n}: {m} vs {mean}");
+            assert!(
+                m == mean || (m.is_nan() && mean.is_nan()),
+                "mean of {n}: {m} vs {mean}"
+            );
         }
     }
 
@@ -126,7 +134,11 @@ mod tests {
         for (x, w) in xs.iter().zip(want) {
             let r = numpy_round(*x, 3);
             assert_eq!(r, w, "round({x})");
-            assert_eq!(r.is_sign_negative(), w.is_sign_negative(), "sign of round({x})");
+            assert_eq!(
+                r.is_sign_negative(),
+                w.is_sign_negative(),
+                "sign of round({x})"
+            );
         }
         assert!(numpy_round(f64::NAN, 3).is_nan());
     }

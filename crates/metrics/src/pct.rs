@@ -1,9 +1,9 @@
 //! Percentage decrease from the human benchmark to a saliency method
 //! (`calculate_percentage_decrease.py`).
 
+use crate::MetricsError;
 use crate::bootstrap::confidence_interval;
 use crate::numeric::{nanmean, numpy_round, row_nanmean};
-use crate::MetricsError;
 
 /// One row of the percentage-decrease table.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,10 +57,17 @@ pub fn percentage_decrease(
         )));
     }
     // pandas keeps the order when both frames agree, and sorts the union otherwise.
-    let names: Vec<String> = if hb_names == pred_names { hb_names.to_vec() } else { sorted_hb };
+    let names: Vec<String> = if hb_names == pred_names {
+        hb_names.to_vec()
+    } else {
+        sorted_hb
+    };
     let col = |table: &[Vec<f64>], table_names: &[String], name: &str| -> Vec<f64> {
         let c = table_names.iter().position(|n| n == name).unwrap_or(0);
-        table.iter().map(|r| r.get(c).copied().unwrap_or(f64::NAN)).collect()
+        table
+            .iter()
+            .map(|r| r.get(c).copied().unwrap_or(f64::NAN))
+            .collect()
     };
     let mut rows = Vec::with_capacity(names.len() + 1);
     for name in &names {
@@ -82,7 +89,10 @@ pub fn percentage_decrease(
         (true, true) => std::cmp::Ordering::Equal,
         (true, false) => std::cmp::Ordering::Greater,
         (false, true) => std::cmp::Ordering::Less,
-        (false, false) => b.pct_diff.partial_cmp(&a.pct_diff).unwrap_or(std::cmp::Ordering::Equal),
+        (false, false) => b
+            .pct_diff
+            .partial_cmp(&a.pct_diff)
+            .unwrap_or(std::cmp::Ordering::Equal),
     });
     let avg_pred = numpy_round(nanmean(&rows.iter().map(|r| r.pred).collect::<Vec<_>>()), 3);
     let avg_hb = numpy_round(nanmean(&rows.iter().map(|r| r.hb).collect::<Vec<_>>()), 3);

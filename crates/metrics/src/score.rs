@@ -12,8 +12,16 @@ pub fn iou(pred: &Rle, gt: &Rle, true_pos_only: bool) -> Result<f64, MetricsErro
     let inter = pred.intersection_area(gt)?;
     let (pa, ga) = (pred.area(), gt.area());
     let union = pa + ga - inter;
-    let nan = if true_pos_only { pa == 0 || ga == 0 } else { union == 0 };
-    Ok(if nan { f64::NAN } else { inter as f64 / union as f64 })
+    let nan = if true_pos_only {
+        pa == 0 || ga == 0
+    } else {
+        union == 0
+    };
+    Ok(if nan {
+        f64::NAN
+    } else {
+        inter as f64 / union as f64
+    })
 }
 
 /// Whether the ground truth is set at `(row, col)` or, with `tolerance_px > 0`, at any pixel
@@ -46,10 +54,20 @@ pub fn hit_with_tolerance(gt: &Rle, row: usize, col: usize, tolerance_px: f64) -
 /// numpy then wraps negative indices to the other side of the image and raises on indices past
 /// the end. We refuse any point outside the image (after truncation) with an error: a silent
 /// wrap-around scores a point on the wrong side of the chest.
-pub fn human_point_to_pixel(x: f64, y: f64, height: usize, width: usize) -> Result<(usize, usize), MetricsError> {
+pub fn human_point_to_pixel(
+    x: f64,
+    y: f64,
+    height: usize,
+    width: usize,
+) -> Result<(usize, usize), MetricsError> {
     let (xt, yt) = (x.trunc(), y.trunc());
     if !(xt >= 0.0 && yt >= 0.0 && xt < width as f64 && yt < height as f64) {
-        return Err(MetricsError::PointOutside { x, y, height, width });
+        return Err(MetricsError::PointOutside {
+            x,
+            y,
+            height,
+            width,
+        });
     }
     Ok((yt as usize, xt as usize))
 }
@@ -89,7 +107,10 @@ mod tests {
 
     #[test]
     fn human_points_truncate_and_stay_inside() {
-        assert_eq!(human_point_to_pixel(2020.9, 2021.2, 2022, 2021), Ok((2021, 2020)));
+        assert_eq!(
+            human_point_to_pixel(2020.9, 2021.2, 2022, 2021),
+            Ok((2021, 2020))
+        );
         assert_eq!(human_point_to_pixel(-0.5, 0.0, 10, 10), Ok((0, 0)));
         assert!(human_point_to_pixel(10.0, 0.0, 10, 10).is_err());
         assert!(human_point_to_pixel(-1.0, 0.0, 10, 10).is_err());

@@ -27,7 +27,9 @@ pub enum PickleError {
         offset: usize,
     },
     /// A global outside the allow-list: refused, nothing is called.
-    #[error("{context}: refused global {module}.{name} at byte {offset}: only torch tensor rebuilding, collections.OrderedDict and _codecs.encode are allowed")]
+    #[error(
+        "{context}: refused global {module}.{name} at byte {offset}: only torch tensor rebuilding, collections.OrderedDict and _codecs.encode are allowed"
+    )]
     ForbiddenGlobal {
         /// Which pickle.
         context: &'static str,

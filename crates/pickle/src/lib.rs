@@ -116,10 +116,15 @@ fn record_err(key: &str, expected: &str) -> PickleError {
 /// tensor), `task` (a string) and `cxr_dims` (two integers); `gt` and `cxr_img` are optional.
 pub fn load_heatmap(bytes: &[u8], limits: &Limits) -> Result<HeatmapRecord, PickleError> {
     let Value::Dict(mut items) = load_value(bytes, limits)? else {
-        return Err(record_err("", "a dict {map, prob, task, gt, cxr_img, cxr_dims} at the top level"));
+        return Err(record_err(
+            "",
+            "a dict {map, prob, task, gt, cxr_img, cxr_dims} at the top level",
+        ));
     };
     let mut get = |key: &str| -> Option<Value> {
-        let i = items.iter().position(|(k, _)| matches!(k, Value::Str(s) if s == key))?;
+        let i = items
+            .iter()
+            .position(|(k, _)| matches!(k, Value::Str(s) if s == key))?;
         Some(items.swap_remove(i).1)
     };
     let map = match get("map") {

@@ -26,7 +26,9 @@ pub(crate) const MAGIC: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0x
 pub(crate) const PROTOCOL_VERSION: i64 = 1001;
 
 fn bad(reason: impl Into<String>) -> PickleError {
-    PickleError::BadStorage { reason: reason.into() }
+    PickleError::BadStorage {
+        reason: reason.into(),
+    }
 }
 
 /// Host of the inner pickles: resolves persistent ids into (not yet filled) storages.
@@ -54,7 +56,14 @@ impl Host for LegacyHost<'_> {
             return Err(malformed("persistent id is not a tuple"));
         };
         let (kind, class, key, numel) = match &t[..] {
-            [Obj::Str(kind), Obj::Global(class), Obj::Str(key), Obj::Str(_location), Obj::Int(numel), rest @ ..] => {
+            [
+                Obj::Str(kind),
+                Obj::Global(class),
+                Obj::Str(key),
+                Obj::Str(_location),
+                Obj::Int(numel),
+                rest @ ..,
+            ] => {
                 if let [view] = rest {
                     if !matches!(view, Obj::None) {
                         return Err(bad("storage views (view_metadata) are not supported"));
@@ -78,7 +87,8 @@ impl Host for LegacyHost<'_> {
             crate::vm::Known::UntypedStorage => DType::U8,
             _ => return Err(malformed("persistent id names no storage class")),
         };
-        let numel = u64::try_from(*numel).map_err(|_| bad(format!("negative element count {numel}")))?;
+        let numel =
+            u64::try_from(*numel).map_err(|_| bad(format!("negative element count {numel}")))?;
         if numel > self.limits.max_elements {
             return Err(PickleError::LimitExceeded {
                 context: "tensor storage",
@@ -99,7 +109,9 @@ impl Host for LegacyHost<'_> {
             })
             .clone();
         if s.dtype != dtype || s.numel != numel {
-            return Err(bad(format!("storage {key:?} declared twice with different types or sizes")));
+            return Err(bad(format!(
+                "storage {key:?} declared twice with different types or sizes"
+            )));
         }
         Ok(Obj::Storage(s))
     }
@@ -120,7 +132,11 @@ pub(crate) fn load_legacy(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleEr
     };
     match next(&mut host, &mut pos)? {
         Obj::BigInt(b) if *b == MAGIC => {}
-        _ => return Err(bad("missing torch's magic number (not a legacy torch serialisation)")),
+        _ => {
+            return Err(bad(
+                "missing torch's magic number (not a legacy torch serialisation)",
+            ));
+        }
     }
     match next(&mut host, &mut pos)? {
         Obj::Int(PROTOCOL_VERSION) => {}
@@ -146,11 +162,11 @@ pub(crate) fn load_legacy(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleEr
     crate::vm::teardown(vec![key_obj]);
     let keys = keys?;
     for key in keys {
-        let storage = host
-            .storages
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| bad(format!("data for storage {key:?}, which nothing references")))?;
+        let storage = host.storages.get(&key).cloned().ok_or_else(|| {
+            bad(format!(
+                "data for storage {key:?}, which nothing references"
+            ))
+        })?;
         let Some(head) = bytes.get(pos..pos + 8) else {
             return Err(PickleError::Truncated {
                 context: "tensor storage",
@@ -188,23 +204,41 @@ pub(crate) fn load_legacy(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleEr
 
 fn shift(e: PickleError, base: usize) -> PickleError {
     match e {
-        PickleError::Truncated { context, offset, needed } => PickleError::Truncated {
+        PickleError::Truncated {
+            context,
+            offset,
+            needed,
+        } => PickleError::Truncated {
             context,
             offset: offset + base,
             needed,
         },
-        PickleError::Malformed { context, offset, reason } => PickleError::Malformed {
+        PickleError::Malformed {
+            context,
+            offset,
+            reason,
+        } => PickleError::Malformed {
             context,
             offset: offset + base,
             reason,
         },
-        PickleError::UnsupportedOpcode { context, opcode, name, offset } => PickleError::UnsupportedOpcode {
+        PickleError::UnsupportedOpcode {
+            context,
+            opcode,
+            name,
+            offset,
+        } => PickleError::UnsupportedOpcode {
             context,
             opcode,
             name,
             offset: offset + base,
         },
-        PickleError::ForbiddenGlobal { context, module, name, offset } => PickleError::ForbiddenGlobal {
+        PickleError::ForbiddenGlobal {
+            context,
+            module,
+            name,
+            offset,
+        } => PickleError::ForbiddenGlobal {
             context,
             module,
             name,
@@ -257,12 +291,19 @@ fn decode_elements(dtype: DType, raw: &[u8]) -> TensorData {
 /// Applies a tensor's offset, size and stride to its storage: a contiguous copy, as torch gives
 /// after `.contiguous()`. Every index is checked against the storage first.
 pub(crate) fn materialize(spec: &TensorSpec, limits: &Limits) -> Result<Tensor, PickleError> {
-    let data = spec.storage.data.borrow().clone().ok_or_else(|| bad("a storage has no data"))?;
+    let data = spec
+        .storage
+        .data
+        .borrow()
+        .clone()
+        .ok_or_else(|| bad("a storage has no data"))?;
     let numel = spec
         .size
         .iter()
         .try_fold(1u64, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| PickleError::BadTensor { reason: format!("size {:?} overflows", spec.size) })?;
+        .ok_or_else(|| PickleError::BadTensor {
+            reason: format!("size {:?} overflows", spec.size),
+        })?;
     if numel > limits.max_elements {
         return Err(PickleError::LimitExceeded {
             context: "tensor",
@@ -277,8 +318,12 @@ pub(crate) fn materialize(spec: &TensorSpec, limits: &Limits) -> Result<Tensor, 
             .size
             .iter()
             .zip(&spec.stride)
-            .try_fold(spec.offset, |a, (&d, &s)| a.checked_add((d - 1).checked_mul(s)?))
-            .ok_or_else(|| PickleError::BadTensor { reason: "stride arithmetic overflows".to_owned() })?;
+            .try_fold(spec.offset, |a, (&d, &s)| {
+                a.checked_add((d - 1).checked_mul(s)?)
+            })
+            .ok_or_else(|| PickleError::BadTensor {
+                reason: "stride arithmetic overflows".to_owned(),
+            })?;
         if max_index >= data.len() as u64 {
             return Err(PickleError::BadTensor {
                 reason: format!(

@@ -195,7 +195,10 @@ impl Tensor {
             })?;
         if n != data.len() {
             return Err(PickleError::BadTensor {
-                reason: format!("shape {shape:?} has {n} elements but {} were given", data.len()),
+                reason: format!(
+                    "shape {shape:?} has {n} elements but {} were given",
+                    data.len()
+                ),
             });
         }
         Ok(Tensor { shape, data })
@@ -235,7 +238,10 @@ impl Tensor {
         match &self.data {
             TensorData::F32(v) => v.clone(),
             TensorData::F16(v) => v.iter().map(|&x| f16_to_f32(x)).collect(),
-            TensorData::BF16(v) => v.iter().map(|&x| f32::from_bits(u32::from(x) << 16)).collect(),
+            TensorData::BF16(v) => v
+                .iter()
+                .map(|&x| f32::from_bits(u32::from(x) << 16))
+                .collect(),
             _ => self.to_f64_vec().into_iter().map(|x| x as f32).collect(),
         }
     }

@@ -132,7 +132,12 @@ fn opcode_name(op: u8) -> &'static str {
 }
 
 impl<'a, H: Host> Machine<'a, H> {
-    pub(crate) fn new(data: &'a [u8], context: &'static str, limits: &'a Limits, host: &'a mut H) -> Self {
+    pub(crate) fn new(
+        data: &'a [u8],
+        context: &'static str,
+        limits: &'a Limits,
+        host: &'a mut H,
+    ) -> Self {
         Machine {
             data,
             pos: 0,
@@ -227,11 +232,16 @@ impl<'a, H: Host> Machine<'a, H> {
         if self.marks.last().is_some_and(|&m| m >= self.stack.len()) {
             return Err(self.malformed(at, "stack underflow (popped past a mark)"));
         }
-        self.stack.pop().ok_or_else(|| self.malformed(at, "stack underflow"))
+        self.stack
+            .pop()
+            .ok_or_else(|| self.malformed(at, "stack underflow"))
     }
 
     fn pop_mark(&mut self, at: usize) -> Result<Vec<Obj>, PickleError> {
-        let m = self.marks.pop().ok_or_else(|| self.malformed(at, "no mark on the stack"))?;
+        let m = self
+            .marks
+            .pop()
+            .ok_or_else(|| self.malformed(at, "no mark on the stack"))?;
         if m > self.stack.len() {
             return Err(self.malformed(at, "mark above the stack"));
         }
@@ -272,7 +282,8 @@ impl<'a, H: Host> Machine<'a, H> {
     fn string(&mut self, n: u64, at: usize) -> Result<(), PickleError> {
         let n = self.checked_len("string length", n)?;
         let b = self.take(n)?;
-        let s = std::str::from_utf8(b).map_err(|e| self.malformed(at, format!("string is not UTF-8: {e}")))?;
+        let s = std::str::from_utf8(b)
+            .map_err(|e| self.malformed(at, format!("string is not UTF-8: {e}")))?;
         self.push(Obj::Str(Rc::from(s)))
     }
 
@@ -305,7 +316,8 @@ impl<'a, H: Host> Machine<'a, H> {
         };
         let at = self.pos;
         self.pos += end + 1;
-        std::str::from_utf8(&rest[..end]).map_err(|_| self.malformed(at, "GLOBAL name is not UTF-8"))
+        std::str::from_utf8(&rest[..end])
+            .map_err(|_| self.malformed(at, "GLOBAL name is not UTF-8"))
     }
 
     fn set_items(&mut self, dict: &Obj, items: Vec<Obj>, at: usize) -> Result<(), PickleError> {
@@ -343,7 +355,9 @@ impl<'a, H: Host> Machine<'a, H> {
                 0x80 => {
                     let p = self.u8()?;
                     if p > 5 {
-                        return Err(self.malformed(at, format!("pickle protocol {p}, expected 2 to 5")));
+                        return Err(
+                            self.malformed(at, format!("pickle protocol {p}, expected 2 to 5"))
+                        );
                     }
                 }
                 0x95 => {
@@ -393,7 +407,11 @@ impl<'a, H: Host> Machine<'a, H> {
                     self.push(Obj::Int(v as i64))?;
                 }
                 0x8a | 0x8b => {
-                    let n = if op == 0x8a { u64::from(self.u8()?) } else { self.le_u64(4)? };
+                    let n = if op == 0x8a {
+                        u64::from(self.u8()?)
+                    } else {
+                        self.le_u64(4)?
+                    };
                     let n = self.checked_len("long integer length", n)?;
                     let b = self.take(n)?;
                     self.push(long_from_bytes(b))?;
@@ -558,11 +576,14 @@ impl<'a, H: Host> Machine<'a, H> {
                 Ok(Obj::Dict(Rc::new(RefCell::new(Vec::new()))))
             }
             (Known::Bytes, []) => Ok(Obj::Bytes(Rc::from(Vec::new()))),
-            (Known::CodecsEncode, [Obj::Str(s), Obj::Str(enc)]) if &**enc == "latin1" || &**enc == "latin-1" => {
+            (Known::CodecsEncode, [Obj::Str(s), Obj::Str(enc)])
+                if &**enc == "latin1" || &**enc == "latin-1" =>
+            {
                 let mut out = Vec::with_capacity(s.len());
                 for c in s.chars() {
-                    let b = u8::try_from(u32::from(c))
-                        .map_err(|_| self.malformed(at, "_codecs.encode(..., 'latin1') of a non-latin-1 string"))?;
+                    let b = u8::try_from(u32::from(c)).map_err(|_| {
+                        self.malformed(at, "_codecs.encode(..., 'latin1') of a non-latin-1 string")
+                    })?;
                     out.push(b);
                 }
                 Ok(Obj::Bytes(Rc::from(out)))
@@ -571,9 +592,23 @@ impl<'a, H: Host> Machine<'a, H> {
                 let b = Rc::clone(b);
                 self.host.load_from_bytes(&b, at)
             }
-            (Known::RebuildTensorV2, [storage, offset, size, stride, _requires_grad, _hooks, rest @ ..]) if rest.len() <= 1 => {
+            (
+                Known::RebuildTensorV2,
+                [
+                    storage,
+                    offset,
+                    size,
+                    stride,
+                    _requires_grad,
+                    _hooks,
+                    rest @ ..,
+                ],
+            ) if rest.len() <= 1 => {
                 let Obj::Storage(storage) = storage else {
-                    return Err(self.malformed(at, "_rebuild_tensor_v2: the first argument is not a storage"));
+                    return Err(self.malformed(
+                        at,
+                        "_rebuild_tensor_v2: the first argument is not a storage",
+                    ));
                 };
                 let ints = |o: &Obj, what: &str| -> Result<Vec<u64>, PickleError> {
                     match o {
@@ -581,19 +616,32 @@ impl<'a, H: Host> Machine<'a, H> {
                             .iter()
                             .map(|x| match x {
                                 Obj::Int(i) if *i >= 0 => Ok(*i as u64),
-                                _ => Err(self.malformed(at, format!("_rebuild_tensor_v2: {what} must hold non-negative ints"))),
+                                _ => Err(self.malformed(
+                                    at,
+                                    format!(
+                                        "_rebuild_tensor_v2: {what} must hold non-negative ints"
+                                    ),
+                                )),
                             })
                             .collect(),
-                        _ => Err(self.malformed(at, format!("_rebuild_tensor_v2: {what} is not a tuple"))),
+                        _ => Err(self
+                            .malformed(at, format!("_rebuild_tensor_v2: {what} is not a tuple"))),
                     }
                 };
                 let offset = match offset {
                     Obj::Int(i) if *i >= 0 => *i as u64,
-                    _ => return Err(self.malformed(at, "_rebuild_tensor_v2: storage offset is not a non-negative int")),
+                    _ => {
+                        return Err(self.malformed(
+                            at,
+                            "_rebuild_tensor_v2: storage offset is not a non-negative int",
+                        ));
+                    }
                 };
                 let (size, stride) = (ints(size, "size")?, ints(stride, "stride")?);
                 if size.len() != stride.len() {
-                    return Err(self.malformed(at, "_rebuild_tensor_v2: size and stride differ in length"));
+                    return Err(
+                        self.malformed(at, "_rebuild_tensor_v2: size and stride differ in length")
+                    );
                 }
                 if size.len() > 64 {
                     return Err(self.malformed(at, "_rebuild_tensor_v2: more than 64 dimensions"));
@@ -605,7 +653,13 @@ impl<'a, H: Host> Machine<'a, H> {
                     stride,
                 })))
             }
-            (k, a) => Err(self.malformed(at, format!("cannot apply {k:?} to {} argument(s) of these types", a.len()))),
+            (k, a) => Err(self.malformed(
+                at,
+                format!(
+                    "cannot apply {k:?} to {} argument(s) of these types",
+                    a.len()
+                ),
+            )),
         }
     }
 }
@@ -678,7 +732,10 @@ pub(crate) fn to_value(o: &Obj, limits: &Limits, depth: usize) -> Result<Value, 
         });
     }
     let seq = |items: &[Obj]| -> Result<Vec<Value>, PickleError> {
-        items.iter().map(|x| to_value(x, limits, depth + 1)).collect()
+        items
+            .iter()
+            .map(|x| to_value(x, limits, depth + 1))
+            .collect()
     };
     Ok(match o {
         Obj::None => Value::None,
@@ -698,14 +755,20 @@ pub(crate) fn to_value(o: &Obj, limits: &Limits, depth: usize) -> Result<Value, 
         Obj::Dict(d) => Value::Dict(
             d.borrow()
                 .iter()
-                .map(|(k, v)| Ok((to_value(k, limits, depth + 1)?, to_value(v, limits, depth + 1)?)))
+                .map(|(k, v)| {
+                    Ok((
+                        to_value(k, limits, depth + 1)?,
+                        to_value(v, limits, depth + 1)?,
+                    ))
+                })
                 .collect::<Result<_, PickleError>>()?,
         ),
         Obj::Tensor(spec) => Value::Tensor(crate::torch::materialize(spec, limits)?),
         Obj::Global(_) | Obj::Storage(_) => {
             return Err(PickleError::BadRecord {
                 key: String::new(),
-                expected: "plain data, tensors and dicts (found a bare class or storage)".to_owned(),
+                expected: "plain data, tensors and dicts (found a bare class or storage)"
+                    .to_owned(),
             });
         }
     })

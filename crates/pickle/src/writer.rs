@@ -1,8 +1,8 @@
 //! Writes heatmap records as Python + torch would pickle them (legacy storage bytes inside).
 
+use crate::PickleError;
 use crate::torch::{MAGIC, PROTOCOL_VERSION};
 use crate::value::{CxrImg, HeatmapRecord, Prob, Tensor, TensorData, Value};
-use crate::PickleError;
 
 struct Writer {
     out: Vec<u8>,

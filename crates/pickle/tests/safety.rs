@@ -2,7 +2,8 @@
 //! unbounded allocation; and our writer's output reads back.
 
 use chexlocalize_pickle::{
-    CxrImg, HeatmapRecord, Limits, PickleError, Prob, Tensor, TensorData, Value, dump_heatmap, load_heatmap, load_value,
+    CxrImg, HeatmapRecord, Limits, PickleError, Prob, Tensor, TensorData, Value, dump_heatmap,
+    load_heatmap, load_value,
 };
 use proptest::prelude::*;
 
@@ -13,7 +14,13 @@ fn record(map: Vec<f32>, h: usize, w: usize, prob: Prob, protocol_img: bool) -> 
         task: "Pleural Effusion".into(),
         gt: Value::Int(0),
         cxr_img: if protocol_img {
-            CxrImg::Tensor(Tensor::new(vec![3, 2, 2], TensorData::F32((0..12).map(|i| i as f32 / 7.0).collect())).expect("img"))
+            CxrImg::Tensor(
+                Tensor::new(
+                    vec![3, 2, 2],
+                    TensorData::F32((0..12).map(|i| i as f32 / 7.0).collect()),
+                )
+                .expect("img"),
+            )
         } else {
             CxrImg::Path("valid/x.jpg".into())
         },
@@ -24,9 +31,18 @@ fn record(map: Vec<f32>, h: usize, w: usize, prob: Prob, protocol_img: bool) -> 
 #[test]
 fn forbidden_globals_are_named_and_not_run() {
     let cases: &[(&[u8], &str)] = &[
-        (b"\x80\x03cos\nsystem\nX\x02\x00\x00\x00lsq\x00\x85R.", "os.system"),
-        (b"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x001\x85R.", "builtins.eval"),
-        (b"\x80\x04\x8c\x08builtins\x8c\x04exec\x93X\x01\x00\x00\x001\x85R.", "builtins.exec"),
+        (
+            b"\x80\x03cos\nsystem\nX\x02\x00\x00\x00lsq\x00\x85R.",
+            "os.system",
+        ),
+        (
+            b"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x001\x85R.",
+            "builtins.eval",
+        ),
+        (
+            b"\x80\x04\x8c\x08builtins\x8c\x04exec\x93X\x01\x00\x00\x001\x85R.",
+            "builtins.exec",
+        ),
         (b"\x80\x02csubprocess\nPopen\n.", "subprocess.Popen"),
         (b"\x80\x02ctorch\nload\n.", "torch.load"),
     ];
@@ -48,7 +64,10 @@ fn claimed_sizes_are_checked_before_allocating() {
     for bytes in cases {
         let err = load_value(bytes, &Limits::default()).expect_err("refused");
         assert!(
-            matches!(err, PickleError::LimitExceeded { .. } | PickleError::Truncated { .. }),
+            matches!(
+                err,
+                PickleError::LimitExceeded { .. } | PickleError::Truncated { .. }
+            ),
             "{err}"
         );
     }
@@ -74,7 +93,11 @@ fn storage_sizes_are_checked() {
     let mut bytes = dump_heatmap(&rec, 3).expect("dump");
     // Corrupt the map's storage element count (the u64 after the storage pickles).
     let marker = b"\x80\x02]X\x01\x00\x00\x000a.";
-    let at = bytes.windows(marker.len()).position(|w| w == marker).expect("marker") + marker.len();
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("marker")
+        + marker.len();
     bytes[at] = 200;
     let err = load_heatmap(&bytes, &Limits::default()).expect_err("bad count");
     assert!(err.to_string().contains("elements"), "{err}");
@@ -88,7 +111,10 @@ fn record_errors_name_the_key() {
     let at = bytes.windows(4).position(|w| w == b"task").expect("key");
     bytes[at + 1] = b'u';
     let err = load_heatmap(&bytes, &Limits::default()).expect_err("no task");
-    assert_eq!(err.to_string(), "key \"task\": expected a string (the task name)");
+    assert_eq!(
+        err.to_string(),
+        "key \"task\": expected a string (the task name)"
+    );
 }
 
 proptest! {

@@ -49,7 +49,10 @@ pub(crate) fn decode_counts(s: &str) -> Result<Vec<u32>, RleError> {
                 return Err(RleError::Truncated { position: start });
             };
             if !(48..=111).contains(&b) {
-                return Err(RleError::InvalidChar { position: p, byte: b });
+                return Err(RleError::InvalidChar {
+                    position: p,
+                    byte: b,
+                });
             }
             let c = i64::from(b - 48);
             if k >= 7 {
@@ -70,10 +73,7 @@ pub(crate) fn decode_counts(s: &str) -> Result<Vec<u32>, RleError> {
         if m > 2 {
             x += i64::from(counts[m - 2]);
         }
-        let run = u32::try_from(x).map_err(|_| RleError::InvalidRun {
-            index: m,
-            value: x,
-        })?;
+        let run = u32::try_from(x).map_err(|_| RleError::InvalidRun { index: m, value: x })?;
         counts.push(run);
     }
     Ok(counts)
@@ -110,11 +110,23 @@ mod tests {
     fn malformed() {
         assert_eq!(
             decode_counts("1~"),
-            Err(RleError::InvalidChar { position: 1, byte: b'~' })
+            Err(RleError::InvalidChar {
+                position: 1,
+                byte: b'~'
+            })
         );
-        assert_eq!(decode_counts("1P"), Err(RleError::Truncated { position: 1 }));
-        assert!(matches!(decode_counts("PPPPPPP1"), Err(RleError::ValueTooLarge { .. })));
+        assert_eq!(
+            decode_counts("1P"),
+            Err(RleError::Truncated { position: 1 })
+        );
+        assert!(matches!(
+            decode_counts("PPPPPPP1"),
+            Err(RleError::ValueTooLarge { .. })
+        ));
         // "3" then a negative value: -1 encodes as '?' (0x0f | 0x10 = 31, +48 = 79 'O').
-        assert!(matches!(decode_counts("O"), Err(RleError::InvalidRun { .. })));
+        assert!(matches!(
+            decode_counts("O"),
+            Err(RleError::InvalidRun { .. })
+        ));
     }
 }

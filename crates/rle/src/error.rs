@@ -73,10 +73,9 @@ impl fmt::Display for RleError {
                 "counts string: run {index} decodes to {value}, expected a length from 0 to {}",
                 u32::MAX
             ),
-            RleError::SumMismatch { expected, got } => write!(
-                f,
-                "runs cover {got} pixels, expected h*w = {expected}"
-            ),
+            RleError::SumMismatch { expected, got } => {
+                write!(f, "runs cover {got} pixels, expected h*w = {expected}")
+            }
             RleError::SizeMismatch { expected, got } => write!(
                 f,
                 "size {}x{}, expected {}x{}",

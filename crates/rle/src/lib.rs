@@ -116,7 +116,12 @@ impl Rle {
 
     /// Number of set pixels (pycocotools `area`).
     pub fn area(&self) -> u64 {
-        self.runs.iter().skip(1).step_by(2).map(|&r| u64::from(r)).sum()
+        self.runs
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|&r| u64::from(r))
+            .sum()
     }
 
     /// Whether no pixel is set.
@@ -161,7 +166,12 @@ impl Rle {
             ys = ys.min(y);
             ye = ye.max(y);
         }
-        [xs as f64, ys as f64, (xe - xs + 1) as f64, (ye - ys + 1) as f64]
+        [
+            xs as f64,
+            ys as f64,
+            (xe - xs + 1) as f64,
+            (ye - ys + 1) as f64,
+        ]
     }
 
     /// Whether pixel `(row, col)` is set; `None` outside the mask.

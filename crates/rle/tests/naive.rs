@@ -37,14 +37,22 @@ fn naive_bbox(mask: &[u8], h: usize, w: usize) -> [f64; 4] {
     if x0 == usize::MAX {
         return [0.0; 4];
     }
-    [x0 as f64, y0 as f64, (x1 - x0 + 1) as f64, (y1 - y0 + 1) as f64]
+    [
+        x0 as f64,
+        y0 as f64,
+        (x1 - x0 + 1) as f64,
+        (y1 - y0 + 1) as f64,
+    ]
 }
 
 /// A mask of blobs (filled rectangles) plus sparse noise; values other than 1 included.
 fn mask_strategy() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
     (1usize..40, 1usize..80).prop_flat_map(|(h, w)| {
         let rects = proptest::collection::vec((0..h, 0..w, 0..h, 0..w), 0..4);
-        let noise = proptest::collection::vec((0..h * w, prop_oneof![Just(0u8), Just(1u8), Just(255u8)]), 0..10);
+        let noise = proptest::collection::vec(
+            (0..h * w, prop_oneof![Just(0u8), Just(1u8), Just(255u8)]),
+            0..10,
+        );
         (Just(h), Just(w), rects, noise).prop_map(|(h, w, rects, noise)| {
             let mut m = vec![0u8; h * w];
             for (r0, c0, r1, c1) in rects {

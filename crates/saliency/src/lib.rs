@@ -1,2 +1,0 @@
-//! Heatmaps to masks: torch-compatible bilinear upsampling, OpenCV-compatible Otsu, contours, smoothing; max point.
-#![deny(missing_docs)]
