@@ -84,9 +84,9 @@ impl Segmentations {
         Self::default()
     }
 
-    /// Adds a mask; a second mask for the same CXR and task is refused.
-    pub fn insert(&mut self, cxr_id: &str, task: Task, rle: Rle) -> Result<(), DuplicateMask> {
-        let i = match self.index.get(cxr_id) {
+    /// The index of `cxr_id`'s entry, created (without masks) when missing.
+    fn entry(&mut self, cxr_id: &str) -> usize {
+        match self.index.get(cxr_id) {
             Some(&i) => i,
             None => {
                 self.cxrs.push(CxrMasks {
@@ -96,7 +96,12 @@ impl Segmentations {
                 self.index.insert(cxr_id.to_owned(), self.cxrs.len() - 1);
                 self.cxrs.len() - 1
             }
-        };
+        }
+    }
+
+    /// Adds a mask; a second mask for the same CXR and task is refused.
+    pub fn insert(&mut self, cxr_id: &str, task: Task, rle: Rle) -> Result<(), DuplicateMask> {
+        let i = self.entry(cxr_id);
         let entry = &mut self.cxrs[i];
         if entry.masks.iter().any(|(t, _)| *t == task) {
             return Err(DuplicateMask {
@@ -177,11 +182,14 @@ impl Segmentations {
     }
 }
 
+/// The salient points of one CXR per task, `(x, y)` each.
+pub type TaskPoints = Vec<(Task, Vec<[f64; 2]>)>;
+
 /// Salient points of a human benchmark: `{cxr_id: {task: [[x, y], ...]}}`, in file order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalientPoints {
     /// Per CXR: its id and its points per task.
-    pub cxrs: Vec<(String, Vec<(Task, Vec<[f64; 2]>)>)>,
+    pub cxrs: Vec<(String, TaskPoints)>,
 }
 
 impl SalientPoints {
@@ -347,14 +355,8 @@ pub fn parse_segmentations(path: &Path, v: &Value) -> Result<Segmentations, IoEr
         let obj = entry.as_object().ok_or_else(|| {
             IoError::schema(path, format!("CXR {cxr_id}"), "an object {task: RLE mask}")
         })?;
-        if obj.is_empty() {
-            // Keep CXRs without masks: `contains` must see them.
-            segs.index.insert(cxr_id.clone(), segs.cxrs.len());
-            segs.cxrs.push(CxrMasks {
-                cxr_id: cxr_id.clone(),
-                masks: Vec::new(),
-            });
-        }
+        // Keep CXRs without (known) masks: `contains` must see them.
+        segs.entry(cxr_id);
         for (key, m) in obj {
             let Some(task) = Task::from_name(key) else {
                 segs.ignored.push((cxr_id.clone(), key.clone()));

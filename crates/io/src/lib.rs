@@ -41,9 +41,9 @@ pub use error::IoError;
 pub use heatmap::{HeatmapFile, list_heatmaps, parse_heatmap_name, read_heatmap, write_heatmap};
 pub use json::{
     Annotations, CxrAnnotations, CxrMasks, DuplicateMask, Polygon, SalientPoints, Segmentations,
-    annotations_to_json_string, parse_annotations, parse_salient_points, parse_segmentations,
-    read_annotations, read_salient_points, read_segmentations, salient_points_to_json_string,
-    write_segmentations,
+    TaskPoints, annotations_to_json_string, parse_annotations, parse_salient_points,
+    parse_segmentations, read_annotations, read_salient_points, read_segmentations,
+    salient_points_to_json_string, write_segmentations,
 };
 pub use pyfmt::{json_float, push_json_string, py_float_repr};
 pub use tasks::{CHEXPERT_TASKS, Task};

@@ -1,0 +1,207 @@
+//! The `chexlocalize` binary end to end: outputs on the committed fixtures, and clear errors
+//! (exit code 1, the file named, no panic, no output left behind) on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chexlocalize"))
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn assert_clean_failure(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+}
+
+#[test]
+fn inspect_fixture_pickles_as_csv() {
+    let dir = fixtures().join("gradcam_maps_val");
+    let out = run(&["inspect", dir.to_str().expect("utf-8"), "--format", "csv"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 81, "header + 80 pickles");
+    assert!(lines[0].starts_with("file,task,gt,cxr_img,cxr_w,cxr_h,prob,map_shape"));
+    // Rows are sorted by file name; the tiny odd-sized CXR comes first.
+    assert!(lines[1].starts_with(
+        "patient90001_study1_view1_frontal_Airspace Opacity_map.pkl,Airspace Opacity,"
+    ));
+    // The all-zero map of the fixtures' hard cases (min = max = sum = 0, first argmax at 0,0).
+    assert!(
+        lines[1].ends_with(",1x1x20x20,0.0,0.0,0.0,0,0"),
+        "{}",
+        lines[1]
+    );
+    // 14-element tensor probabilities are printed joined by ';'.
+    assert!(text.lines().any(|l| {
+        l.split(',')
+            .nth(6)
+            .is_some_and(|p| p.split(';').count() == 14)
+    }));
+}
+
+#[test]
+fn inspect_table_and_json_formats() {
+    let file = fixtures().join("gradcam_maps_val/patient90003_study1_view1_frontal_Edema_map.pkl");
+    for (format, start) in [("table", "file "), ("json", "[\n  {\"file\": ")] {
+        let out = run(&["inspect", file.to_str().expect("utf-8"), "--format", format]);
+        assert!(out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with(start),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn corrupt_inputs_are_clear_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let evil = dir.path().join("x_Edema_map.pkl");
+    std::fs::write(
+        &evil,
+        b"\x80\x03cos\nsystem\nX\x02\x00\x00\x00lsq\x00\x85R.",
+    )
+    .expect("write");
+    assert_clean_failure(
+        &run(&["inspect", evil.to_str().expect("utf-8")]),
+        "os.system",
+    );
+
+    let truncated = dir.path().join("y_Edema_map.pkl");
+    let good = std::fs::read(
+        fixtures().join("gradcam_maps_val/patient90003_study1_view1_frontal_Edema_map.pkl"),
+    )
+    .expect("read");
+    std::fs::write(&truncated, &good[..good.len() / 2]).expect("write");
+    assert_clean_failure(
+        &run(&["inspect", truncated.to_str().expect("utf-8")]),
+        "y_Edema_map.pkl",
+    );
+
+    let json = dir.path().join("seg.json");
+    std::fs::write(
+        &json,
+        r#"{"c": {"Edema": {"size": [2, 3], "counts": "0~"}}}"#,
+    )
+    .expect("write");
+    assert_clean_failure(
+        &run(&["inspect", json.to_str().expect("utf-8")]),
+        "CXR c, task Edema",
+    );
+    std::fs::write(&json, "{\"c\": ").expect("write");
+    assert_clean_failure(
+        &run(&["inspect", json.to_str().expect("utf-8")]),
+        "seg.json",
+    );
+    assert_clean_failure(
+        &run(&["inspect", "/nonexistent/file.json"]),
+        "/nonexistent/file.json",
+    );
+}
+
+#[test]
+fn eval_errors_leave_no_output() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let gt = dir.path().join("gt.json");
+    let pred = dir.path().join("pred.json");
+    std::fs::write(&gt, r#"{"c": {"Edema": {"size": [2, 3], "counts": "6"}}}"#).expect("write");
+    std::fs::write(
+        &pred,
+        r#"{"c": {"Edema": {"size": [2, 3], "counts": "06"}}}"#,
+    )
+    .expect("write");
+    let save = dir.path().join("out");
+    let out = run(&[
+        "eval",
+        "--metric",
+        "iou",
+        "--gt_path",
+        gt.to_str().expect("utf-8"),
+        "--pred_path",
+        pred.to_str().expect("utf-8"),
+        "--save_dir",
+        save.to_str().expect("utf-8"),
+    ]);
+    // The ground truth lacks the nine other tasks: the reference raises KeyError, we name them.
+    assert_clean_failure(&out, "expected a mask for task Airspace Opacity");
+    assert!(!save.exists(), "no output folder on error");
+}
+
+#[test]
+fn human_points_outside_the_image_are_named() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let gt = dir.path().join("gt.json");
+    let pts = dir.path().join("pts.json");
+    let tasks = [
+        "Airspace Opacity",
+        "Atelectasis",
+        "Cardiomegaly",
+        "Consolidation",
+        "Edema",
+        "Enlarged Cardiomediastinum",
+        "Lung Lesion",
+        "Pleural Effusion",
+        "Pneumothorax",
+        "Support Devices",
+    ];
+    let masks: Vec<String> = tasks
+        .iter()
+        .map(|t| format!("\"{t}\": {{\"size\": [2, 3], \"counts\": \"06\"}}"))
+        .collect();
+    std::fs::write(&gt, format!("{{\"c\": {{{}}}}}", masks.join(", "))).expect("write");
+    std::fs::write(&pts, r#"{"c": {"Edema": [[3, 0]]}}"#).expect("write");
+    let save = dir.path().join("out");
+    let out = run(&[
+        "eval",
+        "--metric",
+        "hitmiss",
+        "--if_human_benchmark",
+        "True",
+        "--gt_path",
+        gt.to_str().expect("utf-8"),
+        "--pred_path",
+        pts.to_str().expect("utf-8"),
+        "--save_dir",
+        save.to_str().expect("utf-8"),
+    ]);
+    assert_clean_failure(&out, "CXR c, task Edema");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("point [3, 0] is outside"));
+    assert!(!save.exists());
+}
+
+#[test]
+fn snake_case_flags_and_python_booleans_are_accepted() {
+    let out = run(&["eval", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("--true-pos-only") && help.contains("true_pos_only"),
+        "{help}"
+    );
+    let out = run(&[
+        "eval",
+        "--metric",
+        "iou",
+        "--gt_path",
+        "a",
+        "--pred_path",
+        "b",
+        "--true_pos_only",
+        "Maybe",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected True or False"));
+}
