@@ -40,11 +40,20 @@ fn inspect_fixture_pickles_as_csv() {
     assert!(lines[1].starts_with(
         "patient90001_study1_view1_frontal_Airspace Opacity_map.pkl,Airspace Opacity,"
     ));
-    // The all-zero map of the fixtures' hard cases (min = max = sum = 0, first argmax at 0,0).
+    // The fixtures' hard cases: an all-zero map and a constant map (first argmax at 0,0).
+    let row = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(name))
+            .copied()
+            .unwrap_or_default()
+    };
+    let zero = row("patient90001_study1_view1_frontal_Enlarged Cardiomediastinum_map.pkl");
+    assert!(zero.ends_with(",1x1x20x20,0.0,0.0,0.0,0,0"), "{zero}");
+    let constant = row("patient90001_study1_view1_frontal_Cardiomegaly_map.pkl");
     assert!(
-        lines[1].ends_with(",1x1x20x20,0.0,0.0,0.0,0,0"),
-        "{}",
-        lines[1]
+        constant.ends_with(",1x1x20x20,0.25,0.25,100.0,0,0"),
+        "{constant}"
     );
     // 14-element tensor probabilities are printed joined by ';'.
     assert!(text.lines().any(|l| {
