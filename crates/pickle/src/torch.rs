@@ -336,6 +336,30 @@ pub(crate) fn materialize(spec: &TensorSpec, limits: &Limits) -> Result<Tensor, 
             });
         }
     }
+    // Fast path: a row-major contiguous view is one slice of the storage.
+    let contiguous = (0..spec.size.len())
+        .all(|d| spec.size[d] <= 1 || spec.stride[d] == spec.size[d + 1..].iter().product::<u64>());
+    if contiguous {
+        let (a, b) = (spec.offset as usize, (spec.offset + numel) as usize);
+        macro_rules! slice {
+            ($v:expr, $variant:ident) => {
+                TensorData::$variant($v.get(a..b).map(<[_]>::to_vec).unwrap_or_default())
+            };
+        }
+        let out = match &*data {
+            TensorData::F32(v) => slice!(v, F32),
+            TensorData::F64(v) => slice!(v, F64),
+            TensorData::F16(v) => slice!(v, F16),
+            TensorData::BF16(v) => slice!(v, BF16),
+            TensorData::I64(v) => slice!(v, I64),
+            TensorData::I32(v) => slice!(v, I32),
+            TensorData::I16(v) => slice!(v, I16),
+            TensorData::I8(v) => slice!(v, I8),
+            TensorData::U8(v) => slice!(v, U8),
+            TensorData::Bool(v) => slice!(v, Bool),
+        };
+        return Tensor::new(shape, out);
+    }
     let idx = indices(spec, numel as usize);
     macro_rules! gather {
         ($v:expr, $variant:ident) => {
