@@ -8,6 +8,7 @@
 
 mod conformance;
 mod fixtures;
+mod reproduce;
 mod util;
 
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Generate the synthetic dataset.
     Fixtures(fixtures::FixturesArgs),
+    /// Run the paper's pipeline (the stages this release has) and summarise it.
+    Reproduce(reproduce::ReproduceArgs),
     /// Compare our commands with the Python reference's outputs on the original sample.
     Conformance {
         /// The original repository's `sample/` folder with its `reference/` outputs.
@@ -39,5 +42,6 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Fixtures(a) => fixtures::run(&a),
         Command::Conformance { sample } => conformance::run(&sample),
+        Command::Reproduce(a) => reproduce::run(&a),
     }
 }
