@@ -182,3 +182,59 @@ fn very_deep_nesting_does_not_overflow_the_stack() {
         .join()
         .expect("no stack overflow");
 }
+
+/// Replaces the first occurrence of `from` (after `after`) in `bytes` with `to` (same length).
+fn patch(bytes: &mut [u8], after: usize, from: &[u8], to: &[u8]) -> usize {
+    let at = after
+        + bytes[after..]
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("pattern present");
+    bytes[at..at + to.len()].copy_from_slice(to);
+    at + to.len()
+}
+
+#[test]
+fn strided_and_offset_views_follow_torch_semantics() {
+    // A map tensor over the storage [0, 1, 2, 3, 4, 5], written as shape (3, 2) stride (2, 1),
+    // then patched into views; torch's rule: element (i, j) = storage[offset + i*stride0 + j*stride1].
+    let rec = HeatmapRecord {
+        map: Tensor::new(
+            vec![3, 2],
+            TensorData::F32(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]),
+        )
+        .expect("shape"),
+        ..record(vec![0.0], 1, 1, Prob::Float(0.5), false)
+    };
+    let bytes = dump_heatmap(&rec, 3).expect("dump");
+    // The map's arguments: offset `K\x00`, size `K\x03K\x02\x86`, stride `K\x02K\x01\x86`.
+    let storage_end = bytes.windows(4).position(|w| w == b"map\x00").unwrap_or(0);
+    let args = bytes
+        .windows(11)
+        .position(|w| w == b"K\x00K\x03K\x02\x86K\x02K\x01")
+        .expect("map arguments")
+        .max(storage_end);
+
+    // Transposed: shape (2, 3), stride (1, 2) -> [[0, 2, 4], [1, 3, 5]].
+    let mut t = bytes.clone();
+    let next = patch(&mut t, args, b"K\x03K\x02", b"K\x02K\x03");
+    patch(&mut t, next, b"K\x02K\x01", b"K\x01K\x02");
+    let got = load_heatmap(&t, &Limits::default()).expect("transposed view");
+    assert_eq!(got.map.shape, vec![2, 3]);
+    assert_eq!(
+        got.map.data,
+        TensorData::F32(vec![0.0, 2.0, 4.0, 1.0, 3.0, 5.0])
+    );
+
+    // Offset 1, shape (2, 2), stride (2, 1) -> [[1, 2], [3, 4]].
+    let mut o = bytes.clone();
+    patch(&mut o, args, b"K\x00K\x03", b"K\x01K\x02");
+    let got = load_heatmap(&o, &Limits::default()).expect("offset view");
+    assert_eq!(got.map.data, TensorData::F32(vec![1.0, 2.0, 3.0, 4.0]));
+
+    // Offset 2 with shape (3, 2) reaches index 2 + 2*2 + 1 = 7 of 6 elements: refused.
+    let mut bad = bytes;
+    patch(&mut bad, args, b"K\x00K\x03", b"K\x02K\x03");
+    let err = load_heatmap(&bad, &Limits::default()).expect_err("out of the storage");
+    assert!(err.to_string().contains("reach element 7"), "{err}");
+}
