@@ -211,13 +211,24 @@ fn read_json(path: &Path) -> Result<Value, IoError> {
     })
 }
 
-fn top_object<'a>(
+/// The per-CXR objects of a `{cxr_id: {...}}` file, in file order.
+fn cxr_objects<'a>(
     path: &Path,
     v: &'a Value,
-    what: &str,
-) -> Result<&'a Map<String, Value>, IoError> {
-    v.as_object()
-        .ok_or_else(|| IoError::schema(path, "top level", format!("an object {what}")))
+    top_expected: &str,
+    entry_expected: &str,
+) -> Result<Vec<(&'a String, &'a Map<String, Value>)>, IoError> {
+    let top = v
+        .as_object()
+        .ok_or_else(|| IoError::schema(path, "top level", format!("an object {top_expected}")))?;
+    top.iter()
+        .map(|(cxr_id, entry)| {
+            let obj = entry
+                .as_object()
+                .ok_or_else(|| IoError::schema(path, format!("CXR {cxr_id}"), entry_expected))?;
+            Ok((cxr_id, obj))
+        })
+        .collect()
 }
 
 fn task_key(path: &Path, cxr_id: &str, key: &str) -> Result<Task, IoError> {
@@ -274,16 +285,14 @@ pub fn read_annotations(path: &Path) -> Result<Annotations, IoError> {
 
 /// Parses an annotation file's JSON value (`path` names the file in errors).
 pub fn parse_annotations(path: &Path, v: &Value) -> Result<Annotations, IoError> {
-    let top = top_object(path, v, "{cxr_id: {\"img_size\": [h, w], task: polygons}}")?;
-    let mut cxrs = Vec::with_capacity(top.len());
-    for (cxr_id, entry) in top {
-        let obj = entry.as_object().ok_or_else(|| {
-            IoError::schema(
-                path,
-                format!("CXR {cxr_id}"),
-                "an object with \"img_size\" and task keys",
-            )
-        })?;
+    let entries = cxr_objects(
+        path,
+        v,
+        "{cxr_id: {\"img_size\": [h, w], task: polygons}}",
+        "an object with \"img_size\" and task keys",
+    )?;
+    let mut cxrs = Vec::with_capacity(entries.len());
+    for (cxr_id, obj) in entries {
         let size = obj.get("img_size").ok_or_else(|| {
             IoError::schema(path, format!("CXR {cxr_id}"), "an \"img_size\": [h, w] key")
         })?;
@@ -345,16 +354,14 @@ pub fn read_segmentations(path: &Path) -> Result<Segmentations, IoError> {
 
 /// Parses a segmentation file's JSON value (`path` names the file in errors).
 pub fn parse_segmentations(path: &Path, v: &Value) -> Result<Segmentations, IoError> {
-    let top = top_object(
+    let entries = cxr_objects(
         path,
         v,
         "{cxr_id: {task: {\"size\": [h, w], \"counts\": str}}}",
+        "an object {task: RLE mask}",
     )?;
     let mut segs = Segmentations::new();
-    for (cxr_id, entry) in top {
-        let obj = entry.as_object().ok_or_else(|| {
-            IoError::schema(path, format!("CXR {cxr_id}"), "an object {task: RLE mask}")
-        })?;
+    for (cxr_id, obj) in entries {
         // Keep CXRs without (known) masks: `contains` must see them.
         segs.entry(cxr_id);
         for (key, m) in obj {
@@ -435,16 +442,14 @@ pub fn read_salient_points(path: &Path) -> Result<SalientPoints, IoError> {
 
 /// Parses a salient-points JSON value (`path` names the file in errors).
 pub fn parse_salient_points(path: &Path, v: &Value) -> Result<SalientPoints, IoError> {
-    let top = top_object(path, v, "{cxr_id: {task: [[x, y], ...]}}")?;
-    let mut cxrs = Vec::with_capacity(top.len());
-    for (cxr_id, entry) in top {
-        let obj = entry.as_object().ok_or_else(|| {
-            IoError::schema(
-                path,
-                format!("CXR {cxr_id}"),
-                "an object {task: [[x, y], ...]}",
-            )
-        })?;
+    let entries = cxr_objects(
+        path,
+        v,
+        "{cxr_id: {task: [[x, y], ...]}}",
+        "an object {task: [[x, y], ...]}",
+    )?;
+    let mut cxrs = Vec::with_capacity(entries.len());
+    for (cxr_id, obj) in entries {
         let mut tasks = Vec::new();
         for (key, pts) in obj {
             let task = task_key(path, cxr_id, key)?;
