@@ -211,13 +211,16 @@ fn read_json(path: &Path) -> Result<Value, IoError> {
     })
 }
 
+/// A CXR id and its JSON object.
+type CxrObject<'a> = (&'a String, &'a Map<String, Value>);
+
 /// The per-CXR objects of a `{cxr_id: {...}}` file, in file order.
 fn cxr_objects<'a>(
     path: &Path,
     v: &'a Value,
     top_expected: &str,
     entry_expected: &str,
-) -> Result<Vec<(&'a String, &'a Map<String, Value>)>, IoError> {
+) -> Result<Vec<CxrObject<'a>>, IoError> {
     let top = v
         .as_object()
         .ok_or_else(|| IoError::schema(path, "top level", format!("an object {top_expected}")))?;
