@@ -92,6 +92,8 @@ eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/sali
 eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_probcut.json --true_pos_only False --seed 0 --save_dir reference/eval_iou_probcut_all
 eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/hb_segmentations.json --true_pos_only True --if_human_benchmark True --seed 0 --save_dir reference/eval_iou_hb_tp
 eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/hb_segmentations.json --true_pos_only False --if_human_benchmark True --seed 0 --save_dir reference/eval_iou_hb_all
+eval --metric hitmiss --gt_path gt_segmentations_val.json --pred_path gradcam_maps_val --seed 0 --save_dir reference/eval_hitmiss
+eval --metric hitmiss --gt_path gt_segmentations_val.json --pred_path gradcam_maps_val --seed 7 --save_dir reference/eval_hitmiss_seed7
 eval --metric hitmiss --gt_path gt_segmentations_val.json --pred_path reference/derived_inputs/hb_salient_pts.json --if_human_benchmark True --seed 0 --save_dir reference/eval_hitmiss_hb
 count-segs --seg_path gt_segmentations_val.json --save_dir reference/count_segs_gt
 count-segs --seg_path reference/saliency_otsu.json --save_dir reference/count_segs_otsu

@@ -117,6 +117,29 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
             ))
         })?;
     }
+    stage("eval hit rate (pointing game)", &mut || {
+        if !have(&gt) || !maps.is_dir() {
+            return Ok("skipped: needs gt_segmentations_val.json and gradcam_maps_val/".into());
+        }
+        let dir = out.join("eval_hitmiss");
+        let (g, d) = (gt.to_string_lossy(), dir.to_string_lossy());
+        run_cli(
+            &bin,
+            &data,
+            &[
+                "eval",
+                "--metric",
+                "hitmiss",
+                "--gt_path",
+                &g,
+                "--pred_path",
+                "gradcam_maps_val",
+                "--save_dir",
+                &d,
+            ],
+        )?;
+        Ok("-> eval_hitmiss".into())
+    })?;
     stage("count segs", &mut || {
         if !have(&gt) {
             return Ok("skipped: needs gt_segmentations_val.json".into());

@@ -1,14 +1,18 @@
 //! `chexlocalize eval`: mIoU and hit rate with bootstrap confidence intervals.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use chexlocalize_io::{CsvWriter, Field, Segmentations, Task};
+use chexlocalize_io::{CsvWriter, Field, Limits, Segmentations, Task};
 use chexlocalize_metrics as metrics;
 use chexlocalize_rle::Rle;
 use clap::{Args, ValueEnum};
+use rayon::prelude::*;
 
 use crate::args::py_bool;
+use crate::heatmaps::{map_and_dims, task_heatmaps};
+use crate::progress::{Progress, thread_pool};
 
 /// Arguments of `chexlocalize eval`.
 #[derive(Args, Debug)]
@@ -40,6 +44,9 @@ pub(crate) struct EvalArgs {
     /// `chacha` is a modern generator with the same statistics but other draws.
     #[arg(long, value_enum, default_value_t = RngArg::Numpy)]
     rng: RngArg,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
     /// Pointing game tolerance in pixels: a hit when a ground-truth pixel lies within this
     /// distance of the point (0 = the reference's exact rule; TorchRay uses 15).
     #[arg(
@@ -119,7 +126,13 @@ pub(crate) fn run(args: &EvalArgs) -> Result<()> {
                 args.true_pos_only,
             )?
         }
-        (Metric::Hitmiss, false) => heatmap_hit_table(&args.pred_path)?,
+        (Metric::Hitmiss, false) => heatmap_hit_table(
+            &gt,
+            &args.gt_path,
+            &args.pred_path,
+            args.tolerance_px,
+            args.jobs,
+        )?,
         (Metric::Hitmiss, true) => {
             let pts = chexlocalize_io::read_salient_points(&args.pred_path)?;
             human_hit_table(&gt, &args.gt_path, &pts, &args.pred_path, args.tolerance_px)?
@@ -303,15 +316,96 @@ fn sort_rows(t: ResultsTable) -> ResultsTable {
     }
 }
 
-/// `get_hitrates` of eval.py needs the most salient pixel of each heatmap upsampled exactly as
-/// torch's `interpolate(mode='bilinear')`; that kernel is part of the segmentation work and not in
-/// this release, so the command says so instead of giving numbers that could differ.
-fn heatmap_hit_table(map_dir: &Path) -> Result<ResultsTable> {
-    bail!(
-        "{}: the hit rate of heatmap pickles is not available in this version yet (it needs torch-exact upsampling); \
-         the human-benchmark hit rate (--if_human_benchmark True) and --metric iou are",
-        map_dir.display()
-    )
+/// One pointing-game outcome: 1 hit, 0 miss, NaN when the ground truth is empty.
+fn hit_value(g: &Rle, row: usize, col: usize, tolerance: f64) -> f64 {
+    if g.is_empty() {
+        f64::NAN
+    } else if metrics::hit_with_tolerance(g, row, col, tolerance) {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// `get_hitrates` of eval.py: the most salient pixel of each upsampled heatmap.
+///
+/// The reference labels its rows with the sorted ground-truth ids by position; we join by CXR id,
+/// which gives the same table whenever the reference's does not crash, and an error naming the
+/// CXR when a ground-truth CXR has no heatmap.
+fn heatmap_hit_table(
+    gt: &Segmentations,
+    gt_path: &Path,
+    map_dir: &Path,
+    tolerance: f64,
+    jobs: Option<usize>,
+) -> Result<ResultsTable> {
+    let files: Vec<_> = task_heatmaps(map_dir)?
+        .into_iter()
+        .filter(|(f, _)| gt.contains(&f.cxr_id))
+        .collect();
+    let ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();
+    for id in &ids {
+        if !files.iter().any(|(f, _)| &f.cxr_id == id) {
+            bail!(
+                "{}: no heatmap for CXR {id} of the ground truth {}",
+                map_dir.display(),
+                gt_path.display()
+            );
+        }
+    }
+    let pool = thread_pool(jobs)?;
+    let limits = Limits::default();
+    let progress = Progress::new(files.len() as u64, "pointing");
+    let hits: Vec<f64> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|(f, task)| {
+                let g = gt_mask(gt, gt_path, &f.cxr_id, *task)?;
+                let rec = chexlocalize_io::read_heatmap(&f.path, &limits)?;
+                let (map, h, w) = map_and_dims(&rec).map_err(|e| anyhow!("{}: {e}", f.path.display()))?;
+                if (h, w) != (g.height(), g.width()) {
+                    bail!(
+                        "{}: cxr_dims give {h}x{w} (h x w) but the ground truth of CXR {}, task {task} is {}x{}",
+                        f.path.display(),
+                        f.cxr_id,
+                        g.height(),
+                        g.width()
+                    );
+                }
+                let (row, col) = chexlocalize_saliency::max_point(map.view(), h, w);
+                progress.inc();
+                Ok(hit_value(g, row, col, tolerance))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    progress.finish();
+    // Columns in order of first appearance, as pandas' DataFrame.from_dict(orient='index').
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut cells: HashMap<(&str, Task), f64> = HashMap::new();
+    for ((f, task), v) in files.iter().zip(hits) {
+        if !tasks.contains(task) {
+            tasks.push(*task);
+        }
+        cells.insert((f.cxr_id.as_str(), *task), v);
+    }
+    let values: Vec<Vec<f64>> = tasks
+        .iter()
+        .map(|t| {
+            ids.iter()
+                .map(|id| cells.get(&(id.as_str(), *t)).copied().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    let int_columns = values
+        .iter()
+        .map(|c| c.iter().all(|x| !x.is_nan()))
+        .collect();
+    Ok(ResultsTable {
+        tasks,
+        ids,
+        values,
+        int_columns,
+    })
 }
 
 /// `get_hb_hitrates` of eval.py: a hit when any of the human's points is in the ground truth.

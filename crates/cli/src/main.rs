@@ -9,7 +9,9 @@
 
 mod args;
 mod eval;
+mod heatmaps;
 mod inspect;
+mod progress;
 mod summaries;
 
 use std::process::ExitCode;

@@ -214,3 +214,26 @@ fn snake_case_flags_and_python_booleans_are_accepted() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected True or False"));
 }
+
+#[test]
+fn hit_rate_needs_a_heatmap_for_every_ground_truth_cxr() {
+    // The reference crashes with a length mismatch here; we name the CXR.
+    let dir = tempfile::tempdir().expect("tmp");
+    let gt = dir.path().join("gt.json");
+    std::fs::write(&gt, r#"{"patient00000_study1_view1_frontal": {}}"#).expect("write");
+    let maps = fixtures().join("gradcam_maps_val");
+    let save = dir.path().join("out");
+    let out = run(&[
+        "eval",
+        "--metric",
+        "hitmiss",
+        "--gt_path",
+        gt.to_str().expect("utf-8"),
+        "--pred_path",
+        maps.to_str().expect("utf-8"),
+        "--save_dir",
+        save.to_str().expect("utf-8"),
+    ]);
+    assert_clean_failure(&out, "no heatmap for CXR patient00000_study1_view1_frontal");
+    assert!(!save.exists());
+}

@@ -16,9 +16,12 @@ fn fnv1a64(bytes: impl IntoIterator<Item = u8>) -> u64 {
     })
 }
 
+/// Input height and width, output height and width, hash of the output, first argmax.
+type Case = (usize, usize, usize, usize, u64, (usize, usize));
+
 #[test]
 fn matches_torch_bit_for_bit() {
-    let cases: [(usize, usize, usize, usize, u64, (usize, usize)); 3] = [
+    let cases: [Case; 3] = [
         (5, 7, 70, 75, 0xf3f2_f9a5_e397_c460, (63, 26)),
         (20, 20, 97, 131, 0x381d_e91d_c3e8_e395, (31, 75)),
         (9, 4, 300, 200, 0xaffd_2794_3599_bd66, (249, 124)),

@@ -1,0 +1,62 @@
+//! Heatmap pickles as the commands use them: listing by task, the 2-D map and its target size.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use chexlocalize_io::{HeatmapFile, HeatmapRecord, Task};
+
+/// The map of a record as a 2-D `(h, w)` float32 array (the reference squeezes it), and the CXR
+/// size `(h, w)` it is upsampled to.
+pub(crate) fn map_and_dims(
+    rec: &HeatmapRecord,
+) -> Result<(ndarray::Array2<f32>, usize, usize), String> {
+    let s = &rec.map.shape;
+    if s.len() < 2
+        || s[..s.len() - 2].iter().any(|&d| d != 1)
+        || s[s.len() - 2] == 0
+        || s[s.len() - 1] == 0
+    {
+        return Err(format!(
+            "map: expected a tensor of shape [1, 1, h, w], found {s:?}"
+        ));
+    }
+    let (mh, mw) = (s[s.len() - 2], s[s.len() - 1]);
+    let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec())
+        .map_err(|e| format!("map: {e}"))?;
+    let (w, h) = rec.cxr_dims;
+    let limit = 1 << 16;
+    if w <= 0 || h <= 0 || w > limit || h > limit {
+        return Err(format!(
+            "cxr_dims: expected (width, height) between 1 and {limit}, found ({w}, {h})"
+        ));
+    }
+    Ok((map, h as usize, w as usize))
+}
+
+/// Lists the heatmaps of `dir`, keeping the ten tasks and refusing duplicate (CXR, task) pairs.
+pub(crate) fn task_heatmaps(dir: &Path) -> Result<Vec<(HeatmapFile, Task)>> {
+    let files = chexlocalize_io::list_heatmaps(dir)?;
+    let mut seen: HashMap<(String, Task), PathBuf> = HashMap::new();
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let Some(task) = f.task else {
+            eprintln!(
+                "skipping {}: {:?} is not a CheXlocalize task",
+                f.path.display(),
+                f.task_name
+            );
+            continue;
+        };
+        if let Some(first) = seen.insert((f.cxr_id.clone(), task), f.path.clone()) {
+            bail!(
+                "two heatmaps for CXR {}, task {task}: {} and {}",
+                f.cxr_id,
+                first.display(),
+                f.path.display()
+            );
+        }
+        out.push((f, task));
+    }
+    Ok(out)
+}
