@@ -47,7 +47,7 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
     let mut stage = |name: &'static str, f: &mut dyn FnMut() -> Result<String>| -> Result<()> {
         let t = Instant::now();
         let outcome = f()?;
-        println!("{name:<28} {outcome}");
+        println!("{name:<32} {outcome}");
         stages.push(Stage {
             name,
             outcome,
@@ -153,7 +153,7 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
         )?;
         Ok("-> count_segs_gt/n_segs.csv".into())
     })?;
-    println!("\n{:<28} {:>9}", "stage", "seconds");
+    println!("\n{:<32} {:>9}", "stage", "seconds");
     for s in &stages {
         println!(
             "{:<28} {:>9.3}  {}",
