@@ -61,6 +61,31 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
         "inspect segmentations",
         inspect_segmentations(&bin, &sample),
     );
+    for (name, input, reference, out) in [
+        (
+            "ground truth",
+            "gt_annotations_val.json",
+            "reference/gt_segmentations_from_annotations.json",
+            "gt.json",
+        ),
+        (
+            "ground truth, repository file",
+            "gt_annotations_val.json",
+            "gt_segmentations_val.json",
+            "gt2.json",
+        ),
+        (
+            "human benchmark",
+            "reference/derived_inputs/hb_annotations.json",
+            "reference/hb_segmentations.json",
+            "hb.json",
+        ),
+    ] {
+        report.check(
+            &format!("annotation-to-segmentation ({name})"),
+            ctx.annotations(input, reference, out),
+        );
+    }
     for line in REFERENCE_COMMANDS
         .lines()
         .map(str::trim)
@@ -122,6 +147,27 @@ impl Ctx<'_> {
         run_cli(self.bin, self.sample, args)
     }
 
+    /// Annotations to masks: every RLE string identical, and the file byte-identical.
+    fn annotations(&self, input: &str, reference: &str, name: &str) -> Result<String> {
+        let out = self.out.join(name);
+        let out_s = out.to_string_lossy();
+        self.run(&[
+            "annotation-to-segmentation",
+            "--ann_path",
+            input,
+            "--output_path",
+            &out_s,
+        ])?;
+        let cmp = compare_masks(&out, &self.sample.join(reference))?;
+        if cmp.differing_masks > 0 {
+            bail!("{cmp}");
+        }
+        if std::fs::read(&out)? != std::fs::read(self.sample.join(reference))? {
+            bail!("{cmp}, but the JSON text differs");
+        }
+        Ok(format!("{cmp}, file byte-identical"))
+    }
+
     /// A command writing CSV files: every file of the reference folder, field by field.
     fn csv_command(&self, args: &[&str]) -> Result<String> {
         let reference_dir = self.sample.join(args[args.len() - 1]);
@@ -164,6 +210,69 @@ impl Ctx<'_> {
         }
         Ok(details.join("; "))
     }
+}
+
+/// Agreement between two segmentation files, mask by mask.
+struct MaskComparison {
+    masks: usize,
+    differing_masks: usize,
+    differing_pixels: u64,
+    max_pixels_per_mask: u64,
+    missing: usize,
+}
+
+impl std::fmt::Display for MaskComparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} masks, {} identical, {} differing pixels in all (max {} in one mask), {} missing",
+            self.masks,
+            self.masks - self.differing_masks,
+            self.differing_pixels,
+            self.max_pixels_per_mask,
+            self.missing
+        )
+    }
+}
+
+fn compare_masks(ours: &Path, reference: &Path) -> Result<MaskComparison> {
+    let a = chexlocalize_io::read_segmentations(ours)?;
+    let b = chexlocalize_io::read_segmentations(reference)?;
+    let mut c = MaskComparison {
+        masks: 0,
+        differing_masks: 0,
+        differing_pixels: 0,
+        max_pixels_per_mask: 0,
+        missing: 0,
+    };
+    for cxr in b.cxrs() {
+        for (task, rb) in &cxr.masks {
+            c.masks += 1;
+            let Some(ra) = a.get(&cxr.cxr_id, *task) else {
+                c.missing += 1;
+                continue;
+            };
+            if ra.to_counts_string() == rb.to_counts_string()
+                && ra.height() == rb.height()
+                && ra.width() == rb.width()
+            {
+                continue;
+            }
+            c.differing_masks += 1;
+            let d = if (ra.height(), ra.width()) == (rb.height(), rb.width()) {
+                let (da, db) = (ra.decode(), rb.decode());
+                da.iter().zip(&db).filter(|(x, y)| x != y).count() as u64
+            } else {
+                u64::MAX
+            };
+            c.differing_pixels = c.differing_pixels.saturating_add(d);
+            c.max_pixels_per_mask = c.max_pixels_per_mask.max(d);
+        }
+    }
+    if a.len() != b.len() {
+        c.missing += a.len().abs_diff(b.len());
+    }
+    Ok(c)
 }
 
 /// Splits CSV text into rows of fields (no quoted fields occur in the compared files).

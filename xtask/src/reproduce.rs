@@ -156,7 +156,7 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
     println!("\n{:<32} {:>9}", "stage", "seconds");
     for s in &stages {
         println!(
-            "{:<28} {:>9.3}  {}",
+            "{:<32} {:>9.3}  {}",
             s.name,
             s.seconds,
             if s.outcome.starts_with("skipped") {

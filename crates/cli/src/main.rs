@@ -12,6 +12,7 @@ mod eval;
 mod heatmaps;
 mod inspect;
 mod progress;
+mod segment;
 mod summaries;
 
 use std::process::ExitCode;
@@ -30,6 +31,12 @@ struct Cli {
 enum Command {
     /// Summarise heatmap pickles or a segmentation JSON without running any of their code.
     Inspect(inspect::InspectArgs),
+    /// Radiologist polygons (JSON) to RLE segmentation masks (`annotation_to_segmentation.py`).
+    #[command(
+        name = "annotation-to-segmentation",
+        visible_alias = "annotation_to_segmentation"
+    )]
+    AnnotationToSegmentation(segment::AnnotationArgs),
     /// mIoU or hit rate per CXR with bootstrap confidence intervals (`eval.py`).
     Eval(eval::EvalArgs),
     /// Number of CXRs with a non-empty mask per task (`count_segs.py`).
@@ -54,6 +61,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(&a),
+        Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a),
         Command::Eval(a) => eval::run(&a),
         Command::CountSegs(a) => summaries::count_segs(&a),
         Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),

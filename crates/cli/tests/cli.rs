@@ -237,3 +237,62 @@ fn hit_rate_needs_a_heatmap_for_every_ground_truth_cxr() {
     assert_clean_failure(&out, "no heatmap for CXR patient00000_study1_view1_frontal");
     assert!(!save.exists());
 }
+
+#[test]
+fn annotation_to_segmentation_on_fixtures() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("nested/gt.json");
+    let ann = fixtures().join("gt_annotations_val.json");
+    let res = run(&[
+        "annotation-to-segmentation",
+        "--ann_path",
+        ann.to_str().expect("utf-8"),
+        "--output_path",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let text = std::fs::read_to_string(&out).expect("written, parent folder created");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let cxrs = v.as_object().expect("object");
+    assert_eq!(cxrs.len(), 7, "the fixtures' CXRs with ground truth");
+    // The reference writes all ten tasks per CXR, in LOCALIZATION_TASKS order.
+    let first = cxrs
+        .values()
+        .next()
+        .and_then(|c| c.as_object())
+        .expect("cxr");
+    assert_eq!(
+        first.keys().next().map(String::as_str),
+        Some("Enlarged Cardiomediastinum")
+    );
+    assert_eq!(first.len(), 10);
+    assert!(text.starts_with("{\"patient90001_study1_view1_frontal\": {\"Enlarged Cardiomediastinum\": {\"size\": [97, 131], \"counts\": \""));
+}
+
+#[test]
+fn one_point_polygons_are_refused_without_output() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ann = dir.path().join("ann.json");
+    std::fs::write(
+        &ann,
+        r#"{"c": {"img_size": [10, 10], "Edema": [[[1, 2], [3, 4], [5, 1]], [[4.5, 4.5]]]}}"#,
+    )
+    .expect("write");
+    let out = dir.path().join("out.json");
+    let res = run(&[
+        "annotation-to-segmentation",
+        "--ann_path",
+        ann.to_str().expect("utf-8"),
+        "--output_path",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_clean_failure(
+        &res,
+        "CXR c, task Edema, polygon 1: expected at least 2 points, found 1",
+    );
+    assert!(!out.exists());
+}

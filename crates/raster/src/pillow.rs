@@ -1,0 +1,230 @@
+//! Pillow's polygon fill, as `ImageDraw.Draw(img).polygon(xy, fill=1, outline=1)` draws it on a
+//! mode `"1"` image — how CheXlocalize's ground-truth masks were made.
+//!
+//! Facts of Pillow's C code (`_imaging.c` `_draw_polygon`, `libImaging/Draw.c`
+//! `ImagingDrawPolygon` and `polygon_generic`), reproduced here:
+//! - vertex coordinates are converted with a C `(int)` cast: truncation toward zero
+//!   (2.7 → 2, −0.5 → 0, −1.5 → −1); fewer than 2 vertices are refused;
+//! - `outline=1` equals `fill=1`, so Pillow draws only the fill;
+//! - edges are built between consecutive vertices and back to the first one (unless the last
+//!   vertex equals the first); a horizontal edge that continues a horizontal edge in the same
+//!   direction extends it instead of starting a new one;
+//! - horizontal edges are drawn directly as spans `xmin..=xmax`;
+//! - for each scanline `y` from the lowest vertex row to the highest (clipped to the image, the
+//!   last one being `y = height`), every other edge with `ymin <= y <= ymax` contributes
+//!   `x = (y - y0) * dx + x0` in float32, twice at its lower end (`y == ymax`, except on the last
+//!   row); at a corner where two sloped edges meet, the crossing is moved one pixel outwards
+//!   ("connect discontiguous corners"); the crossings are sorted and each pair `(a, b)` fills
+//!   `ROUND_UP(a)..=ROUND_DOWN(b)`, rounding half away from zero and half toward zero;
+//! - spans are clipped to the image.
+//!
+//! The float32 arithmetic and the `float`/`double` mix of the rounding macros are kept as in C
+//! (Pillow's wheels are built for baseline x86-64, without FMA).
+
+use ndarray::Array2;
+
+/// Pillow's conversion of a vertex coordinate: the C `(int)` cast, truncating toward zero
+/// (saturating at the `i32` range, where C would be undefined).
+pub fn pillow_vertex(v: f64) -> i32 {
+    v as i32
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Edge {
+    x0: i64,
+    y0: i64,
+    xmin: i64,
+    ymin: i64,
+    xmax: i64,
+    ymax: i64,
+    dx: f32,
+}
+
+impl Edge {
+    fn new(x0: i64, y0: i64, x1: i64, y1: i64) -> Edge {
+        let dx = if y0 == y1 {
+            0.0
+        } else {
+            (x1 - x0) as f32 / (y1 - y0) as f32
+        };
+        Edge {
+            x0,
+            y0,
+            xmin: x0.min(x1),
+            xmax: x0.max(x1),
+            ymin: y0.min(y1),
+            ymax: y0.max(y1),
+            dx,
+        }
+    }
+
+    /// `(y - y0) * dx + x0` in float32, as Pillow computes a crossing.
+    fn x_at(&self, y: i64) -> f32 {
+        (y - self.y0) as f32 * self.dx + self.x0 as f32
+    }
+}
+
+/// `ROUND_UP`: half away from zero, with Pillow's float/double mix.
+fn round_up(f: f32) -> i64 {
+    if f >= 0.0 {
+        f64::from(f + 0.5).floor() as i64
+    } else {
+        -(f64::from(f).abs() + 0.5).floor() as i64
+    }
+}
+
+/// `ROUND_DOWN`: half toward zero, with Pillow's float/double mix.
+fn round_down(f: f32) -> i64 {
+    if f >= 0.0 {
+        f64::from(f - 0.5).ceil() as i64
+    } else {
+        -(f64::from(f).abs() - 0.5).ceil() as i64
+    }
+}
+
+/// C's `roundf`: half away from zero.
+fn roundf(f: f32) -> f32 {
+    f.round()
+}
+
+/// `hline8`: a clipped horizontal span of 1s.
+fn hline(mask: &mut Array2<u8>, x0: i64, y: i64, x1: i64) {
+    let (h, w) = mask.dim();
+    if y < 0 || y >= h as i64 || x0 >= w as i64 || x1 < 0 {
+        return;
+    }
+    let (a, b) = (x0.max(0) as usize, x1.min(w as i64 - 1) as usize);
+    if a <= b {
+        let mut row = mask.row_mut(y as usize);
+        for v in row.iter_mut().skip(a).take(b - a + 1) {
+            *v = 1;
+        }
+    }
+}
+
+/// Fills one polygon with integer vertices `(x, y)` onto `mask` (row-major, `(h, w)`), setting
+/// covered pixels to 1, exactly as Pillow's `ImagingDrawPolygon` with `fill=1`.
+pub fn fill_polygon(mask: &mut Array2<u8>, xy: &[[i32; 2]]) {
+    let count = xy.len();
+    if count == 0 {
+        return;
+    }
+    let p = |i: usize| (i64::from(xy[i][0]), i64::from(xy[i][1]));
+    let mut edges: Vec<Edge> = Vec::with_capacity(count);
+    let mut i = 0;
+    while i + 1 < count {
+        let ((x0, y0), (x1, y1)) = (p(i), p(i + 1));
+        if y0 == y1 && i != 0 && y0 == p(i - 1).1 && !edges.is_empty() {
+            // A horizontal edge continuing a horizontal edge in the same direction extends it.
+            let xprev = p(i - 1).0;
+            let last = edges.len() - 1;
+            if x1 > x0 && x0 > xprev {
+                edges[last].xmax = x1;
+                i += 1;
+                continue;
+            } else if x1 < x0 && x0 < xprev {
+                edges[last].xmin = x1;
+                i += 1;
+                continue;
+            }
+        }
+        edges.push(Edge::new(x0, y0, x1, y1));
+        i += 1;
+    }
+    let (xl, yl) = p(count - 1);
+    let (xf, yf) = p(0);
+    if xl != xf || yl != yf {
+        edges.push(Edge::new(xl, yl, xf, yf));
+    }
+    polygon_generic(mask, &edges);
+}
+
+/// Pillow's scanline fill over an edge list.
+fn polygon_generic(mask: &mut Array2<u8>, edges: &[Edge]) {
+    if edges.is_empty() {
+        return;
+    }
+    let height = mask.dim().0 as i64;
+    let mut ymin = height - 1;
+    let mut ymax = 0i64;
+    let mut table: Vec<&Edge> = Vec::with_capacity(edges.len());
+    for e in edges {
+        ymin = ymin.min(e.ymin);
+        ymax = ymax.max(e.ymax);
+        if e.ymin == e.ymax {
+            hline(mask, e.xmin, e.ymin, e.xmax);
+            continue;
+        }
+        table.push(e);
+    }
+    let ymin = ymin.max(0);
+    let ymax = ymax.min(height);
+    let mut xx: Vec<f32> = Vec::with_capacity(table.len() * 2);
+    for y in ymin..=ymax {
+        xx.clear();
+        for (i, current) in table.iter().enumerate() {
+            if y < current.ymin || y > current.ymax {
+                continue;
+            }
+            xx.push(current.x_at(y));
+            if y == current.ymax && y < ymax {
+                // "Needed to draw consistent polygons"
+                let last = xx[xx.len() - 1];
+                xx.push(last);
+            } else if (y == current.ymin || y == current.ymax) && current.dx != 0.0 {
+                // "Connect discontiguous corners"
+                let j = xx.len();
+                for other in &table[..i] {
+                    if (y != other.ymin && y != other.ymax) || other.dx == 0.0 {
+                        continue;
+                    }
+                    if roundf(xx[j - 1]) != roundf(other.x_at(y)) {
+                        continue;
+                    }
+                    let offset = if y == current.ymax { -1 } else { 1 };
+                    let adjacent = current.x_at(y + offset);
+                    if y + offset >= other.ymin && y + offset <= other.ymax {
+                        let adjacent_other = other.x_at(y + offset);
+                        if xx[j - 1] > adjacent + 1.0 && xx[j - 1] > adjacent_other + 1.0 {
+                            xx[j - 1] = roundf(adjacent.max(adjacent_other)) + 1.0;
+                        } else if xx[j - 1] < adjacent - 1.0 && xx[j - 1] < adjacent_other - 1.0 {
+                            xx[j - 1] = roundf(adjacent.min(adjacent_other)) - 1.0;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        xx.sort_by(f32::total_cmp);
+        for pair in xx.chunks_exact(2) {
+            hline(mask, round_up(pair[0]), y, round_down(pair[1]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_macros() {
+        // ROUND_UP / ROUND_DOWN from Draw.c: half away from / toward zero.
+        assert_eq!((round_up(2.5), round_down(2.5)), (3, 2));
+        assert_eq!((round_up(-2.5), round_down(-2.5)), (-3, -2));
+        assert_eq!((round_up(2.4), round_down(2.6)), (2, 3));
+        assert_eq!(pillow_vertex(2.7), 2);
+        assert_eq!(pillow_vertex(-0.5), 0);
+        assert_eq!(pillow_vertex(-1.5), -1);
+    }
+
+    #[test]
+    fn a_square_includes_its_boundary() {
+        let mut m = Array2::zeros((6, 6));
+        fill_polygon(&mut m, &[[1, 1], [4, 1], [4, 3], [1, 3]]);
+        let set: usize = m.iter().map(|&v| usize::from(v)).sum();
+        assert_eq!(set, 4 * 3);
+        assert_eq!(m[[1, 1]], 1);
+        assert_eq!(m[[3, 4]], 1);
+        assert_eq!(m[[0, 0]], 0);
+    }
+}
