@@ -24,10 +24,48 @@ pub(crate) struct ReproduceArgs {
     out: Option<PathBuf>,
 }
 
-struct Stage {
-    name: &'static str,
-    outcome: String,
-    seconds: f64,
+/// The first of `candidates` (relative to `data`) that exists.
+fn first_existing(data: &Path, candidates: &[&str]) -> Option<PathBuf> {
+    candidates.iter().map(|c| data.join(c)).find(|p| p.exists())
+}
+
+struct Runner {
+    bin: PathBuf,
+    data: PathBuf,
+    out: PathBuf,
+    timings: Vec<(&'static str, f64, bool)>,
+}
+
+impl Runner {
+    /// Runs one stage: `args` of the CLI, or a skip message when an input is missing.
+    fn stage(
+        &mut self,
+        name: &'static str,
+        inputs: &[&Option<PathBuf>],
+        args: &[&str],
+    ) -> Result<()> {
+        let t = Instant::now();
+        let skipped = inputs.iter().any(|i| i.is_none());
+        if skipped {
+            println!("{name:<40} skipped: input missing");
+        } else {
+            run_cli(&self.bin, &self.data, args).with_context(|| format!("stage {name}"))?;
+            println!("{name:<40} done");
+        }
+        self.timings
+            .push((name, t.elapsed().as_secs_f64(), skipped));
+        Ok(())
+    }
+
+    fn out(&self, rel: &str) -> String {
+        self.out.join(rel).to_string_lossy().into_owned()
+    }
+}
+
+fn s(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
@@ -42,130 +80,192 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
         .with_context(|| format!("data folder {}", data.display()))?;
     std::fs::create_dir_all(&out)?;
     let out = out.canonicalize()?;
-    let bin = build_cli()?;
-    let mut stages = Vec::new();
-    let mut stage = |name: &'static str, f: &mut dyn FnMut() -> Result<String>| -> Result<()> {
-        let t = Instant::now();
-        let outcome = f()?;
-        println!("{name:<32} {outcome}");
-        stages.push(Stage {
-            name,
-            outcome,
-            seconds: t.elapsed().as_secs_f64(),
-        });
-        Ok(())
+    let mut r = Runner {
+        bin: build_cli()?,
+        data: data.clone(),
+        out,
+        timings: Vec::new(),
     };
-    let maps = data.join("gradcam_maps_val");
-    stage("inspect heatmaps", &mut || {
-        if !maps.is_dir() {
-            return Ok("skipped: no gradcam_maps_val/".into());
-        }
-        let csv = run_cli(
-            &bin,
-            &data,
-            &["inspect", "gradcam_maps_val", "--format", "csv"],
-        )?;
-        let dir = out.join("inspect");
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("pkl_summary.csv"), &csv)?;
-        Ok(format!(
-            "{} heatmaps summarised -> inspect/pkl_summary.csv",
-            csv.lines().count() - 1
-        ))
-    })?;
-    let gt = data.join("gt_segmentations_val.json");
-    let pred = data.join("gradcam_segmentations_val_sample.json");
-    let have = |p: &Path| p.is_file();
-    for (name, tp) in [
-        ("eval iou (true positives)", "True"),
-        ("eval iou (all)", "False"),
-    ] {
-        stage(name, &mut || {
-            if !have(&gt) || !have(&pred) {
-                return Ok("skipped: needs gt_segmentations_val.json and gradcam_segmentations_val_sample.json (annotation and heatmap segmentation are not in this release)".into());
-            }
-            let dir = out.join(if tp == "True" {
-                "eval_iou_tp"
-            } else {
-                "eval_iou_all"
-            });
-            let (g, p, d) = (
-                gt.to_string_lossy(),
-                pred.to_string_lossy(),
-                dir.to_string_lossy(),
-            );
-            run_cli(
-                &bin,
-                &data,
-                &[
-                    "eval",
-                    "--metric",
-                    "iou",
-                    "--gt_path",
-                    &g,
-                    "--pred_path",
-                    &p,
-                    "--true_pos_only",
-                    tp,
-                    "--save_dir",
-                    &d,
-                ],
-            )?;
-            Ok(format!(
-                "-> {}",
-                dir.strip_prefix(&out).unwrap_or(&dir).display()
-            ))
-        })?;
+
+    let maps = first_existing(&data, &["gradcam_maps_val"]);
+    let gt_ann = first_existing(&data, &["gt_annotations_val.json"]);
+    let hb_ann = first_existing(
+        &data,
+        &[
+            "hb_annotations_val.json",
+            "reference/derived_inputs/hb_annotations.json",
+        ],
+    );
+    let hb_pts = first_existing(
+        &data,
+        &[
+            "hb_salient_pts_val.json",
+            "reference/derived_inputs/hb_salient_pts.json",
+        ],
+    );
+    let pred_seg = first_existing(&data, &["gradcam_segmentations_val_sample.json"]);
+    let gt = gt_ann
+        .as_ref()
+        .map(|_| r.out.join("segmentations/gt_segmentations.json"));
+    let hb = hb_ann
+        .as_ref()
+        .map(|_| r.out.join("segmentations/hb_segmentations.json"));
+
+    let inspect = r.out("inspect");
+    std::fs::create_dir_all(&inspect)?;
+    let t = Instant::now();
+    if maps.is_some() {
+        let csv = run_cli(&r.bin, &data, &["inspect", &s(&maps), "--format", "csv"])?;
+        std::fs::write(r.out.join("inspect/pkl_summary.csv"), csv)?;
+        println!("{:<40} done", "inspect heatmaps");
     }
-    stage("eval hit rate (pointing game)", &mut || {
-        if !have(&gt) || !maps.is_dir() {
-            return Ok("skipped: needs gt_segmentations_val.json and gradcam_maps_val/".into());
-        }
-        let dir = out.join("eval_hitmiss");
-        let (g, d) = (gt.to_string_lossy(), dir.to_string_lossy());
-        run_cli(
-            &bin,
-            &data,
-            &[
-                "eval",
-                "--metric",
-                "hitmiss",
-                "--gt_path",
-                &g,
-                "--pred_path",
-                "gradcam_maps_val",
-                "--save_dir",
-                &d,
-            ],
-        )?;
-        Ok("-> eval_hitmiss".into())
-    })?;
-    stage("count segs", &mut || {
-        if !have(&gt) {
-            return Ok("skipped: needs gt_segmentations_val.json".into());
-        }
-        let dir = out.join("count_segs_gt");
-        let (g, d) = (gt.to_string_lossy(), dir.to_string_lossy());
-        run_cli(
-            &bin,
-            &data,
-            &["count-segs", "--seg_path", &g, "--save_dir", &d],
-        )?;
-        Ok("-> count_segs_gt/n_segs.csv".into())
-    })?;
-    println!("\n{:<32} {:>9}", "stage", "seconds");
-    for s in &stages {
+    r.timings.push((
+        "inspect heatmaps",
+        t.elapsed().as_secs_f64(),
+        maps.is_none(),
+    ));
+
+    let (gt_s, hb_s) = (s(&gt), s(&hb));
+    r.stage(
+        "ground truth: annotations -> masks",
+        &[&gt_ann],
+        &[
+            "annotation-to-segmentation",
+            "--ann_path",
+            &s(&gt_ann),
+            "--output_path",
+            &gt_s,
+        ],
+    )?;
+    r.stage(
+        "human benchmark: annotations -> masks",
+        &[&hb_ann],
+        &[
+            "annotation-to-segmentation",
+            "--ann_path",
+            &s(&hb_ann),
+            "--output_path",
+            &hb_s,
+        ],
+    )?;
+    let d = r.out("eval_iou_hb_tp");
+    r.stage(
+        "eval mIoU, human benchmark",
+        &[&gt, &hb],
+        &[
+            "eval",
+            "--metric",
+            "iou",
+            "--gt_path",
+            &gt_s,
+            "--pred_path",
+            &hb_s,
+            "--if_human_benchmark",
+            "True",
+            "--save_dir",
+            &d,
+        ],
+    )?;
+    let d = r.out("eval_iou_tp");
+    r.stage(
+        "eval mIoU, saliency (given masks)",
+        &[&gt, &pred_seg],
+        &[
+            "eval",
+            "--metric",
+            "iou",
+            "--gt_path",
+            &gt_s,
+            "--pred_path",
+            &s(&pred_seg),
+            "--save_dir",
+            &d,
+        ],
+    )?;
+    let d = r.out("eval_hitmiss");
+    r.stage(
+        "eval hit rate, saliency",
+        &[&gt, &maps],
+        &[
+            "eval",
+            "--metric",
+            "hitmiss",
+            "--gt_path",
+            &gt_s,
+            "--pred_path",
+            &s(&maps),
+            "--save_dir",
+            &d,
+        ],
+    )?;
+    let d = r.out("eval_hitmiss_hb");
+    r.stage(
+        "eval hit rate, human benchmark",
+        &[&gt, &hb_pts],
+        &[
+            "eval",
+            "--metric",
+            "hitmiss",
+            "--gt_path",
+            &gt_s,
+            "--pred_path",
+            &s(&hb_pts),
+            "--if_human_benchmark",
+            "True",
+            "--save_dir",
+            &d,
+        ],
+    )?;
+    let (hb_bs, pred_bs) = (
+        r.out("eval_hitmiss_hb/hitmiss_humanbenchmark_bootstrap_results_per_cxr.csv"),
+        r.out("eval_hitmiss/hitmiss_bootstrap_results_per_cxr.csv"),
+    );
+    let d = r.out("pct_decrease");
+    r.stage(
+        "percentage decrease, hit rate",
+        &[&gt, &maps, &hb_pts],
+        &[
+            "calculate-percentage-decrease",
+            "--metric",
+            "hitrate",
+            "--hb_bootstrap_results",
+            &hb_bs,
+            "--pred_bootstrap_results",
+            &pred_bs,
+            "--save_dir",
+            &d,
+        ],
+    )?;
+    let d = r.out("count_segs_gt");
+    r.stage(
+        "count segmentations",
+        &[&gt],
+        &["count-segs", "--seg_path", &gt_s, "--save_dir", &d],
+    )?;
+    let d = r.out("precision_recall_specificity");
+    r.stage(
+        "precision / recall / specificity",
+        &[&gt, &hb, &pred_seg],
+        &[
+            "precision-recall-specificity",
+            "--gt_path",
+            &gt_s,
+            "--pred_seg_path",
+            &s(&pred_seg),
+            "--hb_seg_path",
+            &hb_s,
+            "--save_dir",
+            &d,
+        ],
+    )?;
+
+    println!("\n{:<40} {:>9}", "stage", "seconds");
+    for (name, secs, skipped) in &r.timings {
         println!(
-            "{:<32} {:>9.3}  {}",
-            s.name,
-            s.seconds,
-            if s.outcome.starts_with("skipped") {
-                "(skipped)"
-            } else {
-                ""
-            }
+            "{name:<40} {secs:>9.3}{}",
+            if *skipped { "  (skipped)" } else { "" }
         );
     }
-    println!("\noutputs in {}", out.display());
+    println!("\noutputs in {}", r.out.display());
     Ok(())
 }
