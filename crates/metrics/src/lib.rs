@@ -15,6 +15,10 @@
 //! let replicates = bootstrap(&columns, 1000, &mut NumpyLegacyRng::new(0));
 //! let ci = confidence_interval(&replicates.iter().map(|r| r[0]).collect::<Vec<_>>());
 //! assert!(ci.lower <= ci.mean && ci.mean <= ci.upper);
+//!
+//! // Without parity constraints, prefer the default ChaCha generator.
+//! let modern = bootstrap(&columns, 1000, &mut chexlocalize_metrics::ChaChaSampler::default());
+//! assert_eq!(modern.len(), 1000);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]

@@ -116,8 +116,9 @@ impl IndexSampler for NumpyLegacyRng {
     }
 }
 
-/// A modern, fast generator (ChaCha20) with unbiased bounded draws: the library default. Same
-/// statistics as [`NumpyLegacyRng`], different draws.
+/// A modern, fast generator (ChaCha20) with unbiased bounded draws: the library default
+/// (`ChaChaSampler::default()` is seed 0). Same statistics as [`NumpyLegacyRng`], different draws;
+/// use [`NumpyLegacyRng`] only to reproduce the reference's published intervals.
 pub struct ChaChaSampler {
     rng: ChaCha20Rng,
 }
@@ -140,6 +141,12 @@ impl ChaChaSampler {
                 return (m >> 64) as usize;
             }
         }
+    }
+}
+
+impl Default for ChaChaSampler {
+    fn default() -> Self {
+        ChaChaSampler::new(0)
     }
 }
 
