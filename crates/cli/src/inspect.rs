@@ -50,12 +50,15 @@ pub(crate) fn run(args: &InspectArgs) -> Result<()> {
     let mut pickles = Vec::new();
     let mut jsons = Vec::new();
     for p in &args.paths {
-        if p.is_dir() || p.extension().is_some_and(|e| e == "pkl") {
+        if p.is_dir() {
             pickles.extend(
                 chexlocalize_io::list_heatmaps(p)?
                     .into_iter()
                     .map(|f| f.path),
             );
+        } else if p.extension().is_some_and(|e| e == "pkl") {
+            // A file given by name is inspected whatever it is called.
+            pickles.push(p.clone());
         } else if p.extension().is_some_and(|e| e == "json") {
             jsons.push(p.clone());
         } else if !p.exists() {
