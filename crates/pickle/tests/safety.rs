@@ -238,3 +238,35 @@ fn strided_and_offset_views_follow_torch_semantics() {
     let err = load_heatmap(&bad, &Limits::default()).expect_err("out of the storage");
     assert!(err.to_string().contains("reach element 7"), "{err}");
 }
+
+#[test]
+fn every_storage_type_round_trips() {
+    let datas = [
+        TensorData::F32(vec![1.5, -2.25, 0.0, f32::MAX]),
+        TensorData::F64(vec![0.1, -1e300, 3.0, f64::MIN_POSITIVE]),
+        TensorData::F16(vec![0x3c00, 0xc000, 0x0001, 0x7bff]),
+        TensorData::BF16(vec![0x3f80, 0xbf80, 0x0001, 0x7f7f]),
+        TensorData::I64(vec![i64::MIN, -1, 0, i64::MAX]),
+        TensorData::I32(vec![i32::MIN, -1, 0, i32::MAX]),
+        TensorData::I16(vec![i16::MIN, -1, 0, i16::MAX]),
+        TensorData::I8(vec![i8::MIN, -1, 0, i8::MAX]),
+        TensorData::U8(vec![0, 1, 128, 255]),
+        TensorData::Bool(vec![true, false, false, true]),
+    ];
+    for data in datas {
+        let rec = HeatmapRecord {
+            cxr_img: CxrImg::Tensor(Tensor::new(vec![2, 2], data.clone()).expect("shape")),
+            ..record(vec![0.5; 4], 2, 2, Prob::Float(0.5), false)
+        };
+        for protocol in 2..=5 {
+            let bytes = dump_heatmap(&rec, protocol).expect("dump");
+            let back = load_heatmap(&bytes, &Limits::default()).expect("load");
+            assert_eq!(
+                back.cxr_img,
+                rec.cxr_img,
+                "{:?}, protocol {protocol}",
+                data.dtype()
+            );
+        }
+    }
+}
