@@ -18,11 +18,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod contours;
 mod pillow;
 
 use geo_types::LineString;
 use ndarray::Array2;
 
+pub use contours::find_contours;
 pub use pillow::{fill_polygon, pillow_vertex};
 
 /// Why polygons could not be rasterised.
