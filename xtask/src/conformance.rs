@@ -86,6 +86,27 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
             ctx.annotations(input, reference, out),
         );
     }
+    for (name, extra, reference) in [
+        ("otsu", &[][..], "reference/saliency_otsu.json"),
+        (
+            "threshold",
+            &["--threshold_path", "tuning_results.csv"][..],
+            "reference/saliency_threshold.json",
+        ),
+        (
+            "probcut",
+            &[
+                "--probability_threshold_path",
+                "probability_tuning_results.csv",
+            ][..],
+            "reference/saliency_probcut.json",
+        ),
+    ] {
+        report.check(
+            &format!("heatmap-to-segmentation ({name})"),
+            ctx.heatmaps(name, extra, reference),
+        );
+    }
     for line in REFERENCE_COMMANDS
         .lines()
         .map(str::trim)
@@ -166,6 +187,26 @@ impl Ctx<'_> {
             bail!("{cmp}, but the JSON text differs");
         }
         Ok(format!("{cmp}, file byte-identical"))
+    }
+
+    /// Heatmaps to masks: at most one differing pixel per mask (the reference's own float drift).
+    fn heatmaps(&self, name: &str, extra: &[&str], reference: &str) -> Result<String> {
+        let out = self.out.join(format!("saliency_{name}.json"));
+        let out_s = out.to_string_lossy();
+        let mut args = vec![
+            "heatmap-to-segmentation",
+            "--map_dir",
+            "gradcam_maps_val",
+            "--output_path",
+            &out_s,
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)?;
+        let cmp = compare_masks(&out, &self.sample.join(reference))?;
+        if cmp.max_pixels_per_mask > 1 || cmp.missing > 0 {
+            bail!("{cmp}");
+        }
+        Ok(cmp.to_string())
     }
 
     /// A command writing CSV files: every file of the reference folder, field by field.

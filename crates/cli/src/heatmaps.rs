@@ -4,7 +4,29 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
+use chexlocalize_io::pickle::Prob;
 use chexlocalize_io::{HeatmapFile, HeatmapRecord, Task};
+
+/// The probability of a record for `task`.
+///
+/// Parity: `pkl_to_mask` uses `prob[CHEXPERT_TASKS.index(task)].item()` for a 14-element tensor
+/// (a float32 widened to a Python float) and the value itself otherwise. A one-element tensor
+/// compares like its element there; any other tensor makes the reference crash and is an error.
+pub(crate) fn task_probability(rec: &HeatmapRecord, task: Task) -> Result<f64, String> {
+    match &rec.prob {
+        Prob::Float(x) => Ok(*x),
+        Prob::Tensor(t) => {
+            let v = t.to_f64_vec();
+            match v.len() {
+                14 if t.shape.len() == 1 => Ok(v[task.chexpert_index()]),
+                1 => Ok(v[0]),
+                n => Err(format!(
+                    "prob: expected a float or a 14-element CheXpert probability vector, found a tensor of {n} elements"
+                )),
+            }
+        }
+    }
+}
 
 /// The map of a record as a 2-D `(h, w)` float32 array (the reference squeezes it), and the CXR
 /// size `(h, w)` it is upsampled to.

@@ -37,6 +37,12 @@ enum Command {
         visible_alias = "annotation_to_segmentation"
     )]
     AnnotationToSegmentation(segment::AnnotationArgs),
+    /// Heatmap pickles to RLE segmentation masks (`heatmap_to_segmentation.py`).
+    #[command(
+        name = "heatmap-to-segmentation",
+        visible_alias = "heatmap_to_segmentation"
+    )]
+    HeatmapToSegmentation(segment::HeatmapArgs),
     /// mIoU or hit rate per CXR with bootstrap confidence intervals (`eval.py`).
     Eval(eval::EvalArgs),
     /// Number of CXRs with a non-empty mask per task (`count_segs.py`).
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(&a),
         Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a),
+        Command::HeatmapToSegmentation(a) => segment::heatmap_to_segmentation(&a),
         Command::Eval(a) => eval::run(&a),
         Command::CountSegs(a) => summaries::count_segs(&a),
         Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),

@@ -1,15 +1,19 @@
-//! `annotation-to-segmentation`: radiologist polygons to RLE masks.
+//! `annotation-to-segmentation` and `heatmap-to-segmentation`: polygons and heatmaps to RLE masks.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
-use chexlocalize_io::{Segmentations, Task};
+use chexlocalize_io::{HeatmapFile, Limits, Segmentations, Task};
 use chexlocalize_raster::rasterize;
 use chexlocalize_rle::Rle;
+use chexlocalize_saliency::{Threshold, segment};
 use clap::Args;
 use geo_types::LineString;
 use rayon::prelude::*;
 
+use crate::args::py_bool;
+use crate::heatmaps::{map_and_dims, task_heatmaps, task_probability};
 use crate::progress::{Progress, thread_pool};
 
 /// Arguments of `chexlocalize annotation-to-segmentation`.
@@ -94,4 +98,136 @@ pub(crate) fn encode(mask: &ndarray::Array2<u8>) -> Result<Rle> {
         None => Rle::encode(&mask.iter().copied().collect::<Vec<u8>>(), h, w),
     };
     rle.map_err(|e| anyhow!("encoding a mask: {e}"))
+}
+
+/// Arguments of `chexlocalize heatmap-to-segmentation`.
+#[derive(Args, Debug)]
+pub(crate) struct HeatmapArgs {
+    /// Folder with the heatmap pickles (`*_map.pkl`, searched recursively).
+    #[arg(long = "map-dir", visible_alias = "map_dir")]
+    map_dir: PathBuf,
+    /// CSV of per-task thresholds (`threshold,task`); without it, Otsu's method is used.
+    #[arg(
+        long = "threshold-path",
+        visible_alias = "threshold_path",
+        conflicts_with = "probability_threshold_path"
+    )]
+    threshold_path: Option<PathBuf>,
+    /// CSV of probability cutoffs (`prob_threshold,mIoU,task`): masks of maps whose probability is
+    /// below the best cutoff of their task are empty.
+    #[arg(
+        long = "probability-threshold-path",
+        visible_alias = "probability_threshold_path"
+    )]
+    probability_threshold_path: Option<PathBuf>,
+    /// Where to write the segmentation JSON.
+    #[arg(
+        long = "output-path",
+        visible_alias = "output_path",
+        default_value = "./saliency_segmentations.json"
+    )]
+    output_path: PathBuf,
+    /// Smooth the heatmap (JET colormap, gray, box filter of size k) before Otsu: True or False.
+    #[arg(long = "if-smoothing", visible_alias = "if_smoothing", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "False")]
+    if_smoothing: bool,
+    /// Box filter size for smoothing (>= 1 when smoothing).
+    #[arg(long, default_value_t = 0)]
+    k: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+/// How each map is turned into a mask, fixed per task before any map is read.
+pub(crate) struct SegmentPlan {
+    thresholds: Option<BTreeMap<Task, f64>>,
+    cutoffs: Option<BTreeMap<Task, f64>>,
+}
+
+impl SegmentPlan {
+    fn threshold(&self, task: Task) -> Threshold {
+        match self.thresholds.as_ref().and_then(|t| t.get(&task)) {
+            Some(&t) => Threshold::Fixed(t),
+            None => Threshold::Otsu,
+        }
+    }
+}
+
+fn segment_one(file: &HeatmapFile, task: Task, plan: &SegmentPlan, limits: &Limits) -> Result<Rle> {
+    let rec = chexlocalize_io::read_heatmap(&file.path, limits)?;
+    let ctx = |e: String| anyhow!("{}: {e}", file.path.display());
+    let (map, h, w) = map_and_dims(&rec).map_err(ctx)?;
+    if let Some(cutoffs) = &plan.cutoffs {
+        let p = task_probability(&rec, task).map_err(ctx)?;
+        // Parity: heatmap_to_segmentation.py empties the mask when prob < cutoff (strict).
+        if cutoffs.get(&task).is_some_and(|&c| p < c) {
+            return Ok(Rle::empty(h, w));
+        }
+    }
+    let mask = segment(map.view(), h, w, plan.threshold(task));
+    encode(&mask)
+}
+
+pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs) -> Result<()> {
+    if args.if_smoothing && args.k == 0 {
+        bail!("--if_smoothing True needs a box filter size --k >= 1");
+    }
+    if args.if_smoothing {
+        bail!(
+            "--if_smoothing True (JET colormap and box filter before Otsu) is not available in this version yet"
+        );
+    }
+    let files = task_heatmaps(&args.map_dir)?;
+    let plan = SegmentPlan {
+        thresholds: args
+            .threshold_path
+            .as_deref()
+            .map(chexlocalize_io::read_thresholds)
+            .transpose()?,
+        cutoffs: args
+            .probability_threshold_path
+            .as_deref()
+            .map(chexlocalize_io::read_probability_cutoffs)
+            .transpose()?,
+    };
+    for (f, task) in &files {
+        for (table, path) in [
+            (&plan.thresholds, &args.threshold_path),
+            (&plan.cutoffs, &args.probability_threshold_path),
+        ] {
+            if let (Some(t), Some(p)) = (table, path) {
+                if !t.contains_key(task) {
+                    bail!(
+                        "{}: no row for task {task} (needed by {})",
+                        p.display(),
+                        f.path.display()
+                    );
+                }
+            }
+        }
+    }
+    let pool = thread_pool(args.jobs)?;
+    let limits = Limits::default();
+    let progress = Progress::new(files.len() as u64, "segmenting");
+    let masks: Vec<Rle> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|(f, task)| {
+                let r = segment_one(f, *task, &plan, &limits);
+                progress.inc();
+                r
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    progress.finish();
+    let mut segs = Segmentations::new();
+    for ((f, task), rle) in files.iter().zip(masks) {
+        segs.insert(&f.cxr_id, *task, rle)?;
+    }
+    chexlocalize_io::write_segmentations(&args.output_path, &segs)?;
+    eprintln!(
+        "Segmentation masks (in RLE format) saved to {}",
+        args.output_path.display()
+    );
+    Ok(())
 }

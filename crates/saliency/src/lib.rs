@@ -15,6 +15,8 @@
 #![deny(missing_docs)]
 
 mod fma;
+mod segment;
 mod upsample;
 
+pub use segment::{Threshold, normalize, otsu_fill, otsu_threshold, quantize, segment};
 pub use upsample::{max_point, upsample_bilinear};
