@@ -101,6 +101,11 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
             ][..],
             "reference/saliency_probcut.json",
         ),
+        (
+            "otsu_smooth_k5",
+            &["--if_smoothing", "True", "--k", "5"][..],
+            "reference/saliency_otsu_smooth_k5.json",
+        ),
     ] {
         report.check(
             &format!("heatmap-to-segmentation ({name})"),

@@ -142,13 +142,16 @@ pub(crate) struct HeatmapArgs {
 pub(crate) struct SegmentPlan {
     thresholds: Option<BTreeMap<Task, f64>>,
     cutoffs: Option<BTreeMap<Task, f64>>,
+    smoothing: Option<usize>,
 }
 
 impl SegmentPlan {
     fn threshold(&self, task: Task) -> Threshold {
         match self.thresholds.as_ref().and_then(|t| t.get(&task)) {
             Some(&t) => Threshold::Fixed(t),
-            None => Threshold::Otsu,
+            None => Threshold::Otsu {
+                smoothing: self.smoothing,
+            },
         }
     }
 }
@@ -172,11 +175,6 @@ pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs) -> Result<()> {
     if args.if_smoothing && args.k == 0 {
         bail!("--if_smoothing True needs a box filter size --k >= 1");
     }
-    if args.if_smoothing {
-        bail!(
-            "--if_smoothing True (JET colormap and box filter before Otsu) is not available in this version yet"
-        );
-    }
     let files = task_heatmaps(&args.map_dir)?;
     let plan = SegmentPlan {
         thresholds: args
@@ -189,6 +187,7 @@ pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs) -> Result<()> {
             .as_deref()
             .map(chexlocalize_io::read_probability_cutoffs)
             .transpose()?,
+        smoothing: args.if_smoothing.then_some(args.k),
     };
     for (f, task) in &files {
         for (table, path) in [

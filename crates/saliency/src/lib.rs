@@ -16,7 +16,9 @@
 
 mod fma;
 mod segment;
+mod smooth;
 mod upsample;
 
 pub use segment::{Threshold, normalize, otsu_fill, otsu_threshold, quantize, segment};
+pub use smooth::{box_filter, smooth};
 pub use upsample::{max_point, upsample_bilinear};

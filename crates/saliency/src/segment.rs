@@ -9,8 +9,13 @@ use crate::upsample::upsample_bilinear;
 /// How a normalised heatmap becomes a mask.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Threshold {
-    /// Otsu's method on the 8-bit heatmap, then every contour filled (the reference's default).
-    Otsu,
+    /// Otsu's method on the 8-bit heatmap, then every contour filled (the reference's default);
+    /// with `smoothing: Some(k)`, the heatmap is first smoothed as `--if_smoothing True --k k`
+    /// does (see [`smooth`](crate::smooth)).
+    Otsu {
+        /// Box filter size `k >= 1`, or `None` for no smoothing.
+        smoothing: Option<usize>,
+    },
     /// `normalised > t` (strict), compared in float64 as numpy compares a float32 array with
     /// the `np.float64` the reference reads from its CSV.
     Fixed(f64),
@@ -88,7 +93,10 @@ pub fn segment(
     normalize(&mut m);
     match threshold {
         Threshold::Fixed(t) => m.mapv(|x| u8::from(f64::from(x) > t)),
-        Threshold::Otsu => otsu_fill(&quantize(&m)),
+        Threshold::Otsu { smoothing: None } => otsu_fill(&quantize(&m)),
+        Threshold::Otsu { smoothing: Some(k) } => {
+            otsu_fill(&crate::smooth::smooth(&quantize(&m), k))
+        }
     }
 }
 
@@ -118,7 +126,7 @@ mod tests {
     fn constant_maps_give_empty_masks() {
         let map = Array2::from_elem((4, 4), 0.25f32);
         assert_eq!(
-            segment(map.view(), 200, 150, Threshold::Otsu)
+            segment(map.view(), 200, 150, Threshold::Otsu { smoothing: None })
                 .iter()
                 .filter(|&&v| v != 0)
                 .count(),
