@@ -103,7 +103,11 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
             "reference/derived_inputs/hb_salient_pts.json",
         ],
     );
-    let pred_seg = first_existing(&data, &["gradcam_segmentations_val_sample.json"]);
+    let thresholds = first_existing(&data, &["tuning_results.csv"]);
+    let cutoffs = first_existing(&data, &["probability_tuning_results.csv"]);
+    let pred_seg = maps
+        .as_ref()
+        .map(|_| r.out.join("segmentations/saliency_otsu.json"));
     let gt = gt_ann
         .as_ref()
         .map(|_| r.out.join("segmentations/gt_segmentations.json"));
@@ -148,6 +152,62 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
             &hb_s,
         ],
     )?;
+    let pred_s = s(&pred_seg);
+    r.stage(
+        "saliency: heatmaps -> masks (Otsu)",
+        &[&maps],
+        &[
+            "heatmap-to-segmentation",
+            "--map_dir",
+            &s(&maps),
+            "--output_path",
+            &pred_s,
+        ],
+    )?;
+    let o = r.out("segmentations/saliency_threshold.json");
+    r.stage(
+        "saliency: heatmaps -> masks (thresholds)",
+        &[&maps, &thresholds],
+        &[
+            "heatmap-to-segmentation",
+            "--map_dir",
+            &s(&maps),
+            "--threshold_path",
+            &s(&thresholds),
+            "--output_path",
+            &o,
+        ],
+    )?;
+    let o = r.out("segmentations/saliency_probcut.json");
+    r.stage(
+        "saliency: heatmaps -> masks (cutoffs)",
+        &[&maps, &cutoffs],
+        &[
+            "heatmap-to-segmentation",
+            "--map_dir",
+            &s(&maps),
+            "--probability_threshold_path",
+            &s(&cutoffs),
+            "--output_path",
+            &o,
+        ],
+    )?;
+    let o = r.out("segmentations/saliency_otsu_smooth_k5.json");
+    r.stage(
+        "saliency: heatmaps -> masks (smoothed)",
+        &[&maps],
+        &[
+            "heatmap-to-segmentation",
+            "--map_dir",
+            &s(&maps),
+            "--if_smoothing",
+            "True",
+            "--k",
+            "5",
+            "--output_path",
+            &o,
+        ],
+    )?;
     let d = r.out("eval_iou_hb_tp");
     r.stage(
         "eval mIoU, human benchmark",
@@ -168,7 +228,7 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
     )?;
     let d = r.out("eval_iou_tp");
     r.stage(
-        "eval mIoU, saliency (given masks)",
+        "eval mIoU, saliency (Otsu masks)",
         &[&gt, &pred_seg],
         &[
             "eval",
@@ -228,6 +288,26 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
             "calculate-percentage-decrease",
             "--metric",
             "hitrate",
+            "--hb_bootstrap_results",
+            &hb_bs,
+            "--pred_bootstrap_results",
+            &pred_bs,
+            "--save_dir",
+            &d,
+        ],
+    )?;
+    let (hb_bs, pred_bs) = (
+        r.out("eval_iou_hb_tp/iou_humanbenchmark_bootstrap_results_per_cxr.csv"),
+        r.out("eval_iou_tp/iou_bootstrap_results_per_cxr.csv"),
+    );
+    let d = r.out("pct_decrease");
+    r.stage(
+        "percentage decrease, mIoU",
+        &[&gt, &hb, &pred_seg],
+        &[
+            "calculate-percentage-decrease",
+            "--metric",
+            "miou",
             "--hb_bootstrap_results",
             &hb_bs,
             "--pred_bootstrap_results",
