@@ -303,15 +303,16 @@ pub fn box_filter(img: &Array2<u8>, k: usize) -> Array2<u8> {
         return img.clone();
     }
     let anchor = (k / 2) as isize;
-    // Horizontal window sums.
+    // Horizontal window sums, sliding.
     let mut rows = Array2::<u32>::zeros((h, w));
     for r in 0..h {
+        let src = img.row(r);
+        let px = |c: isize| u32::from(src[reflect101(c, w)]);
+        let mut s: u32 = (0..k as isize).map(|d| px(d - anchor)).sum();
         for c in 0..w {
-            let mut s = 0u32;
-            for d in 0..k as isize {
-                s += u32::from(img[[r, reflect101(c as isize - anchor + d, w)]]);
-            }
             rows[[r, c]] = s;
+            let c = c as isize;
+            s = s + px(c + 1 - anchor + k as isize - 1) - px(c - anchor);
         }
     }
     let area = (k * k) as u64;
@@ -332,12 +333,26 @@ pub fn box_filter(img: &Array2<u8>, k: usize) -> Array2<u8> {
     } else {
         Box::new(move |s| (s as f64 / area as f64).round_ties_even().min(255.0) as u8)
     };
-    Array2::from_shape_fn((h, w), |(r, c)| {
-        let s: u64 = (0..k as isize)
-            .map(|d| u64::from(rows[[reflect101(r as isize - anchor + d, h), c]]))
-            .sum();
-        divide(s)
-    })
+    // Vertical window sums of the row sums, sliding down each column.
+    let mut out = Array2::<u8>::zeros((h, w));
+    let mut col: Vec<u64> = (0..w)
+        .map(|c| {
+            (0..k as isize)
+                .map(|d| u64::from(rows[[reflect101(d - anchor, h), c]]))
+                .sum()
+        })
+        .collect();
+    for r in 0..h {
+        let (add, sub) = (
+            reflect101(r as isize + 1 - anchor + k as isize - 1, h),
+            reflect101(r as isize - anchor, h),
+        );
+        for c in 0..w {
+            out[[r, c]] = divide(col[c]);
+            col[c] = col[c] + u64::from(rows[[add, c]]) - u64::from(rows[[sub, c]]);
+        }
+    }
+    out
 }
 
 /// `255 - boxFilter(cvtColor(applyColorMap(q, JET), RGB2GRAY), (k, k))`.
