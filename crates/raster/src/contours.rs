@@ -36,8 +36,11 @@ pub fn find_contours(mask: &Array2<u8>) -> Vec<Vec<[i32; 2]>> {
     let (h, w) = mask.dim();
     let (ph, pw) = (h + 2, w + 2);
     let mut img = vec![0i8; ph * pw];
-    for ((r, c), &v) in mask.indexed_iter() {
-        img[(r + 1) * pw + c + 1] = i8::from(v != 0);
+    for (r, row) in mask.rows().into_iter().enumerate() {
+        let dst = &mut img[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
+        for (d, &v) in dst.iter_mut().zip(row.iter()) {
+            *d = i8::from(v != 0);
+        }
     }
     let step = pw as isize;
     let offs: [isize; 8] = DELTAS.map(|(dx, dy)| dy * step + dx);

@@ -19,6 +19,6 @@ mod segment;
 mod smooth;
 mod upsample;
 
-pub use segment::{Threshold, normalize, otsu_fill, otsu_threshold, quantize, segment};
+pub use segment::{Threshold, normalization, otsu_fill, otsu_threshold, quantize, segment};
 pub use smooth::{box_filter, smooth};
 pub use upsample::{max_point, upsample_bilinear};

@@ -21,28 +21,31 @@ pub enum Threshold {
     Fixed(f64),
 }
 
-/// The heatmap normalised as the reference does, in float32: `m - min(m)`, divided by its max
-/// (torch semantics: a constant map gives 0/0 = NaN everywhere, and any NaN makes min/max NaN).
-pub fn normalize(m: &mut Array2<f32>) {
-    let nan_or = |acc: f32, x: f32, pick: fn(f32, f32) -> f32| {
-        if acc.is_nan() || x.is_nan() {
-            f32::NAN
-        } else {
-            pick(acc, x)
-        }
-    };
-    let min = m.iter().fold(f32::INFINITY, |a, &x| nan_or(a, x, f32::min));
-    m.mapv_inplace(|x| x - min);
-    let max = m
-        .iter()
-        .fold(f32::NEG_INFINITY, |a, &x| nan_or(a, x, f32::max));
-    m.mapv_inplace(|x| x / max);
+/// The reference's normalisation `(m - min(m)) / max(m - min(m))` in float32, as a function
+/// of one value: returns `(min, range)` so that `(x - min) / range` is the normalised value.
+///
+/// torch semantics: any NaN makes min and max NaN; a constant map gives 0/0 = NaN everywhere.
+/// `range = max - min` equals torch's `max(m - min)` because rounding is monotonic, so one read
+/// pass suffices.
+pub fn normalization(m: &Array2<f32>) -> (f32, f32) {
+    let (mut lo, mut hi, mut nan) = (f32::INFINITY, f32::NEG_INFINITY, false);
+    for &x in m {
+        nan |= x.is_nan();
+        lo = lo.min(x);
+        hi = hi.max(x);
+    }
+    if nan {
+        (f32::NAN, f32::NAN)
+    } else {
+        (lo, hi - lo)
+    }
 }
 
-/// `np.uint8(255 * m)`: float32 product, truncated toward zero; NaN becomes 0 (what numpy's
-/// cast gives on x86-64, and what makes a constant map's mask empty in the reference).
-pub fn quantize(m: &Array2<f32>) -> Array2<u8> {
-    m.mapv(|x| (255.0f32 * x) as u8)
+/// `np.uint8(255 * x)` of one normalised value: float32 product, truncated toward zero; NaN
+/// becomes 0 (what numpy's cast gives on x86-64, and what makes a constant map's mask empty in
+/// the reference).
+pub fn quantize(x: f32) -> u8 {
+    (255.0f32 * x) as u8
 }
 
 /// OpenCV's Otsu threshold of an 8-bit image given as its histogram (`getThreshVal_Otsu_8u`):
@@ -89,14 +92,28 @@ pub fn segment(
     width: usize,
     threshold: Threshold,
 ) -> Array2<u8> {
-    let mut m = upsample_bilinear(map, height, width);
-    normalize(&mut m);
+    let m = upsample_bilinear(map, height, width);
+    // `normalize` in one read pass: the max of the rounded differences `x - min` is the rounded
+    // difference of the max, rounding being monotonic, so no intermediate array is needed.
+    let (mut lo, mut hi, mut nan) = (f32::INFINITY, f32::NEG_INFINITY, false);
+    for &x in &m {
+        nan |= x.is_nan();
+        lo = lo.min(x);
+        hi = hi.max(x);
+    }
+    let (min, range) = if nan {
+        (f32::NAN, f32::NAN)
+    } else {
+        (lo, hi - lo)
+    };
+    let norm = |x: f32| (x - min) / range;
     match threshold {
-        Threshold::Fixed(t) => m.mapv(|x| u8::from(f64::from(x) > t)),
-        Threshold::Otsu { smoothing: None } => otsu_fill(&quantize(&m)),
-        Threshold::Otsu { smoothing: Some(k) } => {
-            otsu_fill(&crate::smooth::smooth(&quantize(&m), k))
-        }
+        Threshold::Fixed(t) => m.mapv(|x| u8::from(f64::from(norm(x)) > t)),
+        Threshold::Otsu { smoothing: None } => otsu_fill(&m.mapv(|x| (255.0f32 * norm(x)) as u8)),
+        Threshold::Otsu { smoothing: Some(k) } => otsu_fill(&crate::smooth::smooth(
+            &m.mapv(|x| (255.0f32 * norm(x)) as u8),
+            k,
+        )),
     }
 }
 
