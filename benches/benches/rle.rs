@@ -26,6 +26,15 @@ fn rle(c: &mut Criterion) {
     g.bench_function("iou_on_runs", |b| {
         b.iter(|| black_box(&rle).iou(black_box(&other)))
     });
+    let other_text = other.to_counts_string();
+    g.bench_function("iou_from_strings", |b| {
+        // What pycocotools' `mask.iou([dt], [gt], [0])` does: parse both strings, then the runs.
+        b.iter(|| {
+            let x = Rle::from_counts_str(H, W, black_box(&text))?;
+            let y = Rle::from_counts_str(H, W, black_box(&other_text))?;
+            x.iou(&y)
+        })
+    });
     g.bench_function("iou_decode_and_compare", |b| {
         b.iter(|| {
             let (x, y) = (black_box(&rle).decode(), black_box(&other).decode());

@@ -1,15 +1,35 @@
 //! pycocotools' compressed `counts` text (`rleToString` / `rleFrString` in `maskApi.c`).
 //!
-//! Each run length is written as a little-endian sequence of 5-bit groups, one character per group:
-//! the character is `48 + group`, with bit `0x20` set when another group follows. The last group's
-//! bit `0x10` is the sign bit (the value is sign-extended from it). From the fourth run on
-//! (index > 2, not ≥ 2 — a pycocotools detail we copy), the value written is the difference to the
-//! run two places before, so alternating run lengths of similar size stay short.
+//! This module is the one place where the text format and its quirks live.
 //!
-//! pycocotools does not validate its input: a character outside `'0'..='o'` decodes to garbage, a
-//! string ending inside a value is read past its end, and counts summing to more than `h * w`
-//! overrun the output buffer when decoded. We return [`RleError`] instead for each of these, and for
-//! counts summing to fewer pixels (pycocotools would leave the rest of the mask uninitialised).
+//! **Format.** The runs are written one after another, each as a little-endian sequence of 5-bit
+//! groups, one character per group. A character is `48 + group` (offset 48 = `'0'`), with bit
+//! `0x20` set when another group of the same value follows, so the alphabet is `'0'..='o'`
+//! (48..=111). In the last group of a value, bit `0x10` is the sign bit: the value is
+//! sign-extended from it. The writer emits groups until the remaining bits are all copies of
+//! that sign bit.
+//!
+//! **Delta coding.** From the fourth run on (index `i > 2`; not `i >= 2`, a pycocotools detail we
+//! copy), the value written is `runs[i] - runs[i - 2]`, the difference to the previous run of
+//! the same colour, so similar run lengths cost one or two characters. Runs 0, 1 and 2 are
+//! written as they are.
+//!
+//! **Zero-length runs** are ordinary values: pycocotools writes a leading `0` run when the first
+//! pixel is set, and a string may hold zero-length runs anywhere. We keep every one of them,
+//! so `from_counts_str(s).to_counts_string() == s` for every string we accept.
+//!
+//! **Malformed input.** pycocotools does not validate the text: a character outside
+//! `'0'..='o'` is decoded as garbage, a string ending inside a value (last character with the
+//! continuation bit) is read past its end, values of seven groups (magnitude 2^30 and up)
+//! overflow C `int` shifts (we decode them exactly, up to `u32::MAX`), and a run that decodes negative is cast to a huge unsigned length. We return an
+//! [`RleError`] for each ([`RleError::InvalidChar`], [`RleError::Truncated`],
+//! [`RleError::ValueTooLarge`], [`RleError::InvalidRun`]).
+//!
+//! **Runs not covering the mask.** pycocotools 2.0.11's `decode` raises "Invalid RLE mask
+//! representation" when the runs sum to more than `h * w`, but when they sum to fewer it
+//! returns a mask whose remaining pixels are uninitialised memory (observed: garbage bytes,
+//! not zeros). We refuse both with [`RleError::SumMismatch`] when the [`Rle`](crate::Rle) is
+//! built, so every `Rle` covers its mask exactly.
 
 use crate::RleError;
 
@@ -96,6 +116,13 @@ mod tests {
         encode_counts(&[1, 2, 3], &mut s);
         assert_eq!(s, "123");
         assert_eq!(decode_counts("123"), Ok(vec![1, 2, 3]));
+        // Multi-group values and negative deltas (runs 3.. minus runs 1..): pycocotools 2.0.11,
+        // `mask.encode(m)['counts']` for a 1-column mask with these runs.
+        let runs = [100_000, 3, 99_999, 4, 7, 1];
+        s.clear();
+        encode_counts(&runs, &mut s);
+        assert_eq!(s, "PeQ33odQ31X[nLM");
+        assert_eq!(decode_counts("PeQ33odQ31X[nLM"), Ok(runs.to_vec()));
     }
 
     #[test]
@@ -123,7 +150,7 @@ mod tests {
             decode_counts("PPPPPPP1"),
             Err(RleError::ValueTooLarge { .. })
         ));
-        // "3" then a negative value: -1 encodes as '?' (0x0f | 0x10 = 31, +48 = 79 'O').
+        // A first run of -1: five one-bits, sign bit set, no continuation = 31, +48 = 'O'.
         assert!(matches!(
             decode_counts("O"),
             Err(RleError::InvalidRun { .. })

@@ -87,15 +87,25 @@ impl Rle {
         s
     }
 
-    /// An all-zero mask. Encoded as a single run, as pycocotools encodes an empty mask.
+    /// An all-zero mask, encoded as pycocotools encodes one: a single run of zeros (`[0]` for a
+    /// mask of zero pixels).
     ///
-    /// A mask of zero pixels has the single run `0`, as pycocotools gives.
+    /// pycocotools cannot hold more than `u32::MAX` pixels (its run lengths are 32-bit), and
+    /// [`Rle::encode`] / [`Rle::from_runs`] refuse such sizes; for them this returns runs of
+    /// `u32::MAX` zeros joined by zero-length set runs, so the runs still cover the mask.
     pub fn empty(height: usize, width: usize) -> Rle {
-        let n = height.saturating_mul(width);
+        let max = u128::from(u32::MAX);
+        let mut left = height as u128 * width as u128;
+        let mut runs = Vec::with_capacity(1);
+        while left > max {
+            runs.extend([u32::MAX, 0]);
+            left -= max;
+        }
+        runs.push(u32::try_from(left).unwrap_or(u32::MAX));
         Rle {
             height,
             width,
-            runs: vec![u32::try_from(n).unwrap_or(u32::MAX)],
+            runs,
         }
     }
 
@@ -129,42 +139,44 @@ impl Rle {
         self.area() == 0
     }
 
-    /// The bounding box `[x, y, w, h]` as pycocotools' `toBbox` computes it (all zeros for an
-    /// empty mask).
+    /// The bounding box `[x, y, w, h]` of the set pixels, as pycocotools' `toBbox` gives it
+    /// (`[0, 0, 0, 0]` for an empty mask).
+    ///
+    /// pycocotools 2.0.11's `rleToBbox` looks at each non-empty set run: its first and last pixel
+    /// give the columns, and a run that continues into a later column makes the box full height
+    /// (the run then covers the bottom row of one column and the top row of the next). This is
+    /// the tight box of the set pixels, and is what we compute.
+    ///
+    /// Deviation: for an empty mask written with two or more runs (a zero-length set run, as in
+    /// `[6, 0]`; pycocotools' own encoder never writes one) pycocotools returns its unsigned
+    /// start values `[w, h, 1 - w, 1 - h]` wrapped to 32 bits (`[3, 2, 4294967294, 4294967295]`
+    /// for 2×3); we return the zero box, as for the canonical empty mask `[6]`.
     pub fn bbox(&self) -> [f64; 4] {
-        // pycocotools' rleToBbox, in its own unsigned arithmetic: only the first
-        // floor(m / 2) * 2 runs are looked at; a set run that spans columns makes the box full
-        // height.
-        //
-        // Deviation: an empty mask always gets the zero box (pycocotools computes a box from the
-        // trailing zero-length run of a non-canonical encoding such as `[6, 0]`).
         let h = self.height as u64;
-        let m = self.runs.len() / 2 * 2;
-        if m == 0 || h == 0 || self.is_empty() {
+        if h == 0 {
             return [0.0; 4];
         }
-        let (mut xs, mut ys) = (self.width as u64, h);
+        let (mut xs, mut ys) = (u64::MAX, u64::MAX);
         let (mut xe, mut ye) = (0u64, 0u64);
-        let mut cc = 0u64;
-        let mut xp = 0u64;
-        for (j, &r) in self.runs[..m].iter().enumerate() {
-            cc += u64::from(r);
-            let Some(t) = cc.checked_sub((j % 2) as u64) else {
-                // A leading zero-length set run at the very start: pycocotools' unsigned
-                // arithmetic wraps here; such a run sets no pixel, so it is skipped.
-                continue;
-            };
-            let (y, x) = (t % h, t / h);
-            if j % 2 == 0 {
-                xp = x;
-            } else if xp < x {
-                ys = 0;
-                ye = h - 1;
+        let mut start = 0u64;
+        for (j, &r) in self.runs.iter().enumerate() {
+            let end = start + u64::from(r);
+            if j % 2 == 1 && r > 0 {
+                let (x0, x1) = (start / h, (end - 1) / h);
+                xs = xs.min(x0);
+                xe = xe.max(x1);
+                if x0 < x1 {
+                    ys = 0;
+                    ye = h - 1;
+                } else {
+                    ys = ys.min(start % h);
+                    ye = ye.max((end - 1) % h);
+                }
             }
-            xs = xs.min(x);
-            xe = xe.max(x);
-            ys = ys.min(y);
-            ye = ye.max(y);
+            start = end;
+        }
+        if xs == u64::MAX {
+            return [0.0; 4];
         }
         [
             xs as f64,
@@ -174,7 +186,8 @@ impl Rle {
         ]
     }
 
-    /// Whether pixel `(row, col)` is set; `None` outside the mask.
+    /// Whether pixel `(row, col)` is set; `None` outside the mask. Walks the runs (linear in
+    /// their number; decode once to look up many pixels).
     pub fn get(&self, row: usize, col: usize) -> Option<bool> {
         if row >= self.height || col >= self.width {
             return None;
@@ -196,4 +209,77 @@ fn pixel_count(height: usize, width: usize) -> Result<u64, RleError> {
         .checked_mul(width as u64)
         .filter(|&n| n <= u64::from(u32::MAX))
         .ok_or(RleError::TooLarge { height, width })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_like_pycocotools() {
+        // Expected boxes: pycocotools 2.0.11,
+        // `mask.toBbox(mask.frPyObjects({'size': [h, w], 'counts': runs}, h, w))`.
+        let bbox = |h, w, runs: &[u32]| {
+            Rle::from_runs(h, w, runs.to_vec())
+                .expect("valid runs")
+                .bbox()
+        };
+        // A zero-length set run in the middle is skipped: [1, 0, 1, 2].
+        assert_eq!(bbox(4, 3, &[3, 0, 1, 2, 6]), [1.0, 0.0, 1.0, 2.0]);
+        // A run from the bottom of column 0 into column 1 makes the box full height: [0, 0, 2, 3].
+        assert_eq!(bbox(3, 2, &[2, 2, 2]), [0.0, 0.0, 2.0, 3.0]);
+        // Leading zero run (first pixel set): [0, 0, 1, 1].
+        assert_eq!(bbox(2, 2, &[0, 1, 3]), [0.0, 0.0, 1.0, 1.0]);
+        // Canonical empty mask: [0, 0, 0, 0].
+        assert_eq!(bbox(2, 3, &[6]), [0.0; 4]);
+        // Documented deviation: pycocotools gives [3, 2, 4294967294, 4294967295] here.
+        assert_eq!(bbox(2, 3, &[6, 0]), [0.0; 4]);
+    }
+
+    #[test]
+    fn empty_masks() {
+        let e = Rle::empty(3, 4);
+        assert_eq!(e.runs(), &[12]);
+        // pycocotools 2.0.11: mask.encode(np.zeros((3, 4), np.uint8, order='F'))['counts'] == b'<'
+        assert_eq!(e.to_counts_string(), "<");
+        assert!(e.is_empty());
+        assert_eq!(Rle::empty(0, 5).runs(), &[0]);
+        // Beyond pycocotools' 32-bit runs the runs still cover the mask.
+        let big = Rle::empty(1 << 20, 1 << 13);
+        let sum: u64 = big.runs().iter().map(|&r| u64::from(r)).sum();
+        assert_eq!(sum, 1 << 33);
+        assert_eq!((big.area(), big.bbox()), (0, [0.0; 4]));
+        assert!(matches!(
+            Rle::from_runs(1 << 20, 1 << 13, big.runs().to_vec()),
+            Err(RleError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn counts_that_do_not_cover_the_mask_are_refused() {
+        // "<" is one run of 12: too many for 2×3, too few for 4×4.
+        assert_eq!(
+            Rle::from_counts_str(2, 3, "<"),
+            Err(RleError::SumMismatch {
+                expected: 6,
+                got: 12
+            })
+        );
+        let err = Rle::from_counts_str(4, 4, "<").expect_err("12 of 16 pixels");
+        assert_eq!(err.to_string(), "runs cover 12 pixels, expected h*w = 16");
+        assert_eq!(
+            Rle::from_counts_str(2, 3, "0~").map_err(|e| e.to_string()),
+            Err(
+                "counts string: byte 0x7e at offset 1, expected a character from '0' to 'o'".into()
+            )
+        );
+    }
+
+    #[test]
+    fn get_outside_is_none() {
+        let r = Rle::from_runs(2, 3, vec![1, 1, 4]).expect("valid runs");
+        assert_eq!(r.get(1, 0), Some(true));
+        assert_eq!(r.get(0, 0), Some(false));
+        assert_eq!((r.get(2, 0), r.get(0, 3)), (None, None));
+    }
 }

@@ -1,14 +1,44 @@
 //! Encoding row-major masks into column-major runs and decoding them back, fast.
 //!
-//! Both directions work on blocks of [`BLOCK`] columns so that every memory access walks a row
-//! (contiguous in a row-major buffer) rather than a column: per block we find, for each column,
-//! the rows where its value changes by comparing each row with the one above eight bytes at a
-//! time, and stitch those transitions into column-major runs. Decoding replays the same
-//! transitions row by row.
+//! Neither direction walks the mask column by column (a stride of `width` bytes per pixel).
+//! Encoding streams through the mask once, row by row, comparing each row with the one above
+//! [`CHUNK`] bytes at a time; the few columns where something changed record the row, and these
+//! per-column transitions are then stitched into column-major runs. Decoding turns the runs into
+//! the same transitions, grouped per block of [`BLOCK`] columns, and replays them row by row.
 
 use crate::{Rle, RleError, pixel_count};
 
 const BLOCK: usize = 64;
+const CHUNK: usize = 64;
+
+/// Appends `row` to `per_col[k]` for every column `k` whose set/unset state differs between
+/// `cur` and `prev` (the same columns of two consecutive rows). Equal stretches — most of a
+/// blob-like mask — are skipped [`CHUNK`] bytes at a time.
+fn row_changes(cur: &[u8], prev: &[u8], row: u32, per_col: &mut [Vec<u32>]) {
+    let mut j = 0;
+    for (c, p) in cur.chunks_exact(CHUNK).zip(prev.chunks_exact(CHUNK)) {
+        if differ(c, p) {
+            for (k, (&a, &b)) in c.iter().zip(p).enumerate() {
+                if (a != 0) != (b != 0) {
+                    per_col[j + k].push(row);
+                }
+            }
+        }
+        j += CHUNK;
+    }
+    for k in j..cur.len() {
+        if (cur[k] != 0) != (prev[k] != 0) {
+            per_col[k].push(row);
+        }
+    }
+}
+
+/// Whether two [`CHUNK`]-byte slices differ, as wide integer compares.
+#[inline(always)]
+fn differ(c: &[u8], p: &[u8]) -> bool {
+    let word = |s: &[u8], i: usize| u128::from_ne_bytes(s[i..i + 16].try_into().unwrap_or([0; 16]));
+    (0..CHUNK / 16).fold(0, |acc, i| acc | (word(c, 16 * i) ^ word(p, 16 * i))) != 0
+}
 
 impl Rle {
     /// Encodes a row-major mask of `height × width` bytes (non-zero = set).
@@ -27,44 +57,29 @@ impl Rle {
             return Ok(Rle::empty(height, width));
         }
         let h = height as u64;
-        // Column-major positions where the value changes (ascending).
-        let mut changes: Vec<u64> = Vec::new();
+        // For every column, the rows where its value differs from the row above, found by
+        // streaming through the mask row by row (one pass over contiguous memory).
+        let mut per_col: Vec<Vec<u32>> = vec![Vec::new(); width];
+        for (r, (cur, prev)) in mask
+            .chunks_exact(width)
+            .skip(1)
+            .zip(mask.chunks_exact(width))
+            .enumerate()
+        {
+            row_changes(cur, prev, (r + 1) as u32, &mut per_col);
+        }
+        // Stitch the columns into column-major positions where the value changes (ascending).
+        let mut changes: Vec<u64> =
+            Vec::with_capacity(per_col.iter().map(Vec::len).sum::<usize>() + width);
         let mut value_above = false; // value at the bottom of the previous column
-        let mut per_col: Vec<Vec<u32>> = vec![Vec::new(); BLOCK.min(width)];
-        for block in (0..width).step_by(BLOCK) {
-            let bw = BLOCK.min(width - block);
-            per_col.iter_mut().for_each(Vec::clear);
-            for r in 1..height {
-                let cur = &mask[r * width + block..r * width + block + bw];
-                let prev = &mask[(r - 1) * width + block..(r - 1) * width + block + bw];
-                let mut j = 0;
-                while j + 8 <= bw {
-                    let a = u64::from_ne_bytes(cur[j..j + 8].try_into().unwrap_or([0; 8]));
-                    let b = u64::from_ne_bytes(prev[j..j + 8].try_into().unwrap_or([0; 8]));
-                    if a != b {
-                        for k in j..j + 8 {
-                            if (cur[k] != 0) != (prev[k] != 0) {
-                                per_col[k].push(r as u32);
-                            }
-                        }
-                    }
-                    j += 8;
-                }
-                for k in j..bw {
-                    if (cur[k] != 0) != (prev[k] != 0) {
-                        per_col[k].push(r as u32);
-                    }
-                }
+        for (c, col_changes) in per_col.iter().enumerate() {
+            let c = c as u64;
+            let top = mask[c as usize] != 0;
+            if top != value_above {
+                changes.push(c * h);
             }
-            for (k, col_changes) in per_col.iter().enumerate().take(bw) {
-                let c = (block + k) as u64;
-                let top = mask[block + k] != 0;
-                if top != value_above {
-                    changes.push(c * h);
-                }
-                changes.extend(col_changes.iter().map(|&r| c * h + u64::from(r)));
-                value_above = top ^ (col_changes.len() % 2 == 1);
-            }
+            changes.extend(col_changes.iter().map(|&r| c * h + u64::from(r)));
+            value_above = top ^ (col_changes.len() % 2 == 1);
         }
         let mut runs = Vec::with_capacity(changes.len() + 1);
         let mut last = 0u64;
@@ -89,7 +104,7 @@ impl Rle {
 
     /// Decodes into `out` (row-major, `height * width` bytes), overwriting it with 0 or 1.
     pub fn decode_into(&self, out: &mut [u8]) -> Result<(), RleError> {
-        if out.len() != self.height * self.width {
+        if self.height.checked_mul(self.width) != Some(out.len()) {
             return Err(RleError::SizeMismatch {
                 expected: (self.height, self.width),
                 got: (out.len(), 1),

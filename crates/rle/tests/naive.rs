@@ -46,7 +46,7 @@ fn naive_bbox(mask: &[u8], h: usize, w: usize) -> [f64; 4] {
 }
 
 /// A mask of blobs (filled rectangles) plus sparse noise; values other than 1 included.
-fn mask_strategy() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
+fn blob_strategy() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
     (1usize..40, 1usize..80).prop_flat_map(|(h, w)| {
         let rects = proptest::collection::vec((0..h, 0..w, 0..h, 0..w), 0..4);
         let noise = proptest::collection::vec(
@@ -68,6 +68,59 @@ fn mask_strategy() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
             (h, w, m)
         })
     })
+}
+
+/// A mask of independent random bits (dense, many short runs).
+fn bits_strategy() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
+    (1usize..40, 1usize..40).prop_flat_map(|(h, w)| {
+        (
+            Just(h),
+            Just(w),
+            proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8)], h * w),
+        )
+    })
+}
+
+fn mask_strategy() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
+    prop_oneof![blob_strategy(), bits_strategy()]
+}
+
+/// Runs of any lengths, zero-length runs anywhere included (as a decoded string may hold
+/// them), summing to `h * w`: the differences between sorted random cut points.
+fn runs_for(h: usize, w: usize) -> impl Strategy<Value = Vec<u32>> {
+    let n = (h * w) as u32;
+    proptest::collection::vec(0..=n, 0..12).prop_map(move |mut cuts| {
+        cuts.sort_unstable();
+        let mut runs = Vec::with_capacity(cuts.len() + 1);
+        let mut last = 0;
+        for c in cuts {
+            runs.push(c - last);
+            last = c;
+        }
+        runs.push(n - last);
+        runs
+    })
+}
+
+/// Two run lists for the same `h × w`.
+fn runs_pair_strategy() -> impl Strategy<Value = (usize, usize, Vec<u32>, Vec<u32>)> {
+    (1usize..12, 1usize..12)
+        .prop_flat_map(|(h, w)| (Just(h), Just(w), runs_for(h, w), runs_for(h, w)))
+}
+
+/// Row-major 0/1 mask of column-major runs, one pixel at a time (the definition).
+fn naive_decode(runs: &[u32], h: usize, w: usize) -> Vec<u8> {
+    let mut column_major = Vec::with_capacity(h * w);
+    for (i, &r) in runs.iter().enumerate() {
+        column_major.extend(std::iter::repeat_n(u8::from(i % 2 == 1), r as usize));
+    }
+    let mut m = vec![0u8; h * w];
+    for c in 0..w {
+        for r in 0..h {
+            m[r * w + c] = column_major[c * h + r];
+        }
+    }
+    m
 }
 
 proptest! {
@@ -125,5 +178,41 @@ proptest! {
             prop_assert_eq!(r.decode().len(), h * w);
             prop_assert_eq!(Rle::from_counts_str(h, w, &r.to_counts_string()).expect("re-parse"), r);
         }
+    }
+
+    #[test]
+    fn any_runs_match_naive((h, w, a, b) in runs_pair_strategy()) {
+        let ra = Rle::from_runs(h, w, a.clone()).expect("runs sum to h*w");
+        let rb = Rle::from_runs(h, w, b.clone()).expect("runs sum to h*w");
+        // Zero-length runs survive the text form.
+        let reparsed = Rle::from_counts_str(h, w, &ra.to_counts_string()).expect("parse");
+        prop_assert_eq!(reparsed.runs(), &a[..]);
+        let (ma, mb) = (naive_decode(&a, h, w), naive_decode(&b, h, w));
+        prop_assert_eq!(ra.decode(), ma.clone());
+        let mut buf = vec![7u8; h * w];
+        ra.decode_into(&mut buf).expect("right length");
+        prop_assert_eq!(&buf, &ma);
+        prop_assert_eq!(ra.area(), ma.iter().map(|&v| u64::from(v)).sum::<u64>());
+        prop_assert_eq!(ra.is_empty(), !ma.contains(&1));
+        prop_assert_eq!(ra.bbox(), naive_bbox(&ma, h, w));
+        for r in 0..h {
+            for c in 0..w {
+                prop_assert_eq!(ra.get(r, c), Some(ma[r * w + c] == 1));
+            }
+        }
+        prop_assert_eq!(ra.get(0, w), None);
+        // Re-encoding gives the canonical runs.
+        prop_assert_eq!(Rle::encode(&ma, h, w).expect("encode").runs().to_vec(), naive_runs(&ma, h, w));
+        // Set operations on non-canonical runs.
+        let inter = (0..h * w).filter(|&i| ma[i] == 1 && mb[i] == 1).count() as u64;
+        let union = (0..h * w).filter(|&i| ma[i] == 1 || mb[i] == 1).count() as u64;
+        prop_assert_eq!(ra.intersection_area(&rb).expect("i"), inter);
+        prop_assert_eq!(ra.union_area(&rb).expect("u"), union);
+        let iou = if inter == 0 { 0.0 } else { inter as f64 / union as f64 };
+        prop_assert_eq!(ra.iou(&rb).expect("iou"), iou);
+        let and: Vec<u8> = (0..h * w).map(|i| ma[i] & mb[i]).collect();
+        let or: Vec<u8> = (0..h * w).map(|i| ma[i] | mb[i]).collect();
+        prop_assert_eq!(ra.merge(&rb, true).expect("and").runs().to_vec(), naive_runs(&and, h, w));
+        prop_assert_eq!(ra.merge(&rb, false).expect("or").runs().to_vec(), naive_runs(&or, h, w));
     }
 }
