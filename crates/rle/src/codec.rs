@@ -21,8 +21,8 @@
 //! **Malformed input.** pycocotools does not validate the text: a character outside
 //! `'0'..='o'` is decoded as garbage, a string ending inside a value (last character with the
 //! continuation bit) is read past its end, values of seven groups (magnitude 2^30 and up)
-//! overflow C `int` shifts (we decode them exactly, up to `u32::MAX`), and a run that decodes negative is cast to a huge unsigned length. We return an
-//! [`RleError`] for each ([`RleError::InvalidChar`], [`RleError::Truncated`],
+//! overflow C `int` shifts (we decode them exactly, up to `u32::MAX`), and a run that decodes
+//! negative is cast to a huge unsigned length. We return an [`RleError`] for each ([`RleError::InvalidChar`], [`RleError::Truncated`],
 //! [`RleError::ValueTooLarge`], [`RleError::InvalidRun`]).
 //!
 //! **Runs not covering the mask.** pycocotools 2.0.11's `decode` raises "Invalid RLE mask
