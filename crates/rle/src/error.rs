@@ -44,6 +44,16 @@ pub enum RleError {
         /// What was found.
         got: (usize, usize),
     },
+    /// Row intervals given to [`Rle::from_row_runs`](crate::Rle::from_row_runs) that are not
+    /// sorted, overlap, or reach past the width.
+    InvalidRowRuns {
+        /// The row.
+        row: usize,
+        /// Mask height.
+        height: usize,
+        /// Mask width.
+        width: usize,
+    },
     /// More than `u32::MAX` pixels: pycocotools' run lengths are 32-bit.
     TooLarge {
         /// Mask height.
@@ -80,6 +90,10 @@ impl fmt::Display for RleError {
                 f,
                 "size {}x{}, expected {}x{}",
                 got.0, got.1, expected.0, expected.1
+            ),
+            RleError::InvalidRowRuns { row, height, width } => write!(
+                f,
+                "row {row} of a {height}x{width} mask: expected sorted, non-overlapping column intervals within 0..={width}"
             ),
             RleError::TooLarge { height, width } => write!(
                 f,

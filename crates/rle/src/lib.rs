@@ -43,6 +43,7 @@ mod codec;
 mod error;
 mod mask;
 mod ops;
+mod rows;
 #[cfg(feature = "serde")]
 mod serde_impl;
 

@@ -40,6 +40,36 @@ fn differ(c: &[u8], p: &[u8]) -> bool {
     (0..CHUNK / 16).fold(0, |acc, i| acc | (word(c, 16 * i) ^ word(p, 16 * i))) != 0
 }
 
+/// Column-major runs from each column's top pixel and the rows `>= 1` (ascending) where the
+/// column's value differs from the row above. `columns` yields the `width` columns in order.
+pub(crate) fn stitch_columns<'a>(
+    height: usize,
+    width: usize,
+    columns: impl Iterator<Item = (bool, &'a [u32])>,
+) -> Vec<u32> {
+    let h = height as u64;
+    let n = h * width as u64;
+    // Column-major positions where the value changes (ascending).
+    let mut changes: Vec<u64> = Vec::with_capacity(2 * width + 1);
+    let mut value_above = false; // value at the bottom of the previous column
+    for (c, (top, rows)) in columns.enumerate() {
+        let c = c as u64;
+        if top != value_above {
+            changes.push(c * h);
+        }
+        changes.extend(rows.iter().map(|&r| c * h + u64::from(r)));
+        value_above = top ^ (rows.len() % 2 == 1);
+    }
+    let mut runs = Vec::with_capacity(changes.len() + 1);
+    let mut last = 0u64;
+    for &p in &changes {
+        runs.push((p - last) as u32);
+        last = p;
+    }
+    runs.push((n - last) as u32);
+    runs
+}
+
 impl Rle {
     /// Encodes a row-major mask of `height × width` bytes (non-zero = set).
     ///
@@ -56,7 +86,6 @@ impl Rle {
         if n == 0 {
             return Ok(Rle::empty(height, width));
         }
-        let h = height as u64;
         // For every column, the rows where its value differs from the row above, found by
         // streaming through the mask row by row (one pass over contiguous memory).
         let mut per_col: Vec<Vec<u32>> = vec![Vec::new(); width];
@@ -68,26 +97,14 @@ impl Rle {
         {
             row_changes(cur, prev, (r + 1) as u32, &mut per_col);
         }
-        // Stitch the columns into column-major positions where the value changes (ascending).
-        let mut changes: Vec<u64> =
-            Vec::with_capacity(per_col.iter().map(Vec::len).sum::<usize>() + width);
-        let mut value_above = false; // value at the bottom of the previous column
-        for (c, col_changes) in per_col.iter().enumerate() {
-            let c = c as u64;
-            let top = mask[c as usize] != 0;
-            if top != value_above {
-                changes.push(c * h);
-            }
-            changes.extend(col_changes.iter().map(|&r| c * h + u64::from(r)));
-            value_above = top ^ (col_changes.len() % 2 == 1);
-        }
-        let mut runs = Vec::with_capacity(changes.len() + 1);
-        let mut last = 0u64;
-        for &p in &changes {
-            runs.push((p - last) as u32);
-            last = p;
-        }
-        runs.push((n - last) as u32);
+        let runs = stitch_columns(
+            height,
+            width,
+            per_col
+                .iter()
+                .enumerate()
+                .map(|(c, rows)| (mask[c] != 0, rows.as_slice())),
+        );
         Ok(Rle {
             height,
             width,

@@ -216,3 +216,76 @@ proptest! {
         prop_assert_eq!(ra.merge(&rb, false).expect("or").runs().to_vec(), naive_runs(&or, h, w));
     }
 }
+
+/// Row-major mask to each row's maximal runs of set pixels, as half-open intervals.
+fn row_intervals(mask: &[u8], h: usize, w: usize) -> Vec<Vec<(u32, u32)>> {
+    (0..h)
+        .map(|r| {
+            let row = &mask[r * w..(r + 1) * w];
+            let mut out = Vec::new();
+            let mut c = 0;
+            while c < w {
+                if row[c] != 0 {
+                    let s = c;
+                    while c < w && row[c] != 0 {
+                        c += 1;
+                    }
+                    out.push((s as u32, c as u32));
+                } else {
+                    c += 1;
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Splits every interval at a pseudo-random point and adds empty intervals, which must not change
+/// the mask (touching and empty intervals are allowed).
+fn fragment(rows: &[Vec<(u32, u32)>], salt: u32) -> Vec<Vec<(u32, u32)>> {
+    rows.iter()
+        .map(|row| {
+            let mut out = Vec::new();
+            for (i, &(a, b)) in row.iter().enumerate() {
+                let cut = a + (salt.wrapping_add(i as u32 * 7)) % (b - a + 1);
+                out.extend([(a, a), (a, cut), (cut, b)]);
+            }
+            out
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn row_runs_match_encode((h, w, m) in mask_strategy(), salt in any::<u32>()) {
+        let want = Rle::encode(&m, h, w).expect("encode");
+        let rows = row_intervals(&m, h, w);
+        let got = Rle::from_row_runs(h, w, rows.iter().map(Vec::as_slice)).expect("row runs");
+        prop_assert_eq!(&got, &want);
+        let split = fragment(&rows, salt);
+        let got = Rle::from_row_runs(h, w, split.iter().map(Vec::as_slice)).expect("fragments");
+        prop_assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn row_runs_are_checked() {
+    let ok: [&[(u32, u32)]; 2] = [&[(0, 3)], &[]];
+    assert!(Rle::from_row_runs(2, 3, ok).is_ok());
+    // Too few rows, too many rows, past the width, overlapping, reversed.
+    let cases: [&[&[(u32, u32)]]; 5] = [
+        &[&[(0, 3)]],
+        &[&[], &[], &[]],
+        &[&[(0, 4)], &[]],
+        &[&[(0, 2), (1, 3)], &[]],
+        &[&[(2, 1)], &[]],
+    ];
+    for rows in cases {
+        assert!(
+            Rle::from_row_runs(2, 3, rows.iter().copied()).is_err(),
+            "{rows:?}"
+        );
+    }
+}
