@@ -34,45 +34,104 @@ const VISITED: i8 = 2;
 /// The contours of the non-zero pixels of `mask` (row-major `(h, w)`), each as `(x, y)` points.
 pub fn find_contours(mask: &Array2<u8>) -> Vec<Vec<[i32; 2]>> {
     let (h, w) = mask.dim();
-    let (ph, pw) = (h + 2, w + 2);
-    let mut img = vec![0i8; ph * pw];
+    let mut img = BorderImage::new(h, w);
+    let mut bits = vec![false; w];
     for (r, row) in mask.rows().into_iter().enumerate() {
-        let dst = &mut img[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
-        for (d, &v) in dst.iter_mut().zip(row.iter()) {
-            *d = i8::from(v != 0);
+        for (b, &v) in bits.iter_mut().zip(row.iter()) {
+            *b = v != 0;
+        }
+        img.set_row(r, &bits);
+    }
+    img.find_contours()
+}
+
+/// A binary image inside a one-pixel border of zeros, the form OpenCV's border following works
+/// on. Fill it row by row with [`BorderImage::set_row`], then call
+/// [`BorderImage::find_contours`] (which gives the same contours as [`find_contours`] on the
+/// equivalent mask, without building that mask).
+#[derive(Clone, Debug)]
+pub struct BorderImage {
+    data: Vec<i8>,
+    height: usize,
+    width: usize,
+}
+
+impl BorderImage {
+    /// An all-background image of `height × width` pixels.
+    pub fn new(height: usize, width: usize) -> BorderImage {
+        BorderImage {
+            data: vec![0; (height + 2) * (width + 2)],
+            height,
+            width,
         }
     }
-    let step = pw as isize;
-    let offs: [isize; 8] = DELTAS.map(|(dx, dy)| dy * step + dx);
-    let mut contours = Vec::new();
-    for y in 1..ph - 1 {
-        let mut prev: i8 = 0;
-        for x in 1..pw - 1 {
-            let p = img[y * pw + x];
-            if p != prev {
-                let is_hole = if prev == 0 && p == 1 {
-                    Some(false)
-                } else if p == 0 && prev >= 1 {
-                    Some(true)
-                } else {
-                    None
-                };
-                if let Some(hole) = is_hole {
-                    let sx = x - usize::from(hole);
-                    let points = follow(
-                        &mut img,
-                        &offs,
-                        y * pw + sx,
-                        hole,
-                        [sx as i32 - 1, y as i32 - 1],
-                    );
-                    contours.push(points);
+
+    /// Sets row `r` (`true` = foreground). Does nothing for a row outside the image; `row` is
+    /// truncated or padded with background to the width.
+    pub fn set_row(&mut self, r: usize, row: &[bool]) {
+        if r >= self.height {
+            return;
+        }
+        let pw = self.width + 2;
+        let dst = &mut self.data[(r + 1) * pw + 1..(r + 1) * pw + 1 + self.width];
+        let n = row.len().min(dst.len());
+        for (d, &b) in dst[..n].iter_mut().zip(row) {
+            *d = i8::from(b);
+        }
+        dst[n..].fill(0);
+    }
+
+    /// The contours, as `findContours(RETR_TREE, CHAIN_APPROX_SIMPLE)` gives their points.
+    pub fn find_contours(mut self) -> Vec<Vec<[i32; 2]>> {
+        let (ph, pw) = (self.height + 2, self.width + 2);
+        let img = &mut self.data;
+        let step = pw as isize;
+        let offs: [isize; 8] = DELTAS.map(|(dx, dy)| dy * step + dx);
+        let mut contours = Vec::new();
+        for y in 1..ph - 1 {
+            let mut prev: i8 = 0;
+            let mut x = 1;
+            while x < pw - 1 {
+                // Nothing happens at a pixel equal to the previous one: skip such stretches
+                // eight bytes at a time.
+                let splat = u64::from_ne_bytes([prev as u8; 8]);
+                while x + 8 <= pw - 1 && word(img, y * pw + x) == splat {
+                    x += 8;
                 }
+                if x >= pw - 1 {
+                    break;
+                }
+                let p = img[y * pw + x];
+                if p != prev {
+                    let is_hole = if prev == 0 && p == 1 {
+                        Some(false)
+                    } else if p == 0 && prev >= 1 {
+                        Some(true)
+                    } else {
+                        None
+                    };
+                    if let Some(hole) = is_hole {
+                        let sx = x - usize::from(hole);
+                        let points =
+                            follow(img, &offs, y * pw + sx, hole, [sx as i32 - 1, y as i32 - 1]);
+                        contours.push(points);
+                    }
+                }
+                prev = img[y * pw + x];
+                x += 1;
             }
-            prev = img[y * pw + x];
         }
+        contours
     }
-    contours
+}
+
+/// Eight bytes of `img` from `at`, as one word.
+fn word(img: &[i8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    for (d, &s) in b.iter_mut().zip(&img[at..at + 8]) {
+        *d = s as u8;
+    }
+    u64::from_ne_bytes(b)
 }
 
 /// Follows one border from pixel index `start` (OpenCV's `icvFetchContour`), marking it.

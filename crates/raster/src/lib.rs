@@ -1,8 +1,15 @@
-//! Polygons to binary masks, exactly as Pillow fills them.
+//! Polygons to binary masks, exactly as Pillow fills them, and masks to contours, exactly as
+//! OpenCV traces them.
 //!
 //! CheXlocalize's ground-truth masks were made by `annotation_to_segmentation.py` with
 //! `ImageDraw.Draw(img).polygon(xy, fill=1, outline=1)` on a mode `"1"` image; [`rasterize`]
 //! gives the same pixels (see the `pillow` module for the rule and its quirks).
+//! [`rasterize_with`] also offers GDAL's all-touched rule ([`FillRule::AllTouched`]), which is not
+//! leaderboard-compatible.
+//!
+//! A fill draws on a [`Canvas`]: a dense `Array2<u8>` mask, or [`RowSpans`], which keeps only
+//! the spans per row (for building an RLE without a `height × width` buffer). Contours come from
+//! [`find_contours`] on a mask or from a [`BorderImage`] filled row by row.
 //!
 //! ```
 //! use chexlocalize_raster::rasterize;
@@ -20,12 +27,29 @@
 
 mod contours;
 mod pillow;
+mod spans;
+mod touched;
 
 use geo_types::LineString;
 use ndarray::Array2;
 
-pub use contours::find_contours;
-pub use pillow::{fill_polygon, pillow_vertex};
+pub use contours::{BorderImage, find_contours};
+pub use pillow::{Canvas, fill_polygon, pillow_vertex};
+pub use spans::{RowRuns, RowSpans};
+
+/// How polygons become pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FillRule {
+    /// Pillow's `ImageDraw.polygon` (vertices truncated toward zero, boundary included): how the
+    /// CheXlocalize ground truth was drawn, and the only rule that reproduces the leaderboard.
+    #[default]
+    Pillow,
+    /// Every pixel the polygon touches (GDAL's `ALL_TOUCHED=TRUE`, through `geo-rasterize`);
+    /// pixel `(col, row)` is the square `[col, col + 1) × [row, row + 1)`. Gives larger masks
+    /// than Pillow's; not leaderboard-compatible.
+    AllTouched,
+}
 
 /// Why polygons could not be rasterised.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -46,6 +70,9 @@ pub enum RasterError {
         /// Index of the polygon.
         index: usize,
     },
+    /// The all-touched rasteriser refused the canvas.
+    #[error("all-touched rasteriser: {0}")]
+    Backend(String),
 }
 
 /// The union of `polygons` filled with Pillow's rule on an all-zero `height × width` mask
@@ -56,7 +83,39 @@ pub fn rasterize(
     width: usize,
 ) -> Result<Array2<u8>, RasterError> {
     let mut mask = Array2::zeros((height, width));
-    let mut vertices = Vec::new();
+    fill_pillow(&mut mask, polygons)?;
+    Ok(mask)
+}
+
+/// The union of `polygons` as row runs (Pillow's rule), without a dense mask.
+pub fn rasterize_spans(
+    polygons: &[LineString<f64>],
+    height: usize,
+    width: usize,
+) -> Result<RowRuns, RasterError> {
+    let mut spans = RowSpans::new(height, width);
+    fill_pillow(&mut spans, polygons)?;
+    Ok(spans.into_rows())
+}
+
+/// [`rasterize`] with a choice of [`FillRule`].
+pub fn rasterize_with(
+    rule: FillRule,
+    polygons: &[LineString<f64>],
+    height: usize,
+    width: usize,
+) -> Result<Array2<u8>, RasterError> {
+    match rule {
+        FillRule::Pillow => rasterize(polygons, height, width),
+        FillRule::AllTouched => {
+            check_polygons(polygons)?;
+            touched::rasterize_all_touched(polygons, height, width)
+        }
+    }
+}
+
+/// Refuses what Pillow would not draw: fewer than 2 points, non-finite coordinates.
+fn check_polygons(polygons: &[LineString<f64>]) -> Result<(), RasterError> {
     for (index, poly) in polygons.iter().enumerate() {
         if poly.0.len() < 2 {
             return Err(RasterError::TooFewPoints {
@@ -64,14 +123,25 @@ pub fn rasterize(
                 found: poly.0.len(),
             });
         }
-        vertices.clear();
-        for c in &poly.0 {
-            if !c.x.is_finite() || !c.y.is_finite() {
-                return Err(RasterError::NotFinite { index });
-            }
-            vertices.push([pillow_vertex(c.x), pillow_vertex(c.y)]);
+        if poly.0.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
+            return Err(RasterError::NotFinite { index });
         }
-        fill_polygon(&mut mask, &vertices);
     }
-    Ok(mask)
+    Ok(())
+}
+
+/// Fills every polygon with Pillow's rule onto `canvas`.
+fn fill_pillow<C: Canvas>(canvas: &mut C, polygons: &[LineString<f64>]) -> Result<(), RasterError> {
+    check_polygons(polygons)?;
+    let mut vertices = Vec::new();
+    for poly in polygons {
+        vertices.clear();
+        vertices.extend(
+            poly.0
+                .iter()
+                .map(|c| [pillow_vertex(c.x), pillow_vertex(c.y)]),
+        );
+        fill_polygon(canvas, &vertices);
+    }
+    Ok(())
 }

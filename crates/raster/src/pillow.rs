@@ -87,24 +87,46 @@ fn roundf(f: f32) -> f32 {
     f.round()
 }
 
-/// `hline8`: a clipped horizontal span of 1s.
-fn hline(mask: &mut Array2<u8>, x0: i64, y: i64, x1: i64) {
-    let (h, w) = mask.dim();
-    if y < 0 || y >= h as i64 || x0 >= w as i64 || x1 < 0 {
-        return;
+/// Where a fill draws: rows of pixels that spans are set on.
+///
+/// Implemented by a dense mask (`Array2<u8>`, pixels set to 1) and by [`RowSpans`](crate::RowSpans),
+/// which only records the spans (for building an RLE without a dense buffer).
+pub trait Canvas {
+    /// `(height, width)` in pixels.
+    fn dims(&self) -> (usize, usize);
+    /// Sets pixels `x0..=x1` of row `y`; the caller has clipped them to the canvas.
+    fn span(&mut self, y: usize, x0: usize, x1: usize);
+}
+
+impl Canvas for Array2<u8> {
+    fn dims(&self) -> (usize, usize) {
+        self.dim()
     }
-    let (a, b) = (x0.max(0) as usize, x1.min(w as i64 - 1) as usize);
-    if a <= b {
-        let mut row = mask.row_mut(y as usize);
-        for v in row.iter_mut().skip(a).take(b - a + 1) {
+
+    fn span(&mut self, y: usize, x0: usize, x1: usize) {
+        let mut row = self.row_mut(y);
+        for v in row.iter_mut().skip(x0).take(x1 - x0 + 1) {
             *v = 1;
         }
     }
 }
 
-/// Fills one polygon with integer vertices `(x, y)` onto `mask` (row-major, `(h, w)`), setting
-/// covered pixels to 1, exactly as Pillow's `ImagingDrawPolygon` with `fill=1`.
-pub fn fill_polygon(mask: &mut Array2<u8>, xy: &[[i32; 2]]) {
+/// `hline8`: a horizontal span of 1s, clipped to the canvas.
+fn hline<C: Canvas + ?Sized>(canvas: &mut C, x0: i64, y: i64, x1: i64) {
+    let (h, w) = canvas.dims();
+    if y < 0 || y >= h as i64 || x0 >= w as i64 || x1 < 0 {
+        return;
+    }
+    let (a, b) = (x0.max(0) as usize, x1.min(w as i64 - 1) as usize);
+    if a <= b {
+        canvas.span(y as usize, a, b);
+    }
+}
+
+/// Fills one polygon with integer vertices `(x, y)` onto `canvas` (a row-major `(h, w)` mask
+/// or a [`RowSpans`](crate::RowSpans)), setting covered pixels, exactly as Pillow's
+/// `ImagingDrawPolygon` with `fill=1`.
+pub fn fill_polygon<C: Canvas + ?Sized>(canvas: &mut C, xy: &[[i32; 2]]) {
     let count = xy.len();
     if count == 0 {
         return;
@@ -136,15 +158,20 @@ pub fn fill_polygon(mask: &mut Array2<u8>, xy: &[[i32; 2]]) {
     if xl != xf || yl != yf {
         edges.push(Edge::new(xl, yl, xf, yf));
     }
-    polygon_generic(mask, &edges);
+    polygon_generic(canvas, &edges);
 }
 
 /// Pillow's scanline fill over an edge list.
-fn polygon_generic(mask: &mut Array2<u8>, edges: &[Edge]) {
+///
+/// Pillow visits every edge on every scanline; we keep an active edge table (the edges whose
+/// `ymin..=ymax` holds the scanline, in their original order), which visits the same edges in
+/// the same order — the corner rule below depends on that order — in time proportional to the
+/// active edges rather than to all of them.
+fn polygon_generic<C: Canvas + ?Sized>(canvas: &mut C, edges: &[Edge]) {
     if edges.is_empty() {
         return;
     }
-    let height = mask.dim().0 as i64;
+    let height = canvas.dims().0 as i64;
     let mut ymin = height - 1;
     let mut ymax = 0i64;
     let mut table: Vec<&Edge> = Vec::with_capacity(edges.len());
@@ -152,29 +179,43 @@ fn polygon_generic(mask: &mut Array2<u8>, edges: &[Edge]) {
         ymin = ymin.min(e.ymin);
         ymax = ymax.max(e.ymax);
         if e.ymin == e.ymax {
-            hline(mask, e.xmin, e.ymin, e.xmax);
+            hline(canvas, e.xmin, e.ymin, e.xmax);
             continue;
         }
         table.push(e);
     }
     let ymin = ymin.max(0);
     let ymax = ymax.min(height);
+    // Edge indices by first scanline (stable: index order among equal starts).
+    let mut by_start: Vec<usize> = (0..table.len()).collect();
+    by_start.sort_by_key(|&i| table[i].ymin);
+    let mut next = 0;
+    let mut active: Vec<usize> = Vec::new(); // ascending edge indices
     let mut xx: Vec<f32> = Vec::with_capacity(table.len() * 2);
     for y in ymin..=ymax {
-        xx.clear();
-        for (i, current) in table.iter().enumerate() {
-            if y < current.ymin || y > current.ymax {
-                continue;
+        active.retain(|&i| table[i].ymax >= y);
+        while next < by_start.len() && table[by_start[next]].ymin <= y {
+            let i = by_start[next];
+            next += 1;
+            if table[i].ymax >= y {
+                let at = active.partition_point(|&a| a < i);
+                active.insert(at, i);
             }
+        }
+        xx.clear();
+        for (k, &i) in active.iter().enumerate() {
+            let current = table[i];
             xx.push(current.x_at(y));
             if y == current.ymax && y < ymax {
                 // "Needed to draw consistent polygons"
                 let last = xx[xx.len() - 1];
                 xx.push(last);
             } else if (y == current.ymin || y == current.ymax) && current.dx != 0.0 {
-                // "Connect discontiguous corners"
+                // "Connect discontiguous corners": Pillow looks at every earlier edge with an end
+                // on this scanline; those are all active.
                 let j = xx.len();
-                for other in &table[..i] {
+                for &o in &active[..k] {
+                    let other = table[o];
                     if (y != other.ymin && y != other.ymax) || other.dx == 0.0 {
                         continue;
                     }
@@ -197,7 +238,7 @@ fn polygon_generic(mask: &mut Array2<u8>, edges: &[Edge]) {
         }
         xx.sort_by(f32::total_cmp);
         for pair in xx.chunks_exact(2) {
-            hline(mask, round_up(pair[0]), y, round_down(pair[1]));
+            hline(canvas, round_up(pair[0]), y, round_down(pair[1]));
         }
     }
 }

@@ -2,7 +2,7 @@
 //! outside the image, 2-point polygons, repeated points, axis-aligned runs, self-intersections)
 //! with the masks Pillow 13.0.0 drew, made once by `tests/data/make_pillow_cases.py`.
 
-use chexlocalize_raster::rasterize;
+use chexlocalize_raster::{rasterize, rasterize_spans};
 use chexlocalize_rle::Rle;
 use geo_types::LineString;
 use serde_json::Value;
@@ -38,6 +38,18 @@ fn every_case_matches_pillow() {
         let diff = got.iter().zip(&want).filter(|(a, b)| a != b).count();
         if diff > 0 {
             failures.push(format!("{h}x{w} {:?}: {diff} pixels", v["polygons"]));
+        }
+        // The span canvas draws the same pixels, and its RLE is pycocotools' string.
+        let runs = rasterize_spans(&polygons, h, w).expect("rasterize_spans");
+        if runs.to_mask() != got {
+            failures.push(format!("{h}x{w} {:?}: spans differ", v["polygons"]));
+        }
+        let rle = Rle::from_row_runs(h, w, runs.rows()).expect("row runs");
+        if rle.to_counts_string() != v["counts"].as_str().expect("counts") {
+            failures.push(format!(
+                "{h}x{w} {:?}: RLE from spans differs",
+                v["polygons"]
+            ));
         }
         cases += 1;
     }

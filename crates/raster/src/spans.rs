@@ -1,0 +1,154 @@
+//! Masks as horizontal spans: what a scanline fill draws, without a `height × width` buffer.
+
+use ndarray::Array2;
+
+use crate::pillow::Canvas;
+
+/// A [`Canvas`] that records the spans drawn on it. [`RowSpans::into_rows`] merges them into the
+/// sorted, disjoint runs of each row — the form `chexlocalize_rle::Rle::from_row_runs` takes.
+///
+/// ```
+/// use chexlocalize_raster::{RowSpans, fill_polygon};
+///
+/// let mut spans = RowSpans::new(4, 6);
+/// fill_polygon(&mut spans, &[[1, 0], [3, 0], [3, 2], [1, 2]]);
+/// fill_polygon(&mut spans, &[[2, 1], [5, 1], [5, 1]]);
+/// let rows = spans.into_rows();
+/// assert_eq!(rows.row(0), &[(1, 4)]);
+/// assert_eq!(rows.row(1), &[(1, 6)]); // overlapping spans merged
+/// assert_eq!(rows.row(3), &[]);
+/// assert_eq!(rows.to_mask()[[2, 3]], 1);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RowSpans {
+    height: usize,
+    width: usize,
+    /// `(y, x0, x1)` with `x1` exclusive.
+    spans: Vec<(u32, u32, u32)>,
+}
+
+impl RowSpans {
+    /// An empty canvas of `height × width` pixels.
+    pub fn new(height: usize, width: usize) -> RowSpans {
+        RowSpans {
+            height,
+            width,
+            spans: Vec::new(),
+        }
+    }
+
+    /// The runs of every row: spans sorted and merged where they overlap or touch.
+    pub fn into_rows(mut self) -> RowRuns {
+        self.spans.sort_unstable();
+        let mut offsets = Vec::with_capacity(self.height + 1);
+        let mut runs: Vec<(u32, u32)> = Vec::with_capacity(self.spans.len());
+        let mut i = 0;
+        for y in 0..self.height {
+            offsets.push(runs.len());
+            let row_start = runs.len();
+            while i < self.spans.len() && self.spans[i].0 as usize == y {
+                let (_, a, b) = self.spans[i];
+                match runs[row_start..].last_mut() {
+                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                    _ => runs.push((a, b)),
+                }
+                i += 1;
+            }
+        }
+        offsets.push(runs.len());
+        RowRuns {
+            height: self.height,
+            width: self.width,
+            offsets,
+            runs,
+        }
+    }
+}
+
+impl Canvas for RowSpans {
+    fn dims(&self) -> (usize, usize) {
+        (self.height, self.width)
+    }
+
+    fn span(&mut self, y: usize, x0: usize, x1: usize) {
+        // Canvas dimensions come from `usize` sizes that RLE masks keep within u32.
+        self.spans.push((y as u32, x0 as u32, x1 as u32 + 1));
+    }
+}
+
+/// A mask as the sorted, disjoint half-open column intervals `(start, end)` of each row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowRuns {
+    height: usize,
+    width: usize,
+    offsets: Vec<usize>,
+    runs: Vec<(u32, u32)>,
+}
+
+impl RowRuns {
+    /// Builds from the runs of each row, in order; `None` if there are not `height` rows or a
+    /// row's runs are unsorted, overlapping, empty or reach past `width`.
+    pub fn from_rows<'a>(
+        height: usize,
+        width: usize,
+        rows: impl IntoIterator<Item = &'a [(u32, u32)]>,
+    ) -> Option<RowRuns> {
+        let mut offsets = vec![0];
+        let mut runs = Vec::new();
+        for row in rows {
+            let mut last = None;
+            for &(a, b) in row {
+                if a >= b || b as usize > width || last.is_some_and(|l| a <= l) {
+                    return None;
+                }
+                last = Some(b);
+            }
+            runs.extend_from_slice(row);
+            offsets.push(runs.len());
+        }
+        (offsets.len() == height + 1).then_some(RowRuns {
+            height,
+            width,
+            offsets,
+            runs,
+        })
+    }
+
+    /// `(height, width)`.
+    pub fn dims(&self) -> (usize, usize) {
+        (self.height, self.width)
+    }
+
+    /// The runs of row `y` (empty for a row outside the mask).
+    pub fn row(&self, y: usize) -> &[(u32, u32)] {
+        match (self.offsets.get(y), self.offsets.get(y + 1)) {
+            (Some(&a), Some(&b)) => &self.runs[a..b],
+            _ => &[],
+        }
+    }
+
+    /// The rows in order.
+    pub fn rows(&self) -> impl Iterator<Item = &[(u32, u32)]> + '_ {
+        self.offsets.windows(2).map(|w| &self.runs[w[0]..w[1]])
+    }
+
+    /// Number of set pixels.
+    pub fn area(&self) -> u64 {
+        self.runs.iter().map(|&(a, b)| u64::from(b - a)).sum()
+    }
+
+    /// The dense row-major mask (1 = set).
+    pub fn to_mask(&self) -> Array2<u8> {
+        let mut m = Array2::zeros((self.height, self.width));
+        for (y, row) in self.rows().enumerate() {
+            for &(a, b) in row {
+                m.row_mut(y)
+                    .iter_mut()
+                    .skip(a as usize)
+                    .take((b - a) as usize)
+                    .for_each(|v| *v = 1);
+            }
+        }
+        m
+    }
+}
