@@ -95,7 +95,7 @@ impl BorderImage {
                 // Nothing happens at a pixel equal to the previous one: skip such stretches
                 // eight bytes at a time.
                 let splat = u64::from_ne_bytes([prev as u8; 8]);
-                while x + 8 <= pw - 1 && word(img, y * pw + x) == splat {
+                while x + 8 < pw && word(img, y * pw + x) == splat {
                     x += 8;
                 }
                 if x >= pw - 1 {
