@@ -7,7 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use chexlocalize_io::{HeatmapFile, Limits, Segmentations, Task};
 use chexlocalize_raster::rasterize;
 use chexlocalize_rle::Rle;
-use chexlocalize_saliency::{Threshold, segment};
+use chexlocalize_saliency::{Threshold, segment_rle};
 use clap::Args;
 use geo_types::LineString;
 use rayon::prelude::*;
@@ -167,8 +167,8 @@ fn segment_one(file: &HeatmapFile, task: Task, plan: &SegmentPlan, limits: &Limi
             return Ok(Rle::empty(h, w));
         }
     }
-    let mask = segment(map.view(), h, w, plan.threshold(task));
-    encode(&mask)
+    segment_rle(map.view(), h, w, plan.threshold(task))
+        .map_err(|e| anyhow!("{}: {e}", file.path.display()))
 }
 
 pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs) -> Result<()> {

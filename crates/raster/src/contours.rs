@@ -35,12 +35,12 @@ const VISITED: i8 = 2;
 pub fn find_contours(mask: &Array2<u8>) -> Vec<Vec<[i32; 2]>> {
     let (h, w) = mask.dim();
     let mut img = BorderImage::new(h, w);
-    let mut bits = vec![false; w];
+    let mut bytes = vec![0u8; w];
     for (r, row) in mask.rows().into_iter().enumerate() {
-        for (b, &v) in bits.iter_mut().zip(row.iter()) {
-            *b = v != 0;
+        for (b, &v) in bytes.iter_mut().zip(row.iter()) {
+            *b = v;
         }
-        img.set_row(r, &bits);
+        img.set_row(r, &bytes);
     }
     img.find_contours()
 }
@@ -66,9 +66,9 @@ impl BorderImage {
         }
     }
 
-    /// Sets row `r` (`true` = foreground). Does nothing for a row outside the image; `row` is
+    /// Sets row `r` (non-zero = foreground). Does nothing for a row outside the image; `row` is
     /// truncated or padded with background to the width.
-    pub fn set_row(&mut self, r: usize, row: &[bool]) {
+    pub fn set_row(&mut self, r: usize, row: &[u8]) {
         if r >= self.height {
             return;
         }
@@ -76,7 +76,7 @@ impl BorderImage {
         let dst = &mut self.data[(r + 1) * pw + 1..(r + 1) * pw + 1 + self.width];
         let n = row.len().min(dst.len());
         for (d, &b) in dst[..n].iter_mut().zip(row) {
-            *d = i8::from(b);
+            *d = i8::from(b != 0);
         }
         dst[n..].fill(0);
     }

@@ -37,6 +37,39 @@ impl RowSpans {
         }
     }
 
+    /// Records the runs of non-zero bytes of row `y` (given as `width` bytes; ignored outside
+    /// the canvas). Long equal stretches are skipped eight bytes at a time.
+    pub fn push_row(&mut self, y: usize, row: &[u8]) {
+        if y >= self.height {
+            return;
+        }
+        let row = &row[..row.len().min(self.width)];
+        let n = row.len();
+        let mut i = 0;
+        let mut start: Option<usize> = None;
+        while i < n {
+            let splat = if start.is_some() { u64::MAX } else { 0 };
+            while i + 8 <= n && word_set(&row[i..i + 8]) == splat {
+                i += 8;
+            }
+            if i >= n {
+                break;
+            }
+            match (start, row[i] != 0) {
+                (None, true) => start = Some(i),
+                (Some(s), false) => {
+                    self.spans.push((y as u32, s as u32, i as u32));
+                    start = None;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if let Some(s) = start {
+            self.spans.push((y as u32, s as u32, n as u32));
+        }
+    }
+
     /// The runs of every row: spans sorted and merged where they overlap or touch.
     pub fn into_rows(mut self) -> RowRuns {
         self.spans.sort_unstable();
@@ -76,6 +109,15 @@ impl Canvas for RowSpans {
     }
 }
 
+/// Eight bytes as a word with each byte 0x00 (zero) or 0xff (non-zero).
+fn word_set(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    for (d, &b) in w.iter_mut().zip(bytes) {
+        *d = if b != 0 { 0xff } else { 0 };
+    }
+    u64::from_ne_bytes(w)
+}
+
 /// A mask as the sorted, disjoint half-open column intervals `(start, end)` of each row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowRuns {
@@ -112,6 +154,20 @@ impl RowRuns {
             offsets,
             runs,
         })
+    }
+
+    /// The runs of a dense row-major mask (non-zero = set).
+    pub fn from_mask(mask: &Array2<u8>) -> RowRuns {
+        let (height, width) = mask.dim();
+        let mut spans = RowSpans::new(height, width);
+        let mut bytes = vec![0u8; width];
+        for (y, row) in mask.rows().into_iter().enumerate() {
+            for (b, &v) in bytes.iter_mut().zip(row.iter()) {
+                *b = v;
+            }
+            spans.push_row(y, &bytes);
+        }
+        spans.into_rows()
     }
 
     /// `(height, width)`.

@@ -1,24 +1,40 @@
-//! From saliency heatmaps to what CheXlocalize scores: the heatmap upsampled to the X-ray's size
-//! exactly as torch does it, and the most salient pixel for the pointing game.
+//! From saliency heatmaps to what CheXlocalize scores: masks exactly as
+//! `heatmap_to_segmentation.py` makes them, and the most salient pixel for the pointing game.
+//!
+//! Every step reproduces the reference's arithmetic bit for bit: torch's bilinear upsampling
+//! (float32, with its fused multiply-adds), the float32 normalisation, numpy's `uint8` cast,
+//! OpenCV's Otsu threshold, contours, JET colormap and box filter, and Pillow's polygon fill. The
+//! fast paths ([`segment_rle`], [`max_point`]) never build the full-size float image; the
+//! straightforward step-by-step versions are kept in [`reference`] as their test oracle.
 //!
 //! ```
-//! use chexlocalize_saliency::{max_point, upsample_bilinear};
+//! use chexlocalize_saliency::{Threshold, max_point, segment, segment_rle, upsample_bilinear};
 //! use ndarray::array;
 //!
-//! let map = array![[0.0f32, 0.2], [0.1, 0.9]];
-//! let big = upsample_bilinear(map.view(), 100, 120);
-//! assert_eq!(big.dim(), (100, 120));
-//! // The hottest pixel of the upsampled map, without building it:
+//! let map = array![[0.0f32, 0.2, 0.1], [0.1, 0.9, 0.3], [0.0, 0.2, 0.1]];
+//! // The hottest pixel of the map upsampled to 100×120, without building the image:
 //! let (row, col) = max_point(map.view(), 100, 120);
+//! let big = upsample_bilinear(map.view(), 100, 120);
 //! assert_eq!(big[[row, col]], big.iter().copied().fold(f32::MIN, f32::max));
+//! // The Otsu mask, as pycocotools RLE and as a dense mask:
+//! let rle = segment_rle(map.view(), 100, 120, Threshold::Otsu { smoothing: None })?;
+//! let mask = segment(map.view(), 100, 120, Threshold::Otsu { smoothing: None });
+//! assert_eq!(rle.decode(), mask.iter().copied().collect::<Vec<u8>>());
+//! assert_eq!(mask[[row, col]], 1);
+//! # Ok::<(), chexlocalize_rle::RleError>(())
 //! ```
 #![deny(missing_docs)]
 
+mod engine;
 mod fma;
+pub mod reference;
 mod segment;
 mod smooth;
 mod upsample;
 
-pub use segment::{Threshold, normalization, otsu_fill, otsu_threshold, quantize, segment};
+pub use engine::Upsampled;
+pub use segment::{
+    Threshold, normalization, otsu_threshold, quantize, segment, segment_rle, segment_runs,
+};
 pub use smooth::{box_filter, smooth};
 pub use upsample::{max_point, upsample_bilinear};

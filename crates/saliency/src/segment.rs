@@ -1,10 +1,15 @@
 //! `cam_to_segmentation` of `heatmap_to_segmentation.py`: an upsampled heatmap to a binary mask,
 //! with Otsu's threshold (OpenCV) and contour filling (OpenCV + Pillow), or a fixed threshold.
+//!
+//! Parity rules kept here: the float32 normalisation and numpy's `uint8` cast ([`normalization`],
+//! [`quantize`]), OpenCV's Otsu ([`otsu_threshold`]), the strict `>` of both thresholds, and
+//! that every contour, holes included, is filled.
 
-use chexlocalize_raster::{fill_polygon, find_contours};
+use chexlocalize_raster::{BorderImage, RowRuns, RowSpans, fill_polygon};
+use chexlocalize_rle::{Rle, RleError};
 use ndarray::{Array2, ArrayView2};
 
-use crate::upsample::upsample_bilinear;
+use crate::engine::{Fma, Job, Upsampled, dispatch, first_where, quantize_fast};
 
 /// How a normalised heatmap becomes a mask.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -85,54 +90,264 @@ pub fn otsu_threshold(hist: &[u64; 256]) -> u8 {
     max_val
 }
 
-/// The reference's segmentation of a raw heatmap for a `height × width` X-ray.
+/// The reference's segmentation of a raw heatmap for a `height × width` X-ray, as a dense
+/// row-major mask (0/1). See [`segment_runs`].
 pub fn segment(
     map: ArrayView2<'_, f32>,
     height: usize,
     width: usize,
     threshold: Threshold,
 ) -> Array2<u8> {
-    let m = upsample_bilinear(map, height, width);
-    // `normalize` in one read pass: the max of the rounded differences `x - min` is the rounded
-    // difference of the max, rounding being monotonic, so no intermediate array is needed.
-    let (mut lo, mut hi, mut nan) = (f32::INFINITY, f32::NEG_INFINITY, false);
-    for &x in &m {
-        nan |= x.is_nan();
-        lo = lo.min(x);
-        hi = hi.max(x);
+    segment_runs(map, height, width, threshold).to_mask()
+}
+
+/// [`segment`] as a pycocotools RLE, built from the row runs without a dense mask. Fails only
+/// for masks of more than `u32::MAX` pixels, which pycocotools cannot encode.
+pub fn segment_rle(
+    map: ArrayView2<'_, f32>,
+    height: usize,
+    width: usize,
+    threshold: Threshold,
+) -> Result<Rle, RleError> {
+    let runs = segment_runs(map, height, width, threshold);
+    Rle::from_row_runs(height, width, runs.rows())
+}
+
+/// The reference's segmentation of a raw heatmap for a `height × width` X-ray, as the runs of
+/// each row: the same pixels as [`reference::segment`](crate::reference::segment), computed
+/// without the full-size float image.
+///
+/// How: the map is prepared once ([`Upsampled`]), its exact minimum and maximum found in one
+/// pass over the rows, and every threshold on normalised or 8-bit values turned into one
+/// threshold on raw upsampled values (the normalisation and the 8-bit cast are monotonic), so
+/// the binary image is a comparison per pixel. Otsu's histogram is counted in runs of equal
+/// 8-bit values; the binary image goes into a [`BorderImage`] for the contours, whose filling is
+/// recorded as spans.
+///
+/// Maps with a NaN, or constant maps, give empty masks without smoothing (every normalised
+/// value is NaN), as in the reference; maps with infinities take the straightforward path.
+pub fn segment_runs(
+    map: ArrayView2<'_, f32>,
+    height: usize,
+    width: usize,
+    threshold: Threshold,
+) -> RowRuns {
+    let up = Upsampled::new(map, height, width);
+    let extremes = up.extremes();
+    if let Threshold::Otsu { smoothing: Some(k) } = threshold {
+        let (min, range) = up.normalization();
+        let q = dispatch(QuantizedImage {
+            up: &up,
+            min,
+            range,
+        });
+        return otsu_runs(&crate::smooth::smooth(&q, k));
     }
-    let (min, range) = if nan {
-        (f32::NAN, f32::NAN)
-    } else {
-        (lo, hi - lo)
+    let empty = || RowSpans::new(height, width).into_rows();
+    let Some((lo, hi)) = extremes else {
+        return empty(); // NaN somewhere, or nothing to segment
     };
-    let norm = |x: f32| (x - min) / range;
+    let (min, range) = (lo, hi - lo);
+    if range == 0.0 {
+        return empty(); // constant: 0/0 everywhere
+    }
+    if !(lo.is_finite() && hi.is_finite() && range.is_finite()) {
+        return RowRuns::from_mask(&crate::reference::segment(map, height, width, threshold));
+    }
     match threshold {
-        Threshold::Fixed(t) => m.mapv(|x| u8::from(f64::from(norm(x)) > t)),
-        Threshold::Otsu { smoothing: None } => otsu_fill(&m.mapv(|x| (255.0f32 * norm(x)) as u8)),
-        Threshold::Otsu { smoothing: Some(k) } => otsu_fill(&crate::smooth::smooth(
-            &m.mapv(|x| (255.0f32 * norm(x)) as u8),
-            k,
-        )),
+        Threshold::Fixed(t) => {
+            let Some(vt) = first_where(lo, hi, |v| f64::from((v - min) / range) > t) else {
+                return empty();
+            };
+            dispatch(ThresholdRuns { up: &up, vt })
+        }
+        Threshold::Otsu { .. } => {
+            let hist = dispatch(Histogram {
+                up: &up,
+                min,
+                range,
+            });
+            let t = otsu_threshold(&hist);
+            // OpenCV sets `q > t` to maxval = q.max() = 255 (the maximum normalises to 1), so
+            // the binary image is `q > t`, i.e. `v >= vt`.
+            let Some(vt) = first_where(lo, hi, |v| quantize_fast(v, min, range) > t) else {
+                return empty();
+            };
+            let mut img = BorderImage::new(height, width);
+            dispatch(Binarize {
+                up: &up,
+                vt,
+                img: &mut img,
+            });
+            fill_contours(img, height, width)
+        }
     }
 }
 
-/// `cv2.threshold(q, 0, q.max(), THRESH_OTSU)`, then `findContours(RETR_TREE,
-/// CHAIN_APPROX_SIMPLE)` and every contour of more than one point filled with Pillow's polygon
-/// fill (holes included, as the reference does).
-pub fn otsu_fill(q: &Array2<u8>) -> Array2<u8> {
+/// The rest of `cam_to_segmentation` on an 8-bit image: `cv2.threshold(q, 0, q.max(),
+/// THRESH_OTSU)`, then [`fill_contours`].
+fn otsu_runs(q: &Array2<u8>) -> RowRuns {
+    let (h, w) = q.dim();
     let mut hist = [0u64; 256];
     q.iter().for_each(|&v| hist[usize::from(v)] += 1);
     let t = otsu_threshold(&hist);
     let maxval = q.iter().copied().max().unwrap_or(0);
-    let binary = q.mapv(|v| if v > t { maxval } else { 0 });
-    let mut mask = Array2::zeros(q.dim());
-    for contour in find_contours(&binary) {
-        if contour.len() > 1 {
-            fill_polygon(&mut mask, &contour);
+    let mut img = BorderImage::new(h, w);
+    if maxval > 0 {
+        let mut bits = vec![0u8; w];
+        for (r, row) in q.rows().into_iter().enumerate() {
+            for (b, &v) in bits.iter_mut().zip(row.iter()) {
+                *b = u8::from(v > t);
+            }
+            img.set_row(r, &bits);
         }
     }
-    mask
+    fill_contours(img, h, w)
+}
+
+/// `findContours(RETR_TREE, CHAIN_APPROX_SIMPLE)` of the binary image, and every contour of more
+/// than one point filled with Pillow's polygon fill (holes included, as the reference does).
+fn fill_contours(img: BorderImage, height: usize, width: usize) -> RowRuns {
+    let mut spans = RowSpans::new(height, width);
+    for contour in img.find_contours() {
+        if contour.len() > 1 {
+            fill_polygon(&mut spans, &contour);
+        }
+    }
+    spans.into_rows()
+}
+
+/// Adds the runs of equal values of `q` to `hist` (a row of a smooth map has few of them).
+#[inline(always)]
+fn add_runs(hist: &mut [u64; 256], q: &[u8]) {
+    let Some(&first) = q.first() else {
+        return;
+    };
+    let n = q.len();
+    let (mut cur, mut start, mut i) = (first, 0usize, 1usize);
+    while i < n {
+        let splat = u64::from_ne_bytes([cur; 8]);
+        while i + 8 <= n && u64::from_ne_bytes(word(&q[i..i + 8])) == splat {
+            i += 8;
+        }
+        if i >= n {
+            break;
+        }
+        if q[i] != cur {
+            hist[usize::from(cur)] += (i - start) as u64;
+            cur = q[i];
+            start = i;
+        }
+        i += 1;
+    }
+    hist[usize::from(cur)] += (n - start) as u64;
+}
+
+#[inline(always)]
+fn word(b: &[u8]) -> [u8; 8] {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    w
+}
+
+/// Otsu's histogram of the 8-bit image, a row at a time.
+struct Histogram<'a> {
+    up: &'a Upsampled,
+    min: f32,
+    range: f32,
+}
+
+impl Job for Histogram<'_> {
+    type Output = [u64; 256];
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> [u64; 256] {
+        let (h, w) = self.up.dim();
+        let (mut v, mut q) = (vec![0f32; w], vec![0u8; w]);
+        let mut hist = [0u64; 256];
+        for oh in 0..h {
+            self.up.row_with::<F>(oh, &mut v);
+            for (q, &x) in q.iter_mut().zip(&v) {
+                *q = quantize_fast(x, self.min, self.range);
+            }
+            add_runs(&mut hist, &q);
+        }
+        hist
+    }
+}
+
+/// The 8-bit image `np.uint8(255 * normalised)` (for the smoothing path).
+struct QuantizedImage<'a> {
+    up: &'a Upsampled,
+    min: f32,
+    range: f32,
+}
+
+impl Job for QuantizedImage<'_> {
+    type Output = Array2<u8>;
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> Array2<u8> {
+        let (h, w) = self.up.dim();
+        let mut v = vec![0f32; w];
+        let mut out = Array2::zeros((h, w));
+        for (oh, mut row) in out.rows_mut().into_iter().enumerate() {
+            self.up.row_with::<F>(oh, &mut v);
+            for (q, &x) in row.iter_mut().zip(&v) {
+                *q = quantize_fast(x, self.min, self.range);
+            }
+        }
+        out
+    }
+}
+
+/// The binary image `v >= vt` into a [`BorderImage`].
+struct Binarize<'a, 'b> {
+    up: &'a Upsampled,
+    vt: f32,
+    img: &'b mut BorderImage,
+}
+
+impl Job for Binarize<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<F: Fma>(self) {
+        let (h, w) = self.up.dim();
+        let (mut v, mut bits) = (vec![0f32; w], vec![0u8; w]);
+        for oh in 0..h {
+            self.up.row_with::<F>(oh, &mut v);
+            for (b, &x) in bits.iter_mut().zip(&v) {
+                *b = u8::from(x >= self.vt);
+            }
+            self.img.set_row(oh, &bits);
+        }
+    }
+}
+
+/// The runs of `v >= vt` of every row.
+struct ThresholdRuns<'a> {
+    up: &'a Upsampled,
+    vt: f32,
+}
+
+impl Job for ThresholdRuns<'_> {
+    type Output = RowRuns;
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> RowRuns {
+        let (h, w) = self.up.dim();
+        let (mut v, mut bits) = (vec![0f32; w], vec![0u8; w]);
+        let mut spans = RowSpans::new(h, w);
+        for oh in 0..h {
+            self.up.row_with::<F>(oh, &mut v);
+            for (b, &x) in bits.iter_mut().zip(&v) {
+                *b = u8::from(x >= self.vt);
+            }
+            spans.push_row(oh, &bits);
+        }
+        spans.into_rows()
+    }
 }
 
 #[cfg(test)]

@@ -17,17 +17,17 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::fma::fmaf;
+use crate::engine::{Fma, Job, Upsampled, dispatch};
 
 /// Source indices and weights of one output axis.
-struct Axis {
-    i0: Vec<usize>,
-    i1: Vec<usize>,
-    w0: Vec<f32>,
-    w1: Vec<f32>,
+pub(crate) struct Axis {
+    pub(crate) i0: Vec<usize>,
+    pub(crate) i1: Vec<usize>,
+    pub(crate) w0: Vec<f32>,
+    pub(crate) w1: Vec<f32>,
 }
 
-fn axis(input: usize, output: usize) -> Axis {
+pub(crate) fn axis(input: usize, output: usize) -> Axis {
     let mut a = Axis {
         i0: Vec::with_capacity(output),
         i1: Vec::with_capacity(output),
@@ -54,89 +54,53 @@ fn axis(input: usize, output: usize) -> Axis {
     a
 }
 
-/// Calls `row(oh, values)` for every output row, in order, without holding the whole image.
-fn for_each_row(
-    map: ArrayView2<'_, f32>,
-    out_h: usize,
-    out_w: usize,
-    mut row: impl FnMut(usize, &[f32]),
-) {
-    let (h, w) = map.dim();
-    if h == 0 || w == 0 || out_h == 0 || out_w == 0 {
-        return;
-    }
-    let (ay, ax) = (axis(h, out_h), axis(w, out_w));
-    // Width pass of a source row, cached: consecutive output rows share source rows.
-    let width_pass = |r: usize, out: &mut Vec<f32>| {
-        out.clear();
-        let src = map.row(r);
-        out.extend((0..out_w).map(|x| fmaf(src[ax.i0[x]], ax.w0[x], src[ax.i1[x]] * ax.w1[x])));
-    };
-    let (mut t0, mut t1) = (Vec::with_capacity(out_w), Vec::with_capacity(out_w));
-    let (mut r0, mut r1) = (usize::MAX, usize::MAX);
-    let mut values = vec![0f32; out_w];
-    for oh in 0..out_h {
-        let (s0, s1) = (ay.i0[oh], ay.i1[oh]);
-        if s0 != r0 {
-            if s0 == r1 {
-                std::mem::swap(&mut t0, &mut t1);
-                r0 = r1;
-                r1 = usize::MAX;
-            } else {
-                width_pass(s0, &mut t0);
-                r0 = s0;
-            }
-        }
-        if s1 != r1 {
-            width_pass(s1, &mut t1);
-            r1 = s1;
-        }
-        let (h0, h1) = (ay.w0[oh], ay.w1[oh]);
-        for (v, (&a, &b)) in values.iter_mut().zip(t0.iter().zip(&t1)) {
-            *v = fmaf(a, h0, b * h1);
-        }
-        row(oh, &values);
-    }
-}
-
 /// The map upsampled to `out_h × out_w` exactly as torch's bilinear `interpolate`.
 pub fn upsample_bilinear(map: ArrayView2<'_, f32>, out_h: usize, out_w: usize) -> Array2<f32> {
-    let mut out = Array2::zeros((out_h, out_w));
-    for_each_row(map, out_h, out_w, |oh, values| {
-        out.row_mut(oh)
-            .iter_mut()
-            .zip(values)
-            .for_each(|(o, v)| *o = *v);
-    });
-    out
+    Upsampled::new(map, out_h, out_w).to_array()
 }
 
 /// `np.unravel_index(np.argmax(upsampled), shape)`: the first maximum in row-major order of the
 /// map upsampled to `out_h × out_w` (the first NaN if there is one, as numpy), computed row by
 /// row without materialising the image. `(0, 0)` for an empty output.
 pub fn max_point(map: ArrayView2<'_, f32>, out_h: usize, out_w: usize) -> (usize, usize) {
-    let mut best = (0usize, 0usize);
-    let mut best_v = f32::NEG_INFINITY;
-    let mut found_nan = false;
-    let mut first = true;
-    for_each_row(map, out_h, out_w, |oh, values| {
-        if found_nan {
-            return;
-        }
-        for (ow, &v) in values.iter().enumerate() {
-            if v.is_nan() {
-                best = (oh, ow);
-                found_nan = true;
-                return;
+    let up = Upsampled::new(map, out_h, out_w);
+    dispatch(MaxPoint(&up))
+}
+
+struct MaxPoint<'a>(&'a Upsampled);
+
+impl Job for MaxPoint<'_> {
+    type Output = (usize, usize);
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> (usize, usize) {
+        let (out_h, out_w) = self.0.dim();
+        let mut buf = vec![0f32; out_w];
+        let mut best = (0usize, 0usize);
+        let mut best_v = f32::NEG_INFINITY;
+        let mut first = true;
+        for oh in 0..out_h {
+            self.0.row_with::<F>(oh, &mut buf);
+            // Vectorised scan for the row's maximum (NaN noticed separately), then the first
+            // position holding it.
+            let (mut row_max, mut nan) = (f32::NEG_INFINITY, false);
+            for &v in &buf {
+                row_max = if v > row_max { v } else { row_max };
+                nan |= v.is_nan();
             }
-            if first || v > best_v {
+            if nan {
+                let ow = buf.iter().position(|v| v.is_nan()).unwrap_or(0);
+                return (oh, ow);
+            }
+            if first || row_max > best_v {
+                let ow = buf.iter().position(|&v| v == row_max).unwrap_or(0);
                 best = (oh, ow);
-                best_v = v;
+                best_v = row_max;
                 first = false;
             }
         }
-    });
-    best
+        best
+    }
 }
 
 #[cfg(test)]

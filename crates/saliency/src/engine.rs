@@ -1,0 +1,450 @@
+//! The upsampled heatmap, one output row at a time: fast, and bit-identical to torch.
+//!
+//! torch computes each output pixel of `interpolate(mode='bilinear')` as a width pass then a
+//! height pass, each `fma(t0, w0, t1 * w1)` (see the `upsample` module for the exact rule). The
+//! width pass of a source row is shared by every output row that reads it, so
+//! [`Upsampled::new`] computes it once per source row (`in_h × out_w` values, 3 MB for a
+//! 320×320 map to 2320 columns); an output row is then one fused multiply-add per pixel, and
+//! the passes of `segment` consume rows from a small buffer without holding the whole image.
+//!
+//! The multiply-add must be correctly rounded, as torch's contracted one is. Where the CPU has
+//! a hardware FMA (x86-64 with FMA and AVX2, detected at run time; every aarch64) the row loops
+//! run inside a function compiled for those features, through `pulp`'s safe dispatch, and
+//! vectorise; elsewhere the exact software FMA of the `fma` module is used. Both give the same
+//! bits (tested against each other and against the straightforward implementation in
+//! [`reference`](crate::reference)).
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::upsample::axis;
+
+/// `a * b + c` with a single rounding.
+pub(crate) trait Fma {
+    fn fma(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// The CPU's FMA instruction (only used inside a dispatch with FMA enabled, or on aarch64).
+pub(crate) struct HardwareFma;
+
+/// The exact software FMA.
+pub(crate) struct SoftwareFma;
+
+impl Fma for HardwareFma {
+    #[inline(always)]
+    fn fma(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+impl Fma for SoftwareFma {
+    #[inline(always)]
+    fn fma(a: f32, b: f32, c: f32) -> f32 {
+        crate::fma::fmaf(a, b, c)
+    }
+}
+
+/// Work that is generic over the FMA implementation. `run` and everything it calls in its hot
+/// loops must be `#[inline(always)]`, so that they are compiled for the dispatched features.
+pub(crate) trait Job {
+    type Output;
+    fn run<F: Fma>(self) -> Self::Output;
+}
+
+/// Whether the CPU has a hardware FMA that `pulp`'s dispatch enables.
+fn hardware_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        true
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
+
+/// Runs `job` with the fastest exact FMA this CPU has.
+pub(crate) fn dispatch<J: Job>(job: J) -> J::Output {
+    if hardware_fma() {
+        pulp::Arch::new().dispatch(
+            #[inline(always)]
+            move || job.run::<HardwareFma>(),
+        )
+    } else {
+        job.run::<SoftwareFma>()
+    }
+}
+
+/// A heatmap prepared for upsampling to `out_h × out_w`: the width pass of every source row it
+/// reads, and the height-pass indices and weights of every output row.
+///
+/// ```
+/// use chexlocalize_saliency::Upsampled;
+/// use ndarray::array;
+///
+/// let map = array![[0.0f32, 1.0], [2.0, 3.0]];
+/// let up = Upsampled::new(map.view(), 4, 4);
+/// let mut row = vec![0.0; 4];
+/// up.row(0, &mut row);
+/// assert_eq!(row, [0.0, 0.25, 0.75, 1.0]);
+/// assert_eq!(up.to_array().row(0).to_vec(), row);
+/// assert_eq!(up.normalization(), (0.0, 3.0));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Upsampled {
+    out_h: usize,
+    out_w: usize,
+    /// Per output row: slots (in `width_pass`) of its two source rows, and their weights.
+    s0: Vec<usize>,
+    s1: Vec<usize>,
+    h0: Vec<f32>,
+    h1: Vec<f32>,
+    /// Width pass of each source row that is read, `out_w` values per slot.
+    width_pass: Vec<f32>,
+}
+
+struct WidthPass<'a> {
+    map: ArrayView2<'a, f32>,
+    out_h: usize,
+    out_w: usize,
+}
+
+impl Job for WidthPass<'_> {
+    type Output = Upsampled;
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> Upsampled {
+        let (in_h, in_w) = self.map.dim();
+        let (out_h, out_w) = (self.out_h, self.out_w);
+        if in_h == 0 || in_w == 0 {
+            // Nothing to interpolate: every output pixel is NaN (an empty mask downstream).
+            return Upsampled {
+                out_h,
+                out_w,
+                s0: vec![0; out_h],
+                s1: vec![0; out_h],
+                h0: vec![1.0; out_h],
+                h1: vec![0.0; out_h],
+                width_pass: vec![f32::NAN; out_w],
+            };
+        }
+        let rows = axis(in_h, out_h);
+        let cols = axis(in_w, out_w);
+        // Slots for the source rows that some output row reads, in order.
+        let mut slot = vec![usize::MAX; in_h];
+        for &r in rows.i0.iter().chain(&rows.i1) {
+            slot[r] = 0;
+        }
+        let mut used = 0;
+        for s in slot.iter_mut().filter(|s| **s == 0) {
+            *s = used;
+            used += 1;
+        }
+        let mut width_pass = vec![0f32; used * out_w];
+        let mut src: Vec<f32> = Vec::with_capacity(in_w);
+        for (r, &s) in slot.iter().enumerate() {
+            if s == usize::MAX {
+                continue;
+            }
+            src.clear();
+            src.extend(self.map.row(r).iter().copied());
+            let dst = &mut width_pass[s * out_w..(s + 1) * out_w];
+            for (x, d) in dst.iter_mut().enumerate() {
+                *d = F::fma(src[cols.i0[x]], cols.w0[x], src[cols.i1[x]] * cols.w1[x]);
+            }
+        }
+        Upsampled {
+            out_h,
+            out_w,
+            s0: rows.i0.iter().map(|&r| slot[r]).collect(),
+            s1: rows.i1.iter().map(|&r| slot[r]).collect(),
+            h0: rows.w0,
+            h1: rows.w1,
+            width_pass,
+        }
+    }
+}
+
+impl Upsampled {
+    /// Prepares `map` for upsampling to `out_h × out_w` exactly as torch's bilinear
+    /// `interpolate` (`align_corners=False`). A map with no pixels upsamples to NaN everywhere.
+    pub fn new(map: ArrayView2<'_, f32>, out_h: usize, out_w: usize) -> Upsampled {
+        dispatch(WidthPass { map, out_h, out_w })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn new_with<F: Fma>(map: ArrayView2<'_, f32>, out_h: usize, out_w: usize) -> Self {
+        WidthPass { map, out_h, out_w }.run::<F>()
+    }
+
+    /// `(out_h, out_w)`.
+    pub fn dim(&self) -> (usize, usize) {
+        (self.out_h, self.out_w)
+    }
+
+    /// Output row `oh` into `out[..out_w]`.
+    #[inline(always)]
+    pub(crate) fn row_with<F: Fma>(&self, oh: usize, out: &mut [f32]) {
+        let w = self.out_w;
+        let (s0, s1) = (self.s0[oh], self.s1[oh]);
+        let (h0, h1) = (self.h0[oh], self.h1[oh]);
+        let t0 = &self.width_pass[s0 * w..(s0 + 1) * w];
+        let t1 = &self.width_pass[s1 * w..(s1 + 1) * w];
+        for ((o, &a), &b) in out[..w].iter_mut().zip(t0).zip(t1) {
+            *o = F::fma(a, h0, b * h1);
+        }
+    }
+
+    /// Output row `oh` into `out` (which must hold at least `out_w` values; nothing is written
+    /// for a row outside the output or a short buffer).
+    pub fn row(&self, oh: usize, out: &mut [f32]) {
+        if oh < self.out_h && out.len() >= self.out_w {
+            dispatch(OneRow { up: self, oh, out });
+        }
+    }
+
+    /// Calls `f(oh, row)` for every output row in order.
+    pub fn for_rows(&self, mut f: impl FnMut(usize, &[f32])) {
+        dispatch(ForRows { up: self, f: &mut f });
+    }
+
+    /// The whole upsampled map.
+    pub fn to_array(&self) -> Array2<f32> {
+        let mut out = Array2::zeros((self.out_h, self.out_w));
+        self.for_rows(|r, values| {
+            out.row_mut(r)
+                .iter_mut()
+                .zip(values)
+                .for_each(|(o, &v)| *o = v);
+        });
+        out
+    }
+
+    /// The reference's normalisation `(m - min(m)) / max(m - min(m))` as `(min, range)`, so that
+    /// a value normalises to `(x - min) / range` in float32.
+    ///
+    /// torch semantics: a NaN anywhere makes both NaN; a constant map has range 0 (and
+    /// normalises to 0/0 = NaN). `range = max - min` equals torch's `max(m - min)` because
+    /// rounding is monotonic, so one pass finds both. `(NaN, NaN)` for an empty output.
+    pub fn normalization(&self) -> (f32, f32) {
+        match self.extremes() {
+            Some((lo, hi)) => (lo, hi - lo),
+            None => (f32::NAN, f32::NAN),
+        }
+    }
+
+    /// The smallest and largest upsampled values; `None` if one is NaN or the output is empty.
+    pub(crate) fn extremes(&self) -> Option<(f32, f32)> {
+        let (lo, hi, nan) = dispatch(MinMax(self));
+        (!nan && self.out_h > 0 && self.out_w > 0).then_some((lo, hi))
+    }
+}
+
+struct OneRow<'a, 'o> {
+    up: &'a Upsampled,
+    oh: usize,
+    out: &'o mut [f32],
+}
+
+impl Job for OneRow<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<F: Fma>(self) {
+        self.up.row_with::<F>(self.oh, self.out);
+    }
+}
+
+struct ForRows<'a, 'f> {
+    up: &'a Upsampled,
+    f: &'f mut dyn FnMut(usize, &[f32]),
+}
+
+impl Job for ForRows<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<F: Fma>(self) {
+        let mut buf = vec![0f32; self.up.out_w];
+        for oh in 0..self.up.out_h {
+            self.up.row_with::<F>(oh, &mut buf);
+            (self.f)(oh, &buf);
+        }
+    }
+}
+
+struct MinMax<'a>(&'a Upsampled);
+
+impl Job for MinMax<'_> {
+    type Output = (f32, f32, bool);
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> (f32, f32, bool) {
+        const L: usize = 8;
+        let up = self.0;
+        let mut buf = vec![0f32; up.out_w];
+        let (mut lo, mut hi, mut nan) = ([f32::INFINITY; L], [f32::NEG_INFINITY; L], [false; L]);
+        for oh in 0..up.out_h {
+            up.row_with::<F>(oh, &mut buf);
+            let chunks = buf.chunks_exact(L);
+            let rest = chunks.remainder();
+            for c in chunks {
+                for i in 0..L {
+                    let v = c[i];
+                    lo[i] = if v < lo[i] { v } else { lo[i] };
+                    hi[i] = if v > hi[i] { v } else { hi[i] };
+                    nan[i] |= v.is_nan();
+                }
+            }
+            for (i, &v) in rest.iter().enumerate() {
+                lo[i] = if v < lo[i] { v } else { lo[i] };
+                hi[i] = if v > hi[i] { v } else { hi[i] };
+                nan[i] |= v.is_nan();
+            }
+        }
+        (
+            lo.iter().copied().fold(f32::INFINITY, f32::min),
+            hi.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+            nan.contains(&true),
+        )
+    }
+}
+
+/// `np.uint8(255 * ((v - min) / range))` in float32, written so that it vectorises: the
+/// saturating float-to-int cast becomes a clamp, a floor and the exponent trick (adding 2^23
+/// puts an integer below 2^23 in the low mantissa bits). Equal to [`crate::quantize`] of the
+/// normalised value for every input, NaN included (→ 0).
+#[inline(always)]
+pub(crate) fn quantize_fast(v: f32, min: f32, range: f32) -> u8 {
+    let x = (255.0f32 * ((v - min) / range)).max(0.0).min(255.0).floor();
+    ((x + 8_388_608.0).to_bits() & 0xff) as u8
+}
+
+/// The first (by value) `f32` in `[lo, hi]` where the monotone predicate `p` holds, or `None`
+/// if it does not hold at `hi`. Used to turn a threshold on normalised or quantised values
+/// into one threshold on raw upsampled values.
+pub(crate) fn first_where(lo: f32, hi: f32, p: impl Fn(f32) -> bool) -> Option<f32> {
+    // Total order of non-NaN floats as unsigned keys (-0.0 just below +0.0).
+    fn key(x: f32) -> u32 {
+        let b = x.to_bits();
+        if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
+    }
+    fn from_key(k: u32) -> f32 {
+        f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
+    }
+    if !p(hi) {
+        return None;
+    }
+    let (mut a, mut b) = (key(lo), key(hi));
+    while a < b {
+        let m = a + (b - a) / 2;
+        if p(from_key(m)) {
+            b = m;
+        } else {
+            a = m + 1;
+        }
+    }
+    Some(from_key(a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn quantize_fast_equals_the_cast() {
+        let specials = [
+            0.0f32,
+            -0.0,
+            1.0,
+            0.5,
+            1.0 + f32::EPSILON,
+            -1e-9,
+            -0.9,
+            -1.5,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            254.0 / 255.0,
+            3.0 / 255.0,
+        ];
+        for &x in &specials {
+            assert_eq!(quantize_fast(x, 0.0, 1.0), crate::quantize(x), "{x}");
+        }
+        // Floats across [-0.01, 1.01], and the 64 floats on each side of every level k/255.
+        for i in 0..=102_000 {
+            let x = -0.01 + i as f32 * 1e-5;
+            assert_eq!(quantize_fast(x, 0.0, 1.0), crate::quantize(x), "{x}");
+        }
+        for k in 0..=255u32 {
+            let c = k as f32 / 255.0;
+            let mut y = c;
+            for _ in 0..64 {
+                assert_eq!(quantize_fast(y, 0.0, 1.0), crate::quantize(y), "{y}");
+                y = y.next_up();
+            }
+            let mut y = c;
+            for _ in 0..64 {
+                assert_eq!(quantize_fast(y, 0.0, 1.0), crate::quantize(y), "{y}");
+                y = y.next_down();
+            }
+        }
+    }
+
+    #[test]
+    fn first_where_finds_the_boundary() {
+        assert_eq!(first_where(-2.0, 2.0, |x| x >= 0.5), Some(0.5));
+        assert_eq!(first_where(-2.0, 2.0, |x| x > 0.5), Some(0.5f32.next_up()));
+        assert_eq!(first_where(-2.0, 2.0, |x| x > -1.0), Some((-1.0f32).next_up()));
+        assert_eq!(first_where(-2.0, 2.0, |_| true), Some(-2.0));
+        assert_eq!(first_where(-2.0, 2.0, |x| x > 2.0), None);
+        assert_eq!(first_where(0.0, 0.0, |_| true), Some(0.0));
+        // -0.0 and +0.0: the predicate cannot tell them apart; either answer compares equal.
+        assert_eq!(first_where(-1.0, 1.0, |x| x >= 0.0), Some(0.0));
+    }
+
+    fn map_strategy() -> impl Strategy<Value = (Array2<f32>, usize, usize)> {
+        (1usize..12, 1usize..12, 1usize..60, 1usize..60).prop_flat_map(|(h, w, oh, ow)| {
+            (
+                proptest::collection::vec(
+                    prop_oneof![
+                        3 => 0.0f32..1.0,
+                        1 => Just(0.0f32),
+                        1 => -5.0f32..5.0,
+                        1 => any::<f32>().prop_filter("finite", |x| x.is_finite()),
+                    ],
+                    h * w,
+                ),
+                Just((h, w, oh, ow)),
+            )
+                .prop_map(|(v, (h, w, oh, ow))| {
+                    (Array2::from_shape_vec((h, w), v).expect("shape"), oh, ow)
+                })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Hardware and software FMA, and the straightforward per-pixel implementation, agree
+        /// bit for bit.
+        #[test]
+        fn rows_match_the_reference((m, oh, ow) in map_strategy()) {
+            let want = crate::reference::upsample_bilinear(m.view(), oh, ow);
+            let soft = Upsampled::new_with::<SoftwareFma>(m.view(), oh, ow).to_array();
+            let fast = Upsampled::new(m.view(), oh, ow).to_array();
+            for ((a, b), c) in want.iter().zip(&soft).zip(&fast) {
+                prop_assert_eq!(a.to_bits(), b.to_bits());
+                prop_assert_eq!(a.to_bits(), c.to_bits());
+            }
+            let (min, range) = crate::normalization(&want);
+            let (fmin, frange) = Upsampled::new(m.view(), oh, ow).normalization();
+            prop_assert_eq!(min.to_bits(), fmin.to_bits());
+            prop_assert_eq!(range.to_bits(), frange.to_bits());
+        }
+    }
+}
