@@ -54,3 +54,29 @@ pub fn sample_like_record() -> HeatmapRecord {
         cxr_dims: (2828, 2320),
     }
 }
+
+/// The Grad-CAM maps of the original sample with their CXR sizes `(map, h, w)`, when the sample
+/// is beside the repository (`../shared/chexlocalize-sample`, read in place); `None` otherwise.
+pub fn sample_maps() -> Option<Vec<(ndarray::Array2<f32>, usize, usize)>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/chexlocalize-sample/gradcam_maps_val");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pkl"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::with_capacity(paths.len());
+    for p in paths {
+        let bytes = std::fs::read(&p).ok()?;
+        let rec =
+            chexlocalize_pickle::load_heatmap(&bytes, &chexlocalize_pickle::Limits::default())
+                .ok()?;
+        let s = rec.map.shape.clone();
+        let (mh, mw) = (s[s.len() - 2], s[s.len() - 1]);
+        let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec()).ok()?;
+        let (w, h) = rec.cxr_dims;
+        out.push((map, usize::try_from(h).ok()?, usize::try_from(w).ok()?));
+    }
+    (!out.is_empty()).then_some(out)
+}

@@ -16,6 +16,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::cells::{Cells, Class};
 use crate::upsample::axis;
 
 /// `a * b + c` with a single rounding.
@@ -104,6 +105,8 @@ pub struct Upsampled {
     h1: Vec<f32>,
     /// Width pass of each source row that is read, `out_w` values per slot.
     width_pass: Vec<f32>,
+    /// Value bounds per block of output pixels; `None` when a source value is not finite.
+    cells: Option<Cells>,
 }
 
 struct WidthPass<'a> {
@@ -129,6 +132,7 @@ impl Job for WidthPass<'_> {
                 h0: vec![1.0; out_h],
                 h1: vec![0.0; out_h],
                 width_pass: vec![f32::NAN; out_w],
+                cells: None,
             };
         }
         let rows = axis(in_h, out_h);
@@ -143,19 +147,43 @@ impl Job for WidthPass<'_> {
             *s = used;
             used += 1;
         }
-        let mut width_pass = vec![0f32; used * out_w];
-        let mut src: Vec<f32> = Vec::with_capacity(in_w);
+        // Output columns grouped by their two source columns: within a group the sources are
+        // two scalars and the weights contiguous, so the loop vectorises.
+        let mut groups: Vec<(usize, usize, usize, usize)> = Vec::new(); // (start, end, c0, c1)
+        for x in 0..out_w {
+            match groups.last_mut() {
+                Some(g) if g.2 == cols.i0[x] && g.3 == cols.i1[x] => g.1 = x + 1,
+                _ => groups.push((x, x + 1, cols.i0[x], cols.i1[x])),
+            }
+        }
+        // Per source row: each group's two source values repeated over its columns, then one
+        // vectorised pass of multiply-adds over the whole row.
+        let mut width_pass: Vec<f32> = Vec::with_capacity(used * out_w);
+        let (mut a, mut b) = (vec![0f32; out_w], vec![0f32; out_w]);
         for (r, &s) in slot.iter().enumerate() {
             if s == usize::MAX {
                 continue;
             }
-            src.clear();
-            src.extend(self.map.row(r).iter().copied());
-            let dst = &mut width_pass[s * out_w..(s + 1) * out_w];
-            for (x, d) in dst.iter_mut().enumerate() {
-                *d = F::fma(src[cols.i0[x]], cols.w0[x], src[cols.i1[x]] * cols.w1[x]);
+            let src = self.map.row(r);
+            for &(start, end, c0, c1) in &groups {
+                a[start..end].fill(src[c0]);
+                b[start..end].fill(src[c1]);
+            }
+            width_pass.extend(
+                a.iter()
+                    .zip(&b)
+                    .zip(cols.w0.iter().zip(&cols.w1))
+                    .map(|((&a, &b), (&w0, &w1))| F::fma(a, w0, b * w1)),
+            );
+        }
+        let mut row_groups: Vec<(usize, usize, usize, usize)> = Vec::new();
+        for y in 0..out_h {
+            match row_groups.last_mut() {
+                Some(g) if g.2 == rows.i0[y] && g.3 == rows.i1[y] => g.1 = y + 1,
+                _ => row_groups.push((y, y + 1, rows.i0[y], rows.i1[y])),
             }
         }
+        let cells = Cells::new(self.map, &row_groups, &groups);
         Upsampled {
             out_h,
             out_w,
@@ -164,6 +192,7 @@ impl Job for WidthPass<'_> {
             h0: rows.w0,
             h1: rows.w1,
             width_pass,
+            cells,
         }
     }
 }
@@ -198,6 +227,44 @@ impl Upsampled {
         }
     }
 
+    /// Output row `oh`, columns `x0..x1`, into `out[..x1 - x0]`.
+    #[inline(always)]
+    pub(crate) fn row_range_with<F: Fma>(&self, oh: usize, x0: usize, x1: usize, out: &mut [f32]) {
+        let w = self.out_w;
+        let (s0, s1) = (self.s0[oh], self.s1[oh]);
+        let (h0, h1) = (self.h0[oh], self.h1[oh]);
+        let t0 = &self.width_pass[s0 * w + x0..s0 * w + x1];
+        let t1 = &self.width_pass[s1 * w + x0..s1 * w + x1];
+        for ((o, &a), &b) in out[..x1 - x0].iter_mut().zip(t0).zip(t1) {
+            *o = F::fma(a, h0, b * h1);
+        }
+    }
+
+    /// Groups of consecutive output rows `[start, end)` that share their cells (the whole
+    /// output as one group when the map has non-finite values). With [`Upsampled::ranges`], the
+    /// passes loop over these themselves: a closure called from here would not be compiled for
+    /// the dispatched CPU features.
+    pub(crate) fn row_groups(&self) -> Vec<(usize, usize)> {
+        match &self.cells {
+            Some(cells) => cells.rows.clone(),
+            None => vec![(0, self.out_h)],
+        }
+    }
+
+    /// The columns of row group `gy` split into ranges `(start, end, class)` by comparing the
+    /// cells' bounds with `t`: [`Class::Below`] ranges hold only values `< t`,
+    /// [`Class::Above`] only values `>= t`, [`Class::Mixed`] either (a whole row is `Mixed`
+    /// when the map has non-finite values).
+    pub(crate) fn ranges(&self, gy: usize, t: f32, out: &mut Vec<(usize, usize, Class)>) {
+        match &self.cells {
+            Some(cells) => cells.ranges(gy, t, out),
+            None => {
+                out.clear();
+                out.push((0, self.out_w, Class::Mixed));
+            }
+        }
+    }
+
     /// Output row `oh` into `out` (which must hold at least `out_w` values; nothing is written
     /// for a row outside the output or a short buffer).
     pub fn row(&self, oh: usize, out: &mut [f32]) {
@@ -208,7 +275,10 @@ impl Upsampled {
 
     /// Calls `f(oh, row)` for every output row in order.
     pub fn for_rows(&self, mut f: impl FnMut(usize, &[f32])) {
-        dispatch(ForRows { up: self, f: &mut f });
+        dispatch(ForRows {
+            up: self,
+            f: &mut f,
+        });
     }
 
     /// The whole upsampled map.
@@ -238,8 +308,14 @@ impl Upsampled {
 
     /// The smallest and largest upsampled values; `None` if one is NaN or the output is empty.
     pub(crate) fn extremes(&self) -> Option<(f32, f32)> {
+        if self.out_h == 0 || self.out_w == 0 {
+            return None;
+        }
+        if self.cells.is_some() {
+            return Some(dispatch(CellExtremes(self)));
+        }
         let (lo, hi, nan) = dispatch(MinMax(self));
-        (!nan && self.out_h > 0 && self.out_w > 0).then_some((lo, hi))
+        (!nan).then_some((lo, hi))
     }
 }
 
@@ -276,6 +352,68 @@ impl Job for ForRows<'_, '_> {
     }
 }
 
+/// The exact minimum and maximum from the cells' bounds: a cell whose lower bound is not below
+/// the smallest upper bound cannot hold the minimum, so only the few cells that can are
+/// computed (often none: a flat zero area pins the minimum of a ReLU map at exactly zero).
+struct CellExtremes<'a>(&'a Upsampled);
+
+impl Job for CellExtremes<'_> {
+    type Output = (f32, f32);
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> (f32, f32) {
+        let up = self.0;
+        let Some(cells) = &up.cells else {
+            return (f32::NAN, f32::NAN);
+        };
+        let n = cells.len();
+        let (mut upper_of_min, mut lower_of_max) = (f32::INFINITY, f32::NEG_INFINITY);
+        for i in 0..n {
+            let (lo, hi) = cells.bounds(i);
+            upper_of_min = upper_of_min.min(hi);
+            lower_of_max = lower_of_max.max(lo);
+        }
+        let mut buf = vec![0f32; up.out_w];
+        // Some value is <= upper_of_min; a smaller one can only be in a cell whose lower bound
+        // is below it. Visit those by increasing lower bound while they can still win.
+        let mut min = upper_of_min;
+        let mut candidates: Vec<usize> = (0..n).filter(|&i| cells.bounds(i).0 < min).collect();
+        candidates.sort_by(|&a, &b| cells.bounds(a).0.total_cmp(&cells.bounds(b).0));
+        for i in candidates {
+            if cells.bounds(i).0 >= min {
+                break;
+            }
+            min = min.min(cell_extremes::<F>(up, cells, i, &mut buf).0);
+        }
+        let mut max = lower_of_max;
+        let mut candidates: Vec<usize> = (0..n).filter(|&i| cells.bounds(i).1 > max).collect();
+        candidates.sort_by(|&a, &b| cells.bounds(b).1.total_cmp(&cells.bounds(a).1));
+        for i in candidates {
+            if cells.bounds(i).1 <= max {
+                break;
+            }
+            max = max.max(cell_extremes::<F>(up, cells, i, &mut buf).1);
+        }
+        (min, max)
+    }
+}
+
+/// The smallest and largest computed values of cell `i`.
+#[inline(always)]
+fn cell_extremes<F: Fma>(up: &Upsampled, cells: &Cells, i: usize, buf: &mut [f32]) -> (f32, f32) {
+    let (gy, gx) = cells.position(i);
+    let ((r0, r1), (c0, c1)) = (cells.rows[gy], cells.cols[gx]);
+    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+    for oh in r0..r1 {
+        up.row_range_with::<F>(oh, c0, c1, buf);
+        for &v in &buf[..c1 - c0] {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    (lo, hi)
+}
+
 struct MinMax<'a>(&'a Upsampled);
 
 impl Job for MinMax<'_> {
@@ -283,33 +421,38 @@ impl Job for MinMax<'_> {
 
     #[inline(always)]
     fn run<F: Fma>(self) -> (f32, f32, bool) {
-        const L: usize = 8;
         let up = self.0;
         let mut buf = vec![0f32; up.out_w];
-        let (mut lo, mut hi, mut nan) = ([f32::INFINITY; L], [f32::NEG_INFINITY; L], [false; L]);
+        // Minimum and maximum as order-preserving integer keys (integer reductions vectorise;
+        // float ones do not, for their NaN rules), and the largest exponent field, which is all
+        // ones exactly when some value is NaN or infinite.
+        let (mut lo, mut hi, mut exp) = (i32::MAX, i32::MIN, 0i32);
         for oh in 0..up.out_h {
             up.row_with::<F>(oh, &mut buf);
-            let chunks = buf.chunks_exact(L);
-            let rest = chunks.remainder();
-            for c in chunks {
-                for i in 0..L {
-                    let v = c[i];
-                    lo[i] = if v < lo[i] { v } else { lo[i] };
-                    hi[i] = if v > hi[i] { v } else { hi[i] };
-                    nan[i] |= v.is_nan();
-                }
-            }
-            for (i, &v) in rest.iter().enumerate() {
-                lo[i] = if v < lo[i] { v } else { lo[i] };
-                hi[i] = if v > hi[i] { v } else { hi[i] };
-                nan[i] |= v.is_nan();
+            for &v in &buf {
+                let b = v.to_bits() as i32;
+                let k = b ^ ((b >> 31) & 0x7fff_ffff);
+                lo = lo.min(k);
+                hi = hi.max(k);
+                exp = exp.max(b & 0x7f80_0000);
             }
         }
-        (
-            lo.iter().copied().fold(f32::INFINITY, f32::min),
-            hi.iter().copied().fold(f32::NEG_INFINITY, f32::max),
-            nan.contains(&true),
-        )
+        let float = |k: i32| f32::from_bits((k ^ ((k >> 31) & 0x7fff_ffff)) as u32);
+        if exp != 0x7f80_0000 {
+            return (float(lo), float(hi), false);
+        }
+        // A NaN or an infinity: the keys of NaNs lie beyond the infinities, so look again
+        // with NaN-ignoring float comparisons (rare maps; a second pass is fine).
+        let (mut lo, mut hi, mut nan) = (f32::INFINITY, f32::NEG_INFINITY, false);
+        for oh in 0..up.out_h {
+            up.row_with::<F>(oh, &mut buf);
+            for &v in &buf {
+                lo = lo.min(v);
+                hi = hi.max(v);
+                nan |= v.is_nan();
+            }
+        }
+        (lo, hi, nan)
     }
 }
 
@@ -318,6 +461,7 @@ impl Job for MinMax<'_> {
 /// puts an integer below 2^23 in the low mantissa bits). Equal to [`crate::quantize`] of the
 /// normalised value for every input, NaN included (→ 0).
 #[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` keeps NaN; `max(0.0)` maps it to 0 as the cast does
 pub(crate) fn quantize_fast(v: f32, min: f32, range: f32) -> u8 {
     let x = (255.0f32 * ((v - min) / range)).max(0.0).min(255.0).floor();
     ((x + 8_388_608.0).to_bits() & 0xff) as u8
@@ -399,7 +543,10 @@ mod tests {
     fn first_where_finds_the_boundary() {
         assert_eq!(first_where(-2.0, 2.0, |x| x >= 0.5), Some(0.5));
         assert_eq!(first_where(-2.0, 2.0, |x| x > 0.5), Some(0.5f32.next_up()));
-        assert_eq!(first_where(-2.0, 2.0, |x| x > -1.0), Some((-1.0f32).next_up()));
+        assert_eq!(
+            first_where(-2.0, 2.0, |x| x > -1.0),
+            Some((-1.0f32).next_up())
+        );
         assert_eq!(first_where(-2.0, 2.0, |_| true), Some(-2.0));
         assert_eq!(first_where(-2.0, 2.0, |x| x > 2.0), None);
         assert_eq!(first_where(0.0, 0.0, |_| true), Some(0.0));

@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cells;
 mod engine;
 mod fma;
 pub mod reference;

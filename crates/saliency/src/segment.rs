@@ -9,6 +9,7 @@ use chexlocalize_raster::{BorderImage, RowRuns, RowSpans, fill_polygon};
 use chexlocalize_rle::{Rle, RleError};
 use ndarray::{Array2, ArrayView2};
 
+use crate::cells::Class;
 use crate::engine::{Fma, Job, Upsampled, dispatch, first_where, quantize_fast};
 
 /// How a normalised heatmap becomes a mask.
@@ -162,10 +163,12 @@ pub fn segment_runs(
             dispatch(ThresholdRuns { up: &up, vt })
         }
         Threshold::Otsu { .. } => {
+            let v1 = first_where(lo, hi, |v| quantize_fast(v, min, range) >= 1).unwrap_or(hi);
             let hist = dispatch(Histogram {
                 up: &up,
                 min,
                 range,
+                v1,
             });
             let t = otsu_threshold(&hist);
             // OpenCV sets `q > t` to maxval = q.max() = 255 (the maximum normalises to 1), so
@@ -217,28 +220,38 @@ fn fill_contours(img: BorderImage, height: usize, width: usize) -> RowRuns {
     spans.into_rows()
 }
 
-/// Adds the runs of equal values of `q` to `hist` (a row of a smooth map has few of them).
+/// Adds the values of `q` to `hist` run by run: a row of a smooth map changes value every few
+/// pixels, so eight bytes are compared at once with themselves shifted by one byte, and only
+/// the positions where the value changes cost work.
 #[inline(always)]
 fn add_runs(hist: &mut [u64; 256], q: &[u8]) {
     let Some(&first) = q.first() else {
         return;
     };
     let n = q.len();
-    let (mut cur, mut start, mut i) = (first, 0usize, 1usize);
-    while i < n {
-        let splat = u64::from_ne_bytes([cur; 8]);
-        while i + 8 <= n && u64::from_ne_bytes(word(&q[i..i + 8])) == splat {
-            i += 8;
+    // `cur` is the value of the run that started at `start` and is still open.
+    let (mut cur, mut start) = (first, 0usize);
+    let mut i = 0;
+    while i + 8 <= n {
+        let w = u64::from_le_bytes(word(&q[i..i + 8]));
+        // Byte j of `prev` is the byte before byte j of `w`.
+        let prev = (w << 8) | u64::from(cur);
+        let mut changes = w ^ prev;
+        while changes != 0 {
+            let j = (changes.trailing_zeros() / 8) as usize;
+            hist[usize::from(cur)] += (i + j - start) as u64;
+            cur = q[i + j];
+            start = i + j;
+            changes &= !(0xffu64 << (8 * j));
         }
-        if i >= n {
-            break;
+        i += 8;
+    }
+    for (j, &v) in q.iter().enumerate().skip(i) {
+        if v != cur {
+            hist[usize::from(cur)] += (j - start) as u64;
+            cur = v;
+            start = j;
         }
-        if q[i] != cur {
-            hist[usize::from(cur)] += (i - start) as u64;
-            cur = q[i];
-            start = i;
-        }
-        i += 1;
     }
     hist[usize::from(cur)] += (n - start) as u64;
 }
@@ -250,11 +263,13 @@ fn word(b: &[u8]) -> [u8; 8] {
     w
 }
 
-/// Otsu's histogram of the 8-bit image, a row at a time.
+/// Otsu's histogram of the 8-bit image, a row at a time; columns whose cell is below `v1` (the
+/// first value that quantises to 1) are counted as zeros without being computed.
 struct Histogram<'a> {
     up: &'a Upsampled,
     min: f32,
     range: f32,
+    v1: f32,
 }
 
 impl Job for Histogram<'_> {
@@ -262,15 +277,25 @@ impl Job for Histogram<'_> {
 
     #[inline(always)]
     fn run<F: Fma>(self) -> [u64; 256] {
-        let (h, w) = self.up.dim();
+        let (_, w) = self.up.dim();
         let (mut v, mut q) = (vec![0f32; w], vec![0u8; w]);
         let mut hist = [0u64; 256];
-        for oh in 0..h {
-            self.up.row_with::<F>(oh, &mut v);
-            for (q, &x) in q.iter_mut().zip(&v) {
-                *q = quantize_fast(x, self.min, self.range);
+        let mut ranges = Vec::new();
+        for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
+            self.up.ranges(gy, self.v1, &mut ranges);
+            for oh in start..end {
+                for &(a, b, class) in &ranges {
+                    if class == Class::Below {
+                        hist[0] += (b - a) as u64;
+                        continue;
+                    }
+                    self.up.row_range_with::<F>(oh, a, b, &mut v);
+                    for (q, &x) in q[..b - a].iter_mut().zip(&v[..b - a]) {
+                        *q = quantize_fast(x, self.min, self.range);
+                    }
+                    add_runs(&mut hist, &q[..b - a]);
+                }
             }
-            add_runs(&mut hist, &q);
         }
         hist
     }
@@ -301,6 +326,30 @@ impl Job for QuantizedImage<'_> {
     }
 }
 
+/// Row `oh` of the binary image `v >= vt` into `bits`, computing only the mixed ranges.
+#[inline(always)]
+fn binary_row<F: Fma>(
+    up: &Upsampled,
+    oh: usize,
+    vt: f32,
+    ranges: &[(usize, usize, Class)],
+    v: &mut [f32],
+    bits: &mut [u8],
+) {
+    for &(a, b, class) in ranges {
+        match class {
+            Class::Below => bits[a..b].fill(0),
+            Class::Above => bits[a..b].fill(1),
+            Class::Mixed => {
+                up.row_range_with::<F>(oh, a, b, v);
+                for (bit, &x) in bits[a..b].iter_mut().zip(&v[..b - a]) {
+                    *bit = u8::from(x >= vt);
+                }
+            }
+        }
+    }
+}
+
 /// The binary image `v >= vt` into a [`BorderImage`].
 struct Binarize<'a, 'b> {
     up: &'a Upsampled,
@@ -313,14 +362,15 @@ impl Job for Binarize<'_, '_> {
 
     #[inline(always)]
     fn run<F: Fma>(self) {
-        let (h, w) = self.up.dim();
+        let (_, w) = self.up.dim();
         let (mut v, mut bits) = (vec![0f32; w], vec![0u8; w]);
-        for oh in 0..h {
-            self.up.row_with::<F>(oh, &mut v);
-            for (b, &x) in bits.iter_mut().zip(&v) {
-                *b = u8::from(x >= self.vt);
+        let mut ranges = Vec::new();
+        for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
+            self.up.ranges(gy, self.vt, &mut ranges);
+            for oh in start..end {
+                binary_row::<F>(self.up, oh, self.vt, &ranges, &mut v, &mut bits);
+                self.img.set_row(oh, &bits);
             }
-            self.img.set_row(oh, &bits);
         }
     }
 }
@@ -339,12 +389,13 @@ impl Job for ThresholdRuns<'_> {
         let (h, w) = self.up.dim();
         let (mut v, mut bits) = (vec![0f32; w], vec![0u8; w]);
         let mut spans = RowSpans::new(h, w);
-        for oh in 0..h {
-            self.up.row_with::<F>(oh, &mut v);
-            for (b, &x) in bits.iter_mut().zip(&v) {
-                *b = u8::from(x >= self.vt);
+        let mut ranges = Vec::new();
+        for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
+            self.up.ranges(gy, self.vt, &mut ranges);
+            for oh in start..end {
+                binary_row::<F>(self.up, oh, self.vt, &ranges, &mut v, &mut bits);
+                spans.push_row(oh, &bits);
             }
-            spans.push_row(oh, &bits);
         }
         spans.into_rows()
     }

@@ -1,0 +1,201 @@
+//! Bounds on the upsampled values over blocks of output pixels, from the source map alone.
+//!
+//! The output pixels whose two source rows and two source columns are the same form a *cell*
+//! (about 9×7 pixels for a 320×320 map upsampled to 2828×2320). Every value in a cell is a
+//! bilinear blend of its four source corners, rounded four times, so it lies within the corners'
+//! range widened by a few units in the last place. Large parts of a Grad-CAM map are flat (zero
+//! after the ReLU) or far from a threshold, so deciding per cell — "below", "above" or "mixed" —
+//! lets the passes of `segment` skip most pixels and compute only the mixed cells exactly.
+//!
+//! Error bound (what `bounds` widens by): with `M` the largest corner magnitude, each pass
+//! computes `fma(a, w0, b * w1)` where the weights are within `2^-24` of summing to one; the
+//! weight error, the rounding of `b * w1` and of the sum each move the result by at most
+//! `M · 2^-24` (and `2^-150` below the normal range), so the width pass is within `3 M 2^-24` of
+//! the exact blend of its two sources and the height pass adds as much again: `6 M 2^-24 <
+//! M 2^-21`. We widen by `M 2^-19 + 2^-126` and one more float each way. Products of
+//! non-negative values stay non-negative, and four exact zeros give exactly zero, which keeps
+//! the flat zero areas of ReLU maps exact.
+
+use ndarray::ArrayView2;
+
+/// How a cell's values compare with a threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Every value is below the threshold.
+    Below,
+    /// Every value is at or above it.
+    Above,
+    /// Some may be on either side: compute them.
+    Mixed,
+}
+
+/// The cell grid of an upsampling and each cell's bounds.
+#[derive(Clone, Debug)]
+pub(crate) struct Cells {
+    /// Output row ranges `[start, end)` sharing their two source rows.
+    pub(crate) rows: Vec<(usize, usize)>,
+    /// Output column ranges `[start, end)` sharing their two source columns.
+    pub(crate) cols: Vec<(usize, usize)>,
+    /// Lower and upper bounds per cell, row-major over `(rows, cols)`.
+    lo: Vec<f32>,
+    hi: Vec<f32>,
+}
+
+/// `[lo, hi]` holding every upsampled value of a cell whose corners lie in `[mn, mx]`
+/// (finite). Branch-free, so that it vectorises over a row of cells: the margin
+/// `M 2^-18 + 2^-126` also absorbs the rounding of the subtraction and addition themselves, and
+/// the clamps make four zero corners give exactly `[0, 0]`.
+#[inline(always)]
+fn bounds(mn: f32, mx: f32) -> (f32, f32) {
+    let m = mn.abs().max(mx.abs());
+    let margin = m * (1.0 / 262_144.0) + f32::MIN_POSITIVE;
+    let lo = mn - margin;
+    let hi = mx + margin;
+    (
+        if mn >= 0.0 { lo.max(0.0) } else { lo },
+        if mx <= 0.0 { hi.min(0.0) } else { hi },
+    )
+}
+
+impl Cells {
+    /// The cells of `map` for output row groups `(start, end, r0, r1)` and column groups
+    /// `(start, end, c0, c1)`; `None` if the map holds a NaN or an infinity.
+    pub(crate) fn new(
+        map: ArrayView2<'_, f32>,
+        row_groups: &[(usize, usize, usize, usize)],
+        col_groups: &[(usize, usize, usize, usize)],
+    ) -> Option<Cells> {
+        if map.iter().any(|x| !x.is_finite()) {
+            return None;
+        }
+        let (_, in_w) = map.dim();
+        let ng = col_groups.len();
+        let n = row_groups.len() * ng;
+        let (mut lo, mut hi) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut cmin, mut cmax) = (vec![0f32; in_w], vec![0f32; in_w]);
+        let (mut gmin, mut gmax) = (vec![0f32; ng], vec![0f32; ng]);
+        for &(_, _, r0, r1) in row_groups {
+            // Per source column, the smaller and larger of the two source rows; per column
+            // group, of its two columns; then the bounds of the row of cells.
+            for (((mn, mx), &t), &b) in cmin
+                .iter_mut()
+                .zip(cmax.iter_mut())
+                .zip(map.row(r0).iter())
+                .zip(map.row(r1).iter())
+            {
+                *mn = t.min(b);
+                *mx = t.max(b);
+            }
+            for ((g, mn), mx) in col_groups.iter().zip(gmin.iter_mut()).zip(gmax.iter_mut()) {
+                *mn = cmin[g.2].min(cmin[g.3]);
+                *mx = cmax[g.2].max(cmax[g.3]);
+            }
+            for (&mn, &mx) in gmin.iter().zip(&gmax) {
+                let (l, h) = bounds(mn, mx);
+                lo.push(l);
+                hi.push(h);
+            }
+        }
+        Some(Cells {
+            rows: row_groups.iter().map(|g| (g.0, g.1)).collect(),
+            cols: col_groups.iter().map(|g| (g.0, g.1)).collect(),
+            lo,
+            hi,
+        })
+    }
+
+    /// Number of cells.
+    pub(crate) fn len(&self) -> usize {
+        self.lo.len()
+    }
+
+    /// Bounds of cell `i` (row-major index).
+    pub(crate) fn bounds(&self, i: usize) -> (f32, f32) {
+        (self.lo[i], self.hi[i])
+    }
+
+    /// Row group and column group of cell `i`.
+    pub(crate) fn position(&self, i: usize) -> (usize, usize) {
+        (i / self.cols.len(), i % self.cols.len())
+    }
+
+    /// The columns of row group `gy` as ranges `(start, end, class)` against threshold `t`
+    /// (values `>= t` are above), neighbouring cells of one class merged.
+    pub(crate) fn ranges(&self, gy: usize, t: f32, out: &mut Vec<(usize, usize, Class)>) {
+        out.clear();
+        let base = gy * self.cols.len();
+        for (gx, &(start, end)) in self.cols.iter().enumerate() {
+            let (lo, hi) = (self.lo[base + gx], self.hi[base + gx]);
+            let class = if hi < t {
+                Class::Below
+            } else if lo >= t {
+                Class::Above
+            } else {
+                Class::Mixed
+            };
+            match out.last_mut() {
+                Some(last) if last.2 == class && last.1 == start => last.1 = end,
+                _ => out.push((start, end, class)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn zero_corners_are_exact_and_signs_clamp() {
+        assert_eq!(bounds(0.0, 0.0), (0.0, 0.0));
+        assert_eq!(bounds(-0.0, 0.0), (0.0, 0.0));
+        let (lo, hi) = bounds(0.0, 1.0);
+        assert_eq!(lo, 0.0);
+        assert!(hi > 1.0 && hi < 1.0001);
+        let (lo, hi) = bounds(-3.0, -1.0);
+        assert!(lo < -3.0 && lo > -3.001);
+        assert!(hi > -1.0 && hi <= 0.0);
+        let m = ndarray::Array2::from_shape_vec((1, 2), vec![1.0, f32::NAN]).expect("shape");
+        assert!(Cells::new(m.view(), &[(0, 1, 0, 0)], &[(0, 1, 0, 1)]).is_none());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Every upsampled value lies within its cell's bounds (the reference upsampling, with
+        /// corners of mixed signs and magnitudes).
+        #[test]
+        fn bounds_hold(
+            (h, w) in (2usize..8, 2usize..8),
+            (oh, ow) in (1usize..70, 1usize..70),
+            seed in proptest::collection::vec(
+                prop_oneof![Just(0.0f32), -1.0f32..1.0, -1e30f32..1e30, -1e-40f32..1e-40], 64),
+        ) {
+            let map = ndarray::Array2::from_shape_fn((h, w), |(r, c)| seed[r * 8 + c]);
+            let up = crate::reference::upsample_bilinear(map.view(), oh, ow);
+            let group = |input: usize, output: usize| {
+                let a = crate::upsample::axis(input, output);
+                let mut g: Vec<(usize, usize, usize, usize)> = Vec::new();
+                for x in 0..output {
+                    match g.last_mut() {
+                        Some(last) if last.2 == a.i0[x] && last.3 == a.i1[x] => last.1 = x + 1,
+                        _ => g.push((x, x + 1, a.i0[x], a.i1[x])),
+                    }
+                }
+                g
+            };
+            let cells = Cells::new(map.view(), &group(h, oh), &group(w, ow)).expect("finite");
+            for i in 0..cells.len() {
+                let (gy, gx) = cells.position(i);
+                let (lo, hi) = cells.bounds(i);
+                for r in cells.rows[gy].0..cells.rows[gy].1 {
+                    for c in cells.cols[gx].0..cells.cols[gx].1 {
+                        let v = up[[r, c]];
+                        prop_assert!(lo <= v && v <= hi, "{} not in [{}, {}]", v, lo, hi);
+                    }
+                }
+            }
+        }
+    }
+}
