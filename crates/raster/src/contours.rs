@@ -95,6 +95,9 @@ impl BorderImage {
                 // Nothing happens at a pixel equal to the previous one: skip such stretches
                 // eight bytes at a time.
                 let splat = u64::from_ne_bytes([prev as u8; 8]);
+                while x + 32 < pw && all_equal(&img[y * pw + x..y * pw + x + 32], splat) {
+                    x += 32;
+                }
                 while x + 8 < pw && word(img, y * pw + x) == splat {
                     x += 8;
                 }
@@ -126,12 +129,16 @@ impl BorderImage {
 }
 
 /// Eight bytes of `img` from `at`, as one word.
+#[inline(always)]
 fn word(img: &[i8], at: usize) -> u64 {
-    let mut b = [0u8; 8];
-    for (d, &s) in b.iter_mut().zip(&img[at..at + 8]) {
-        *d = s as u8;
-    }
-    u64::from_ne_bytes(b)
+    let b: [i8; 8] = img[at..at + 8].try_into().unwrap_or([0; 8]);
+    u64::from_ne_bytes(b.map(|x| x as u8))
+}
+
+/// Whether the 32 bytes of `chunk` all equal the byte repeated in `splat`.
+#[inline(always)]
+fn all_equal(chunk: &[i8], splat: u64) -> bool {
+    (0..4).fold(0, |acc, k| acc | (word(chunk, 8 * k) ^ splat)) == 0
 }
 
 /// Follows one border from pixel index `start` (OpenCV's `icvFetchContour`), marking it.

@@ -47,14 +47,26 @@ pub(crate) struct Cells {
 /// the clamps make four zero corners give exactly `[0, 0]`.
 #[inline(always)]
 fn bounds(mn: f32, mx: f32) -> (f32, f32) {
-    let m = mn.abs().max(mx.abs());
+    let m = max(mn.abs(), mx.abs());
     let margin = m * (1.0 / 262_144.0) + f32::MIN_POSITIVE;
     let lo = mn - margin;
     let hi = mx + margin;
     (
-        if mn >= 0.0 { lo.max(0.0) } else { lo },
-        if mx <= 0.0 { hi.min(0.0) } else { hi },
+        if mn >= 0.0 { max(lo, 0.0) } else { lo },
+        if mx <= 0.0 { min(hi, 0.0) } else { hi },
     )
+}
+
+/// Minimum and maximum of finite values as plain comparisons (which vectorise; `f32::min` and
+/// `f32::max` carry NaN rules that do not).
+#[inline(always)]
+fn min(a: f32, b: f32) -> f32 {
+    if b < a { b } else { a }
+}
+
+#[inline(always)]
+fn max(a: f32, b: f32) -> f32 {
+    if b > a { b } else { a }
 }
 
 impl Cells {
@@ -65,35 +77,45 @@ impl Cells {
         row_groups: &[(usize, usize, usize, usize)],
         col_groups: &[(usize, usize, usize, usize)],
     ) -> Option<Cells> {
-        if map.iter().any(|x| !x.is_finite()) {
+        let (in_h, in_w) = map.dim();
+        // The map row by row as plain slices (a copy only if it is not in standard layout).
+        let owned;
+        let src: &[f32] = match map.as_slice() {
+            Some(s) => s,
+            None => {
+                owned = map.iter().copied().collect::<Vec<f32>>();
+                &owned
+            }
+        };
+        if src.iter().any(|x| !x.is_finite()) {
             return None;
         }
-        let (_, in_w) = map.dim();
+        let row = |r: usize| &src[r * in_w..(r + 1) * in_w];
+        debug_assert_eq!(src.len(), in_h * in_w);
         let ng = col_groups.len();
         let n = row_groups.len() * ng;
-        let (mut lo, mut hi) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut lo, mut hi) = (vec![0f32; n], vec![0f32; n]);
+        let (c0s, c1s): (Vec<usize>, Vec<usize>) = col_groups.iter().map(|g| (g.2, g.3)).unzip();
         let (mut cmin, mut cmax) = (vec![0f32; in_w], vec![0f32; in_w]);
         let (mut gmin, mut gmax) = (vec![0f32; ng], vec![0f32; ng]);
-        for &(_, _, r0, r1) in row_groups {
+        for (gy, &(_, _, r0, r1)) in row_groups.iter().enumerate() {
             // Per source column, the smaller and larger of the two source rows; per column
             // group, of its two columns; then the bounds of the row of cells.
-            for (((mn, mx), &t), &b) in cmin
-                .iter_mut()
-                .zip(cmax.iter_mut())
-                .zip(map.row(r0).iter())
-                .zip(map.row(r1).iter())
-            {
-                *mn = t.min(b);
-                *mx = t.max(b);
+            let (top, bottom) = (row(r0), row(r1));
+            for c in 0..in_w {
+                cmin[c] = min(top[c], bottom[c]);
+                cmax[c] = max(top[c], bottom[c]);
             }
-            for ((g, mn), mx) in col_groups.iter().zip(gmin.iter_mut()).zip(gmax.iter_mut()) {
-                *mn = cmin[g.2].min(cmin[g.3]);
-                *mx = cmax[g.2].max(cmax[g.3]);
+            for g in 0..ng {
+                gmin[g] = min(cmin[c0s[g]], cmin[c1s[g]]);
+                gmax[g] = max(cmax[c0s[g]], cmax[c1s[g]]);
             }
-            for (&mn, &mx) in gmin.iter().zip(&gmax) {
-                let (l, h) = bounds(mn, mx);
-                lo.push(l);
-                hi.push(h);
+            let (lo_row, hi_row) = (
+                &mut lo[gy * ng..(gy + 1) * ng],
+                &mut hi[gy * ng..(gy + 1) * ng],
+            );
+            for g in 0..ng {
+                (lo_row[g], hi_row[g]) = bounds(gmin[g], gmax[g]);
             }
         }
         Some(Cells {
@@ -123,19 +145,23 @@ impl Cells {
     /// (values `>= t` are above), neighbouring cells of one class merged.
     pub(crate) fn ranges(&self, gy: usize, t: f32, out: &mut Vec<(usize, usize, Class)>) {
         out.clear();
-        let base = gy * self.cols.len();
-        for (gx, &(start, end)) in self.cols.iter().enumerate() {
-            let (lo, hi) = (self.lo[base + gx], self.hi[base + gx]);
-            let class = if hi < t {
-                Class::Below
-            } else if lo >= t {
-                Class::Above
-            } else {
-                Class::Mixed
-            };
-            match out.last_mut() {
-                Some(last) if last.2 == class && last.1 == start => last.1 = end,
-                _ => out.push((start, end, class)),
+        let row = gy * self.cols.len()..(gy + 1) * self.cols.len();
+        // Classes as bytes first (a branch-free, vectorisable loop), then runs of equal class.
+        let classes: Vec<u8> = self.lo[row.clone()]
+            .iter()
+            .zip(&self.hi[row])
+            .map(|(&lo, &hi)| u8::from(hi >= t) + u8::from(lo >= t))
+            .collect();
+        let mut start = 0;
+        for (i, &c) in classes.iter().enumerate() {
+            if i + 1 == classes.len() || classes[i + 1] != c {
+                let class = match c {
+                    0 => Class::Below,
+                    1 => Class::Mixed,
+                    _ => Class::Above,
+                };
+                out.push((self.cols[start].0, self.cols[i].1, class));
+                start = i + 1;
             }
         }
     }

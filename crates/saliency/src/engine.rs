@@ -156,22 +156,30 @@ impl Job for WidthPass<'_> {
                 _ => groups.push((x, x + 1, cols.i0[x], cols.i1[x])),
             }
         }
-        // Per source row: each group's two source values repeated over its columns, then one
-        // vectorised pass of multiply-adds over the whole row.
+        // Per source row: each group's two source values repeated over its columns (eight at a
+        // time: a group is written from its start with whole 8-lane stores, the next group
+        // overwrites the excess, and the buffers have 8 spare lanes), then one vectorised pass
+        // of multiply-adds over the whole row.
         let mut width_pass: Vec<f32> = Vec::with_capacity(used * out_w);
-        let (mut a, mut b) = (vec![0f32; out_w], vec![0f32; out_w]);
+        let (mut a, mut b) = (vec![0f32; out_w + 8], vec![0f32; out_w + 8]);
         for (r, &s) in slot.iter().enumerate() {
             if s == usize::MAX {
                 continue;
             }
             let src = self.map.row(r);
             for &(start, end, c0, c1) in &groups {
-                a[start..end].fill(src[c0]);
-                b[start..end].fill(src[c1]);
+                let (va, vb) = ([src[c0]; 8], [src[c1]; 8]);
+                let mut p = start;
+                while p < end {
+                    a[p..p + 8].copy_from_slice(&va);
+                    b[p..p + 8].copy_from_slice(&vb);
+                    p += 8;
+                }
             }
             width_pass.extend(
-                a.iter()
-                    .zip(&b)
+                a[..out_w]
+                    .iter()
+                    .zip(&b[..out_w])
                     .zip(cols.w0.iter().zip(&cols.w1))
                     .map(|((&a, &b), (&w0, &w1))| F::fma(a, w0, b * w1)),
             );

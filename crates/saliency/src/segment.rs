@@ -176,13 +176,7 @@ pub fn segment_runs(
             let Some(vt) = first_where(lo, hi, |v| quantize_fast(v, min, range) > t) else {
                 return empty();
             };
-            let mut img = BorderImage::new(height, width);
-            dispatch(Binarize {
-                up: &up,
-                vt,
-                img: &mut img,
-            });
-            fill_contours(img, height, width)
+            dispatch(Binarize { up: &up, vt })
         }
     }
 }
@@ -205,15 +199,21 @@ fn otsu_runs(q: &Array2<u8>) -> RowRuns {
             img.set_row(r, &bits);
         }
     }
-    fill_contours(img, h, w)
+    fill_contours(img, h, w, [0, 0])
 }
 
 /// `findContours(RETR_TREE, CHAIN_APPROX_SIMPLE)` of the binary image, and every contour of more
 /// than one point filled with Pillow's polygon fill (holes included, as the reference does).
-fn fill_contours(img: BorderImage, height: usize, width: usize) -> RowRuns {
+/// `img` may be a crop of the `height × width` image at `offset` (x, y) that holds all its
+/// foreground: the contours are the same, shifted.
+fn fill_contours(img: BorderImage, height: usize, width: usize, offset: [i32; 2]) -> RowRuns {
     let mut spans = RowSpans::new(height, width);
-    for contour in img.find_contours() {
+    for mut contour in img.find_contours() {
         if contour.len() > 1 {
+            for p in &mut contour {
+                p[0] += offset[0];
+                p[1] += offset[1];
+            }
             fill_polygon(&mut spans, &contour);
         }
     }
@@ -350,28 +350,43 @@ fn binary_row<F: Fma>(
     }
 }
 
-/// The binary image `v >= vt` into a [`BorderImage`].
-struct Binarize<'a, 'b> {
+/// The binary image `v >= vt`, cropped to the bounding box of the cells that may hold
+/// foreground (the rest is background, and OpenCV's border following only sees zeros there
+/// either way), then its contours filled.
+struct Binarize<'a> {
     up: &'a Upsampled,
     vt: f32,
-    img: &'b mut BorderImage,
 }
 
-impl Job for Binarize<'_, '_> {
-    type Output = ();
+impl Job for Binarize<'_> {
+    type Output = RowRuns;
 
     #[inline(always)]
-    fn run<F: Fma>(self) {
-        let (_, w) = self.up.dim();
-        let (mut v, mut bits) = (vec![0f32; w], vec![0u8; w]);
-        let mut ranges = Vec::new();
-        for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
-            self.up.ranges(gy, self.vt, &mut ranges);
-            for oh in start..end {
-                binary_row::<F>(self.up, oh, self.vt, &ranges, &mut v, &mut bits);
-                self.img.set_row(oh, &bits);
+    fn run<F: Fma>(self) -> RowRuns {
+        let (h, w) = self.up.dim();
+        let groups = self.up.row_groups();
+        let mut ranges: Vec<Vec<(usize, usize, Class)>> = vec![Vec::new(); groups.len()];
+        let (mut x0, mut x1, mut y0, mut y1) = (w, 0, h, 0);
+        for (gy, &(start, end)) in groups.iter().enumerate() {
+            self.up.ranges(gy, self.vt, &mut ranges[gy]);
+            for &(a, b, class) in &ranges[gy] {
+                if class != Class::Below {
+                    (x0, x1, y0, y1) = (x0.min(a), x1.max(b), y0.min(start), y1.max(end));
+                }
             }
         }
+        if x0 >= x1 || y0 >= y1 {
+            return RowSpans::new(h, w).into_rows();
+        }
+        let mut img = BorderImage::new(y1 - y0, x1 - x0);
+        let (mut v, mut bits) = (vec![0f32; w], vec![0u8; w]);
+        for (gy, &(start, end)) in groups.iter().enumerate() {
+            for oh in start.max(y0)..end.min(y1) {
+                binary_row::<F>(self.up, oh, self.vt, &ranges[gy], &mut v, &mut bits);
+                img.set_row(oh - y0, &bits[x0..x1]);
+            }
+        }
+        fill_contours(img, h, w, [x0 as i32, y0 as i32])
     }
 }
 
