@@ -248,6 +248,11 @@ impl Upsampled {
         }
     }
 
+    /// Whether value bounds per cell are known (the map is finite).
+    pub(crate) fn has_cells(&self) -> bool {
+        self.cells.is_some()
+    }
+
     /// Groups of consecutive output rows `[start, end)` that share their cells (the whole
     /// output as one group when the map has non-finite values). With [`Upsampled::ranges`], the
     /// passes loop over these themselves: a closure called from here would not be compiled for

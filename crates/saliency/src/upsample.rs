@@ -17,6 +17,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::cells::Class;
 use crate::engine::{Fma, Job, Upsampled, dispatch};
 
 /// Source indices and weights of one output axis.
@@ -62,9 +63,50 @@ pub fn upsample_bilinear(map: ArrayView2<'_, f32>, out_h: usize, out_w: usize) -
 /// `np.unravel_index(np.argmax(upsampled), shape)`: the first maximum in row-major order of the
 /// map upsampled to `out_h × out_w` (the first NaN if there is one, as numpy), computed row by
 /// row without materialising the image. `(0, 0)` for an empty output.
+///
+/// With finite values, only the cells whose bounds reach the exact maximum are computed, in
+/// row-major order, until the first pixel holding it.
 pub fn max_point(map: ArrayView2<'_, f32>, out_h: usize, out_w: usize) -> (usize, usize) {
     let up = Upsampled::new(map, out_h, out_w);
-    dispatch(MaxPoint(&up))
+    match up.extremes() {
+        Some((_, max)) if up.has_cells() => dispatch(FirstAtLeast { up: &up, t: max }),
+        _ => dispatch(MaxPoint(&up)),
+    }
+}
+
+/// The first pixel, in row-major order, holding a value `>= t` (`(0, 0)` if none does).
+struct FirstAtLeast<'a> {
+    up: &'a Upsampled,
+    t: f32,
+}
+
+impl Job for FirstAtLeast<'_> {
+    type Output = (usize, usize);
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> (usize, usize) {
+        let (_, w) = self.up.dim();
+        let mut v = vec![0f32; w];
+        let mut ranges = Vec::new();
+        for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
+            self.up.ranges(gy, self.t, &mut ranges);
+            if ranges.iter().all(|r| r.2 == Class::Below) {
+                continue;
+            }
+            for oh in start..end {
+                for &(a, b, class) in &ranges {
+                    if class == Class::Below {
+                        continue;
+                    }
+                    self.up.row_range_with::<F>(oh, a, b, &mut v);
+                    if let Some(i) = v[..b - a].iter().position(|&x| x >= self.t) {
+                        return (oh, a + i);
+                    }
+                }
+            }
+        }
+        (0, 0)
+    }
 }
 
 struct MaxPoint<'a>(&'a Upsampled);

@@ -74,3 +74,16 @@ proptest! {
         prop_assert_eq!(rle.decode(), want.iter().copied().collect::<Vec<u8>>());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+
+    /// The pointing game's most salient pixel: the first maximum of the upsampled map.
+    #[test]
+    fn max_point_equals_the_reference(map in map_strategy(), (oh, ow) in (1usize..90, 1usize..90)) {
+        prop_assert_eq!(
+            chexlocalize_saliency::max_point(map.view(), oh, ow),
+            reference::max_point(map.view(), oh, ow)
+        );
+    }
+}
