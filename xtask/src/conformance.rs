@@ -151,6 +151,8 @@ count-segs --seg_path reference/saliency_otsu.json --save_dir reference/count_se
 calculate-percentage-decrease --metric miou --hb_bootstrap_results reference/eval_iou_hb_tp/iou_humanbenchmark_bootstrap_results_per_cxr.csv --pred_bootstrap_results reference/eval_iou_tp/iou_bootstrap_results_per_cxr.csv --save_dir reference/pct_decrease
 calculate-percentage-decrease --metric hitrate --hb_bootstrap_results reference/eval_hitmiss_hb/hitmiss_humanbenchmark_bootstrap_results_per_cxr.csv --pred_bootstrap_results reference/eval_hitmiss/hitmiss_bootstrap_results_per_cxr.csv --save_dir reference/pct_decrease
 precision-recall-specificity --gt_path gt_segmentations_val.json --pred_seg_path reference/saliency_otsu.json --hb_seg_path reference/hb_segmentations.json --save_dir reference/precision_recall_specificity
+tune-heatmap-threshold --map_dir gradcam_maps_val --gt_path gt_segmentations_val.json --save_dir reference/tune_heatmap_threshold
+tune-probability-threshold --map_dir gradcam_maps_val --gt_path gt_segmentations_val.json --save_dir reference/tune_probability_threshold
 ";
 
 struct Ctx<'a> {

@@ -14,6 +14,7 @@ mod inspect;
 mod progress;
 mod segment;
 mod summaries;
+mod tune;
 
 use std::process::ExitCode;
 
@@ -61,6 +62,18 @@ enum Command {
         visible_alias = "precision_recall_specificity"
     )]
     PrecisionRecallSpecificity(summaries::PrsArgs),
+    /// Per-task fixed heatmap threshold with the best mIoU (`tune_heatmap_threshold.py`).
+    #[command(
+        name = "tune-heatmap-threshold",
+        visible_alias = "tune_heatmap_threshold"
+    )]
+    TuneHeatmapThreshold(tune::TuneArgs),
+    /// mIoU of every probability cutoff per task (`tune_probability_threshold.py`).
+    #[command(
+        name = "tune-probability-threshold",
+        visible_alias = "tune_probability_threshold"
+    )]
+    TuneProbabilityThreshold(tune::TuneArgs),
 }
 
 /// The error and its causes, leaving out a cause whose text the message already shows.
@@ -86,6 +99,8 @@ fn main() -> ExitCode {
         Command::CountSegs(a) => summaries::count_segs(&a),
         Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),
         Command::PrecisionRecallSpecificity(a) => summaries::precision_recall_specificity(&a),
+        Command::TuneHeatmapThreshold(a) => tune::tune_heatmap_threshold(&a),
+        Command::TuneProbabilityThreshold(a) => tune::tune_probability_threshold(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,12 +28,14 @@ mod numeric;
 mod pct;
 mod rng;
 mod score;
+mod tune;
 
 pub use bootstrap::{Ci, bootstrap, confidence_interval};
 pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_sum};
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
 pub use score::{hit_with_tolerance, human_point_to_pixel, iou};
+pub use tune::{arange, python_argmax};
 
 /// Why a score could not be computed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

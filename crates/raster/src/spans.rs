@@ -37,6 +37,14 @@ impl RowSpans {
         }
     }
 
+    /// Records the span `start..end` (half-open) of row `y`, clipped to the canvas.
+    pub fn push_span(&mut self, y: usize, start: usize, end: usize) {
+        let end = end.min(self.width);
+        if y < self.height && start < end {
+            self.spans.push((y as u32, start as u32, end as u32));
+        }
+    }
+
     /// Records the runs of non-zero bytes of row `y` (given as `width` bytes; ignored outside
     /// the canvas). Long equal stretches are skipped eight bytes at a time.
     pub fn push_row(&mut self, y: usize, row: &[u8]) {

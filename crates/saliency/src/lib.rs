@@ -36,6 +36,7 @@ mod upsample;
 pub use engine::Upsampled;
 pub use segment::{
     Threshold, normalization, otsu_threshold, quantize, segment, segment_rle, segment_runs,
+    segment_thresholds,
 };
 pub use smooth::{box_filter, smooth};
 pub use upsample::{max_point, upsample_bilinear};

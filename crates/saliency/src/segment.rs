@@ -156,12 +156,7 @@ pub fn segment_runs(
         return RowRuns::from_mask(&crate::reference::segment(map, height, width, threshold));
     }
     match threshold {
-        Threshold::Fixed(t) => {
-            let Some(vt) = first_where(lo, hi, |v| f64::from((v - min) / range) > t) else {
-                return empty();
-            };
-            dispatch(ThresholdRuns { up: &up, vt })
-        }
+        Threshold::Fixed(t) => fixed_runs(&up, lo, hi, t),
         Threshold::Otsu { .. } => {
             let v1 = first_where(lo, hi, |v| quantize_fast(v, min, range) >= 1).unwrap_or(hi);
             let hist = dispatch(Histogram {
@@ -177,6 +172,65 @@ pub fn segment_runs(
                 return empty();
             };
             dispatch(Binarize { up: &up, vt })
+        }
+    }
+}
+
+/// The masks `normalised > t` for every `t` of `thresholds` (as [`Threshold::Fixed`]), from one
+/// upsampling of the map: what tuning the fixed threshold needs (`tune_heatmap_threshold.py`
+/// upsamples the map again for every threshold). Each mask costs a pass over the cells and the
+/// pixels near its boundary only.
+///
+/// ```
+/// use chexlocalize_saliency::{Threshold, segment_runs, segment_thresholds};
+/// use ndarray::array;
+///
+/// let map = array![[0.0f32, 0.2], [0.1, 0.9]];
+/// let masks = segment_thresholds(map.view(), 40, 50, &[0.2, 0.5]);
+/// assert_eq!(masks[1], segment_runs(map.view(), 40, 50, Threshold::Fixed(0.5)));
+/// assert!(masks[0].area() > masks[1].area());
+/// ```
+pub fn segment_thresholds(
+    map: ArrayView2<'_, f32>,
+    height: usize,
+    width: usize,
+    thresholds: &[f64],
+) -> Vec<RowRuns> {
+    let up = Upsampled::new(map, height, width);
+    let empty = || RowSpans::new(height, width).into_rows();
+    let Some((lo, hi)) = up.extremes() else {
+        return thresholds.iter().map(|_| empty()).collect();
+    };
+    if hi - lo == 0.0 {
+        return thresholds.iter().map(|_| empty()).collect();
+    }
+    if !(lo.is_finite() && hi.is_finite() && (hi - lo).is_finite()) {
+        return thresholds
+            .iter()
+            .map(|&t| {
+                RowRuns::from_mask(&crate::reference::segment(
+                    map,
+                    height,
+                    width,
+                    Threshold::Fixed(t),
+                ))
+            })
+            .collect();
+    }
+    thresholds
+        .iter()
+        .map(|&t| fixed_runs(&up, lo, hi, t))
+        .collect()
+}
+
+/// `normalised > t` of a finite, non-constant map with extremes `lo < hi`.
+fn fixed_runs(up: &Upsampled, lo: f32, hi: f32, t: f64) -> RowRuns {
+    let (min, range) = (lo, hi - lo);
+    match first_where(lo, hi, |v| f64::from((v - min) / range) > t) {
+        Some(vt) => dispatch(ThresholdRuns { up, vt }),
+        None => {
+            let (h, w) = up.dim();
+            RowSpans::new(h, w).into_rows()
         }
     }
 }
@@ -402,14 +456,35 @@ impl Job for ThresholdRuns<'_> {
     #[inline(always)]
     fn run<F: Fma>(self) -> RowRuns {
         let (h, w) = self.up.dim();
-        let (mut v, mut bits) = (vec![0f32; w], vec![0u8; w]);
+        let mut v = vec![0f32; w];
         let mut spans = RowSpans::new(h, w);
         let mut ranges = Vec::new();
         for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
             self.up.ranges(gy, self.vt, &mut ranges);
             for oh in start..end {
-                binary_row::<F>(self.up, oh, self.vt, &ranges, &mut v, &mut bits);
-                spans.push_row(oh, &bits);
+                for &(a, b, class) in &ranges {
+                    match class {
+                        Class::Below => {}
+                        Class::Above => spans.push_span(oh, a, b),
+                        Class::Mixed => {
+                            self.up.row_range_with::<F>(oh, a, b, &mut v);
+                            let mut run: Option<usize> = None;
+                            for (i, &x) in v[..b - a].iter().enumerate() {
+                                match (run, x >= self.vt) {
+                                    (None, true) => run = Some(a + i),
+                                    (Some(s), false) => {
+                                        spans.push_span(oh, s, a + i);
+                                        run = None;
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            if let Some(s) = run {
+                                spans.push_span(oh, s, b);
+                            }
+                        }
+                    }
+                }
             }
         }
         spans.into_rows()

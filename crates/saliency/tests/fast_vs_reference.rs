@@ -87,3 +87,22 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The threshold sweep gives each threshold's mask.
+    #[test]
+    fn threshold_sweep_equals_the_reference(
+        map in map_strategy(),
+        (oh, ow) in (1usize..70, 1usize..70),
+        grid in proptest::collection::vec(prop_oneof![0.0f64..1.0, Just(0.2), Just(0.5), Just(-0.1)], 1..8),
+    ) {
+        let masks = chexlocalize_saliency::segment_thresholds(map.view(), oh, ow, &grid);
+        prop_assert_eq!(masks.len(), grid.len());
+        for (m, &t) in masks.iter().zip(&grid) {
+            let want = reference::segment(map.view(), oh, ow, Threshold::Fixed(t));
+            prop_assert_eq!(m.to_mask(), want, "threshold {}", t);
+        }
+    }
+}
