@@ -11,8 +11,11 @@
 //! - `CHAIN_APPROX_SIMPLE` keeps a point only where the chain direction changes;
 //! - a single-pixel component gives a one-point contour.
 //!
-//! The order of the contours differs from OpenCV's tree order; CheXlocalize fills every contour
-//! onto one mask, so the order does not change the result.
+//! [`find_contours`]' order differs from OpenCV's tree order; CheXlocalize fills every contour
+//! onto one mask, so the order does not change the result. [`find_contours_list`] gives
+//! `findContours(mask, RETR_LIST, method)` exactly, order included: OpenCV lists the borders in
+//! the reverse of the raster-scan order in which they are found (`compute_pathology_features.py`
+//! takes the first of the longest contours, so there the order matters).
 
 use ndarray::Array2;
 
@@ -31,8 +34,31 @@ const DELTAS: [(isize, isize); 8] = [
 const RIGHT_BOUND: i8 = 2 | -128;
 const VISITED: i8 = 2;
 
-/// The contours of the non-zero pixels of `mask` (row-major `(h, w)`), each as `(x, y)` points.
+/// How a border is turned into points (OpenCV's `ContourApproximationModes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContourApprox {
+    /// `CHAIN_APPROX_NONE`: every border pixel, one point per step of the chain.
+    None,
+    /// `CHAIN_APPROX_SIMPLE`: only the points where the chain direction changes.
+    Simple,
+}
+
+/// The contours of the non-zero pixels of `mask` (row-major `(h, w)`), each as `(x, y)` points,
+/// as `findContours(mask, RETR_TREE, CHAIN_APPROX_SIMPLE)` (in raster-scan order).
 pub fn find_contours(mask: &Array2<u8>) -> Vec<Vec<[i32; 2]>> {
+    scan(mask, ContourApprox::Simple)
+}
+
+/// `findContours(mask, RETR_LIST, approx)`: every outer and hole border, in OpenCV's order (the
+/// reverse of the raster scan that finds them), each as `(x, y)` points.
+pub fn find_contours_list(mask: &Array2<u8>, approx: ContourApprox) -> Vec<Vec<[i32; 2]>> {
+    let mut contours = scan(mask, approx);
+    contours.reverse();
+    contours
+}
+
+/// Every border of `mask` in the order the raster scan finds them.
+fn scan(mask: &Array2<u8>, approx: ContourApprox) -> Vec<Vec<[i32; 2]>> {
     let (h, w) = mask.dim();
     let (ph, pw) = (h + 2, w + 2);
     let mut img = vec![0i8; ph * pw];
@@ -65,6 +91,7 @@ pub fn find_contours(mask: &Array2<u8>) -> Vec<Vec<[i32; 2]>> {
                         y * pw + sx,
                         hole,
                         [sx as i32 - 1, y as i32 - 1],
+                        approx,
                     );
                     contours.push(points);
                 }
@@ -82,6 +109,7 @@ fn follow(
     start: usize,
     hole: bool,
     mut pt: [i32; 2],
+    approx: ContourApprox,
 ) -> Vec<[i32; 2]> {
     let at = |i: usize, s: usize| (i as isize + offs[s & 7]) as usize;
     let mut points = Vec::new();
@@ -118,7 +146,7 @@ fn follow(
         } else if img[i3] == 1 {
             img[i3] = VISITED;
         }
-        if s != prev_s {
+        if s != prev_s || approx == ContourApprox::None {
             points.push(pt);
             prev_s = s;
         }

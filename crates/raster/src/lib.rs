@@ -24,7 +24,7 @@ mod pillow;
 use geo_types::LineString;
 use ndarray::Array2;
 
-pub use contours::find_contours;
+pub use contours::{ContourApprox, find_contours, find_contours_list};
 pub use pillow::{fill_polygon, pillow_vertex};
 
 /// Why polygons could not be rasterised.
