@@ -151,6 +151,7 @@ count-segs --seg_path reference/saliency_otsu.json --save_dir reference/count_se
 calculate-percentage-decrease --metric miou --hb_bootstrap_results reference/eval_iou_hb_tp/iou_humanbenchmark_bootstrap_results_per_cxr.csv --pred_bootstrap_results reference/eval_iou_tp/iou_bootstrap_results_per_cxr.csv --save_dir reference/pct_decrease
 calculate-percentage-decrease --metric hitrate --hb_bootstrap_results reference/eval_hitmiss_hb/hitmiss_humanbenchmark_bootstrap_results_per_cxr.csv --pred_bootstrap_results reference/eval_hitmiss/hitmiss_bootstrap_results_per_cxr.csv --save_dir reference/pct_decrease
 precision-recall-specificity --gt_path gt_segmentations_val.json --pred_seg_path reference/saliency_otsu.json --hb_seg_path reference/hb_segmentations.json --save_dir reference/precision_recall_specificity
+compute-pathology-features --gt_ann gt_annotations_val.json --gt_seg gt_segmentations_val.json --save_dir reference/features
 ";
 
 struct Ctx<'a> {
@@ -321,11 +322,16 @@ fn compare_masks(ours: &Path, reference: &Path) -> Result<MaskComparison> {
     Ok(c)
 }
 
-/// Splits CSV text into rows of fields (no quoted fields occur in the compared files).
+/// Splits CSV text into rows of fields (header first), honouring quotes (the regression outputs
+/// quote their `"mean, (lower, upper)"` fields).
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    text.lines()
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect()
+    match chexlocalize_io::CsvTable::parse(Path::new("csv"), text) {
+        Ok(t) => std::iter::once(t.header).chain(t.rows).collect(),
+        Err(_) => text
+            .lines()
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect(),
+    }
 }
 
 /// Compares two CSV texts field by field; reports the first differences.

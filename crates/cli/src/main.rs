@@ -9,6 +9,7 @@
 
 mod args;
 mod eval;
+mod features;
 mod heatmaps;
 mod inspect;
 mod progress;
@@ -61,6 +62,13 @@ enum Command {
         visible_alias = "precision_recall_specificity"
     )]
     PrecisionRecallSpecificity(summaries::PrsArgs),
+    /// Number of instances, area ratio, elongation and rectangularity of every ground-truth mask
+    /// (`compute_pathology_features.py`).
+    #[command(
+        name = "compute-pathology-features",
+        visible_alias = "compute_pathology_features"
+    )]
+    ComputePathologyFeatures(features::FeaturesArgs),
 }
 
 /// The error and its causes, leaving out a cause whose text the message already shows.
@@ -86,6 +94,7 @@ fn main() -> ExitCode {
         Command::CountSegs(a) => summaries::count_segs(&a),
         Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),
         Command::PrecisionRecallSpecificity(a) => summaries::precision_recall_specificity(&a),
+        Command::ComputePathologyFeatures(a) => features::compute_pathology_features(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
