@@ -60,11 +60,11 @@ pub(crate) fn compute_pathology_features(args: &FeaturesArgs) -> Result<()> {
                         args.gt_seg.display()
                     )
                 })?;
-                let mask = ndarray::Array2::from_shape_vec(
-                    (rle.height(), rle.width()),
-                    rle.decode(),
-                )
-                .with_context(|| format!("{}: CXR {id}, task {task}", args.gt_seg.display()))?;
+                let mask =
+                    ndarray::Array2::from_shape_vec((rle.height(), rle.width()), rle.decode())
+                        .with_context(|| {
+                            format!("{}: CXR {id}, task {task}", args.gt_seg.display())
+                        })?;
                 progress.inc();
                 Ok(((r, task), mask_features(&mask)))
             })
@@ -88,11 +88,8 @@ pub(crate) fn compute_pathology_features(args: &FeaturesArgs) -> Result<()> {
             );
         }
     }
-    let cxr_ann: BTreeMap<&str, &chexlocalize_io::CxrAnnotations> = ann
-        .cxrs
-        .iter()
-        .map(|c| (c.cxr_id.as_str(), c))
-        .collect();
+    let cxr_ann: BTreeMap<&str, &chexlocalize_io::CxrAnnotations> =
+        ann.cxrs.iter().map(|c| (c.cxr_id.as_str(), c)).collect();
     let header: Vec<&str> = Task::SORTED
         .iter()
         .map(|t| t.name())

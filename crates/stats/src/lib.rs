@@ -1,0 +1,2 @@
+//! Statistics (work in progress).
+#![deny(missing_docs)]
