@@ -136,6 +136,9 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
 
 /// The reference's commands (reference/README.md) whose outputs are CSV files, with the script
 /// names replaced by our subcommands. The last argument is the reference's output folder.
+/// `regression_features/` holds only `regression_features_pred_iou.csv`: the reference crashed
+/// on the next dependent variable (reference/CRASHES.md); we write all four files and compare the
+/// one it wrote.
 const REFERENCE_COMMANDS: &str = "
 eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only True --seed 0 --save_dir reference/eval_iou_tp
 eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only False --seed 0 --save_dir reference/eval_iou_all
@@ -152,6 +155,7 @@ calculate-percentage-decrease --metric miou --hb_bootstrap_results reference/eva
 calculate-percentage-decrease --metric hitrate --hb_bootstrap_results reference/eval_hitmiss_hb/hitmiss_humanbenchmark_bootstrap_results_per_cxr.csv --pred_bootstrap_results reference/eval_hitmiss/hitmiss_bootstrap_results_per_cxr.csv --save_dir reference/pct_decrease
 precision-recall-specificity --gt_path gt_segmentations_val.json --pred_seg_path reference/saliency_otsu.json --hb_seg_path reference/hb_segmentations.json --save_dir reference/precision_recall_specificity
 compute-pathology-features --gt_ann gt_annotations_val.json --gt_seg gt_segmentations_val.json --save_dir reference/features
+regression-pathology-features --features_dir reference/features --pred_iou_results reference/eval_iou_tp/iou_results_per_cxr.csv --pred_hitmiss_results reference/eval_hitmiss/hitmiss_results_per_cxr.csv --evaluate_hb True --hb_iou_results reference/eval_iou_hb_tp/iou_humanbenchmark_results_per_cxr.csv --hb_hitmiss_results reference/eval_hitmiss_hb/hitmiss_humanbenchmark_results_per_cxr.csv --save_dir reference/regression_features
 ";
 
 struct Ctx<'a> {

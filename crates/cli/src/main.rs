@@ -13,6 +13,7 @@ mod features;
 mod heatmaps;
 mod inspect;
 mod progress;
+mod regress;
 mod segment;
 mod summaries;
 
@@ -69,6 +70,20 @@ enum Command {
         visible_alias = "compute_pathology_features"
     )]
     ComputePathologyFeatures(features::FeaturesArgs),
+    /// OLS of the localisation metrics on the pathology features, pooled over tasks
+    /// (`regression_pathology_features.py`).
+    #[command(
+        name = "regression-pathology-features",
+        visible_alias = "regression_pathology_features"
+    )]
+    RegressionPathologyFeatures(regress::FeaturesRegressionArgs),
+    /// OLS and Spearman correlation of a localisation metric on the model's probability, per task
+    /// (`regression_model_assurance.py`).
+    #[command(
+        name = "regression-model-assurance",
+        visible_alias = "regression_model_assurance"
+    )]
+    RegressionModelAssurance(regress::ModelAssuranceArgs),
 }
 
 /// The error and its causes, leaving out a cause whose text the message already shows.
@@ -95,6 +110,8 @@ fn main() -> ExitCode {
         Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),
         Command::PrecisionRecallSpecificity(a) => summaries::precision_recall_specificity(&a),
         Command::ComputePathologyFeatures(a) => features::compute_pathology_features(&a),
+        Command::RegressionPathologyFeatures(a) => regress::regression_pathology_features(&a),
+        Command::RegressionModelAssurance(a) => regress::regression_model_assurance(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
