@@ -12,6 +12,7 @@ mod eval;
 mod features;
 mod heatmaps;
 mod inspect;
+mod plot;
 mod progress;
 mod regress;
 mod segment;
@@ -77,6 +78,12 @@ enum Command {
         visible_alias = "regression_pathology_features"
     )]
     RegressionPathologyFeatures(regress::FeaturesRegressionArgs),
+    /// One PNG per pathology feature: its distribution per task (`plot_pathology_features.py`).
+    #[command(
+        name = "plot-pathology-features",
+        visible_alias = "plot_pathology_features"
+    )]
+    PlotPathologyFeatures(plot::PlotArgs),
     /// OLS and Spearman correlation of a localisation metric on the model's probability, per task
     /// (`regression_model_assurance.py`).
     #[command(
@@ -112,6 +119,7 @@ fn main() -> ExitCode {
         Command::ComputePathologyFeatures(a) => features::compute_pathology_features(&a),
         Command::RegressionPathologyFeatures(a) => regress::regression_pathology_features(&a),
         Command::RegressionModelAssurance(a) => regress::regression_model_assurance(&a),
+        Command::PlotPathologyFeatures(a) => plot::plot_pathology_features(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -311,3 +311,32 @@ fn bad_inputs_fail_cleanly_without_output() {
         .collect();
     assert!(written.is_empty(), "no output on error");
 }
+
+#[test]
+fn plots_are_png_files_of_the_expected_size() {
+    let out = tempfile::tempdir().expect("tmp");
+    ok(&run(&[
+        "plot-pathology-features",
+        "--features_dir",
+        s(&data()),
+        "--save_dir",
+        s(out.path()),
+    ]));
+    for name in [
+        "n_instance_dist.png",
+        "area_ratio_dist.png",
+        "elongation_dist.png",
+        "irrectangularity_dist.png",
+    ] {
+        let bytes = std::fs::read(out.path().join(name)).expect("written");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{name}: PNG signature");
+        assert_eq!(&bytes[12..16], b"IHDR");
+        let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        let h = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+        assert_eq!((w, h), (1800, 900), "{name}");
+        assert!(
+            bytes.len() > 20_000,
+            "{name}: a drawn plot, not a blank image"
+        );
+    }
+}
