@@ -136,6 +136,9 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
 
 /// The reference's commands (reference/README.md) whose outputs are CSV files, with the script
 /// names replaced by our subcommands. The last argument is the reference's output folder.
+/// `regression_features/` holds only `regression_features_pred_iou.csv`: the reference crashed
+/// on the next dependent variable (reference/CRASHES.md); we write all four files and compare the
+/// one it wrote.
 const REFERENCE_COMMANDS: &str = "
 eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only True --seed 0 --save_dir reference/eval_iou_tp
 eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only False --seed 0 --save_dir reference/eval_iou_all
@@ -153,6 +156,8 @@ calculate-percentage-decrease --metric hitrate --hb_bootstrap_results reference/
 precision-recall-specificity --gt_path gt_segmentations_val.json --pred_seg_path reference/saliency_otsu.json --hb_seg_path reference/hb_segmentations.json --save_dir reference/precision_recall_specificity
 tune-heatmap-threshold --map_dir gradcam_maps_val --gt_path gt_segmentations_val.json --save_dir reference/tune_heatmap_threshold
 tune-probability-threshold --map_dir gradcam_maps_val --gt_path gt_segmentations_val.json --save_dir reference/tune_probability_threshold
+compute-pathology-features --gt_ann gt_annotations_val.json --gt_seg gt_segmentations_val.json --save_dir reference/features
+regression-pathology-features --features_dir reference/features --pred_iou_results reference/eval_iou_tp/iou_results_per_cxr.csv --pred_hitmiss_results reference/eval_hitmiss/hitmiss_results_per_cxr.csv --evaluate_hb True --hb_iou_results reference/eval_iou_hb_tp/iou_humanbenchmark_results_per_cxr.csv --hb_hitmiss_results reference/eval_hitmiss_hb/hitmiss_humanbenchmark_results_per_cxr.csv --save_dir reference/regression_features
 ";
 
 struct Ctx<'a> {
@@ -323,11 +328,16 @@ fn compare_masks(ours: &Path, reference: &Path) -> Result<MaskComparison> {
     Ok(c)
 }
 
-/// Splits CSV text into rows of fields (no quoted fields occur in the compared files).
+/// Splits CSV text into rows of fields (header first), honouring quotes (the regression outputs
+/// quote their `"mean, (lower, upper)"` fields).
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    text.lines()
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect()
+    match chexlocalize_io::CsvTable::parse(Path::new("csv"), text) {
+        Ok(t) => std::iter::once(t.header).chain(t.rows).collect(),
+        Err(_) => text
+            .lines()
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect(),
+    }
 }
 
 /// Compares two CSV texts field by field; reports the first differences.

@@ -31,10 +31,11 @@ use crate::util::workspace_root;
 /// Arguments of `cargo xtask fixtures`.
 #[derive(Args, Debug)]
 pub(crate) struct FixturesArgs {
-    /// `small`: the committed test set in `fixtures/`; `val`: 234 CXRs for benchmarks.
+    /// `small`: the committed test set in `fixtures/`; `mid`: 40 CXRs, small images (the
+    /// regression oracle of `crates/stats/tests/data`); `val`: 234 CXRs for benchmarks.
     #[arg(long, value_enum, default_value_t = Scale::Small)]
     scale: Scale,
-    /// Output folder (default `fixtures/` for small, `target/fixtures-val/` for val).
+    /// Output folder (default `fixtures/` for small, `target/fixtures-<scale>/` otherwise).
     #[arg(long)]
     out: Option<PathBuf>,
     /// ChaCha seed.
@@ -45,6 +46,7 @@ pub(crate) struct FixturesArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Scale {
     Small,
+    Mid,
     Val,
 }
 
@@ -52,10 +54,12 @@ pub(crate) fn run(args: &FixturesArgs) -> Result<()> {
     let root = workspace_root();
     let out = args.out.clone().unwrap_or_else(|| match args.scale {
         Scale::Small => root.join("fixtures"),
+        Scale::Mid => root.join("target/fixtures-mid"),
         Scale::Val => root.join("target/fixtures-val"),
     });
     let spec = match args.scale {
         Scale::Small => Spec::small(),
+        Scale::Mid => Spec::mid(),
         Scale::Val => Spec::val(),
     };
     generate(&out, &spec, args.seed)?;
@@ -86,6 +90,19 @@ impl Spec {
             max_dim: 420,
             hard_cases: true,
             images: true,
+        }
+    }
+
+    /// Enough CXRs per task for every regression of the reference (n > 3 per task), small enough
+    /// to run the whole original pipeline in seconds; no hard cases (the reference must not crash).
+    pub(crate) fn mid() -> Self {
+        Spec {
+            n_cxrs: 40,
+            map_size: 20,
+            min_dim: 150,
+            max_dim: 420,
+            hard_cases: false,
+            images: false,
         }
     }
 

@@ -9,9 +9,12 @@
 
 mod args;
 mod eval;
+mod features;
 mod heatmaps;
 mod inspect;
+mod plot;
 mod progress;
+mod regress;
 mod segment;
 mod summaries;
 mod tune;
@@ -74,6 +77,33 @@ enum Command {
         visible_alias = "tune_probability_threshold"
     )]
     TuneProbabilityThreshold(tune::TuneArgs),
+    /// Number of instances, area ratio, elongation and rectangularity of every ground-truth mask
+    /// (`compute_pathology_features.py`).
+    #[command(
+        name = "compute-pathology-features",
+        visible_alias = "compute_pathology_features"
+    )]
+    ComputePathologyFeatures(features::FeaturesArgs),
+    /// OLS of the localisation metrics on the pathology features, pooled over tasks
+    /// (`regression_pathology_features.py`).
+    #[command(
+        name = "regression-pathology-features",
+        visible_alias = "regression_pathology_features"
+    )]
+    RegressionPathologyFeatures(regress::FeaturesRegressionArgs),
+    /// One PNG per pathology feature: its distribution per task (`plot_pathology_features.py`).
+    #[command(
+        name = "plot-pathology-features",
+        visible_alias = "plot_pathology_features"
+    )]
+    PlotPathologyFeatures(plot::PlotArgs),
+    /// OLS and Spearman correlation of a localisation metric on the model's probability, per task
+    /// (`regression_model_assurance.py`).
+    #[command(
+        name = "regression-model-assurance",
+        visible_alias = "regression_model_assurance"
+    )]
+    RegressionModelAssurance(regress::ModelAssuranceArgs),
 }
 
 /// The error and its causes, leaving out a cause whose text the message already shows.
@@ -101,6 +131,10 @@ fn main() -> ExitCode {
         Command::PrecisionRecallSpecificity(a) => summaries::precision_recall_specificity(&a),
         Command::TuneHeatmapThreshold(a) => tune::tune_heatmap_threshold(&a),
         Command::TuneProbabilityThreshold(a) => tune::tune_probability_threshold(&a),
+        Command::ComputePathologyFeatures(a) => features::compute_pathology_features(&a),
+        Command::RegressionPathologyFeatures(a) => regress::regression_pathology_features(&a),
+        Command::RegressionModelAssurance(a) => regress::regression_model_assurance(&a),
+        Command::PlotPathologyFeatures(a) => plot::plot_pathology_features(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

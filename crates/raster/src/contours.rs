@@ -31,18 +31,27 @@ const DELTAS: [(isize, isize); 8] = [
 const RIGHT_BOUND: i8 = 2 | -128;
 const VISITED: i8 = 2;
 
-/// The contours of the non-zero pixels of `mask` (row-major `(h, w)`), each as `(x, y)` points.
+/// How a border is turned into points (OpenCV's `ContourApproximationModes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContourApprox {
+    /// `CHAIN_APPROX_NONE`: every border pixel, one point per step of the chain.
+    None,
+    /// `CHAIN_APPROX_SIMPLE`: only the points where the chain direction changes.
+    Simple,
+}
+
+/// The contours of the non-zero pixels of `mask` (row-major `(h, w)`), each as `(x, y)` points,
+/// as `findContours(mask, RETR_TREE, CHAIN_APPROX_SIMPLE)` (in raster-scan order).
 pub fn find_contours(mask: &Array2<u8>) -> Vec<Vec<[i32; 2]>> {
-    let (h, w) = mask.dim();
-    let mut img = BorderImage::new(h, w);
-    let mut bytes = vec![0u8; w];
-    for (r, row) in mask.rows().into_iter().enumerate() {
-        for (b, &v) in bytes.iter_mut().zip(row.iter()) {
-            *b = v;
-        }
-        img.set_row(r, &bytes);
-    }
-    img.find_contours()
+    BorderImage::from_mask(mask).contours(ContourApprox::Simple)
+}
+
+/// `findContours(mask, RETR_LIST, approx)`: every outer and hole border, in OpenCV's order (the
+/// reverse of the raster scan that finds them), each as `(x, y)` points.
+pub fn find_contours_list(mask: &Array2<u8>, approx: ContourApprox) -> Vec<Vec<[i32; 2]>> {
+    let mut contours = BorderImage::from_mask(mask).contours(approx);
+    contours.reverse();
+    contours
 }
 
 /// A binary image inside a one-pixel border of zeros, the form OpenCV's border following works
@@ -66,6 +75,20 @@ impl BorderImage {
         }
     }
 
+    /// The image of a dense mask (non-zero = foreground).
+    fn from_mask(mask: &Array2<u8>) -> BorderImage {
+        let (h, w) = mask.dim();
+        let mut img = BorderImage::new(h, w);
+        let mut bytes = vec![0u8; w];
+        for (r, row) in mask.rows().into_iter().enumerate() {
+            for (b, &v) in bytes.iter_mut().zip(row.iter()) {
+                *b = v;
+            }
+            img.set_row(r, &bytes);
+        }
+        img
+    }
+
     /// Sets row `r` (non-zero = foreground). Does nothing for a row outside the image; `row` is
     /// truncated or padded with background to the width.
     pub fn set_row(&mut self, r: usize, row: &[u8]) {
@@ -82,7 +105,12 @@ impl BorderImage {
     }
 
     /// The contours, as `findContours(RETR_TREE, CHAIN_APPROX_SIMPLE)` gives their points.
-    pub fn find_contours(mut self) -> Vec<Vec<[i32; 2]>> {
+    pub fn find_contours(self) -> Vec<Vec<[i32; 2]>> {
+        self.contours(ContourApprox::Simple)
+    }
+
+    /// Every border in raster-scan order, with the points `approx` keeps.
+    fn contours(mut self, approx: ContourApprox) -> Vec<Vec<[i32; 2]>> {
         let (ph, pw) = (self.height + 2, self.width + 2);
         let img = &mut self.data;
         let step = pw as isize;
@@ -115,8 +143,14 @@ impl BorderImage {
                     };
                     if let Some(hole) = is_hole {
                         let sx = x - usize::from(hole);
-                        let points =
-                            follow(img, &offs, y * pw + sx, hole, [sx as i32 - 1, y as i32 - 1]);
+                        let points = follow(
+                            img,
+                            &offs,
+                            y * pw + sx,
+                            hole,
+                            [sx as i32 - 1, y as i32 - 1],
+                            approx,
+                        );
                         contours.push(points);
                     }
                 }
@@ -148,6 +182,7 @@ fn follow(
     start: usize,
     hole: bool,
     mut pt: [i32; 2],
+    approx: ContourApprox,
 ) -> Vec<[i32; 2]> {
     let at = |i: usize, s: usize| (i as isize + offs[s & 7]) as usize;
     let mut points = Vec::new();
@@ -184,7 +219,7 @@ fn follow(
         } else if img[i3] == 1 {
             img[i3] = VISITED;
         }
-        if s != prev_s {
+        if s != prev_s || approx == ContourApprox::None {
             points.push(pt);
             prev_s = s;
         }

@@ -33,7 +33,7 @@ mod touched;
 use geo_types::LineString;
 use ndarray::Array2;
 
-pub use contours::{BorderImage, find_contours};
+pub use contours::{BorderImage, ContourApprox, find_contours, find_contours_list};
 pub use pillow::{Canvas, fill_polygon, pillow_vertex};
 pub use spans::{RowRuns, RowSpans};
 

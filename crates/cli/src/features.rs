@@ -1,0 +1,260 @@
+//! `compute-pathology-features` and the feature tables that the plot and regression commands read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+use chexlocalize_features::{MaskFeatures, mask_features};
+use chexlocalize_io::{CsvTable, CsvWriter, Field, Task};
+use clap::Args;
+use rayon::prelude::*;
+
+use crate::progress::{Progress, thread_pool};
+
+/// Arguments of `chexlocalize compute-pathology-features`.
+#[derive(Args, Debug)]
+pub(crate) struct FeaturesArgs {
+    /// Ground-truth annotation JSON (polygons: gives the number of instances).
+    #[arg(long = "gt-ann", visible_alias = "gt_ann")]
+    gt_ann: PathBuf,
+    /// Ground-truth segmentation JSON (masks: gives area, elongation, irrectangularity).
+    #[arg(long = "gt-seg", visible_alias = "gt_seg")]
+    gt_seg: PathBuf,
+    /// Where to write `num_instances.csv`, `area_ratio.csv`, `elongation.csv`, `rec_area_ratio.csv`.
+    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
+    save_dir: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+/// The four feature files, in the order the reference writes them.
+pub(crate) const FEATURE_FILES: [&str; 4] = [
+    "num_instances.csv",
+    "area_ratio.csv",
+    "elongation.csv",
+    "rec_area_ratio.csv",
+];
+
+pub(crate) fn compute_pathology_features(args: &FeaturesArgs) -> Result<()> {
+    let ann = chexlocalize_io::read_annotations(&args.gt_ann)?;
+    let seg = chexlocalize_io::read_segmentations(&args.gt_seg)?;
+    let mut ids: Vec<&str> = ann.cxrs.iter().map(|c| c.cxr_id.as_str()).collect();
+    ids.sort_unstable();
+    // Only CXRs of the annotation file that also have masks are measured (`img_id in pos_ids`).
+    let jobs: Vec<(usize, Task)> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| seg.contains(id))
+        .flat_map(|(r, _)| Task::SORTED.into_iter().map(move |t| (r, t)))
+        .collect();
+    let pool = thread_pool(args.jobs)?;
+    let progress = Progress::new(jobs.len() as u64, "features");
+    let measured: Vec<((usize, Task), Option<MaskFeatures>)> = pool.install(|| {
+        jobs.par_iter()
+            .map(|&(r, task)| {
+                let id = ids[r];
+                let rle = seg.get(id, task).ok_or_else(|| {
+                    anyhow!(
+                        "{}: CXR {id}: expected a mask for task {task}",
+                        args.gt_seg.display()
+                    )
+                })?;
+                let mask =
+                    ndarray::Array2::from_shape_vec((rle.height(), rle.width()), rle.decode())
+                        .with_context(|| {
+                            format!("{}: CXR {id}, task {task}", args.gt_seg.display())
+                        })?;
+                progress.inc();
+                Ok(((r, task), mask_features(&mask)))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    progress.finish();
+    let measured: BTreeMap<(usize, Task), MaskFeatures> = measured
+        .into_iter()
+        .filter_map(|(k, f)| f.map(|f| (k, f)))
+        .collect();
+    for (&(r, task), f) in &measured {
+        if f.degenerate {
+            eprintln!(
+                "warning: {}: CXR {}, task {task}: the longest contour ({} points) is a single \
+                 pixel or a 1-pixel-wide line, its minimum-area rectangle has a zero side; \
+                 elongation and rec_area_ratio left empty (NaN) (the reference divides by zero \
+                 and stops here)",
+                args.gt_seg.display(),
+                ids[r],
+                f.longest_contour_len
+            );
+        }
+    }
+    let cxr_ann: BTreeMap<&str, &chexlocalize_io::CxrAnnotations> =
+        ann.cxrs.iter().map(|c| (c.cxr_id.as_str(), c)).collect();
+    let header: Vec<&str> = Task::SORTED
+        .iter()
+        .map(|t| t.name())
+        .chain(["img_id"])
+        .collect();
+    let mut files: Vec<CsvWriter> = (0..4).map(|_| CsvWriter::new()).collect();
+    for f in &mut files {
+        f.row(header.iter().copied());
+    }
+    // Parity: `area` starts as the Python int 0 and becomes a float only for a non-empty mask, so
+    // pandas prints a task's column as ints (`0`) when no CXR has that pathology, else as floats
+    // (`0.0` for the empty ones).
+    let float_area: Vec<bool> = Task::SORTED
+        .iter()
+        .map(|t| measured.keys().any(|(_, task)| task == t))
+        .collect();
+    for (r, id) in ids.iter().enumerate() {
+        let mut rows: [Vec<Field>; 4] = Default::default();
+        for (c, &task) in Task::SORTED.iter().enumerate() {
+            let (n, area, elong, rec) = match measured.get(&(r, task)) {
+                // Parity: the number of instances is the number of annotated polygons, counted
+                // only where the mask is non-empty.
+                Some(f) => (
+                    cxr_ann[id].polygons(task).len() as i64,
+                    f.area_ratio,
+                    f.elongation,
+                    f.rec_area_ratio,
+                ),
+                None => (0, 0.0, f64::NAN, f64::NAN),
+            };
+            rows[0].push(Field::Int(n));
+            rows[1].push(if float_area[c] {
+                Field::Float(area)
+            } else {
+                Field::Int(0)
+            });
+            rows[2].push(Field::Float(elong));
+            rows[3].push(Field::Float(rec));
+        }
+        for (w, mut row) in files.iter_mut().zip(rows) {
+            row.push(Field::from(*id));
+            w.row(row);
+        }
+    }
+    for (name, w) in FEATURE_FILES.iter().zip(&files) {
+        w.write(&args.save_dir.join(name))?;
+    }
+    eprintln!(
+        "features of {} CXRs written to {}",
+        ids.len(),
+        args.save_dir.display()
+    );
+    Ok(())
+}
+
+/// One row of the pooled regression / plot data: a CXR with a ground-truth instance of a task.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FeatureRow {
+    pub(crate) task: Task,
+    pub(crate) cxr_id: String,
+    pub(crate) n_instance: f64,
+    pub(crate) area_ratio: f64,
+    pub(crate) elongation: f64,
+    pub(crate) irrectangularity: f64,
+}
+
+/// The feature names and axis labels of the reference's plots and regressions.
+pub(crate) const FEATURES: [(&str, &str); 4] = [
+    ("n_instance", "Number of Instances"),
+    ("area_ratio", "Area Ratio"),
+    ("elongation", "Elongation"),
+    ("irrectangularity", "Irrectangularity"),
+];
+
+impl FeatureRow {
+    /// The value of feature `i` of [`FEATURES`].
+    pub(crate) fn feature(&self, i: usize) -> f64 {
+        [
+            self.n_instance,
+            self.area_ratio,
+            self.elongation,
+            self.irrectangularity,
+        ][i]
+    }
+}
+
+/// Reads the four feature files of `dir` and pools them as `plot_pathology_features.py` and
+/// `regression_pathology_features.py` do: for each task in sorted order, the CXRs (in file order)
+/// with at least one instance of that task; irrectangularity is `1 - rec_area_ratio`.
+///
+/// The four files are joined by `img_id` (the reference joins them by row position; the files
+/// that `compute-pathology-features` writes list the same CXRs in the same order, so this is the
+/// same wherever the reference is right, and an error where the files disagree).
+pub(crate) fn read_feature_rows(dir: &Path) -> Result<Vec<FeatureRow>> {
+    let tables: Vec<CsvTable> = FEATURE_FILES
+        .iter()
+        .map(|f| CsvTable::read(&dir.join(f)))
+        .collect::<Result<_, _>>()?;
+    let id_col = |t: &CsvTable| t.column("img_id");
+    let ids: Vec<&str> = {
+        let c = id_col(&tables[0])?;
+        tables[0].rows.iter().map(|r| r[c].as_str()).collect()
+    };
+    let mut lookups: Vec<BTreeMap<&str, usize>> = Vec::new();
+    for t in &tables {
+        let c = id_col(t)?;
+        let m: BTreeMap<&str, usize> = t
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r[c].as_str(), i))
+            .collect();
+        if m.len() != t.rows.len() {
+            anyhow::bail!("{}: expected each img_id once", t.path.display());
+        }
+        for id in &ids {
+            if !m.contains_key(id) {
+                anyhow::bail!(
+                    "{}: no row for CXR {id} (listed in {})",
+                    t.path.display(),
+                    tables[0].path.display()
+                );
+            }
+        }
+        lookups.push(m);
+    }
+    let mut columns: Vec<Vec<usize>> = Vec::new();
+    for t in &tables {
+        columns.push(
+            Task::SORTED
+                .iter()
+                .map(|task| t.column(task.name()))
+                .collect::<Result<_, _>>()?,
+        );
+    }
+    let value = |k: usize, id: &str, task_i: usize| -> Result<f64> {
+        Ok(tables[k].f64_at(lookups[k][id], columns[k][task_i])?)
+    };
+    // Parity: CXRs whose instance counts are all 0 are dropped first (`eq(0).all(1)`).
+    let mut positive = Vec::new();
+    for id in &ids {
+        let mut any = false;
+        for ti in 0..Task::SORTED.len() {
+            any |= value(0, id, ti)? != 0.0;
+        }
+        if any {
+            positive.push(*id);
+        }
+    }
+    let mut rows = Vec::new();
+    for (ti, &task) in Task::SORTED.iter().enumerate() {
+        for id in &positive {
+            let n = value(0, id, ti)?;
+            // Parity: `df[df.n_instance > 0]` (NaN is not > 0).
+            if n > 0.0 {
+                rows.push(FeatureRow {
+                    task,
+                    cxr_id: (*id).to_owned(),
+                    n_instance: n,
+                    area_ratio: value(1, id, ti)?,
+                    elongation: value(2, id, ti)?,
+                    irrectangularity: 1.0 - value(3, id, ti)?,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,344 @@
+//! `regression-pathology-features` and `regression-model-assurance`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow, bail};
+use chexlocalize_io::{CsvTable, CsvWriter, Field, Limits, Task, py_float_repr};
+use chexlocalize_stats::{FisherIssue, Regression, SpearmanIssue, linear_regression, stars};
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+
+use crate::args::py_bool;
+use crate::features::{FEATURES, read_feature_rows};
+use crate::heatmaps::{task_heatmaps, task_probability};
+use crate::progress::thread_pool;
+
+/// A per-CXR result CSV of `eval` (`<task>...,img_id`), looked up by CXR id.
+struct Results {
+    table: CsvTable,
+    rows: HashMap<String, usize>,
+    columns: HashMap<Task, usize>,
+}
+
+impl Results {
+    fn read(path: &Path) -> Result<Results> {
+        let table = CsvTable::read(path)?;
+        let id = table.column("img_id")?;
+        let mut rows = HashMap::new();
+        for (i, r) in table.rows.iter().enumerate() {
+            if rows.insert(r[id].clone(), i).is_some() {
+                bail!(
+                    "{}: line {}: CXR {} listed twice; expected one row per CXR",
+                    path.display(),
+                    i + 2,
+                    r[id]
+                );
+            }
+        }
+        let mut columns = HashMap::new();
+        for task in Task::SORTED {
+            columns.insert(task, table.column(task.name())?);
+        }
+        Ok(Results {
+            table,
+            rows,
+            columns,
+        })
+    }
+
+    /// The value of `task` for CXR `id`.
+    ///
+    /// Parity: the reference pairs result rows with feature rows / probabilities by POSITION
+    /// (it builds one DataFrame from arrays of equal length, or crashes when the lengths differ).
+    /// We pair them by CXR id: the same numbers wherever the reference's rows line up, and an
+    /// error naming the CXR where a result is missing.
+    fn get(&self, id: &str, task: Task) -> Result<f64> {
+        let r = *self.rows.get(id).ok_or_else(|| {
+            anyhow!(
+                "{}: no row for CXR {id}; expected a result for every CXR with a ground-truth {task}",
+                self.table.path.display()
+            )
+        })?;
+        Ok(self.table.f64_at(r, self.columns[&task])?)
+    }
+
+    fn ids(&self) -> Vec<&str> {
+        let id = self.table.column("img_id").unwrap_or(0);
+        self.table.rows.iter().map(|r| r[id].as_str()).collect()
+    }
+}
+
+/// `format_ci` of the reference's `utils.py`: `"{mean}, ({lower}, {upper}){stars}"` for the
+/// regression coefficient and for the Spearman correlation, each number printed as Python prints
+/// the (already rounded) float, `nan` included.
+fn format_ci(r: &Regression, bonferroni: f64) -> (String, String) {
+    let coef = format!(
+        "{}, ({}, {}){}",
+        py_float_repr(r.mean),
+        py_float_repr(r.lower),
+        py_float_repr(r.upper),
+        stars(r.coef_pval, bonferroni)
+    );
+    let corr = format!(
+        "{}, ({}, {}){}",
+        py_float_repr(r.corr),
+        py_float_repr(r.corr_lower),
+        py_float_repr(r.corr_upper),
+        stars(r.corr_pval, bonferroni)
+    );
+    (coef, corr)
+}
+
+/// Warnings for the numbers of `r` that are NaN where the reference crashes or returns NaN.
+fn warn(what: &str, r: &Regression, with_correlation: bool) {
+    if r.fit.n == 0 {
+        eprintln!("warning: {what}: no rows with both values; coefficient left NaN");
+    } else if r.fit.df_resid.is_nan() || r.fit.df_resid <= 0.0 {
+        eprintln!(
+            "warning: {what}: {} row(s), too few for a confidence interval of the coefficient (nan)",
+            r.fit.n
+        );
+    }
+    if !with_correlation {
+        return;
+    }
+    match r.correlation {
+        Err(SpearmanIssue::TooFewPairs | SpearmanIssue::TooFewRows) => eprintln!(
+            "warning: {what}: fewer than 2 complete pairs, Spearman correlation left NaN (the \
+             reference stops with \"The input must have at least 3 entries!\")"
+        ),
+        Err(SpearmanIssue::Constant) => {
+            eprintln!("warning: {what}: a constant variable, Spearman correlation undefined (nan)")
+        }
+        Ok(_) => match r.correlation_ci {
+            Err(FisherIssue::TooFewRows) => eprintln!(
+                "warning: {what}: n = {} <= 3, Fisher-z interval of the correlation left NaN \
+                 (the reference stops with a math error)",
+                r.n
+            ),
+            Err(FisherIssue::Perfect) => eprintln!(
+                "warning: {what}: perfect rank correlation, Fisher-z interval left NaN (the \
+                 reference stops with a math domain error)"
+            ),
+            _ => {}
+        },
+    }
+}
+
+/// Arguments of `chexlocalize regression-pathology-features`.
+#[derive(Args, Debug)]
+pub(crate) struct FeaturesRegressionArgs {
+    /// Folder with `num_instances.csv`, `area_ratio.csv`, `elongation.csv`, `rec_area_ratio.csv`.
+    #[arg(long = "features-dir", visible_alias = "features_dir")]
+    features_dir: PathBuf,
+    /// Per-CXR IoU results of the saliency method (`iou_results_per_cxr.csv`).
+    #[arg(long = "pred-iou-results", visible_alias = "pred_iou_results")]
+    pred_iou_results: PathBuf,
+    /// Per-CXR hit/miss results of the saliency method (`hitmiss_results_per_cxr.csv`).
+    #[arg(long = "pred-hitmiss-results", visible_alias = "pred_hitmiss_results")]
+    pred_hitmiss_results: PathBuf,
+    /// Also regress the human benchmark's differences: True or False.
+    #[arg(long = "evaluate-hb", visible_alias = "evaluate_hb", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "False")]
+    evaluate_hb: bool,
+    /// Per-CXR IoU results of the human benchmark (with --evaluate_hb True).
+    #[arg(long = "hb-iou-results", visible_alias = "hb_iou_results")]
+    hb_iou_results: Option<PathBuf>,
+    /// Per-CXR hit/miss results of the human benchmark (with --evaluate_hb True).
+    #[arg(long = "hb-hitmiss-results", visible_alias = "hb_hitmiss_results")]
+    hb_hitmiss_results: Option<PathBuf>,
+    /// Where to write `regression_features_<y>.csv`.
+    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
+    save_dir: PathBuf,
+}
+
+/// `normalize` of the reference: min-max scaling over the non-NaN values, the column unchanged
+/// when its minimum equals its maximum.
+fn normalize(v: &[f64]) -> Vec<f64> {
+    let finite = v.iter().copied().filter(|x| !x.is_nan());
+    let min = finite.clone().fold(f64::NAN, f64::min);
+    let max = finite.fold(f64::NAN, f64::max);
+    if min == max {
+        return v.to_vec();
+    }
+    v.iter().map(|x| (x - min) / (max - min)).collect()
+}
+
+pub(crate) fn regression_pathology_features(args: &FeaturesRegressionArgs) -> Result<()> {
+    let rows = read_feature_rows(&args.features_dir)?;
+    let pred_iou = Results::read(&args.pred_iou_results)?;
+    let pred_hit = Results::read(&args.pred_hitmiss_results)?;
+    let hb = if args.evaluate_hb {
+        let need = |p: &Option<PathBuf>, flag: &str| {
+            p.as_ref()
+                .ok_or_else(|| anyhow!("--evaluate_hb True needs --{flag}"))
+                .and_then(|p| Results::read(p))
+        };
+        Some((
+            need(&args.hb_iou_results, "hb_iou_results")?,
+            need(&args.hb_hitmiss_results, "hb_hitmiss_results")?,
+        ))
+    } else {
+        None
+    };
+    let mut ys: Vec<(&str, Vec<f64>)> = Vec::new();
+    let column = |res: &Results| -> Result<Vec<f64>> {
+        rows.iter().map(|r| res.get(&r.cxr_id, r.task)).collect()
+    };
+    let (iou, hit) = (column(&pred_iou)?, column(&pred_hit)?);
+    // The reference's order of dependent variables.
+    match &hb {
+        Some((hb_iou, hb_hit)) => {
+            let diff = |h: Vec<f64>, p: &[f64]| h.iter().zip(p).map(|(a, b)| a - b).collect();
+            let iou_diff = diff(column(hb_iou)?, &iou);
+            let hit_diff = diff(column(hb_hit)?, &hit);
+            ys.extend([
+                ("pred_iou", iou),
+                ("iou_diff", iou_diff),
+                ("pred_hitmiss", hit),
+                ("hitmiss_diff", hit_diff),
+            ]);
+        }
+        None => ys.extend([("pred_iou", iou), ("pred_hitmiss", hit)]),
+    }
+    let xs: Vec<Vec<f64>> = (0..FEATURES.len())
+        .map(|i| normalize(&rows.iter().map(|r| r.feature(i)).collect::<Vec<_>>()))
+        .collect();
+    let mut outputs = Vec::new();
+    for (y_name, y) in &ys {
+        let mut w = CsvWriter::new();
+        w.row(["task", "feature", "Linear regression coefficients"]);
+        for ((feature, _), x) in FEATURES.iter().zip(&xs) {
+            let r = linear_regression(y, x);
+            warn(&format!("{y_name} ~ {feature} (Overall)"), &r, false);
+            // Parity: the four features are one family: Bonferroni correction 4.
+            let (coef, _) = format_ci(&r, 4.0);
+            w.row([
+                Field::from("Overall"),
+                Field::from(*feature),
+                Field::from(coef),
+            ]);
+        }
+        outputs.push((format!("regression_features_{y_name}.csv"), w));
+    }
+    for (name, w) in &outputs {
+        w.write(&args.save_dir.join(name))?;
+    }
+    eprintln!(
+        "regressions on {} (CXR, task) rows written to {}",
+        rows.len(),
+        args.save_dir.display()
+    );
+    Ok(())
+}
+
+/// The metric of `regression-model-assurance`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Metric {
+    Iou,
+    Hitmiss,
+}
+
+/// Arguments of `chexlocalize regression-model-assurance`.
+#[derive(Args, Debug)]
+pub(crate) struct ModelAssuranceArgs {
+    /// `iou` or `hitmiss`: the dependent variable (names the output file).
+    #[arg(long, value_enum)]
+    metric: Metric,
+    /// Folder of heatmap pickles (searched recursively); their `prob` is the independent
+    /// variable. Nothing in them is executed.
+    #[arg(long = "map-dir", visible_alias = "map_dir")]
+    map_dir: PathBuf,
+    /// Per-CXR results of the saliency method for that metric.
+    #[arg(long = "pred-results", visible_alias = "pred_results")]
+    pred_results: PathBuf,
+    /// Where to write `regression_modelprob_<metric>.csv`.
+    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
+    save_dir: PathBuf,
+    /// Worker threads for reading the pickles (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+/// The model probability of every heatmap, by (CXR id, task).
+///
+/// Parity: a 14-element probability vector gives the task's entry (the reference keeps it as a
+/// 0-d tensor and then crashes in statsmodels; we use its float32 value widened to a float);
+/// a float is used as it is.
+fn probabilities(map_dir: &Path, jobs: Option<usize>) -> Result<HashMap<(String, Task), f64>> {
+    let files = task_heatmaps(map_dir)?;
+    let limits = Limits::default();
+    let pool = thread_pool(jobs)?;
+    let probs: Vec<((String, Task), f64)> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|(f, task)| {
+                let rec = chexlocalize_io::read_heatmap(&f.path, &limits)?;
+                let p = task_probability(&rec, *task)
+                    .map_err(|e| anyhow!("{}: {e}", f.path.display()))?;
+                Ok(((f.cxr_id.clone(), *task), p))
+            })
+            .collect::<Result<_>>()
+    })?;
+    Ok(probs.into_iter().collect())
+}
+
+pub(crate) fn regression_model_assurance(args: &ModelAssuranceArgs) -> Result<()> {
+    let results = Results::read(&args.pred_results)?;
+    let probs = probabilities(&args.map_dir, args.jobs)?;
+    let ids = results.ids();
+    let metric = match args.metric {
+        Metric::Iou => "iou",
+        Metric::Hitmiss => "hitmiss",
+    };
+    let mut w = CsvWriter::new();
+    w.row([
+        "task",
+        "n",
+        "Linear regression coefficients",
+        "Spearman correlations",
+    ]);
+    let (mut all_y, mut all_x) = (Vec::new(), Vec::new());
+    let emit = |name: &str, y: &[f64], x: &[f64], w: &mut CsvWriter| {
+        let r = linear_regression(y, x);
+        warn(&format!("{metric} ~ prob ({name})"), &r, true);
+        // Parity: one test per row: Bonferroni correction 1.
+        let (coef, corr) = format_ci(&r, 1.0);
+        // Parity: pandas stores `n` in a float column after the concat: `21.0`.
+        w.row([
+            Field::from(name),
+            Field::Float(r.n as f64),
+            Field::from(coef),
+            Field::from(corr),
+        ]);
+    };
+    for task in Task::SORTED {
+        let mut y = Vec::with_capacity(ids.len());
+        let mut x = Vec::with_capacity(ids.len());
+        for id in &ids {
+            y.push(results.get(id, task)?);
+            x.push(*probs.get(&((*id).to_owned(), task)).ok_or_else(|| {
+                anyhow!(
+                    "{}: no heatmap for CXR {id}, task {task} (listed in {})",
+                    args.map_dir.display(),
+                    args.pred_results.display()
+                )
+            })?);
+        }
+        emit(task.name(), &y, &x, &mut w);
+        all_y.extend(y);
+        all_x.extend(x);
+    }
+    emit("Overall", &all_y, &all_x, &mut w);
+    w.write(
+        &args
+            .save_dir
+            .join(format!("regression_modelprob_{metric}.csv")),
+    )?;
+    eprintln!(
+        "model assurance regression of {} CXRs written to {}",
+        ids.len(),
+        args.save_dir.display()
+    );
+    Ok(())
+}
