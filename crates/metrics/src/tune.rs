@@ -44,7 +44,8 @@ mod tests {
     #[test]
     fn arange_matches_numpy() {
         // Expected: repr(float(x)) for x in np.arange(...), numpy 2.4.6.
-        let cases: [((f64, f64, f64), &[f64]); 4] = [
+        type Case<'a> = ((f64, f64, f64), &'a [f64]);
+        let cases: [Case<'_>; 4] = [
             (
                 (0.2, 0.8, 0.1),
                 &[
