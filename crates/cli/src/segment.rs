@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use chexlocalize_io::{HeatmapFile, Limits, Segmentations, Task};
-use chexlocalize_raster::rasterize;
+use chexlocalize_raster::{FillRule, rasterize_spans, rasterize_with};
 use chexlocalize_rle::Rle;
 use chexlocalize_saliency::{Threshold, segment_rle};
 use clap::Args;
@@ -29,9 +29,44 @@ pub(crate) struct AnnotationArgs {
         default_value = "./human_segmentations.json"
     )]
     output_path: PathBuf,
+    /// How polygons become pixels: `pillow` (the reference's rule, leaderboard-compatible) or
+    /// `all-touched` (every pixel a polygon touches, GDAL's rule; larger masks, not
+    /// leaderboard-compatible).
+    #[arg(long = "fill-rule", visible_alias = "fill_rule", value_enum, default_value_t = FillRuleArg::Pillow)]
+    fill_rule: FillRuleArg,
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
+}
+
+/// `--fill-rule`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FillRuleArg {
+    /// Pillow's `ImageDraw.polygon` (the reference).
+    Pillow,
+    /// GDAL's all-touched rule.
+    AllTouched,
+}
+
+/// The mask of `polygons` on a `height × width` image as RLE.
+fn rasterize_rle(
+    rule: FillRuleArg,
+    polygons: &[LineString<f64>],
+    height: usize,
+    width: usize,
+) -> Result<Rle> {
+    match rule {
+        FillRuleArg::Pillow => {
+            let runs = rasterize_spans(polygons, height, width)?;
+            Ok(Rle::from_row_runs(height, width, runs.rows())?)
+        }
+        FillRuleArg::AllTouched => encode(&rasterize_with(
+            FillRule::AllTouched,
+            polygons,
+            height,
+            width,
+        )?),
+    }
 }
 
 pub(crate) fn annotation_to_segmentation(args: &AnnotationArgs) -> Result<()> {
@@ -68,9 +103,14 @@ pub(crate) fn annotation_to_segmentation(args: &AnnotationArgs) -> Result<()> {
                                 LineString::from(p.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>())
                             })
                             .collect();
-                        let mask = rasterize(&polys, cxr.height, cxr.width)
-                            .with_context(|| format!("CXR {}, task {task}", cxr.cxr_id))?;
-                        let rle = encode(&mask)?;
+                        let rle = rasterize_rle(args.fill_rule, &polys, cxr.height, cxr.width)
+                            .with_context(|| {
+                                format!(
+                                    "{}: CXR {}, task {task}",
+                                    args.ann_path.display(),
+                                    cxr.cxr_id
+                                )
+                            })?;
                         Ok((task, rle))
                     })
                     .collect::<Result<Vec<_>>>();

@@ -296,3 +296,63 @@ fn one_point_polygons_are_refused_without_output() {
     );
     assert!(!out.exists());
 }
+
+/// Total set pixels of every mask in a segmentation JSON, per (CXR, task).
+fn mask_areas(path: &Path) -> std::collections::BTreeMap<(String, String), u64> {
+    let segs = chexlocalize_io::read_segmentations(path).expect("segmentations");
+    let mut out = std::collections::BTreeMap::new();
+    for cxr in segs.cxrs() {
+        for (task, rle) in &cxr.masks {
+            out.insert((cxr.cxr_id.clone(), task.name().to_owned()), rle.area());
+        }
+    }
+    out
+}
+
+#[test]
+fn all_touched_fill_rule_covers_more_than_pillow() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ann = fixtures().join("gt_annotations_val.json");
+    let mut areas = Vec::new();
+    for rule in ["pillow", "all-touched"] {
+        let out = dir.path().join(format!("{rule}.json"));
+        let res = run(&[
+            "annotation-to-segmentation",
+            "--ann_path",
+            ann.to_str().expect("utf-8"),
+            "--output_path",
+            out.to_str().expect("utf-8"),
+            "--fill-rule",
+            rule,
+        ]);
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        areas.push(mask_areas(&out));
+    }
+    let (pillow, touched) = (&areas[0], &areas[1]);
+    assert_eq!(
+        pillow.keys().collect::<Vec<_>>(),
+        touched.keys().collect::<Vec<_>>()
+    );
+    // The all-touched rule adds the pixels the outlines pass through: on the fixtures every
+    // non-empty mask grows and empty ones stay empty.
+    for (k, &a) in pillow {
+        let t = touched[k];
+        assert!(
+            if a == 0 { t == 0 } else { t > a },
+            "{k:?}: pillow {a}, all-touched {t}"
+        );
+    }
+    assert!(touched.values().sum::<u64>() > pillow.values().sum::<u64>());
+    let res = run(&[
+        "annotation-to-segmentation",
+        "--ann_path",
+        "x.json",
+        "--fill-rule",
+        "gdal",
+    ]);
+    assert_eq!(res.status.code(), Some(2), "unknown rule is a usage error");
+}
