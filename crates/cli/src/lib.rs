@@ -1,0 +1,173 @@
+//! `chexlocalize`: the CheXlocalize evaluation suite as one safe, fast command.
+//!
+//! Every subcommand takes the flags of the original script it replaces (kebab-case, with the
+//! script's snake_case spelling accepted too) and writes the same files.
+//!
+//! Exit codes: 0 success; 1 an input is missing or malformed, or an output cannot be written (the
+//! message names the file, CXR id / task and what was expected, and no output file is left
+//! behind); 2 the command line itself is wrong.
+//!
+//! The commands are also a library, so that pipelines (such as `cargo xtask reproduce`) run them
+//! in-process, with the same arguments as on the command line:
+//!
+//! ```no_run
+//! chexlocalize_cli::run([
+//!     "chexlocalize", "count-segs", "--seg_path", "gt_segmentations_val.json", "--save_dir", "out",
+//! ])?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod args;
+mod eval;
+mod features;
+mod heatmaps;
+mod inspect;
+mod plot;
+mod progress;
+mod regress;
+mod segment;
+mod summaries;
+mod tune;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// CheXlocalize evaluation suite: heatmaps and polygons to masks, mIoU and hit rate.
+#[derive(Parser, Debug)]
+#[command(name = "chexlocalize", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Summarise heatmap pickles or a segmentation JSON without running any of their code.
+    Inspect(inspect::InspectArgs),
+    /// Radiologist polygons (JSON) to RLE segmentation masks (`annotation_to_segmentation.py`).
+    #[command(
+        name = "annotation-to-segmentation",
+        visible_alias = "annotation_to_segmentation"
+    )]
+    AnnotationToSegmentation(segment::AnnotationArgs),
+    /// Heatmap pickles to RLE segmentation masks (`heatmap_to_segmentation.py`).
+    #[command(
+        name = "heatmap-to-segmentation",
+        visible_alias = "heatmap_to_segmentation"
+    )]
+    HeatmapToSegmentation(segment::HeatmapArgs),
+    /// mIoU or hit rate per CXR with bootstrap confidence intervals (`eval.py`).
+    Eval(eval::EvalArgs),
+    /// Number of CXRs with a non-empty mask per task (`count_segs.py`).
+    #[command(name = "count-segs", visible_alias = "count_segs")]
+    CountSegs(summaries::CountSegsArgs),
+    /// Percentage decrease from the human benchmark, with bootstrap CIs
+    /// (`calculate_percentage_decrease.py`).
+    #[command(
+        name = "calculate-percentage-decrease",
+        visible_alias = "calculate_percentage_decrease"
+    )]
+    CalculatePercentageDecrease(summaries::PctArgs),
+    /// Pixel precision, recall and specificity per task (`precision_recall_specificity.py`).
+    #[command(
+        name = "precision-recall-specificity",
+        visible_alias = "precision_recall_specificity"
+    )]
+    PrecisionRecallSpecificity(summaries::PrsArgs),
+    /// Per-task fixed heatmap threshold with the best mIoU (`tune_heatmap_threshold.py`).
+    #[command(
+        name = "tune-heatmap-threshold",
+        visible_alias = "tune_heatmap_threshold"
+    )]
+    TuneHeatmapThreshold(tune::TuneArgs),
+    /// mIoU of every probability cutoff per task (`tune_probability_threshold.py`).
+    #[command(
+        name = "tune-probability-threshold",
+        visible_alias = "tune_probability_threshold"
+    )]
+    TuneProbabilityThreshold(tune::TuneArgs),
+    /// Number of instances, area ratio, elongation and rectangularity of every ground-truth mask
+    /// (`compute_pathology_features.py`).
+    #[command(
+        name = "compute-pathology-features",
+        visible_alias = "compute_pathology_features"
+    )]
+    ComputePathologyFeatures(features::FeaturesArgs),
+    /// OLS of the localisation metrics on the pathology features, pooled over tasks
+    /// (`regression_pathology_features.py`).
+    #[command(
+        name = "regression-pathology-features",
+        visible_alias = "regression_pathology_features"
+    )]
+    RegressionPathologyFeatures(regress::FeaturesRegressionArgs),
+    /// One PNG per pathology feature: its distribution per task (`plot_pathology_features.py`).
+    #[command(
+        name = "plot-pathology-features",
+        visible_alias = "plot_pathology_features"
+    )]
+    PlotPathologyFeatures(plot::PlotArgs),
+    /// OLS and Spearman correlation of a localisation metric on the model's probability, per task
+    /// (`regression_model_assurance.py`).
+    #[command(
+        name = "regression-model-assurance",
+        visible_alias = "regression_model_assurance"
+    )]
+    RegressionModelAssurance(regress::ModelAssuranceArgs),
+}
+
+/// The error and its causes, leaving out a cause whose text the message already shows.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
+/// Parses `args` (the first one is the program name) as the `chexlocalize` command line and runs
+/// the command. A malformed command line is an error whose text is clap's message.
+pub fn run<I, T>(args: I) -> anyhow::Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    execute(cli.command)
+}
+
+fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Inspect(a) => inspect::run(&a),
+        Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a),
+        Command::HeatmapToSegmentation(a) => segment::heatmap_to_segmentation(&a),
+        Command::Eval(a) => eval::run(&a),
+        Command::CountSegs(a) => summaries::count_segs(&a),
+        Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),
+        Command::PrecisionRecallSpecificity(a) => summaries::precision_recall_specificity(&a),
+        Command::TuneHeatmapThreshold(a) => tune::tune_heatmap_threshold(&a),
+        Command::TuneProbabilityThreshold(a) => tune::tune_probability_threshold(&a),
+        Command::ComputePathologyFeatures(a) => features::compute_pathology_features(&a),
+        Command::RegressionPathologyFeatures(a) => regress::regression_pathology_features(&a),
+        Command::RegressionModelAssurance(a) => regress::regression_model_assurance(&a),
+        Command::PlotPathologyFeatures(a) => plot::plot_pathology_features(&a),
+    }
+}
+
+/// The `chexlocalize` binary: parses the process's arguments (clap prints usage errors and exits
+/// with code 2), runs the command, prints an error and returns exit code 1 on failure.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", error_text(&e));
+            ExitCode::from(1)
+        }
+    }
+}
