@@ -203,7 +203,8 @@ impl SalientPoints {
     }
 }
 
-fn read_json(path: &Path) -> Result<Value, IoError> {
+/// Reads and parses any JSON file (`run.json`, ...).
+pub fn read_json(path: &Path) -> Result<Value, IoError> {
     let bytes = std::fs::read(path).map_err(|e| IoError::read(path, e))?;
     serde_json::from_slice(&bytes).map_err(|source| IoError::Json {
         path: path.to_path_buf(),

@@ -8,6 +8,7 @@
 //! | segmentations `{cxr_id: {task: RLE}}` | [`read_segmentations`] | [`write_segmentations`] |
 //! | salient points `{cxr_id: {task: [[x, y], ...]}}` | [`read_salient_points`] | [`salient_points_to_json_string`] |
 //! | CSV (pandas' dialect) | [`CsvTable`], [`read_thresholds`], [`read_probability_cutoffs`] | [`CsvWriter`] |
+//! | any JSON, any file, a folder's files | [`read_json`], [`read_bytes`], [`list_files`] | [`write_atomic`] |
 //!
 //! Every error names the file and, where it applies, the CXR id, the task or the line, and says
 //! what was expected. Every writer is atomic ([`write_atomic`]): an output appears whole or not
@@ -28,6 +29,7 @@
 mod atomic;
 mod csv;
 mod error;
+mod files;
 mod heatmap;
 mod json;
 mod pyfmt;
@@ -38,11 +40,12 @@ pub use chexlocalize_pickle as pickle;
 pub use chexlocalize_pickle::{HeatmapRecord, Limits};
 pub use csv::{CsvTable, CsvWriter, Field, read_probability_cutoffs, read_thresholds};
 pub use error::IoError;
+pub use files::{list_files, read_bytes};
 pub use heatmap::{HeatmapFile, list_heatmaps, parse_heatmap_name, read_heatmap, write_heatmap};
 pub use json::{
     Annotations, CxrAnnotations, CxrMasks, DuplicateMask, Polygon, SalientPoints, Segmentations,
     TaskPoints, annotations_to_json_string, parse_annotations, parse_salient_points,
-    parse_segmentations, read_annotations, read_salient_points, read_segmentations,
+    parse_segmentations, read_annotations, read_json, read_salient_points, read_segmentations,
     salient_points_to_json_string, write_segmentations,
 };
 pub use pyfmt::{json_float, push_json_string, py_float_repr};

@@ -1,0 +1,297 @@
+//! One overlay picture: the layers of a (CXR, task) read from the data and run folders.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use chexlocalize_io::pickle::{CxrImg, Prob, Tensor};
+use chexlocalize_io::{HeatmapFile, HeatmapRecord, Limits, Task};
+use chexlocalize_rle::Rle;
+
+use crate::charts::encode_png;
+use crate::overlay::{Layers, compose, resample_mask, resample_mean, thumbnail_size};
+use crate::tables::esc;
+
+/// Thumbnails of X-rays already decoded, by CXR id and thumbnail size (`None`: not found).
+pub(crate) type XrayCache = HashMap<(String, usize, usize), Option<(Vec<f32>, &'static str)>>;
+
+/// What one overlay shows.
+pub(crate) struct OverlayInput<'a> {
+    /// The data folder (X-rays under `valid/`).
+    pub(crate) data: &'a Path,
+    /// The heatmap pickle.
+    pub(crate) heatmap: &'a HeatmapFile,
+    pub(crate) task: Task,
+    pub(crate) gt: Option<&'a Rle>,
+    pub(crate) pred: Option<&'a Rle>,
+}
+
+/// An overlay picture and its caption.
+pub(crate) struct Overlay {
+    pub(crate) png: Vec<u8>,
+    pub(crate) width: usize,
+    pub(crate) height: usize,
+    /// HTML of the caption.
+    pub(crate) caption: String,
+}
+
+/// The 2-D map of a record (leading dimensions of size 1 squeezed) and the CXR size `(h, w)`.
+fn map_and_dims(rec: &HeatmapRecord) -> Result<(ndarray::Array2<f32>, usize, usize), String> {
+    let s = &rec.map.shape;
+    if s.len() < 2 || s[..s.len() - 2].iter().any(|&d| d != 1) || s.iter().any(|&d| d == 0) {
+        return Err(format!(
+            "map: expected a tensor of shape [1, 1, h, w], found {s:?}"
+        ));
+    }
+    let (mh, mw) = (s[s.len() - 2], s[s.len() - 1]);
+    let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec())
+        .map_err(|e| format!("map: {e}"))?;
+    let (w, h) = rec.cxr_dims;
+    let limit = 1 << 16;
+    if w <= 0 || h <= 0 || w > limit || h > limit {
+        return Err(format!(
+            "cxr_dims: expected (width, height) between 1 and {limit}, found ({w}, {h})"
+        ));
+    }
+    Ok((map, h as usize, w as usize))
+}
+
+/// The model's probability for `task`: a float, or the task's entry of the 14 CheXpert
+/// probabilities.
+fn probability(rec: &HeatmapRecord, task: Task) -> Option<f64> {
+    match &rec.prob {
+        Prob::Float(x) => Some(*x),
+        Prob::Tensor(t) => {
+            let v = t.to_f64_vec();
+            match v.len() {
+                14 => Some(v[task.chexpert_index()]),
+                1 => Some(v[0]),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// Where the X-ray of `cxr_id` may be: `valid/<patient>/<study>/<view>.jpg` (the CheXpert
+/// layout: a CXR id is `<patient>_<study>_<view>`, the view itself holding `_`), then the
+/// record's `cxr_img` path when it is relative and stays inside the data folder.
+fn xray_candidates(data: &Path, cxr_id: &str, rec: &HeatmapRecord) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let parts: Vec<&str> = cxr_id.splitn(3, '_').collect();
+    if let [patient, study, view] = parts[..] {
+        for split in ["valid", "test"] {
+            out.push(
+                data.join(split)
+                    .join(patient)
+                    .join(study)
+                    .join(format!("{view}.jpg")),
+            );
+        }
+    }
+    if let CxrImg::Path(p) = &rec.cxr_img {
+        let p = Path::new(p);
+        if p.components().all(|c| matches!(c, Component::Normal(_))) {
+            out.push(data.join(p));
+        }
+    }
+    out
+}
+
+/// A preprocessed image tensor (`3 × h × w`, `1 × h × w` or `h × w`) as grey levels in
+/// `[0, 1]`: its first channel, min-max normalised.
+fn tensor_grey(t: &Tensor) -> Option<(Vec<f32>, usize, usize)> {
+    let s = &t.shape;
+    let (h, w) = match s.len() {
+        2 => (s[0], s[1]),
+        3 if s[0] >= 1 => (s[1], s[2]),
+        _ => return None,
+    };
+    if h == 0 || w == 0 {
+        return None;
+    }
+    let v: Vec<f32> = t.to_f32_vec().into_iter().take(h * w).collect();
+    let (lo, hi) = v
+        .iter()
+        .filter(|x| x.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    if !(hi > lo) {
+        return None;
+    }
+    Some((v.iter().map(|x| (x - lo) / (hi - lo)).collect(), h, w))
+}
+
+/// The X-ray at thumbnail size and where it came from, or `None`.
+fn xray(
+    data: &Path,
+    cxr_id: &str,
+    rec: &HeatmapRecord,
+    th: usize,
+    tw: usize,
+) -> Option<(Vec<f32>, &'static str)> {
+    for path in xray_candidates(data, cxr_id, rec) {
+        let Ok(bytes) = chexlocalize_io::read_bytes(&path) else {
+            continue;
+        };
+        let Ok(img) = image::load_from_memory(&bytes) else {
+            continue;
+        };
+        let grey = img.to_luma8();
+        let (w, h) = (grey.width() as usize, grey.height() as usize);
+        let v: Vec<f32> = grey
+            .as_raw()
+            .iter()
+            .map(|&p| f32::from(p) / 255.0)
+            .collect();
+        return Some((resample_mean(&v, h, w, th, tw), "JPEG"));
+    }
+    if let CxrImg::Tensor(t) = &rec.cxr_img {
+        let (v, h, w) = tensor_grey(t)?;
+        return Some((resample_mean(&v, h, w, th, tw), "the pickle's image tensor"));
+    }
+    None
+}
+
+/// Draws the overlay of one (CXR, task); the error says what was missing or malformed.
+pub(crate) fn overlay(
+    input: &OverlayInput<'_>,
+    width: usize,
+    cache: &mut XrayCache,
+) -> Result<Overlay, String> {
+    let f = input.heatmap;
+    let rec =
+        chexlocalize_io::read_heatmap(&f.path, &Limits::default()).map_err(|e| e.to_string())?;
+    let (map, h, w) = map_and_dims(&rec).map_err(|e| format!("{}: {e}", f.path.display()))?;
+    let (th, tw) = thumbnail_size(h, w, width);
+
+    // The heatmap as the segmentation sees it: upsampled to the CXR size exactly as torch does,
+    // min-max normalised (averaging commutes with the affine normalisation, so the thumbnail is
+    // normalised after resampling).
+    let up = chexlocalize_saliency::upsample_bilinear(map.view(), h, w);
+    let (lo, range) = chexlocalize_saliency::normalization(&up);
+    let heat = if range.is_finite() && range > 0.0 {
+        let flat: Vec<f32> = up.iter().copied().collect();
+        drop(up);
+        Some(
+            resample_mean(&flat, h, w, th, tw)
+                .into_iter()
+                .map(|x| (x - lo) / range)
+                .collect(),
+        )
+    } else {
+        None
+    };
+
+    let key = (f.cxr_id.clone(), th, tw);
+    let xr = cache
+        .entry(key)
+        .or_insert_with(|| xray(input.data, &f.cxr_id, &rec, th, tw))
+        .clone();
+    let mask = |r: &Rle| resample_mask(&r.decode(), r.height(), r.width(), th, tw);
+    let layers = Layers {
+        th,
+        tw,
+        xray: xr.as_ref().map(|(v, _)| v.clone()),
+        heat,
+        gt: input.gt.map(mask),
+        pred: input.pred.map(mask),
+    };
+    let what = format!("the overlay of {}, {}", f.cxr_id, input.task);
+    let png = encode_png(&compose(&layers), &what).map_err(|e| e.to_string())?;
+
+    let mut facts = Vec::new();
+    match (input.gt, input.pred) {
+        (Some(gt), _) if gt.area() == 0 => facts.push("no ground-truth finding".to_owned()),
+        (Some(gt), Some(pred)) => {
+            if let Ok(iou) = pred.iou(gt) {
+                facts.push(format!("IoU {iou:.3}"));
+            }
+            facts.push(format!(
+                "finding: {:.1} % of the image",
+                100.0 * gt.area() as f64 / (gt.height() * gt.width()).max(1) as f64
+            ));
+        }
+        _ => {}
+    }
+    if let Some(p) = probability(&rec, input.task) {
+        facts.push(format!("p = {p:.3}"));
+    }
+    match (&xr, &layers.heat) {
+        (None, _) => facts.push("X-ray not found".to_owned()),
+        (Some((_, "JPEG")), _) => {}
+        (Some((_, from)), _) => facts.push(format!("X-ray from {from}")),
+    }
+    if layers.heat.is_none() {
+        facts.push("constant heatmap".to_owned());
+    }
+    let caption = format!(
+        "<strong>{}</strong><br><code>{}</code><br>{}",
+        esc(input.task.name()),
+        esc(&f.cxr_id),
+        esc(&facts.join(" · "))
+    );
+    Ok(Overlay {
+        png,
+        width: tw,
+        height: th,
+        caption,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chexlocalize_io::pickle::{TensorData, Value};
+
+    use super::*;
+
+    fn record(cxr_img: CxrImg) -> HeatmapRecord {
+        HeatmapRecord {
+            map: Tensor::new(vec![1, 1, 2, 2], TensorData::F32(vec![0.0, 1.0, 0.5, 0.2]))
+                .expect("tensor"),
+            prob: Prob::Float(0.5),
+            task: "Edema".into(),
+            gt: Value::None,
+            cxr_img,
+            cxr_dims: (40, 30),
+        }
+    }
+
+    #[test]
+    fn xray_paths_follow_the_chexpert_layout_and_stay_inside_the_data() {
+        let data = Path::new("d");
+        let c = xray_candidates(
+            data,
+            "patient64541_study1_view1_frontal",
+            &record(CxrImg::Path("../etc/x.jpg".into())),
+        );
+        assert_eq!(
+            c[0],
+            Path::new("d/valid/patient64541/study1/view1_frontal.jpg")
+        );
+        assert_eq!(c.len(), 2);
+        let c = xray_candidates(data, "x", &record(CxrImg::Path("valid/a.jpg".into())));
+        assert_eq!(c, [Path::new("d/valid/a.jpg")]);
+    }
+
+    #[test]
+    fn image_tensors_become_grey_levels() {
+        let t = Tensor::new(
+            vec![3, 1, 2],
+            TensorData::F32(vec![-1.0, 1.0, 9.0, 9.0, 9.0, 9.0]),
+        )
+        .expect("tensor");
+        assert_eq!(tensor_grey(&t), Some((vec![0.0, 1.0], 1, 2)));
+        let flat = Tensor::new(vec![2], TensorData::F32(vec![1.0, 1.0])).expect("tensor");
+        assert_eq!(tensor_grey(&flat), None);
+    }
+
+    #[test]
+    fn maps_are_squeezed_and_dims_checked() {
+        let (map, h, w) = map_and_dims(&record(CxrImg::Other(Value::None))).expect("map");
+        assert_eq!((map.dim(), h, w), ((2, 2), 30, 40));
+        let mut bad = record(CxrImg::Other(Value::None));
+        bad.cxr_dims = (0, 10);
+        assert!(map_and_dims(&bad).expect_err("dims").contains("cxr_dims"));
+        assert_eq!(probability(&bad, Task::Edema), Some(0.5));
+    }
+}
