@@ -26,6 +26,7 @@ mod inspect;
 mod plot;
 mod progress;
 mod regress;
+mod report;
 mod segment;
 mod summaries;
 mod tune;
@@ -115,6 +116,8 @@ enum Command {
         visible_alias = "regression_model_assurance"
     )]
     RegressionModelAssurance(regress::ModelAssuranceArgs),
+    /// The HTML report of a run folder: tables with CIs, charts, overlays, plots, regressions.
+    Report(report::ReportArgs),
 }
 
 /// The error and its causes, leaving out a cause whose text the message already shows.
@@ -156,6 +159,7 @@ fn execute(command: Command) -> anyhow::Result<()> {
         Command::RegressionPathologyFeatures(a) => regress::regression_pathology_features(&a),
         Command::RegressionModelAssurance(a) => regress::regression_model_assurance(&a),
         Command::PlotPathologyFeatures(a) => plot::plot_pathology_features(&a),
+        Command::Report(a) => report::report(&a),
     }
 }
 

@@ -311,9 +311,11 @@ pub(crate) fn metric_bar_chart(
                         .map_err(|e| err(&e))?;
                     continue;
                 }
+                // A zero still shows as a sliver, unlike a missing value.
+                let height = ci.mean.max(y_max * 0.006);
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
-                        [(cx - bar / 2.0, 0.0), (cx + bar / 2.0, ci.mean)],
+                        [(cx - bar / 2.0, 0.0), (cx + bar / 2.0, height)],
                         RGBColor(r, g, b).filled(),
                     )))
                     .map_err(|e| err(&e))?;
@@ -336,7 +338,7 @@ pub(crate) fn metric_bar_chart(
         let legend = TextStyle::from((FONT, 22).into_font())
             .color(&BLACK)
             .pos(Pos::new(HPos::Left, VPos::Center));
-        let mut lx = width as i32 - 24 - 620;
+        let mut lx = width as i32 - 24 - 720;
         let ly = 36;
         for (label, (r, g, b)) in [
             ("Saliency method", SALIENCY_RGB),
@@ -349,8 +351,9 @@ pub(crate) fn metric_bar_chart(
             .map_err(|e| err(&e))?;
             root.draw_text(label, &legend, (lx + 40, ly))
                 .map_err(|e| err(&e))?;
-            lx += 230;
+            lx += 270;
         }
+        lx += 10;
         root.draw(&PathElement::new(
             vec![(lx, ly - 12), (lx, ly + 12)],
             RGBColor(35, 35, 35).stroke_width(3),

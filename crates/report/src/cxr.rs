@@ -225,8 +225,7 @@ pub(crate) fn overlay(
         facts.push("constant heatmap".to_owned());
     }
     let caption = format!(
-        "<strong>{}</strong><br><code>{}</code><br>{}",
-        esc(input.task.name()),
+        "<code>{}</code><br>{}",
         esc(&f.cxr_id),
         esc(&facts.join(" · "))
     );

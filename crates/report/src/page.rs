@@ -24,11 +24,11 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// Two overlays per task, 320 pixels wide.
+    /// Two overlays per task, 260 pixels wide.
     fn default() -> Self {
         Options {
             overlays_per_task: 2,
-            overlay_width: 320,
+            overlay_width: 260,
         }
     }
 }
@@ -158,6 +158,8 @@ table{border-collapse:collapse;margin:8px 0 14px;font-size:14px;font-variant-num
 th,td{padding:5px 11px;border-bottom:1px solid var(--line);text-align:right;vertical-align:top}
 th{background:var(--head);font-weight:600}
 th:first-child,td:first-child{text-align:left}
+table.data th,table.data td{text-align:left}
+table.data td.num,table.data th.num{text-align:right}
 thead tr.group th{background:#fff;border-bottom:2px solid var(--line);text-align:center}
 tr.avg td{font-weight:600;border-top:2px solid var(--line)}
 td.na{color:#a0a6b0}
@@ -168,9 +170,11 @@ figure{margin:10px 0 18px}
 img{max-width:100%;height:auto;display:block}
 .chart img{border:1px solid var(--line)}
 .task{margin:8px 0 4px}
-.grid{display:flex;flex-wrap:wrap;gap:18px}
-.grid figure{margin:0;width:320px}
-.grid figcaption{margin-top:4px;line-height:1.35;word-break:break-all}
+.tasks{display:flex;flex-wrap:wrap;gap:8px 28px}
+.grid{display:flex;gap:14px;align-items:flex-start}
+.grid figure{margin:0}
+.grid figcaption{margin-top:4px;line-height:1.35}
+figcaption code{word-break:break-all}
 .legend{display:flex;flex-wrap:wrap;gap:18px;align-items:center;font-size:13.5px;color:var(--muted);margin:6px 0 12px}
 .sw{display:inline-block;width:22px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #999}
 .jet{display:inline-block;width:120px;height:12px;margin:0 6px;vertical-align:middle;background:linear-gradient(to right,#000080,#0000ff,#0080ff,#00ffff,#80ff80,#ffff00,#ff8000,#ff0000,#800000)}
@@ -523,6 +527,7 @@ fn overlays_section(page: &mut Page, data: Option<&Path>, options: &Options) {
     ));
     let mut cache = XrayCache::new();
     let mut failures = Vec::new();
+    page.push("<div class=\"tasks\">");
     for task in Task::SORTED {
         let mut candidates: Vec<_> = maps.iter().filter(|m| m.task == Some(task)).collect();
         let has_finding = |id: &str| {
@@ -532,12 +537,13 @@ fn overlays_section(page: &mut Page, data: Option<&Path>, options: &Options) {
         };
         candidates.sort_by_cached_key(|m| (!has_finding(&m.cxr_id), m.cxr_id.clone()));
         candidates.truncate(options.overlays_per_task);
-        page.push(&format!("<h3 class=\"task\">{}</h3>", esc(task.name())));
+        let mut row = format!("<div><h3 class=\"task\">{}</h3>", esc(task.name()));
         if candidates.is_empty() {
-            page.push("<p class=\"caption\">No heatmap for this task.</p>");
+            row.push_str("<p class=\"caption\">No heatmap for this task.</p></div>");
+            page.push(&row);
             continue;
         }
-        let mut row = String::from("<div class=\"grid\">");
+        row.push_str("<div class=\"grid\">");
         for m in candidates {
             let input = OverlayInput {
                 data,
@@ -554,16 +560,17 @@ fn overlays_section(page: &mut Page, data: Option<&Path>, options: &Options) {
                         (o.width, o.height),
                     );
                     row.push_str(&format!(
-                        "<figure>{img}<figcaption>{}</figcaption></figure>",
-                        o.caption
+                        "<figure style=\"width:{}px\">{img}<figcaption>{}</figcaption></figure>",
+                        o.width, o.caption
                     ));
                 }
                 Err(e) => failures.push(e),
             }
         }
-        row.push_str("</div>");
+        row.push_str("</div></div>");
         page.push(&row);
     }
+    page.push("</div>");
     for e in failures {
         page.note(&format!("Overlay left out: {e}"));
     }
@@ -849,7 +856,7 @@ fn run_section(
     if !stages.is_empty() {
         h.push_str(
             "<div><h3>Stages</h3><table class=\"stages\"><thead><tr><th>Stage</th>\
-             <th>Seconds</th><th>Status</th></tr></thead><tbody>",
+             <th>Seconds</th><th style=\"text-align:left\">Status</th></tr></thead><tbody>",
         );
         let mut total = 0.0;
         for (name, secs, status) in &stages {

@@ -152,22 +152,54 @@ pub(crate) fn ci_cell(ci: Ci, decimals: usize, suffix: &str) -> String {
     format!("<td>{}{suffix}{interval}</td>", num(ci.mean, decimals))
 }
 
-/// A CSV field for display: floats with three decimals, integers as they are, an empty field or
-/// `nan` as a dash, text escaped.
-pub(crate) fn display_field(s: &str) -> String {
+/// How a CSV column is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    /// Text, escaped, left-aligned.
+    Text,
+    /// Numbers with three decimals, right-aligned.
+    Float,
+    /// Whole numbers (also `2.0`), right-aligned.
+    Int,
+}
+
+fn is_missing(s: &str) -> bool {
+    s.is_empty() || s.eq_ignore_ascii_case("nan")
+}
+
+/// The kind of a column from its fields: numbers when every present field is a number, whole
+/// numbers when every one of them is whole.
+fn column_kind<'a>(fields: impl Iterator<Item = &'a str>) -> Column {
+    let mut kind = Column::Int;
+    let mut any = false;
+    for f in fields.map(str::trim).filter(|f| !is_missing(f)) {
+        any = true;
+        match f.parse::<f64>() {
+            Ok(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 => {}
+            Ok(_) => kind = Column::Float,
+            Err(_) => return Column::Text,
+        }
+    }
+    if any { kind } else { Column::Text }
+}
+
+/// A CSV field for display in a column of `kind`: a dash for an empty field or `nan`.
+fn display_field(s: &str, kind: Column) -> String {
     let t = s.trim();
-    if t.is_empty() || t.eq_ignore_ascii_case("nan") {
+    if is_missing(t) {
         return DASH.to_owned();
     }
-    match t.parse::<f64>() {
-        Ok(x) if t.contains(['.', 'e', 'E']) => num(x, 3),
+    match (kind, t.parse::<f64>()) {
+        (Column::Float, Ok(x)) => num(x, 3),
+        (Column::Int, Ok(x)) => num(x, 0),
         _ => esc(t),
     }
 }
 
 /// An HTML table of a CSV file as it is: the header row (an unnamed first column is called
-/// `first_name`; the names in `renames` are replaced), every field through [`display_field`]. A
-/// pandas index column (unnamed, holding 0, 1, 2, ...) is left out.
+/// `first_name`; the names in `renames` are replaced); a column of numbers is right-aligned,
+/// with three decimals unless all its numbers are whole; an empty field or `nan` is a dash; text
+/// is escaped. A pandas index column (unnamed, holding 0, 1, 2, ...) is left out.
 pub(crate) fn csv_html(t: &CsvTable, first_name: &str, renames: &[(&str, &str)]) -> String {
     let is_index = t.header.first().is_some_and(|h| h.is_empty())
         && t.rows
@@ -175,6 +207,16 @@ pub(crate) fn csv_html(t: &CsvTable, first_name: &str, renames: &[(&str, &str)])
             .enumerate()
             .all(|(i, r)| r.first().is_some_and(|f| *f == i.to_string()));
     let skip = usize::from(is_index && t.header.len() > 1);
+    let kinds: Vec<Column> = (0..t.header.len())
+        .map(|c| column_kind(t.rows.iter().map(|r| r[c].as_str())))
+        .collect();
+    let class = |k: Column| {
+        if k == Column::Text {
+            ""
+        } else {
+            " class=\"num\""
+        }
+    };
     let mut h = String::from("<table class=\"data\"><thead><tr>");
     for (i, name) in t.header.iter().enumerate().skip(skip) {
         let shown = if i == 0 && name.is_empty() {
@@ -185,13 +227,13 @@ pub(crate) fn csv_html(t: &CsvTable, first_name: &str, renames: &[(&str, &str)])
                 .find(|(from, _)| from == name)
                 .map_or(name.as_str(), |(_, to)| to)
         };
-        h.push_str(&format!("<th>{}</th>", esc(shown)));
+        h.push_str(&format!("<th{}>{}</th>", class(kinds[i]), esc(shown)));
     }
     h.push_str("</tr></thead><tbody>");
     for row in &t.rows {
         h.push_str("<tr>");
-        for f in row.iter().skip(skip) {
-            h.push_str(&format!("<td>{}</td>", display_field(f)));
+        for (f, &k) in row.iter().zip(&kinds).skip(skip) {
+            h.push_str(&format!("<td{}>{}</td>", class(k), display_field(f, k)));
         }
         h.push_str("</tr>");
     }
@@ -244,15 +286,19 @@ mod tests {
             upper: f64::NAN,
         };
         assert_eq!(ci_cell(c, 1, " %"), "<td>58.9 %</td>");
-        assert_eq!(display_field(""), "—");
-        assert_eq!(display_field("nan"), "—");
-        assert_eq!(display_field("0.7766965186884645"), "0.777");
-        assert_eq!(display_field("12"), "12");
+        assert_eq!(display_field("", Column::Float), "—");
+        assert_eq!(display_field("nan", Column::Text), "—");
+        assert_eq!(display_field("0.7766965186884645", Column::Float), "0.777");
+        assert_eq!(display_field("12.0", Column::Int), "12");
         assert_eq!(
-            display_field("0.329, (-0.677, 1.335)**"),
+            display_field("0.329, (-0.677, 1.335)**", Column::Text),
             "0.329, (-0.677, 1.335)**"
         );
-        assert_eq!(display_field("a<b"), "a&lt;b");
+        assert_eq!(display_field("a<b", Column::Text), "a&lt;b");
+        assert_eq!(column_kind(["2.0", "", "40.0"].into_iter()), Column::Int);
+        assert_eq!(column_kind(["0.0", "0.5"].into_iter()), Column::Float);
+        assert_eq!(column_kind(["1", "Edema"].into_iter()), Column::Text);
+        assert_eq!(column_kind(["", "nan"].into_iter()), Column::Text);
     }
 
     #[test]
@@ -263,12 +309,21 @@ mod tests {
             h.starts_with("<table class=\"data\"><thead><tr><th>pathology</th>"),
             "{h}"
         );
-        assert!(h.contains("<td>Edema</td><td>0.500</td>"), "{h}");
-        assert!(h.contains("<td>Atelectasis</td><td>—</td>"), "{h}");
+        assert!(
+            h.contains("<td>Edema</td><td class=\"num\">0.500</td>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<td>Atelectasis</td><td class=\"num\">—</td>"),
+            "{h}"
+        );
         let t = table(",0\nEdema,3\n");
         let h = csv_html(&t, "task", &[("0", "CXRs")]);
-        assert!(h.contains("<th>task</th><th>CXRs</th>"), "{h}");
-        assert!(h.contains("<td>Edema</td><td>3</td>"), "{h}");
+        assert!(
+            h.contains("<th>task</th><th class=\"num\">CXRs</th>"),
+            "{h}"
+        );
+        assert!(h.contains("<td>Edema</td><td class=\"num\">3</td>"), "{h}");
     }
 
     #[test]
