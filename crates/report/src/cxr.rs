@@ -37,7 +37,7 @@ pub(crate) struct Overlay {
 /// The 2-D map of a record (leading dimensions of size 1 squeezed) and the CXR size `(h, w)`.
 fn map_and_dims(rec: &HeatmapRecord) -> Result<(ndarray::Array2<f32>, usize, usize), String> {
     let s = &rec.map.shape;
-    if s.len() < 2 || s[..s.len() - 2].iter().any(|&d| d != 1) || s.iter().any(|&d| d == 0) {
+    if s.len() < 2 || s[..s.len() - 2].iter().any(|&d| d != 1) || s.contains(&0) {
         return Err(format!(
             "map: expected a tensor of shape [1, 1, h, w], found {s:?}"
         ));
@@ -115,7 +115,7 @@ fn tensor_grey(t: &Tensor) -> Option<(Vec<f32>, usize, usize)> {
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
             (a.min(x), b.max(x))
         });
-    if !(hi > lo) {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         return None;
     }
     Some((v.iter().map(|x| (x - lo) / (hi - lo)).collect(), h, w))
