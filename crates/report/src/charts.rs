@@ -43,6 +43,26 @@ pub(crate) fn encode_png(img: &image::RgbImage, what: &str) -> Result<Vec<u8>, R
     Ok(png)
 }
 
+/// Encodes an RGB image as PNG with the strongest compression (for the report's own pictures,
+/// which are embedded as base64 and so weigh a third more).
+pub(crate) fn encode_png_best(img: &image::RgbImage, what: &str) -> Result<Vec<u8>, ReportError> {
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut png = Vec::new();
+    PngEncoder::new_with_quality(&mut png, CompressionType::Best, FilterType::Adaptive)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(|source| ReportError::Png {
+            what: what.to_owned(),
+            source,
+        })?;
+    Ok(png)
+}
+
 /// Draws on a white `width × height` RGB canvas with `f`, then encodes it as PNG.
 fn render(
     width: u32,
@@ -249,23 +269,30 @@ pub(crate) const HUMAN_RGB: (u8, u8, u8) = (221, 132, 82);
 
 const BAR_CHART_SIZE: (u32, u32) = (1600, 620);
 
-/// A grouped bar chart of one metric per task: the saliency method's bar and the human
-/// benchmark's bar side by side, each with its 95 % confidence interval as a whisker (drawn when
-/// both bounds are known); a missing value is marked "n/a". The y axis runs from 0 to 1 (both
-/// metrics are fractions).
+/// One series of a bar chart: its legend label, colour and values per task.
+pub(crate) struct Series<'a> {
+    pub(crate) label: &'static str,
+    pub(crate) rgb: (u8, u8, u8),
+    pub(crate) values: &'a BTreeMap<Task, Ci>,
+}
+
+/// A grouped bar chart of one metric per task: one bar per series side by side (the saliency
+/// method and the human benchmark; a series the run lacks is left out, legend included), each
+/// with its 95 % confidence interval as a whisker (drawn when both bounds are known); a missing
+/// value is marked "n/a", a zero shows as a sliver. The y axis runs from 0 to 1 (both metrics are
+/// fractions).
 pub(crate) fn metric_bar_chart(
     metric: &str,
-    saliency: &BTreeMap<Task, Ci>,
-    human: &BTreeMap<Task, Ci>,
+    series: &[Series<'_>],
 ) -> Result<Vec<u8>, ReportError> {
     let what = format!("the {metric} chart");
     let what = what.as_str();
     let (width, height) = BAR_CHART_SIZE;
     render(width, height, what, |root| {
         let err = |e: &dyn std::fmt::Display| ReportError::draw(what, e);
-        let top = saliency
-            .values()
-            .chain(human.values())
+        let top = series
+            .iter()
+            .flat_map(|s| s.values.values())
             .flat_map(|c| [c.mean, c.upper])
             .filter(|x| x.is_finite())
             .fold(1.0f64, f64::max);
@@ -293,18 +320,17 @@ pub(crate) fn metric_bar_chart(
             .draw()
             .map_err(|e| err(&e))?;
         let bar = 0.36;
-        let groups = [
-            (saliency, -0.5 * bar - 0.01, SALIENCY_RGB),
-            (human, 0.5 * bar + 0.01, HUMAN_RGB),
-        ];
+        let step = bar + 0.02;
+        let first = -0.5 * step * (series.len().max(1) - 1) as f64;
         let na_style = TextStyle::from((FONT, 17).into_font())
             .color(&RGBColor(120, 120, 120))
             .pos(Pos::new(HPos::Center, VPos::Bottom));
+        let ink = RGBColor(35, 35, 35).stroke_width(3);
         for (i, task) in Task::SORTED.into_iter().enumerate() {
             let x = i as f64;
-            for (values, offset, (r, g, b)) in groups {
-                let cx = x + offset;
-                let ci = values.get(&task).copied().unwrap_or(Ci::NAN);
+            for (k, s) in series.iter().enumerate() {
+                let cx = x + first + step * k as f64;
+                let ci = s.values.get(&task).copied().unwrap_or(Ci::NAN);
                 if !ci.mean.is_finite() {
                     let (px, py) = chart.backend_coord(&(cx, 0.0));
                     root.draw_text("n/a", &na_style, (px, py - 4))
@@ -313,6 +339,7 @@ pub(crate) fn metric_bar_chart(
                 }
                 // A zero still shows as a sliver, unlike a missing value.
                 let height = ci.mean.max(y_max * 0.006);
+                let (r, g, b) = s.rgb;
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
                         [(cx - bar / 2.0, 0.0), (cx + bar / 2.0, height)],
@@ -321,7 +348,6 @@ pub(crate) fn metric_bar_chart(
                     .map_err(|e| err(&e))?;
                 if ci.lower.is_finite() && ci.upper.is_finite() {
                     let cap = bar * 0.22;
-                    let ink = RGBColor(35, 35, 35).stroke_width(3);
                     chart
                         .draw_series([
                             PathElement::new(vec![(cx, ci.lower), (cx, ci.upper)], ink),
@@ -334,41 +360,32 @@ pub(crate) fn metric_bar_chart(
             let (px, py) = chart.backend_coord(&(x, 0.0));
             draw_task_label(root, task, (px, py + 12), 21, what)?;
         }
-        // Legend above the plot area, right-aligned.
+        // Legend above the plot area, right-aligned: the series, then the whisker.
         let legend = TextStyle::from((FONT, 22).into_font())
             .color(&BLACK)
             .pos(Pos::new(HPos::Left, VPos::Center));
-        let mut lx = width as i32 - 24 - 720;
         let ly = 36;
-        for (label, (r, g, b)) in [
-            ("Saliency method", SALIENCY_RGB),
-            ("Human benchmark", HUMAN_RGB),
-        ] {
+        let mut lx = width as i32 - 24 - 270 * series.len() as i32 - 110;
+        for s in series {
+            let (r, g, b) = s.rgb;
             root.draw(&Rectangle::new(
                 [(lx, ly - 11), (lx + 30, ly + 11)],
                 RGBColor(r, g, b).filled(),
             ))
             .map_err(|e| err(&e))?;
-            root.draw_text(label, &legend, (lx + 40, ly))
+            root.draw_text(s.label, &legend, (lx + 40, ly))
                 .map_err(|e| err(&e))?;
             lx += 270;
         }
         lx += 10;
-        root.draw(&PathElement::new(
-            vec![(lx, ly - 12), (lx, ly + 12)],
-            RGBColor(35, 35, 35).stroke_width(3),
-        ))
-        .map_err(|e| err(&e))?;
-        root.draw(&PathElement::new(
-            vec![(lx - 7, ly - 12), (lx + 7, ly - 12)],
-            RGBColor(35, 35, 35).stroke_width(3),
-        ))
-        .map_err(|e| err(&e))?;
-        root.draw(&PathElement::new(
-            vec![(lx - 7, ly + 12), (lx + 7, ly + 12)],
-            RGBColor(35, 35, 35).stroke_width(3),
-        ))
-        .map_err(|e| err(&e))?;
+        for (from, to) in [
+            ((lx, ly - 12), (lx, ly + 12)),
+            ((lx - 7, ly - 12), (lx + 7, ly - 12)),
+            ((lx - 7, ly + 12), (lx + 7, ly + 12)),
+        ] {
+            root.draw(&PathElement::new(vec![from, to], ink))
+                .map_err(|e| err(&e))?;
+        }
         root.draw_text("95 % CI", &legend, (lx + 18, ly))
             .map_err(|e| err(&e))?;
         Ok(())
@@ -406,12 +423,30 @@ mod tests {
         };
         let sal = BTreeMap::from([(Task::Cardiomegaly, ci(0.4)), (Task::Edema, Ci::NAN)]);
         let hb = BTreeMap::from([(Task::Cardiomegaly, ci(0.8))]);
-        let img = decode(&metric_bar_chart("mIoU", &sal, &hb).expect("chart"));
+        let series = [
+            Series {
+                label: "Saliency method",
+                rgb: SALIENCY_RGB,
+                values: &sal,
+            },
+            Series {
+                label: "Human benchmark",
+                rgb: HUMAN_RGB,
+                values: &hb,
+            },
+        ];
+        let img = decode(&metric_bar_chart("mIoU", &series).expect("chart"));
         assert_eq!(img.dimensions(), BAR_CHART_SIZE);
         let count = |(r, g, b): (u8, u8, u8)| img.pixels().filter(|p| p.0 == [r, g, b]).count();
         // Bars (and the legend swatches) in both colours; the human bar is about twice as tall.
         let (s, h) = (count(SALIENCY_RGB), count(HUMAN_RGB));
         assert!(s > 1000 && h > 2 * s - 2000, "saliency {s}, human {h}");
+        // Without the human benchmark: no orange at all, not even in the legend.
+        let img = decode(&metric_bar_chart("mIoU", &series[..1]).expect("chart"));
+        let (r, g, b) = HUMAN_RGB;
+        assert!(!img.pixels().any(|p| p.0 == [r, g, b]));
+        let (r, g, b) = SALIENCY_RGB;
+        assert!(img.pixels().filter(|p| p.0 == [r, g, b]).count() > 1000);
     }
 
     #[test]

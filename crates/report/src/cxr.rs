@@ -7,7 +7,7 @@ use chexlocalize_io::pickle::{CxrImg, Prob, Tensor};
 use chexlocalize_io::{HeatmapFile, HeatmapRecord, Limits, Task};
 use chexlocalize_rle::Rle;
 
-use crate::charts::encode_png;
+use crate::charts::encode_png_best;
 use crate::overlay::{Layers, compose, resample_mask, resample_mean, thumbnail_size};
 use crate::tables::esc;
 
@@ -197,7 +197,7 @@ pub(crate) fn overlay(
         pred: input.pred.map(mask),
     };
     let what = format!("the overlay of {}, {}", f.cxr_id, input.task);
-    let png = encode_png(&compose(&layers), &what).map_err(|e| e.to_string())?;
+    let png = encode_png_best(&compose(&layers), &what).map_err(|e| e.to_string())?;
 
     let mut facts = Vec::new();
     match (input.gt, input.pred) {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chexlocalize_io::{CsvTable, Segmentations, Task};
 use serde_json::Value;
 
-use crate::charts::{HUMAN_RGB, SALIENCY_RGB, metric_bar_chart};
+use crate::charts::{HUMAN_RGB, SALIENCY_RGB, Series, metric_bar_chart};
 use crate::cxr::{OverlayInput, XrayCache, overlay};
 use crate::overlay::{GT_RGB, PRED_RGB};
 use crate::tables::{
@@ -450,25 +450,46 @@ fn charts_section(page: &mut Page) -> Result<(), ReportError> {
             ));
             continue;
         }
-        let png = metric_bar_chart(metric, &s.unwrap_or_default(), &h.unwrap_or_default())?;
-        figures.push((metric, png));
+        let mut series = Vec::new();
+        if let Some(values) = &s {
+            series.push(Series {
+                label: "Saliency method",
+                rgb: SALIENCY_RGB,
+                values,
+            });
+        }
+        if let Some(values) = &h {
+            series.push(Series {
+                label: "Human benchmark",
+                rgb: HUMAN_RGB,
+                values,
+            });
+        }
+        let png = metric_bar_chart(metric, &series)?;
+        let names: Vec<String> = series
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} (<span class=\"sw\" style=\"background:{}\"></span>)",
+                    s.label.to_lowercase(),
+                    css(s.rgb)
+                )
+            })
+            .collect();
+        figures.push((metric, png, names.join(" and ")));
     }
     for n in notes {
         page.note(&n);
     }
-    for (metric, png) in figures {
+    for (metric, png, names) in figures {
         let img = page.img(
             &png,
-            &format!("{metric} per task: saliency method and human benchmark, 95 % CI whiskers"),
+            &format!("{metric} per task with 95 % CI whiskers"),
             (1600, 620),
         );
         page.push(&format!(
-            "<figure class=\"chart\">{img}<figcaption>{metric} per task: saliency method \
-             (<span class=\"sw\" style=\"background:{}\"></span>) and human benchmark \
-             (<span class=\"sw\" style=\"background:{}\"></span>), whiskers are 95 % bootstrap \
-             confidence intervals; n/a: no value.</figcaption></figure>",
-            css(SALIENCY_RGB),
-            css(HUMAN_RGB)
+            "<figure class=\"chart\">{img}<figcaption>{metric} per task: {names}; whiskers are \
+             95 % bootstrap confidence intervals; n/a: no value.</figcaption></figure>"
         ));
     }
     page.end_section();
@@ -520,10 +541,15 @@ fn overlays_section(page: &mut Page, data: Option<&Path>, options: &Options) {
         css((PRED_RGB[0], PRED_RGB[1], PRED_RGB[2]))
     ));
     page.push(&format!(
-        "<p class=\"caption\">Up to {} CXRs per task, those with the finding first. The heatmap is \
+        "<p class=\"caption\">Up to {} per task, those with the finding first. The heatmap is \
          upsampled to the X-ray's size as the segmentation does, then shown at {} pixels wide. \
          IoU: of the predicted mask with the ground truth; p: the model's probability.</p>",
-        options.overlays_per_task, options.overlay_width
+        if options.overlays_per_task == 1 {
+            "one CXR".to_owned()
+        } else {
+            format!("{} CXRs", options.overlays_per_task)
+        },
+        options.overlay_width
     ));
     let mut cache = XrayCache::new();
     let mut failures = Vec::new();
