@@ -98,13 +98,7 @@ impl BorderImage {
     fn from_mask(mask: &Array2<u8>) -> BorderImage {
         let (h, w) = mask.dim();
         let mut img = BorderImage::new(h, w);
-        let mut bytes = vec![0u8; w];
-        for (r, row) in mask.rows().into_iter().enumerate() {
-            for (b, &v) in bytes.iter_mut().zip(row.iter()) {
-                *b = v;
-            }
-            img.set_row(r, &bytes);
-        }
+        crate::for_each_row(mask, |r, row| img.set_row(r, row));
         img
     }
 
