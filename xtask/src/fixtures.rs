@@ -71,6 +71,11 @@ pub(crate) fn run(args: &FixturesArgs) -> Result<()> {
     Ok(())
 }
 
+/// The val-scale set into `out` (with the default seed), for benchmarks.
+pub(crate) fn generate_val(out: &Path) -> Result<()> {
+    generate(out, &Spec::val(), 20_261_123)
+}
+
 /// Size parameters of a generated set.
 pub(crate) struct Spec {
     n_cxrs: usize,

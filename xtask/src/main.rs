@@ -5,7 +5,9 @@
 //! - `cargo xtask conformance --sample DIR`: runs every implemented command on the original
 //!   repository's sample and compares with the reference outputs of the Python scripts.
 //! - `cargo xtask reproduce [--data DIR] [--out DIR]`: the paper's pipeline end to end.
+//! - `cargo xtask bench`: our commands against the Python reference; writes `BENCHMARKS.md`.
 
+mod bench;
 mod conformance;
 mod fixtures;
 mod reproduce;
@@ -29,6 +31,8 @@ enum Command {
     Fixtures(fixtures::FixturesArgs),
     /// Run the paper's pipeline (the stages this release has) and summarise it.
     Reproduce(reproduce::ReproduceArgs),
+    /// Time our commands against the Python reference (`CHEXLOCALIZE_PY`); write BENCHMARKS.md.
+    Bench(bench::BenchArgs),
     /// Compare our commands with the Python reference's outputs on the original sample.
     Conformance {
         /// The original repository's `sample/` folder with its `reference/` outputs.
@@ -43,5 +47,6 @@ fn main() -> Result<()> {
         Command::Fixtures(a) => fixtures::run(&a),
         Command::Conformance { sample } => conformance::run(&sample),
         Command::Reproduce(a) => reproduce::run(&a),
+        Command::Bench(a) => bench::run(&a),
     }
 }

@@ -18,6 +18,9 @@ pub(crate) struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -91,7 +94,11 @@ pub(crate) fn run(args: &InspectArgs) -> Result<()> {
         }
         (&SEG_COLUMNS, rows)
     };
-    print!("{}", render(args.format, columns, &rows));
+    let text = render(args.format, columns, &rows);
+    match &args.output {
+        Some(path) => chexlocalize_io::write_atomic(path, text.as_bytes())?,
+        None => print!("{text}"),
+    }
     Ok(())
 }
 

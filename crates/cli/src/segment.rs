@@ -237,7 +237,7 @@ pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs) -> Result<()> {
             if let (Some(t), Some(p)) = (table, path) {
                 if !t.contains_key(task) {
                     bail!(
-                        "{}: no row for task {task} (needed by {})",
+                        "{}: no usable row for task {task}, needed by {} (no row of that task, or every mIoU of it is NaN, where the reference's pandas idxmax fails too)",
                         p.display(),
                         f.path.display()
                     );

@@ -67,11 +67,30 @@ pub struct BorderImage {
 
 impl BorderImage {
     /// An all-background image of `height × width` pixels.
+    ///
+    /// Its rows are materialised as they are set (rows never set are background), so filling
+    /// every row in order with [`BorderImage::set_row`] writes the buffer once, without zeroing
+    /// it first.
     pub fn new(height: usize, width: usize) -> BorderImage {
+        let mut data = Vec::with_capacity((height + 2) * (width + 2));
+        data.resize(width + 2, 0); // the top border
         BorderImage {
-            data: vec![0; (height + 2) * (width + 2)],
+            data,
             height,
             width,
+        }
+    }
+
+    /// Rows (including the top border) present in `data`.
+    fn rows_present(&self) -> usize {
+        self.data.len() / (self.width + 2)
+    }
+
+    /// Appends background rows until row `r` (of the image) is present.
+    fn grow_to(&mut self, r: usize) {
+        let len = (r + 2) * (self.width + 2);
+        if self.data.len() < len {
+            self.data.resize(len, 0);
         }
     }
 
@@ -79,13 +98,7 @@ impl BorderImage {
     fn from_mask(mask: &Array2<u8>) -> BorderImage {
         let (h, w) = mask.dim();
         let mut img = BorderImage::new(h, w);
-        let mut bytes = vec![0u8; w];
-        for (r, row) in mask.rows().into_iter().enumerate() {
-            for (b, &v) in bytes.iter_mut().zip(row.iter()) {
-                *b = v;
-            }
-            img.set_row(r, &bytes);
-        }
+        crate::for_each_row(mask, |r, row| img.set_row(r, row));
         img
     }
 
@@ -96,6 +109,15 @@ impl BorderImage {
             return;
         }
         let pw = self.width + 2;
+        if self.rows_present() == r + 1 {
+            // The next row: appended (borders, pixels, padding) without zero-filling first.
+            let n = row.len().min(self.width);
+            self.data.push(0);
+            self.data.extend(row[..n].iter().map(|&b| i8::from(b != 0)));
+            self.data.resize((r + 2) * pw, 0);
+            return;
+        }
+        self.grow_to(r);
         let dst = &mut self.data[(r + 1) * pw + 1..(r + 1) * pw + 1 + self.width];
         let n = row.len().min(dst.len());
         for (d, &b) in dst[..n].iter_mut().zip(row) {
@@ -111,6 +133,7 @@ impl BorderImage {
 
     /// Every border in raster-scan order, with the points `approx` keeps.
     fn contours(mut self, approx: ContourApprox) -> Vec<Vec<[i32; 2]>> {
+        self.grow_to(self.height); // the rows never set, and the bottom border
         let (ph, pw) = (self.height + 2, self.width + 2);
         let img = &mut self.data;
         let step = pw as isize;
@@ -251,6 +274,27 @@ mod tests {
             find_contours(&m),
             vec![vec![[1, 1], [1, 3], [4, 3], [4, 1]]]
         );
+    }
+
+    #[test]
+    fn rows_set_in_any_order_or_not_at_all() {
+        let mut m = Array2::zeros((7, 9));
+        for (r, c) in [(1, 1), (1, 2), (2, 2), (4, 5), (5, 5), (5, 6), (6, 8)] {
+            m[[r, c]] = 1u8;
+        }
+        let want = find_contours(&m);
+        // Only the non-empty rows, last first; then every row in order.
+        let mut img = BorderImage::new(7, 9);
+        for r in (0..7).rev().filter(|&r| m.row(r).iter().any(|&v| v != 0)) {
+            img.set_row(r, &m.row(r).to_vec());
+        }
+        assert_eq!(img.find_contours(), want);
+        let mut img = BorderImage::new(7, 9);
+        for r in 0..7 {
+            img.set_row(r, &m.row(r).to_vec());
+        }
+        img.set_row(7, &[1; 9]); // outside: ignored
+        assert_eq!(img.find_contours(), want);
     }
 
     #[test]

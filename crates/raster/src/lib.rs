@@ -114,6 +114,22 @@ pub fn rasterize_with(
     }
 }
 
+/// Calls `f(r, row)` for every row of `mask` as a contiguous slice (copied only when the mask is
+/// not in standard layout).
+fn for_each_row(mask: &Array2<u8>, mut f: impl FnMut(usize, &[u8])) {
+    let mut bytes = Vec::new();
+    for (r, row) in mask.rows().into_iter().enumerate() {
+        match row.as_slice() {
+            Some(s) => f(r, s),
+            None => {
+                bytes.clear();
+                bytes.extend(row.iter().copied());
+                f(r, &bytes);
+            }
+        }
+    }
+}
+
 /// Refuses what Pillow would not draw: fewer than 2 points, non-finite coordinates.
 fn check_polygons(polygons: &[LineString<f64>]) -> Result<(), RasterError> {
     for (index, poly) in polygons.iter().enumerate() {

@@ -168,13 +168,7 @@ impl RowRuns {
     pub fn from_mask(mask: &Array2<u8>) -> RowRuns {
         let (height, width) = mask.dim();
         let mut spans = RowSpans::new(height, width);
-        let mut bytes = vec![0u8; width];
-        for (y, row) in mask.rows().into_iter().enumerate() {
-            for (b, &v) in bytes.iter_mut().zip(row.iter()) {
-                *b = v;
-            }
-            spans.push_row(y, &bytes);
-        }
+        crate::for_each_row(mask, |y, row| spans.push_row(y, row));
         spans.into_rows()
     }
 

@@ -95,20 +95,36 @@ impl Cells {
         let ng = col_groups.len();
         let n = row_groups.len() * ng;
         let (mut lo, mut hi) = (vec![0f32; n], vec![0f32; n]);
-        let (c0s, c1s): (Vec<usize>, Vec<usize>) = col_groups.iter().map(|g| (g.2, g.3)).unzip();
+        // Column groups by their sources: `c1` is `c0` or `c0 + 1` (bilinear), so a group's
+        // extremes over its two columns are `pair[c0]` or `single[c0]`. Upsampling gives runs of
+        // consecutive pairs, copied as slices; anything else is gathered.
+        let mut runs: Vec<(usize, usize, usize, bool)> = Vec::new(); // (g0, g1, c0 of g0, pair)
+        for (g, &(_, _, c0, c1)) in col_groups.iter().enumerate() {
+            let pair = c1 != c0;
+            match runs.last_mut() {
+                Some(r) if r.3 == pair && r.2 + (g - r.0) == c0 => r.1 = g + 1,
+                _ => runs.push((g, g + 1, c0, pair)),
+            }
+        }
         let (mut cmin, mut cmax) = (vec![0f32; in_w], vec![0f32; in_w]);
+        let (mut pmin, mut pmax) = (vec![0f32; in_w], vec![0f32; in_w]);
         let (mut gmin, mut gmax) = (vec![0f32; ng], vec![0f32; ng]);
         for (gy, &(_, _, r0, r1)) in row_groups.iter().enumerate() {
-            // Per source column, the smaller and larger of the two source rows; per column
-            // group, of its two columns; then the bounds of the row of cells.
+            // Per source column, the smaller and larger of the two source rows; per pair of
+            // neighbouring columns; per column group; then the bounds of the row of cells.
             let (top, bottom) = (row(r0), row(r1));
             for c in 0..in_w {
                 cmin[c] = min(top[c], bottom[c]);
                 cmax[c] = max(top[c], bottom[c]);
             }
-            for g in 0..ng {
-                gmin[g] = min(cmin[c0s[g]], cmin[c1s[g]]);
-                gmax[g] = max(cmax[c0s[g]], cmax[c1s[g]]);
+            for c in 0..in_w - 1 {
+                pmin[c] = min(cmin[c], cmin[c + 1]);
+                pmax[c] = max(cmax[c], cmax[c + 1]);
+            }
+            for &(g0, g1, c0, pair) in &runs {
+                let (smin, smax) = if pair { (&pmin, &pmax) } else { (&cmin, &cmax) };
+                gmin[g0..g1].copy_from_slice(&smin[c0..c0 + (g1 - g0)]);
+                gmax[g0..g1].copy_from_slice(&smax[c0..c0 + (g1 - g0)]);
             }
             let (lo_row, hi_row) = (
                 &mut lo[gy * ng..(gy + 1) * ng],
@@ -126,14 +142,14 @@ impl Cells {
         })
     }
 
-    /// Number of cells.
-    pub(crate) fn len(&self) -> usize {
-        self.lo.len()
-    }
-
     /// Bounds of cell `i` (row-major index).
     pub(crate) fn bounds(&self, i: usize) -> (f32, f32) {
         (self.lo[i], self.hi[i])
+    }
+
+    /// Lower and upper bounds of every cell (row-major).
+    pub(crate) fn all_bounds(&self) -> (&[f32], &[f32]) {
+        (&self.lo, &self.hi)
     }
 
     /// Row group and column group of cell `i`.
@@ -145,24 +161,25 @@ impl Cells {
     /// (values `>= t` are above), neighbouring cells of one class merged.
     pub(crate) fn ranges(&self, gy: usize, t: f32, out: &mut Vec<(usize, usize, Class)>) {
         out.clear();
-        let row = gy * self.cols.len()..(gy + 1) * self.cols.len();
-        // Classes as bytes first (a branch-free, vectorisable loop), then runs of equal class.
-        let classes: Vec<u8> = self.lo[row.clone()]
-            .iter()
-            .zip(&self.hi[row])
-            .map(|(&lo, &hi)| u8::from(hi >= t) + u8::from(lo >= t))
-            .collect();
-        let mut start = 0;
-        for (i, &c) in classes.iter().enumerate() {
-            if i + 1 == classes.len() || classes[i + 1] != c {
-                let class = match c {
-                    0 => Class::Below,
-                    1 => Class::Mixed,
-                    _ => Class::Above,
-                };
-                out.push((self.cols[start].0, self.cols[i].1, class));
-                start = i + 1;
+        let n = self.cols.len();
+        let (lo, hi) = (
+            &self.lo[gy * n..(gy + 1) * n],
+            &self.hi[gy * n..(gy + 1) * n],
+        );
+        let class_of = |g: usize| match (lo[g] >= t, hi[g] >= t) {
+            (true, _) => Class::Above,
+            (false, true) => Class::Mixed,
+            (false, false) => Class::Below,
+        };
+        let mut g = 0;
+        while g < n {
+            let class = class_of(g);
+            let start = g;
+            g += 1;
+            while g < n && class_of(g) == class {
+                g += 1;
             }
+            out.push((self.cols[start].0, self.cols[g - 1].1, class));
         }
     }
 }
@@ -212,7 +229,7 @@ mod tests {
                 g
             };
             let cells = Cells::new(map.view(), &group(h, oh), &group(w, ow)).expect("finite");
-            for i in 0..cells.len() {
+            for i in 0..cells.all_bounds().0.len() {
                 let (gy, gx) = cells.position(i);
                 let (lo, hi) = cells.bounds(i);
                 for r in cells.rows[gy].0..cells.rows[gy].1 {

@@ -381,18 +381,33 @@ impl Job for CellExtremes<'_> {
         let Some(cells) = &up.cells else {
             return (f32::NAN, f32::NAN);
         };
-        let n = cells.len();
-        let (mut upper_of_min, mut lower_of_max) = (f32::INFINITY, f32::NEG_INFINITY);
-        for i in 0..n {
-            let (lo, hi) = cells.bounds(i);
-            upper_of_min = upper_of_min.min(hi);
-            lower_of_max = lower_of_max.max(lo);
+        // Lane-wise folds with plain comparisons (the bounds are finite), which vectorise.
+        let (mut umin, mut lmax) = ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]);
+        let (lo_all, hi_all) = cells.all_bounds();
+        let (lc, hc) = (lo_all.chunks_exact(8), hi_all.chunks_exact(8));
+        let (lr, hr) = (lc.remainder(), hc.remainder());
+        for (l, h) in lc.zip(hc) {
+            for k in 0..8 {
+                umin[k] = if h[k] < umin[k] { h[k] } else { umin[k] };
+                lmax[k] = if l[k] > lmax[k] { l[k] } else { lmax[k] };
+            }
         }
+        for (k, (&l, &h)) in lr.iter().zip(hr).enumerate() {
+            umin[k] = if h < umin[k] { h } else { umin[k] };
+            lmax[k] = if l > lmax[k] { l } else { lmax[k] };
+        }
+        let upper_of_min = umin.iter().fold(f32::INFINITY, |a, &b| a.min(b));
+        let lower_of_max = lmax.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
         let mut buf = vec![0f32; up.out_w];
         // Some value is <= upper_of_min; a smaller one can only be in a cell whose lower bound
         // is below it. Visit those by increasing lower bound while they can still win.
         let mut min = upper_of_min;
-        let mut candidates: Vec<usize> = (0..n).filter(|&i| cells.bounds(i).0 < min).collect();
+        let mut candidates: Vec<usize> = lo_all
+            .iter()
+            .enumerate()
+            .filter(|&(_, &l)| l < min)
+            .map(|(i, _)| i)
+            .collect();
         candidates.sort_by(|&a, &b| cells.bounds(a).0.total_cmp(&cells.bounds(b).0));
         for i in candidates {
             if cells.bounds(i).0 >= min {
@@ -401,7 +416,12 @@ impl Job for CellExtremes<'_> {
             min = min.min(cell_extremes::<F>(up, cells, i, &mut buf).0);
         }
         let mut max = lower_of_max;
-        let mut candidates: Vec<usize> = (0..n).filter(|&i| cells.bounds(i).1 > max).collect();
+        let mut candidates: Vec<usize> = hi_all
+            .iter()
+            .enumerate()
+            .filter(|&(_, &h)| h > max)
+            .map(|(i, _)| i)
+            .collect();
         candidates.sort_by(|&a, &b| cells.bounds(b).1.total_cmp(&cells.bounds(a).1));
         for i in candidates {
             if cells.bounds(i).1 <= max {

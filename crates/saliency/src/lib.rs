@@ -4,8 +4,9 @@
 //! Every step reproduces the reference's arithmetic bit for bit: torch's bilinear upsampling
 //! (float32, with its fused multiply-adds), the float32 normalisation, numpy's `uint8` cast,
 //! OpenCV's Otsu threshold, contours, JET colormap and box filter, and Pillow's polygon fill. The
-//! fast paths ([`segment_rle`], [`max_point`]) never build the full-size float image; the
-//! straightforward step-by-step versions are kept in [`reference`] as their test oracle.
+//! fast paths ([`segment_rle`], [`max_point`], [`segment_thresholds`]) never build the
+//! full-size float image; the straightforward step-by-step versions are kept in
+//! [`reference`](mod@crate::reference) as their test oracle.
 //!
 //! ```
 //! use chexlocalize_saliency::{Threshold, max_point, segment, segment_rle, upsample_bilinear};

@@ -111,7 +111,7 @@ pub fn segment(
         Threshold::Fixed(t) => m.mapv(|x| u8::from(f64::from(norm(x)) > t)),
         Threshold::Otsu { smoothing: None } => otsu_fill(&m.mapv(|x| quantize(norm(x)))),
         Threshold::Otsu { smoothing: Some(k) } => {
-            otsu_fill(&crate::smooth::smooth(&m.mapv(|x| quantize(norm(x))), k))
+            otsu_fill(&smooth(&m.mapv(|x| quantize(norm(x))), k))
         }
     }
 }
@@ -132,4 +132,70 @@ pub fn otsu_fill(q: &Array2<u8>) -> Array2<u8> {
         }
     }
     mask
+}
+
+/// The normalised `k × k` box filter of an 8-bit image, rounded as OpenCV rounds (`k >= 1`):
+/// full-size horizontal sums, then sliding column sums.
+pub fn box_filter(img: &Array2<u8>, k: usize) -> Array2<u8> {
+    let (h, w) = img.dim();
+    if k <= 1 || h == 0 || w == 0 {
+        return img.clone();
+    }
+    let anchor = (k / 2) as isize;
+    // Horizontal window sums, sliding.
+    let mut rows = Array2::<u32>::zeros((h, w));
+    for r in 0..h {
+        let src = img.row(r);
+        let px = |c: isize| u32::from(src[crate::smooth::reflect101(c, w)]);
+        let mut s: u32 = (0..k as isize).map(|d| px(d - anchor)).sum();
+        for c in 0..w {
+            rows[[r, c]] = s;
+            let c = c as isize;
+            s = s + px(c + 1 - anchor + k as isize - 1) - px(c - anchor);
+        }
+    }
+    let area = (k * k) as u64;
+    let divide: Box<dyn Fn(u64) -> u8> = if area <= 256 && area.is_power_of_two() {
+        let d = area as f64;
+        let scalef = 65536.0 / d;
+        let mut div_scale = scalef.floor() as u64;
+        let frac = scalef - div_scale as f64;
+        let mut div_delta = area / 2;
+        if frac < 0.5 {
+            div_delta += 1;
+        } else {
+            div_scale += 1;
+        }
+        Box::new(move |s| (((s + div_delta) * div_scale) >> 16) as u8)
+    } else if area <= 256 {
+        Box::new(move |s| ((s + area / 2) / area) as u8)
+    } else {
+        Box::new(move |s| (s as f64 / area as f64).round_ties_even().min(255.0) as u8)
+    };
+    // Vertical window sums of the row sums, sliding down each column.
+    let mut out = Array2::<u8>::zeros((h, w));
+    let mut col: Vec<u64> = (0..w)
+        .map(|c| {
+            (0..k as isize)
+                .map(|d| u64::from(rows[[crate::smooth::reflect101(d - anchor, h), c]]))
+                .sum()
+        })
+        .collect();
+    for r in 0..h {
+        let (add, sub) = (
+            crate::smooth::reflect101(r as isize + 1 - anchor + k as isize - 1, h),
+            crate::smooth::reflect101(r as isize - anchor, h),
+        );
+        for c in 0..w {
+            out[[r, c]] = divide(col[c]);
+            col[c] = col[c] + u64::from(rows[[add, c]]) - u64::from(rows[[sub, c]]);
+        }
+    }
+    out
+}
+
+/// `255 - boxFilter(cvtColor(applyColorMap(q, JET), RGB2GRAY), (k, k))`, with [`box_filter`].
+pub fn smooth(q: &Array2<u8>, k: usize) -> Array2<u8> {
+    let gray = q.mapv(|v| crate::smooth::rgb2gray(crate::smooth::JET_BGR[usize::from(v)]));
+    box_filter(&gray, k).mapv(|v| 255 - v)
 }

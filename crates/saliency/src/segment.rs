@@ -276,38 +276,43 @@ fn fill_contours(img: BorderImage, height: usize, width: usize, offset: [i32; 2]
 
 /// Adds the values of `q` to `hist` run by run: a row of a smooth map changes value every few
 /// pixels, so eight bytes are compared at once with themselves shifted by one byte, and only
-/// the positions where the value changes cost work.
+/// the positions where the value changes cost work. A run of value `a` over `[s, e)` is counted
+/// as `+e` and `-s` on `hist[a]` (wrapping), so a change at `p` from `a` to `b` is two updates
+/// and no run start has to be remembered.
 #[inline(always)]
 fn add_runs(hist: &mut [u64; 256], q: &[u8]) {
     let Some(&first) = q.first() else {
         return;
     };
     let n = q.len();
-    // `cur` is the value of the run that started at `start` and is still open.
-    let (mut cur, mut start) = (first, 0usize);
+    let mut cur = u64::from(first);
     let mut i = 0;
     while i + 8 <= n {
         let w = u64::from_le_bytes(word(&q[i..i + 8]));
         // Byte j of `prev` is the byte before byte j of `w`.
-        let prev = (w << 8) | u64::from(cur);
-        let mut changes = w ^ prev;
+        let mut changes = w ^ ((w << 8) | cur);
         while changes != 0 {
-            let j = (changes.trailing_zeros() / 8) as usize;
-            hist[usize::from(cur)] += (i + j - start) as u64;
-            cur = q[i + j];
-            start = i + j;
-            changes &= !(0xffu64 << (8 * j));
+            let bit = changes.trailing_zeros() & !7;
+            let p = (i as u64) + u64::from(bit / 8);
+            let (a, b) = ((cur & 0xff) as usize, ((w >> bit) & 0xff) as usize);
+            hist[a] = hist[a].wrapping_add(p);
+            hist[b] = hist[b].wrapping_sub(p);
+            cur = w >> bit;
+            changes &= !(0xff << bit);
         }
+        cur = w >> 56;
         i += 8;
     }
     for (j, &v) in q.iter().enumerate().skip(i) {
-        if v != cur {
-            hist[usize::from(cur)] += (j - start) as u64;
-            cur = v;
-            start = j;
+        let (a, b) = ((cur & 0xff) as usize, usize::from(v));
+        if a != b {
+            hist[a] = hist[a].wrapping_add(j as u64);
+            hist[b] = hist[b].wrapping_sub(j as u64);
+            cur = u64::from(v);
         }
     }
-    hist[usize::from(cur)] += (n - start) as u64;
+    let a = (cur & 0xff) as usize;
+    hist[a] = hist[a].wrapping_add(n as u64);
 }
 
 #[inline(always)]
@@ -340,7 +345,7 @@ impl Job for Histogram<'_> {
             for oh in start..end {
                 for &(a, b, class) in &ranges {
                     if class == Class::Below {
-                        hist[0] += (b - a) as u64;
+                        hist[0] = hist[0].wrapping_add((b - a) as u64);
                         continue;
                     }
                     self.up.row_range_with::<F>(oh, a, b, &mut v);

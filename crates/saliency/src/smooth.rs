@@ -17,7 +17,7 @@
 use ndarray::Array2;
 
 /// OpenCV's `COLORMAP_JET`, BGR, indexed by the 8-bit value.
-const JET_BGR: [[u8; 3]; 256] = [
+pub(crate) const JET_BGR: [[u8; 3]; 256] = [
     [128, 0, 0],
     [132, 0, 0],
     [136, 0, 0],
@@ -277,13 +277,13 @@ const JET_BGR: [[u8; 3]; 256] = [
 ];
 
 /// `cvtColor(…, COLOR_RGB2GRAY)` of an 8-bit pixel whose channels are `c` (c0 taken as red).
-fn rgb2gray(c: [u8; 3]) -> u8 {
+pub(crate) fn rgb2gray(c: [u8; 3]) -> u8 {
     ((u32::from(c[0]) * 9798 + u32::from(c[1]) * 19235 + u32::from(c[2]) * 3735 + (1 << 14)) >> 15)
         as u8
 }
 
 /// `BORDER_REFLECT_101` index into `0..n` (`n >= 1`).
-fn reflect101(i: isize, n: usize) -> usize {
+pub(crate) fn reflect101(i: isize, n: usize) -> usize {
     let n = n as isize;
     if n == 1 {
         return 0;
@@ -296,60 +296,128 @@ fn reflect101(i: isize, n: usize) -> usize {
     i as usize
 }
 
-/// The normalised `k × k` box filter of an 8-bit image, rounded as OpenCV rounds (`k >= 1`).
+/// How OpenCV turns an 8-bit box filter's window sum into the mean, for a window of `area`
+/// pixels: with its 16-bit fixed-point reciprocal when `area` is a power of two up to 256
+/// (`((s + delta) * m) >> 16`, `ColumnSum<ushort, uchar>`), rounding half up for other areas up
+/// to 256 (`(s + area / 2) / area`), and half to even in float64 above (`cvRound(s / area)`).
+#[derive(Clone, Copy, Debug)]
+enum Divide {
+    Fixed {
+        delta: u64,
+        scale: u64,
+    },
+    /// `(s + area / 2) / area` as a multiply and shift (exact for the sums that occur).
+    HalfUp {
+        add: u64,
+        mul: u64,
+        shift: u32,
+    },
+    Float {
+        area: f64,
+    },
+}
+
+impl Divide {
+    fn new(area: u64) -> Divide {
+        if area <= 256 && area.is_power_of_two() {
+            let d = area as f64;
+            let scalef = 65536.0 / d;
+            let mut scale = scalef.floor() as u64;
+            let frac = scalef - scale as f64;
+            let mut delta = area / 2;
+            if frac < 0.5 {
+                delta += 1;
+            } else {
+                scale += 1;
+            }
+            Divide::Fixed { delta, scale }
+        } else if area <= 256 {
+            // floor(x / d) = (x * m) >> (24 + l) for every x < 2^24, with l = ceil(log2 d) and
+            // m = floor(2^(24 + l) / d) + 1 (Granlund and Montgomery); window sums of an 8-bit
+            // image over at most 256 pixels stay below 2^17.
+            let l = 64 - (area - 1).leading_zeros();
+            let shift = 24 + l;
+            Divide::HalfUp {
+                add: area / 2,
+                mul: (1u64 << shift) / area + 1,
+                shift,
+            }
+        } else {
+            Divide::Float { area: area as f64 }
+        }
+    }
+
+    #[inline(always)]
+    fn apply(self, s: u32) -> u8 {
+        let s = u64::from(s);
+        match self {
+            Divide::Fixed { delta, scale } => (((s + delta) * scale) >> 16) as u8,
+            Divide::HalfUp { add, mul, shift } => (((s + add) * mul) >> shift) as u8,
+            Divide::Float { area } => (s as f64 / area).round_ties_even().min(255.0) as u8,
+        }
+    }
+}
+
+/// The normalised `k × k` box filter of an 8-bit image, rounded as OpenCV rounds (`k >= 1`),
+/// with `BORDER_REFLECT_101` and the anchor at the centre.
 pub fn box_filter(img: &Array2<u8>, k: usize) -> Array2<u8> {
+    let identity: [u8; 256] = std::array::from_fn(|v| v as u8);
+    box_filter_mapped(img, k, &identity, false)
+}
+
+/// The box filter of `lut[img]`, inverted (`255 - mean`) when `invert`: window sums of the
+/// `k` rows in a ring (each source row's horizontal sums computed once, as `k` shifted adds of
+/// its padded copy), a running column sum, and the division as a multiply and shift — no
+/// image-sized intermediate.
+fn box_filter_mapped(img: &Array2<u8>, k: usize, lut: &[u8; 256], invert: bool) -> Array2<u8> {
     let (h, w) = img.dim();
+    let flip = |v: u8| if invert { 255 - v } else { v };
     if k <= 1 || h == 0 || w == 0 {
-        return img.clone();
+        return img.mapv(|v| flip(lut[usize::from(v)]));
     }
     let anchor = (k / 2) as isize;
-    // Horizontal window sums, sliding.
-    let mut rows = Array2::<u32>::zeros((h, w));
-    for r in 0..h {
+    let divide = Divide::new((k * k) as u64);
+    let mut padded = vec![0u32; w + k - 1];
+    // Horizontal window sums of source row `r` into `dst`.
+    let mut horizontal = |r: usize, dst: &mut [u32]| {
         let src = img.row(r);
-        let px = |c: isize| u32::from(src[reflect101(c, w)]);
-        let mut s: u32 = (0..k as isize).map(|d| px(d - anchor)).sum();
-        for c in 0..w {
-            rows[[r, c]] = s;
-            let c = c as isize;
-            s = s + px(c + 1 - anchor + k as isize - 1) - px(c - anchor);
+        for (j, p) in padded.iter_mut().enumerate() {
+            *p = u32::from(lut[usize::from(src[reflect101(j as isize - anchor, w)])]);
+        }
+        dst.copy_from_slice(&padded[..w]);
+        for d in 1..k {
+            for (o, &p) in dst.iter_mut().zip(&padded[d..d + w]) {
+                *o += p;
+            }
+        }
+    };
+    // Ring of the window's horizontal sums, by window position modulo k.
+    let mut ring = vec![0u32; k * w];
+    let mut col = vec![0u32; w];
+    for d in 0..k {
+        let row = &mut ring[d * w..(d + 1) * w];
+        horizontal(reflect101(d as isize - anchor, h), row);
+        for (c, &v) in col.iter_mut().zip(row.iter()) {
+            *c += v;
         }
     }
-    let area = (k * k) as u64;
-    let divide: Box<dyn Fn(u64) -> u8> = if area <= 256 && area.is_power_of_two() {
-        let d = area as f64;
-        let scalef = 65536.0 / d;
-        let mut div_scale = scalef.floor() as u64;
-        let frac = scalef - div_scale as f64;
-        let mut div_delta = area / 2;
-        if frac < 0.5 {
-            div_delta += 1;
-        } else {
-            div_scale += 1;
-        }
-        Box::new(move |s| (((s + div_delta) * div_scale) >> 16) as u8)
-    } else if area <= 256 {
-        Box::new(move |s| ((s + area / 2) / area) as u8)
-    } else {
-        Box::new(move |s| (s as f64 / area as f64).round_ties_even().min(255.0) as u8)
-    };
-    // Vertical window sums of the row sums, sliding down each column.
     let mut out = Array2::<u8>::zeros((h, w));
-    let mut col: Vec<u64> = (0..w)
-        .map(|c| {
-            (0..k as isize)
-                .map(|d| u64::from(rows[[reflect101(d - anchor, h), c]]))
-                .sum()
-        })
-        .collect();
-    for r in 0..h {
-        let (add, sub) = (
-            reflect101(r as isize + 1 - anchor + k as isize - 1, h),
-            reflect101(r as isize - anchor, h),
+    let mut entering = vec![0u32; w];
+    for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
+        for (o, &s) in out_row.iter_mut().zip(&col) {
+            *o = flip(divide.apply(s));
+        }
+        if r + 1 == h {
+            break;
+        }
+        horizontal(
+            reflect101(r as isize + k as isize - anchor, h),
+            &mut entering,
         );
-        for c in 0..w {
-            out[[r, c]] = divide(col[c]);
-            col[c] = col[c] + u64::from(rows[[add, c]]) - u64::from(rows[[sub, c]]);
+        let leaving = &mut ring[(r % k) * w..(r % k + 1) * w];
+        for ((c, l), &e) in col.iter_mut().zip(leaving.iter_mut()).zip(&entering) {
+            *c = *c + e - *l;
+            *l = e;
         }
     }
     out
@@ -357,8 +425,8 @@ pub fn box_filter(img: &Array2<u8>, k: usize) -> Array2<u8> {
 
 /// `255 - boxFilter(cvtColor(applyColorMap(q, JET), RGB2GRAY), (k, k))`.
 pub fn smooth(q: &Array2<u8>, k: usize) -> Array2<u8> {
-    let gray = q.mapv(|v| rgb2gray(JET_BGR[usize::from(v)]));
-    box_filter(&gray, k).mapv(|v| 255 - v)
+    let gray: [u8; 256] = std::array::from_fn(|v| rgb2gray(JET_BGR[v]));
+    box_filter_mapped(q, k, &gray, true)
 }
 
 #[cfg(test)]
@@ -387,6 +455,20 @@ mod tests {
         ];
         for v in 0..256 {
             assert_eq!(rgb2gray(JET_BGR[v]), want[v], "value {v}");
+        }
+    }
+
+    #[test]
+    fn fixed_point_division_is_exact() {
+        for area in 2..=256u64 {
+            if area.is_power_of_two() {
+                continue;
+            }
+            let d = Divide::new(area);
+            for s in 0..=(255 * area) as u32 {
+                let want = ((u64::from(s) + area / 2) / area) as u8;
+                assert_eq!(d.apply(s), want, "area {area}, sum {s}");
+            }
         }
     }
 

@@ -106,3 +106,19 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The ring-buffer box filter and the smoothing against the straightforward versions.
+    #[test]
+    fn box_filter_and_smoothing_equal_the_reference(
+        (h, w) in (1usize..40, 1usize..40),
+        k in prop_oneof![1usize..8, Just(16usize), Just(17usize), Just(32usize)],
+        seed in proptest::collection::vec(any::<u8>(), 1600),
+    ) {
+        let img = Array2::from_shape_fn((h, w), |(r, c)| seed[r * 40 + c]);
+        prop_assert_eq!(chexlocalize_saliency::box_filter(&img, k), reference::box_filter(&img, k));
+        prop_assert_eq!(chexlocalize_saliency::smooth(&img, k), reference::smooth(&img, k));
+    }
+}
