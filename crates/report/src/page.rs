@@ -180,6 +180,10 @@ figcaption code{word-break:break-all}
 .jet{display:inline-block;width:120px;height:12px;margin:0 6px;vertical-align:middle;background:linear-gradient(to right,#000080,#0000ff,#0080ff,#00ffff,#80ff80,#ffff00,#ff8000,#ff0000,#800000)}
 .cols{display:flex;flex-wrap:wrap;gap:0 36px}
 code{font-size:12.5px}
+table.stages td:first-child{white-space:nowrap}
+table.stages td.done,table.stages td.skipped,table.stages td.failed{text-align:left}
+table.stages td.skipped{color:var(--muted)}
+table.stages td.failed{color:#a3321f}
 "#;
 
 /// Builds the report of the run in `run_dir` (the layout `cargo xtask reproduce --out` writes).
@@ -889,8 +893,15 @@ fn run_section(
             if secs.is_finite() {
                 total += secs;
             }
+            let class = if status == "done" {
+                "done"
+            } else if status.starts_with("skipped") {
+                "skipped"
+            } else {
+                "failed"
+            };
             h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td class=\"{class}\">{}</td></tr>",
                 esc(name),
                 num(*secs, 3),
                 esc(status)
