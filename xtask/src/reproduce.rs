@@ -576,6 +576,23 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
         &out.join("run.json"),
         run_json(&params, &timings).as_bytes(),
     )?;
+    // The report reads run.json (parameters and the stage table), so it comes last.
+    let t = Instant::now();
+    eprintln!("[report] report.html");
+    chexlocalize_cli::run([
+        "chexlocalize".to_owned(),
+        "report".to_owned(),
+        "--run-dir".to_owned(),
+        text(&out),
+        "--data".to_owned(),
+        text(&data),
+    ])
+    .map_err(|e| anyhow!("stage \"report\": {}", chexlocalize_cli::error_text(&e)))?;
+    timings.push(Timing {
+        name: "HTML report",
+        seconds: t.elapsed().as_secs_f64(),
+        status: "done".to_owned(),
+    });
 
     println!("\n{:<48} {:>9}", "stage", "seconds");
     for t in &timings {
@@ -587,6 +604,10 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
         println!("{:<48} {:>9.3}{note}", t.name, t.seconds);
     }
     println!("{:<48} {:>9.3}", "total", started.elapsed().as_secs_f64());
-    println!("\noutputs in {}", out.display());
+    println!(
+        "\noutputs in {}; open {}",
+        out.display(),
+        out.join("report.html").display()
+    );
     Ok(())
 }
