@@ -38,6 +38,7 @@ mod torch;
 mod value;
 mod vm;
 mod writer;
+mod zip;
 
 pub use error::PickleError;
 pub use value::{CxrImg, DType, HeatmapRecord, Prob, Tensor, TensorData, Value};
@@ -100,9 +101,64 @@ impl Host for OuterHost<'_> {
 pub fn load_value(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
     let mut host = OuterHost { limits };
     let obj = Machine::new(bytes, "pickle", limits, &mut host).run()?;
+    finish(obj, limits)
+}
+
+fn finish(obj: Obj, limits: &Limits) -> Result<Value, PickleError> {
     let value = vm::to_value(&obj, limits, 0);
     vm::teardown(vec![obj]);
     value
+}
+
+/// How a heatmap file is serialised, told from its first bytes (never from its name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    /// A plain pickle (`pickle.dump` of a dict whose tensors carry legacy torch storage bytes):
+    /// the CheXlocalize format.
+    Pickle,
+    /// A `torch.save` zip archive (the default since torch 1.6): `<name>/data.pkl` plus one
+    /// stored entry per storage.
+    TorchZip,
+    /// A whole file in torch's legacy format (`torch.save(obj, f,
+    /// _use_new_zipfile_serialization=False)`).
+    TorchLegacy,
+}
+
+impl Container {
+    /// Sniffs the format from the first bytes.
+    pub fn detect(bytes: &[u8]) -> Container {
+        if zip::is_zip(bytes) {
+            Container::TorchZip
+        } else if torch::is_legacy_file(bytes) {
+            Container::TorchLegacy
+        } else {
+            Container::Pickle
+        }
+    }
+}
+
+/// Decodes a file written by `torch.save`, in the zip format or the legacy one, without executing
+/// anything: `data.pkl` goes through the same allow-listed machine as a pickle, and the storages
+/// are read from the archive's entries.
+pub fn load_torch(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
+    let obj = match Container::detect(bytes) {
+        Container::TorchZip => torch::load_zip(bytes, limits)?,
+        Container::TorchLegacy => torch::load_legacy(bytes, limits)?,
+        Container::Pickle => {
+            return Err(PickleError::BadArchive {
+                reason: "neither a zip archive nor a legacy torch file".to_owned(),
+            });
+        }
+    };
+    finish(obj, limits)
+}
+
+/// Decodes a plain pickle or a `torch.save` file, whichever `bytes` holds ([`Container::detect`]).
+pub fn load_any(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
+    match Container::detect(bytes) {
+        Container::Pickle => load_value(bytes, limits),
+        Container::TorchZip | Container::TorchLegacy => load_torch(bytes, limits),
+    }
 }
 
 fn record_err(key: &str, expected: &str) -> PickleError {
@@ -112,10 +168,18 @@ fn record_err(key: &str, expected: &str) -> PickleError {
     }
 }
 
-/// Decodes a heatmap pickle: a dict with at least `map` (a tensor), `prob` (a number or a
+/// Decodes a heatmap file: a dict with at least `map` (a tensor), `prob` (a number or a
 /// tensor), `task` (a string) and `cxr_dims` (two integers); `gt` and `cxr_img` are optional.
+///
+/// The dict may be a plain pickle (the CheXlocalize format) or a `torch.save` file of the same
+/// dict, zip or legacy format ([`load_any`]).
 pub fn load_heatmap(bytes: &[u8], limits: &Limits) -> Result<HeatmapRecord, PickleError> {
-    let Value::Dict(mut items) = load_value(bytes, limits)? else {
+    heatmap_from_value(load_any(bytes, limits)?)
+}
+
+/// The heatmap record held by a decoded value (see [`load_heatmap`]).
+pub fn heatmap_from_value(value: Value) -> Result<HeatmapRecord, PickleError> {
+    let Value::Dict(mut items) = value else {
         return Err(record_err(
             "",
             "a dict {map, prob, task, gt, cxr_img, cxr_dims} at the top level",
