@@ -30,20 +30,26 @@ mod csv;
 mod error;
 mod heatmap;
 mod json;
+mod limits;
+mod npy;
 mod pyfmt;
 mod tasks;
 
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, write_atomic_all};
 pub use chexlocalize_pickle as pickle;
-pub use chexlocalize_pickle::{HeatmapRecord, Limits};
+pub use chexlocalize_pickle::HeatmapRecord;
 pub use csv::{CsvTable, CsvWriter, Field, read_probability_cutoffs, read_thresholds};
 pub use error::IoError;
-pub use heatmap::{HeatmapFile, list_heatmaps, parse_heatmap_name, read_heatmap, write_heatmap};
+pub use heatmap::{
+    HEATMAP_SUFFIXES, HeatmapFile, list_heatmaps, npy_sidecar_path, parse_heatmap_name,
+    read_heatmap, write_heatmap, write_npy_heatmap,
+};
 pub use json::{
     Annotations, CxrAnnotations, CxrMasks, DuplicateMask, Polygon, SalientPoints, Segmentations,
     TaskPoints, annotations_to_json_string, parse_annotations, parse_salient_points,
     parse_segmentations, read_annotations, read_salient_points, read_segmentations,
     salient_points_to_json_string, write_segmentations,
 };
+pub use limits::Limits;
 pub use pyfmt::{json_float, push_json_string, py_float_repr};
 pub use tasks::{CHEXPERT_TASKS, Task};
