@@ -65,6 +65,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         b"\x80\x03cos\nsystem\nX\x02\x00\x00\x00lsq\x00\x85R.",
     )?;
 
+    // torch: the torch-written archives of the io tests (zip and legacy; a few hundred bytes
+    // to 3 KB, written by tests/data/make_heatmap_files.py).
+    let heatmaps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../io/tests/data/heatmaps");
+    for (from, to) in [
+        ("patient1_study1_view1_frontal_Edema_map.pt", "zip.pt"),
+        (
+            "patient1_study1_view1_frontal_Cardiomegaly_map.pt",
+            "legacy.pt",
+        ),
+    ] {
+        put("torch", to, &std::fs::read(heatmaps.join(from))?)?;
+    }
+
+    // npy: our writer, and numpy's big-endian Fortran-order float64 file.
+    put(
+        "npy",
+        "f32_c.npy",
+        &chexlocalize_io::npy_bytes(&[1, 1, 2, 3], &[0.0, 0.5, 1.0, -2.0, 3.5, 1e-3]),
+    )?;
+    put(
+        "npy",
+        "f64_be_fortran.npy",
+        &std::fs::read(heatmaps.join("patient1_study1_view1_frontal_Atelectasis_map.npy"))?,
+    )?;
+
     // rle: first byte = height - 1 (mod 16), then pycocotools counts text.
     let mask: Vec<u8> = (0..48).map(|i| u8::from((i * 7) % 5 < 2)).collect();
     let counts = Rle::encode(&mask, 6, 8)?.to_counts_string();

@@ -23,6 +23,8 @@ use chexlocalize_rle::{Rle, RleError};
 /// The targets, by name (the names of `fuzz/fuzz_targets/*.rs` and of the seed folders).
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("pickle", pickle),
+    ("torch", torch),
+    ("npy", npy),
     ("rle", rle),
     ("json", json),
     ("csv", csv),
@@ -57,6 +59,35 @@ pub fn pickle(data: &[u8]) {
             assert_eq!(back.cxr_dims, rec.cxr_dims);
         }
     }
+}
+
+/// `torch.save` files, zip archives and legacy files: the archive reader, `data.pkl` through
+/// the pickle machine, storages from the entries.
+pub fn torch(data: &[u8]) {
+    let limits = fuzz_limits();
+    let _ = chexlocalize_pickle::load_torch(data, &limits);
+    let _ = load_heatmap(data, &limits);
+}
+
+/// numpy `.npy` arrays: header literal, dtype, order. A float32 array we read is written back
+/// with our writer and must read back identical.
+pub fn npy(data: &[u8]) {
+    let path = Path::new("fuzz.npy");
+    let mut limits = chexlocalize_io::Limits::default();
+    limits.pickle = fuzz_limits();
+    let Ok(t) = chexlocalize_io::parse_npy(path, data, &limits) else {
+        return;
+    };
+    let v = t.to_f32_vec();
+    let bytes = chexlocalize_io::npy_bytes(&t.shape, &v);
+    let back = chexlocalize_io::parse_npy(path, &bytes, &limits).expect("our .npy reads back");
+    assert_eq!(back.shape, t.shape);
+    let same = back
+        .to_f32_vec()
+        .iter()
+        .zip(&v)
+        .all(|(a, b)| a.to_bits() == b.to_bits());
+    assert!(same, "values differ after a round trip");
 }
 
 /// pycocotools `counts` text. The first byte picks the mask height (1 to 16); the rest is the

@@ -141,12 +141,7 @@ pub fn npy_sidecar_path(npy: &Path) -> PathBuf {
 }
 
 fn read_npy_heatmap(path: &Path, bytes: &[u8], limits: &Limits) -> Result<HeatmapRecord, IoError> {
-    let map = crate::npy::parse_npy(bytes, limits.pickle.max_elements).map_err(|reason| {
-        IoError::Npy {
-            path: path.to_path_buf(),
-            reason,
-        }
-    })?;
+    let map = crate::npy::parse_npy(path, bytes, limits)?;
     let side = npy_sidecar_path(path);
     let text = read_file(&side, limits)?;
     let v: Json = serde_json::from_slice(&text).map_err(|source| IoError::Json {

@@ -51,5 +51,6 @@ pub use json::{
     salient_points_to_json_string, write_segmentations,
 };
 pub use limits::Limits;
+pub use npy::{npy_bytes, parse_npy};
 pub use pyfmt::{json_float, push_json_string, py_float_repr};
 pub use tasks::{CHEXPERT_TASKS, Task};

@@ -8,14 +8,28 @@
 //! order. Object arrays (`descr` `'|O'`) hold pickles and are refused, as `np.load` refuses them
 //! unless `allow_pickle=True`.
 
+use std::path::Path;
+
 use chexlocalize_pickle::{Tensor, TensorData};
+
+use crate::{IoError, Limits};
+
+/// Decodes the bytes of a `.npy` file (`path` names it in errors) into a row-major tensor:
+/// float32 or float64, either byte order, C or Fortran order. The element count the header
+/// claims is checked against `limits.pickle.max_elements` before anything is allocated.
+pub fn parse_npy(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Tensor, IoError> {
+    decode(bytes, limits.pickle.max_elements).map_err(|reason| IoError::Npy {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
 
 /// numpy's own default `max_header_size` in `np.load`.
 const MAX_HEADER: usize = 10_000;
 
 /// Decodes a `.npy` file into a row-major tensor. `max_elements` bounds the element count
 /// claimed by the header before anything is allocated.
-pub(crate) fn parse_npy(bytes: &[u8], max_elements: u64) -> Result<Tensor, String> {
+fn decode(bytes: &[u8], max_elements: u64) -> Result<Tensor, String> {
     let rest = bytes
         .strip_prefix(b"\x93NUMPY")
         .ok_or("missing the \\x93NUMPY magic (not a .npy file)")?;
@@ -295,7 +309,7 @@ impl Header {
 
 /// A `.npy` file of `shape` holding `data` (float32 little-endian, C order), as `np.save`
 /// writes it (format 1.0, header padded to 64 bytes).
-pub(crate) fn npy_bytes(shape: &[usize], data: &[f32]) -> Vec<u8> {
+pub fn npy_bytes(shape: &[usize], data: &[f32]) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
     let tuple = match dims.len() {
         1 => format!("({},)", dims[0]),
@@ -362,12 +376,12 @@ mod tests {
     #[test]
     fn our_writer_reads_back() {
         let data: Vec<f32> = (0..6).map(|i| i as f32 / 3.0).collect();
-        let t = parse_npy(&npy_bytes(&[1, 2, 3], &data), 100).expect("read");
+        let t = decode(&npy_bytes(&[1, 2, 3], &data), 100).expect("read");
         assert_eq!(t.shape, vec![1, 2, 3]);
         assert_eq!(t.data, TensorData::F32(data));
-        let e = parse_npy(&npy_bytes(&[1000, 1000], &[]), 1 << 30).expect_err("no data");
+        let e = decode(&npy_bytes(&[1000, 1000], &[]), 1 << 30).expect_err("no data");
         assert!(e.contains("needs 4000000 bytes"), "{e}");
-        let e = parse_npy(&npy_bytes(&[1 << 20, 1 << 20], &[]), 1 << 28).expect_err("limit");
+        let e = decode(&npy_bytes(&[1 << 20, 1 << 20], &[]), 1 << 28).expect_err("limit");
         assert!(e.contains("limit"), "{e}");
     }
 
@@ -380,7 +394,7 @@ mod tests {
             .position(|w| w == b"False")
             .expect("fortran_order");
         f.splice(at..at + 5, b"True ".iter().copied());
-        let t = parse_npy(&f, 100).expect("read");
+        let t = decode(&f, 100).expect("read");
         assert_eq!(t.data, TensorData::F32(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]));
     }
 }
