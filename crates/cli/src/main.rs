@@ -11,9 +11,11 @@ mod args;
 mod eval;
 mod heatmaps;
 mod inspect;
+mod limits;
 mod progress;
 mod segment;
 mod summaries;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -23,6 +25,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "chexlocalize", version, about, long_about = None)]
 struct Cli {
+    #[command(flatten)]
+    limits: limits::LimitArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,6 +65,10 @@ enum Command {
         visible_alias = "precision_recall_specificity"
     )]
     PrecisionRecallSpecificity(summaries::PrsArgs),
+    /// Check a competition submission (segmentation JSON, optional heatmap folder) against the
+    /// expected CXRs and image sizes; list every problem.
+    #[command(name = "validate-submission", visible_alias = "validate_submission")]
+    ValidateSubmission(validate::ValidateArgs),
 }
 
 /// The error and its causes, leaving out a cause whose text the message already shows.
@@ -78,6 +86,7 @@ fn error_text(e: &anyhow::Error) -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli.limits.install();
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(&a),
         Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a),
@@ -86,6 +95,7 @@ fn main() -> ExitCode {
         Command::CountSegs(a) => summaries::count_segs(&a),
         Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),
         Command::PrecisionRecallSpecificity(a) => summaries::precision_recall_specificity(&a),
+        Command::ValidateSubmission(a) => validate::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,8 +20,11 @@ use chexlocalize_io::{CsvTable, CsvWriter};
 use chexlocalize_pickle::{Limits, dump_heatmap, load_heatmap, load_value};
 use chexlocalize_rle::{Rle, RleError};
 
+/// A target body: takes the fuzzer's bytes, panics on a broken invariant.
+pub type Target = fn(&[u8]);
+
 /// The targets, by name (the names of `fuzz/fuzz_targets/*.rs` and of the seed folders).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("pickle", pickle),
     ("torch", torch),
     ("npy", npy),
@@ -73,8 +76,10 @@ pub fn torch(data: &[u8]) {
 /// with our writer and must read back identical.
 pub fn npy(data: &[u8]) {
     let path = Path::new("fuzz.npy");
-    let mut limits = chexlocalize_io::Limits::default();
-    limits.pickle = fuzz_limits();
+    let limits = chexlocalize_io::Limits {
+        pickle: fuzz_limits(),
+        ..chexlocalize_io::Limits::default()
+    };
     let Ok(t) = chexlocalize_io::parse_npy(path, data, &limits) else {
         return;
     };
