@@ -416,6 +416,17 @@ fn bad_inputs_of_every_command_name_file_cxr_and_task() {
         "1e12",
     ]);
     assert_eq!(res.status.code(), Some(2), "{}", stderr(&res));
+    let res = run(&[
+        "heatmap-to-segmentation",
+        "--map_dir",
+        s(dir.path()),
+        "--if_smoothing",
+        "True",
+        "--k",
+        "100000",
+    ]);
+    assert_eq!(res.status.code(), Some(2), "{}", stderr(&res));
+    assert!(stderr(&res).contains("expected a box filter size from 0 to 4096"));
 }
 
 #[test]

@@ -78,6 +78,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         put("torch", to, &std::fs::read(heatmaps.join(from))?)?;
     }
 
+    put(
+        "torch",
+        "ours_zip.pt",
+        &chexlocalize_pickle::dump_heatmap_torch_zip(&vector, "ours_zip")?,
+    )?;
+
     // npy: our writer, and numpy's big-endian Fortran-order float64 file.
     put(
         "npy",

@@ -42,7 +42,7 @@ mod zip;
 
 pub use error::PickleError;
 pub use value::{CxrImg, DType, HeatmapRecord, Prob, Tensor, TensorData, Value};
-pub use writer::dump_heatmap;
+pub use writer::{dump_heatmap, dump_heatmap_torch_zip};
 
 use vm::{Host, Machine, Obj};
 

@@ -186,6 +186,57 @@ pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
     Ok(out)
 }
 
+/// A ZIP archive of stored (uncompressed) entries, as torch writes them but without the
+/// alignment padding and zip64 records (not needed below 4 GiB; the reader accepts both).
+pub(crate) fn write_stored(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let offset = out.len() as u32;
+        let crc = crc32(data);
+        let fixed = |sig: u32, out: &mut Vec<u8>| {
+            out.extend(sig.to_le_bytes());
+        };
+        // Local header: version 2.0, flags bit 11 (UTF-8 names), stored, no time stamp.
+        fixed(LOCAL, &mut out);
+        for v in [20u16, 0x0800, 0, 0, 0] {
+            out.extend(v.to_le_bytes());
+        }
+        out.extend(crc.to_le_bytes());
+        out.extend((data.len() as u32).to_le_bytes());
+        out.extend((data.len() as u32).to_le_bytes());
+        out.extend((name.len() as u16).to_le_bytes());
+        out.extend(0u16.to_le_bytes());
+        out.extend(name.as_bytes());
+        out.extend(data);
+        fixed(CENTRAL, &mut central);
+        for v in [20u16, 20, 0x0800, 0, 0, 0] {
+            central.extend(v.to_le_bytes());
+        }
+        central.extend(crc.to_le_bytes());
+        central.extend((data.len() as u32).to_le_bytes());
+        central.extend((data.len() as u32).to_le_bytes());
+        central.extend((name.len() as u16).to_le_bytes());
+        for v in [0u16, 0, 0, 0] {
+            central.extend(v.to_le_bytes());
+        }
+        central.extend(0u32.to_le_bytes());
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    let cd_size = central.len() as u32;
+    out.extend(central);
+    out.extend(EOCD.to_le_bytes());
+    for v in [0u16, 0, entries.len() as u16, entries.len() as u16] {
+        out.extend(v.to_le_bytes());
+    }
+    out.extend(cd_size.to_le_bytes());
+    out.extend(cd_offset.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
 /// CRC-32 (IEEE 802.3, as ZIP uses it), one table lookup per byte.
 pub(crate) fn crc32(data: &[u8]) -> u32 {
     const TABLE: [u32; 256] = {
@@ -217,6 +268,28 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_archives_read_back() {
+        let entries = vec![
+            ("a/data.pkl".to_owned(), b"\x80\x02N.".to_vec()),
+            ("a/data/0".to_owned(), vec![1, 2, 3, 4]),
+        ];
+        let bytes = write_stored(&entries);
+        assert!(is_zip(&bytes));
+        let back = entries_of(&bytes);
+        assert_eq!(back, entries);
+        // Python's zipfile reads the same layout (checked with `zipfile.ZipFile(...).testzip()`
+        // on an archive of dump_heatmap_torch_zip; see tests/torch_zip.rs).
+    }
+
+    fn entries_of(b: &[u8]) -> Vec<(String, Vec<u8>)> {
+        entries(b, 10)
+            .expect("valid")
+            .into_iter()
+            .map(|e| (e.name, e.data.to_vec()))
+            .collect()
+    }
 
     #[test]
     fn crc32_check_value() {
