@@ -100,6 +100,16 @@ fn decode(bytes: &[u8], max_elements: u64) -> Result<Tensor, String> {
     }
     let shape: Vec<usize> = h.shape.iter().map(|&d| d as usize).collect();
     let numel = numel as usize;
+    if numel == 0 {
+        // A zero-sized dimension: the other dimensions may be anything (their product could
+        // overflow), and there is nothing to read.
+        let empty = if size == 4 {
+            TensorData::F32(Vec::new())
+        } else {
+            TensorData::F64(Vec::new())
+        };
+        return Tensor::new(shape, empty).map_err(|e| e.to_string());
+    }
     // Element i of a Fortran-order file is the one whose first index runs fastest: its
     // row-major position follows from the C strides.
     let c_strides: Vec<usize> = (0..shape.len())
@@ -214,6 +224,12 @@ impl Lexer<'_> {
             self.p += 1;
         }
         let digits = std::str::from_utf8(&self.s[start..self.p]).unwrap_or_default();
+        // Python's literal syntax has no leading zeros (`np.load` refuses `(07,)`).
+        if digits.len() > 1 && digits.starts_with('0') {
+            return Err(format!(
+                "header: leading zero in a dimension at byte {start}"
+            ));
+        }
         let n = digits
             .parse::<u64>()
             .map_err(|_| format!("header: expected a dimension at byte {start}"))?;
@@ -367,6 +383,7 @@ mod tests {
             "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': True}",
             "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}",
             "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}",
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (07,)}",
             "{'descr': __import__('os'), 'fortran_order': False, 'shape': (1,)}",
         ] {
             assert!(Header::parse(bad).is_err(), "{bad}");
@@ -383,6 +400,21 @@ mod tests {
         assert!(e.contains("needs 4000000 bytes"), "{e}");
         let e = decode(&npy_bytes(&[1 << 20, 1 << 20], &[]), 1 << 28).expect_err("limit");
         assert!(e.contains("limit"), "{e}");
+    }
+
+    #[test]
+    fn empty_arrays_with_huge_dimensions() {
+        // Found by the `npy` fuzz target: shape (0, 2^40, 2^40) has no element, but the
+        // product of its other dimensions overflows.
+        let mut f = npy_bytes(&[0, 1 << 40, 1 << 40], &[]);
+        let t = decode(&f, 100).expect("empty");
+        assert_eq!((t.shape.len(), t.numel()), (3, 0));
+        let at = f
+            .windows(5)
+            .position(|w| w == b"False")
+            .expect("fortran_order");
+        f.splice(at..at + 5, b"True ".iter().copied());
+        assert_eq!(decode(&f, 100).expect("empty").numel(), 0);
     }
 
     #[test]
