@@ -4,14 +4,19 @@
 //! | file | reader | writer |
 //! |---|---|---|
 //! | heatmap pickle `<cxr_id>_<task>_map.pkl` | [`read_heatmap`], [`list_heatmaps`] | [`write_heatmap`] |
+//! | `torch.save` heatmap `<cxr_id>_<task>_map.pt` (zip or legacy) | [`read_heatmap`], [`list_heatmaps`] | [`pickle::dump_heatmap_torch_zip`] |
+//! | `.npy` heatmap `<cxr_id>_<task>_map.npy` + sidecar `<cxr_id>_<task>_map.json` (`{"prob": p, "cxr_dims": [w, h]}`) | [`read_heatmap`], [`parse_npy`] | [`write_npy_heatmap`], [`npy_bytes`] |
 //! | annotations `{cxr_id: {"img_size": [h, w], task: polygons}}` | [`read_annotations`] | [`annotations_to_json_string`] |
 //! | segmentations `{cxr_id: {task: RLE}}` | [`read_segmentations`] | [`write_segmentations`] |
 //! | salient points `{cxr_id: {task: [[x, y], ...]}}` | [`read_salient_points`] | [`salient_points_to_json_string`] |
 //! | CSV (pandas' dialect) | [`CsvTable`], [`read_thresholds`], [`read_probability_cutoffs`] | [`CsvWriter`] |
 //!
 //! Every error names the file and, where it applies, the CXR id, the task or the line, and says
-//! what was expected. Every writer is atomic ([`write_atomic`]): an output appears whole or not
-//! at all. Pickles are decoded by [`chexlocalize_pickle`], which never executes anything.
+//! what was expected. Every writer is atomic ([`write_atomic`], [`write_atomic_all`] for outputs
+//! of several files): an output appears whole or not at all. Pickles and `torch.save` archives are
+//! decoded by [`chexlocalize_pickle`], which never executes anything. Sizes claimed by a file
+//! (image and mask sizes, tensor elements, file length) are checked against [`Limits`] before
+//! anything is allocated.
 //!
 //! ```
 //! use chexlocalize_io::{CsvWriter, Field, Task, py_float_repr};
@@ -22,6 +27,13 @@
 //! csv.row([Field::from(Task::Edema.name()), Field::Float(0.1 + 0.2)]);
 //! assert_eq!(csv.as_str(), "task,mIoU\nEdema,0.30000000000000004\n");
 //! assert_eq!(py_float_repr(1e-5), "1e-05");
+//!
+//! // A mask size no chest X-ray has is refused before anything is allocated.
+//! let limits = chexlocalize_io::Limits::default();
+//! let err = limits
+//!     .check_image(std::path::Path::new("seg.json"), "CXR c, task Edema", 100_000, 100_000)
+//!     .unwrap_err();
+//! assert!(err.to_string().starts_with("seg.json: CXR c, task Edema: an image of 100000 x 100000"));
 //! ```
 #![deny(missing_docs)]
 

@@ -10,6 +10,11 @@
 //! message), which it applies itself as data constructors. Every size a file claims is checked
 //! against the bytes present and against [`Limits`] before anything is allocated.
 //!
+//! The same dict saved with `torch.save` reads too ([`load_heatmap`] sniffs the [`Container`]):
+//! a zip archive (torch's default since 1.6; stored entries, CRC-32 checked, `data.pkl` through
+//! the same machine) or torch's legacy file format. [`dump_heatmap_torch_zip`] writes the zip
+//! format.
+//!
 //! ```
 //! use chexlocalize_pickle::{CxrImg, HeatmapRecord, Limits, Prob, Tensor, TensorData, Value};
 //!
@@ -29,6 +34,11 @@
 //! let evil = b"\x80\x03cos\nsystem\nX\x02\x00\x00\x00lsq\x00\x85R.";
 //! let err = chexlocalize_pickle::load_value(evil, &Limits::default()).unwrap_err();
 //! assert!(err.to_string().contains("os.system"));
+//!
+//! // torch.save's zip format: written by us, read back the same.
+//! let zip = chexlocalize_pickle::dump_heatmap_torch_zip(&rec, "x_Edema_map")?;
+//! assert_eq!(chexlocalize_pickle::Container::detect(&zip), chexlocalize_pickle::Container::TorchZip);
+//! assert_eq!(chexlocalize_pickle::load_heatmap(&zip, &Limits::default())?, rec);
 //! # Ok::<(), chexlocalize_pickle::PickleError>(())
 //! ```
 #![deny(missing_docs)]
