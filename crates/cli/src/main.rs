@@ -5,7 +5,10 @@
 //!
 //! Exit codes: 0 success; 1 an input is missing or malformed, or an output cannot be written (the
 //! message names the file, CXR id / task and what was expected, and no output file is left
-//! behind); 2 the command line itself is wrong.
+//! behind), or `validate-submission` found problems; 2 the command line itself is wrong.
+//!
+//! Every command takes the global `--max-*` flags ([`limits::LimitArgs`]): what an input file
+//! may claim (image sizes, tensor elements, file length) before anything is allocated for it.
 
 mod args;
 mod eval;

@@ -619,6 +619,7 @@ fn validate_submission_finds_every_problem_of_a_broken_submission() {
 
     let out = validate(&seg, &maps, &csv, "text");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!("{text}"); // shown with --nocapture
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     let seg_s = s(&seg);
     let maps_s = s(&maps);
