@@ -10,7 +10,7 @@
 //! two hundred lines that the fuzzer covers completely, and compressed, encrypted, multi-disk or
 //! ambiguous (duplicate name) archives — which torch never writes — are refused outright.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 /// Why an archive was refused (turned into a [`crate::PickleError::BadArchive`]).
 pub(crate) type ZipResult<T> = Result<T, String>;
@@ -96,7 +96,7 @@ pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
         .ok_or("the central directory lies outside the file")?;
     // Each central record takes at least 46 bytes: no allocation beyond what the file holds.
     let mut out = Vec::with_capacity((count as usize).min((cd_end - cd_start) / 46));
-    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut p = cd_start;
     for _ in 0..count {
         if p + 46 > cd_end || u32_at(b, p)? != CENTRAL {
@@ -157,7 +157,7 @@ pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
                 "entry {name:?}: stored sizes differ ({csize} and {usize_})"
             ));
         }
-        if seen.insert(name.clone(), ()).is_some() {
+        if !seen.insert(name.clone()) {
             return Err(format!("entry {name:?} appears twice"));
         }
         // The local header: its own name and extra field (torch's alignment padding) precede
