@@ -42,6 +42,8 @@ fn fuzz_limits() -> Limits {
         max_stack: 10_000,
         max_memo: 10_000,
         max_containers: 10_000,
+        max_values: 100_000,
+        max_value_bytes: 1 << 26,
     }
 }
 

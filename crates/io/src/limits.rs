@@ -36,6 +36,8 @@ impl Limits {
             max_stack: 100_000,
             max_memo: 100_000,
             max_containers: 100_000,
+            max_values: 1_000_000,
+            max_value_bytes: 1 << 31,
         },
         max_file_bytes: 1 << 32,
         max_image_side: 1 << 16,

@@ -72,6 +72,15 @@ pub struct Limits {
     pub max_memo: usize,
     /// Most containers (lists, dicts, tuples) in one pickle (default 100 000).
     pub max_containers: u64,
+    /// Most objects in the decoded value, an object referenced several times counted at each
+    /// reference (default 1 000 000; a heatmap record has a few dozen). Python shares an object
+    /// a pickle references twice; the decoded tree copies it, so this and
+    /// [`max_value_bytes`](Limits::max_value_bytes) bound what nested shared references can
+    /// expand to.
+    pub max_values: u64,
+    /// Most bytes of strings, byte strings and tensor elements in the decoded value, counted
+    /// the same way (default 2 GiB).
+    pub max_value_bytes: u64,
 }
 
 impl Default for Limits {
@@ -83,6 +92,8 @@ impl Default for Limits {
             max_stack: 100_000,
             max_memo: 100_000,
             max_containers: 100_000,
+            max_values: 1_000_000,
+            max_value_bytes: 1 << 31,
         }
     }
 }
@@ -115,7 +126,7 @@ pub fn load_value(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
 }
 
 fn finish(obj: Obj, limits: &Limits) -> Result<Value, PickleError> {
-    let value = vm::to_value(&obj, limits, 0);
+    let value = vm::to_value(&obj, limits, 0, &mut vm::Budget::new(limits));
     vm::teardown(vec![obj]);
     value
 }
