@@ -52,9 +52,24 @@ pub(crate) struct EvalArgs {
     #[arg(
         long = "tolerance-px",
         visible_alias = "tolerance_px",
-        default_value_t = 0.0
+        default_value_t = 0.0,
+        value_parser = tolerance
     )]
     tolerance_px: f64,
+}
+
+/// A pointing-game tolerance: a finite number of pixels from 0 to 1000.
+fn tolerance(s: &str) -> Result<f64, String> {
+    let t: f64 = s
+        .parse()
+        .map_err(|_| format!("expected a number, found {s:?}"))?;
+    if (0.0..=1000.0).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "expected a number of pixels from 0 to 1000, found {s}"
+        ))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -159,9 +174,14 @@ pub(crate) fn run(args: &EvalArgs) -> Result<()> {
             summary_csv(&replicates),
         ),
     ];
-    for (name, csv) in &files {
-        csv.write(&args.save_dir.join(name))?;
-    }
+    // All three files or none.
+    let paths: Vec<PathBuf> = files.iter().map(|(n, _)| args.save_dir.join(n)).collect();
+    let outputs: Vec<(&Path, &[u8])> = paths
+        .iter()
+        .zip(&files)
+        .map(|(p, (_, csv))| (p.as_path(), csv.as_str().as_bytes()))
+        .collect();
+    chexlocalize_io::write_atomic_all(&outputs)?;
     eprintln!("{} results written to {}", metric, args.save_dir.display());
     Ok(())
 }

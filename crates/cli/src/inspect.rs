@@ -11,8 +11,8 @@ use clap::{Args, ValueEnum};
 /// Arguments of `chexlocalize inspect`.
 #[derive(Args, Debug)]
 pub(crate) struct InspectArgs {
-    /// Heatmap pickles (files, or folders searched recursively for `*_map.pkl`) or segmentation
-    /// JSON files.
+    /// Heatmap files (`.pkl`, `.pt`, `.npy` with its sidecar; or folders searched recursively
+    /// for `*_map.pkl|.pt|.npy`) or segmentation JSON files.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Output format.
@@ -59,7 +59,10 @@ pub(crate) fn run(args: &InspectArgs) -> Result<()> {
                     .into_iter()
                     .map(|f| f.path),
             );
-        } else if p.extension().is_some_and(|e| e == "pkl") {
+        } else if p
+            .extension()
+            .is_some_and(|e| e == "pkl" || e == "pt" || e == "npy")
+        {
             // A file given by name is inspected whatever it is called.
             pickles.push(p.clone());
         } else if p.extension().is_some_and(|e| e == "json") {
@@ -68,7 +71,7 @@ pub(crate) fn run(args: &InspectArgs) -> Result<()> {
             bail!("{}: no such file or folder", p.display());
         } else {
             bail!(
-                "{}: expected a heatmap pickle (*.pkl), a folder of them, or a segmentation JSON",
+                "{}: expected a heatmap file (*.pkl, *.pt, *.npy), a folder of them, or a segmentation JSON",
                 p.display()
             );
         }

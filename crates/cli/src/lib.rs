@@ -5,7 +5,10 @@
 //!
 //! Exit codes: 0 success; 1 an input is missing or malformed, or an output cannot be written (the
 //! message names the file, CXR id / task and what was expected, and no output file is left
-//! behind); 2 the command line itself is wrong.
+//! behind), or `validate-submission` found problems; 2 the command line itself is wrong.
+//!
+//! Every command takes the global `--max-*` flags (`limits::LimitArgs`): what an input file may
+//! claim (image sizes, tensor elements, file length) before anything is allocated for it.
 //!
 //! The commands are also a library, so that pipelines (such as `cargo xtask reproduce`) run them
 //! in-process, with the same arguments as on the command line:
@@ -23,6 +26,7 @@ mod eval;
 mod features;
 mod heatmaps;
 mod inspect;
+mod limits;
 mod plot;
 mod progress;
 mod regress;
@@ -30,6 +34,7 @@ mod report;
 mod segment;
 mod summaries;
 mod tune;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -39,6 +44,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "chexlocalize", version, about, long_about = None)]
 struct Cli {
+    #[command(flatten)]
+    limits: limits::LimitArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,6 +84,10 @@ enum Command {
         visible_alias = "precision_recall_specificity"
     )]
     PrecisionRecallSpecificity(summaries::PrsArgs),
+    /// Check a competition submission (segmentation JSON, optional heatmap folder) against the
+    /// expected CXRs and image sizes; list every problem.
+    #[command(name = "validate-submission", visible_alias = "validate_submission")]
+    ValidateSubmission(validate::ValidateArgs),
     /// Per-task fixed heatmap threshold with the best mIoU (`tune_heatmap_threshold.py`).
     #[command(
         name = "tune-heatmap-threshold",
@@ -141,6 +152,7 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let cli = Cli::try_parse_from(args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    cli.limits.install();
     execute(cli.command)
 }
 
@@ -153,6 +165,7 @@ fn execute(command: Command) -> anyhow::Result<()> {
         Command::CountSegs(a) => summaries::count_segs(&a),
         Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),
         Command::PrecisionRecallSpecificity(a) => summaries::precision_recall_specificity(&a),
+        Command::ValidateSubmission(a) => validate::run(&a),
         Command::TuneHeatmapThreshold(a) => tune::tune_heatmap_threshold(&a),
         Command::TuneProbabilityThreshold(a) => tune::tune_probability_threshold(&a),
         Command::ComputePathologyFeatures(a) => features::compute_pathology_features(&a),
@@ -167,6 +180,7 @@ fn execute(command: Command) -> anyhow::Result<()> {
 /// with code 2), runs the command, prints an error and returns exit code 1 on failure.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli.limits.install();
     match execute(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -171,7 +171,7 @@ pub(crate) struct HeatmapArgs {
     #[arg(long = "if-smoothing", visible_alias = "if_smoothing", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "False")]
     if_smoothing: bool,
     /// Box filter size for smoothing (>= 1 when smoothing).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::args::box_size)]
     k: usize,
     /// Worker threads (default: all cores).
     #[arg(long)]

@@ -126,13 +126,20 @@ pub(crate) fn precision_recall_specificity(args: &PrsArgs) -> Result<()> {
         ),
         ("hb", prs_csv(&gt, &args.gt_path, &hb, &args.hb_seg_path)?),
     ];
-    for (source, csv) in &outputs {
-        csv.write(
-            &args
-                .save_dir
-                .join(format!("{source}_precision_recall_specificity.csv")),
-        )?;
-    }
+    // Both files or none.
+    let paths: Vec<PathBuf> = outputs
+        .iter()
+        .map(|(source, _)| {
+            args.save_dir
+                .join(format!("{source}_precision_recall_specificity.csv"))
+        })
+        .collect();
+    let files: Vec<(&Path, &[u8])> = paths
+        .iter()
+        .zip(&outputs)
+        .map(|(p, (_, csv))| (p.as_path(), csv.as_str().as_bytes()))
+        .collect();
+    chexlocalize_io::write_atomic_all(&files)?;
     Ok(())
 }
 

@@ -9,23 +9,44 @@ use crate::IoError;
 /// renamed over `path`. Missing parent folders are created (as the reference scripts do for their
 /// output folders). On error no file appears at `path` and the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    let err = |source| IoError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(parent).map_err(err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".chexlocalize-")
-        .suffix(".tmp")
-        .tempfile_in(parent)
-        .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
+    write_atomic_all(&[(path, bytes)])
+}
+
+/// Writes several files as one output: every file is first written whole to a temporary file
+/// beside its destination and flushed, and only when all are complete are they renamed into
+/// place. An error while writing (an unwritable folder, a full disk) leaves none of the outputs
+/// and no temporary file. Renames within a folder do not fail in practice; if one did, the files
+/// renamed before it would stay.
+pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> Result<(), IoError> {
+    let mut staged = Vec::with_capacity(files.len());
+    for &(path, bytes) in files {
+        let err = |source| IoError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        if path.is_dir() {
+            return Err(err(std::io::Error::other("it is a folder")));
+        }
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(parent).map_err(err)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".chexlocalize-")
+            .suffix(".tmp")
+            .tempfile_in(parent)
+            .map_err(err)?;
+        tmp.write_all(bytes).map_err(err)?;
+        tmp.as_file().sync_all().map_err(err)?;
+        staged.push((path, tmp));
+    }
+    for (path, tmp) in staged {
+        tmp.persist(path).map_err(|e| IoError::Write {
+            path: path.to_path_buf(),
+            source: e.error,
+        })?;
+    }
     Ok(())
 }
 
@@ -46,6 +67,22 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_failing_file_leaves_none_of_the_others() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").expect("write");
+        let good = dir.path().join("out/a.csv");
+        let bad = blocker.join("b.csv");
+        let e = write_atomic_all(&[(&good, b"a"), (&bad, b"b")]).expect_err("b is unwritable");
+        assert!(e.to_string().contains("b.csv"), "{e}");
+        assert!(!good.exists(), "a.csv must not appear when b.csv fails");
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+            .expect("list")
+            .collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
     }
 
     #[test]

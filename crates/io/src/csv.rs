@@ -112,7 +112,7 @@ pub struct CsvTable {
 impl CsvTable {
     /// Reads and parses a CSV file.
     pub fn read(path: &Path) -> Result<CsvTable, IoError> {
-        let bytes = std::fs::read(path).map_err(|e| IoError::read(path, e))?;
+        let bytes = crate::limits::read_file(path, &crate::Limits::default())?;
         let text = String::from_utf8(bytes).map_err(|e| IoError::Csv {
             path: path.to_path_buf(),
             line: 1,
@@ -169,7 +169,7 @@ impl CsvTable {
 
     /// The float in data row `row`, column `col`: an empty field is NaN (pandas' default).
     pub fn f64_at(&self, row: usize, col: usize) -> Result<f64, IoError> {
-        let s = self.rows[row][col].trim();
+        let s = self.cell(row, col)?.trim();
         if s.is_empty() {
             return Ok(f64::NAN);
         }
@@ -182,12 +182,66 @@ impl CsvTable {
 
     /// The task named in data row `row`, column `col`.
     pub fn task_at(&self, row: usize, col: usize) -> Result<Task, IoError> {
-        let s = &self.rows[row][col];
+        let s = self.cell(row, col)?;
         Task::from_name(s).ok_or_else(|| IoError::Csv {
             path: self.path.clone(),
             line: row + 2,
             expected: format!("a CheXlocalize task name (found {s:?})"),
         })
+    }
+
+    /// The text in data row `row`, column `col`; an error naming the line when it is missing.
+    fn cell(&self, row: usize, col: usize) -> Result<&str, IoError> {
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(col))
+            .map(String::as_str)
+            .ok_or_else(|| IoError::Csv {
+                path: self.path.clone(),
+                line: row + 2,
+                expected: format!("a field in column {}", col + 1),
+            })
+    }
+
+    /// Per-task fixed thresholds of a `threshold,task` table; see [`read_thresholds`].
+    pub fn thresholds(&self) -> Result<BTreeMap<Task, f64>, IoError> {
+        let (ct, cx) = (self.column("task")?, self.column("threshold")?);
+        let mut out = BTreeMap::new();
+        for r in 0..self.rows.len() {
+            let Some(task) = Task::from_name(self.cell(r, ct)?) else {
+                continue;
+            };
+            let x = self.f64_at(r, cx)?;
+            out.entry(task).or_insert(x);
+        }
+        Ok(out)
+    }
+
+    /// Per-task probability cutoffs of a `prob_threshold,mIoU,task` table; see
+    /// [`read_probability_cutoffs`].
+    pub fn probability_cutoffs(&self) -> Result<BTreeMap<Task, f64>, IoError> {
+        let (ct, cp, cm) = (
+            self.column("task")?,
+            self.column("prob_threshold")?,
+            self.column("mIoU")?,
+        );
+        let mut best: BTreeMap<Task, (f64, f64)> = BTreeMap::new();
+        for r in 0..self.rows.len() {
+            let Some(task) = Task::from_name(self.cell(r, ct)?) else {
+                continue;
+            };
+            let (p, m) = (self.f64_at(r, cp)?, self.f64_at(r, cm)?);
+            if m.is_nan() {
+                continue;
+            }
+            match best.get(&task) {
+                Some(&(_, bm)) if bm >= m => {}
+                _ => {
+                    best.insert(task, (p, m));
+                }
+            }
+        }
+        Ok(best.into_iter().map(|(t, (p, _))| (t, p)).collect())
     }
 
     /// A whole column of floats.
@@ -274,17 +328,7 @@ fn parse_records(path: &Path, text: &str) -> Result<Vec<Vec<String>>, IoError> {
 /// ['threshold'].values[0]`, i.e. the FIRST row of each task; later rows of the same task are
 /// ignored, as there. Rows naming unknown tasks are ignored (the reference never looks them up).
 pub fn read_thresholds(path: &Path) -> Result<BTreeMap<Task, f64>, IoError> {
-    let t = CsvTable::read(path)?;
-    let (ct, cx) = (t.column("task")?, t.column("threshold")?);
-    let mut out = BTreeMap::new();
-    for r in 0..t.rows.len() {
-        let Some(task) = Task::from_name(&t.rows[r][ct]) else {
-            continue;
-        };
-        let x = t.f64_at(r, cx)?;
-        out.entry(task).or_insert(x);
-    }
-    Ok(out)
+    CsvTable::read(path)?.thresholds()
 }
 
 /// Per-task probability cutoffs from a `prob_threshold,mIoU,task` CSV
@@ -295,29 +339,7 @@ pub fn read_thresholds(path: &Path) -> Result<BTreeMap<Task, f64>, IoError> {
 /// mIoUs skipped. A task whose mIoUs are all NaN has no cutoff; pandas raises there, we report
 /// an error naming the task when that task is needed (it is left out of the map).
 pub fn read_probability_cutoffs(path: &Path) -> Result<BTreeMap<Task, f64>, IoError> {
-    let t = CsvTable::read(path)?;
-    let (ct, cp, cm) = (
-        t.column("task")?,
-        t.column("prob_threshold")?,
-        t.column("mIoU")?,
-    );
-    let mut best: BTreeMap<Task, (f64, f64)> = BTreeMap::new();
-    for r in 0..t.rows.len() {
-        let Some(task) = Task::from_name(&t.rows[r][ct]) else {
-            continue;
-        };
-        let (p, m) = (t.f64_at(r, cp)?, t.f64_at(r, cm)?);
-        if m.is_nan() {
-            continue;
-        }
-        match best.get(&task) {
-            Some(&(_, bm)) if bm >= m => {}
-            _ => {
-                best.insert(task, (p, m));
-            }
-        }
-    }
-    Ok(best.into_iter().map(|(t, (p, _))| (t, p)).collect())
+    CsvTable::read(path)?.probability_cutoffs()
 }
 
 #[cfg(test)]

@@ -69,6 +69,27 @@ pub enum IoError {
         /// What was expected.
         expected: String,
     },
+    /// A size or count in the file is over the configured [`Limits`](crate::Limits); nothing
+    /// was allocated for it.
+    #[error("{path}: {location}: {what} is over the limit: {limit}")]
+    Limit {
+        /// The file.
+        path: PathBuf,
+        /// Where in the file: a CXR id, a task, a key.
+        location: String,
+        /// What the file claims.
+        what: String,
+        /// The limit.
+        limit: String,
+    },
+    /// A `.npy` array is not as numpy writes it, or not a heatmap (dtype, shape).
+    #[error("{path}: not a heatmap .npy array: {reason}")]
+    Npy {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
     /// A file name does not follow the `<cxr_id>_<task>_map.pkl` convention.
     #[error("{path}: file name: expected {expected}")]
     FileName {

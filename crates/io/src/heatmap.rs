@@ -1,12 +1,28 @@
-//! Heatmap pickle files: finding them, naming them, reading them safely.
+//! Heatmap files: finding them, naming them, reading them safely.
+//!
+//! Three formats, all named `<cxr_id>_<task>_map.<ext>`:
+//!
+//! | extension | content |
+//! |---|---|
+//! | `.pkl` | CheXlocalize's pickle of `{map, prob, task, gt, cxr_img, cxr_dims}` (tensors as legacy torch storage bytes) |
+//! | `.pt` | `torch.save` of the same dict: a zip archive (the default since torch 1.6) or torch's legacy format |
+//! | `.npy` | `np.save` of the map alone (float32 or float64, `(h, w)` or `(1, 1, h, w)`), with a sidecar `<cxr_id>_<task>_map.json`: `{"prob": p or [14 CheXpert probabilities], "cxr_dims": [width, height]}` and optionally `"task"`, `"gt"`, `"cxr_img"` (a path) |
+//!
+//! `.pkl` and `.pt` files are told apart by their content, not their name, so a `torch.save`
+//! archive named `.pkl` reads too. Nothing in any of them is executed.
 
 use std::path::{Path, PathBuf};
 
-use chexlocalize_pickle::{HeatmapRecord, Limits};
+use chexlocalize_pickle::{CxrImg, HeatmapRecord, Prob, Tensor, TensorData, Value};
+use serde_json::Value as Json;
 
-use crate::{IoError, Task};
+use crate::limits::read_file;
+use crate::{IoError, Limits, Task};
 
-/// A heatmap pickle found on disk, with the CXR id and task its name encodes.
+/// The file name endings [`list_heatmaps`] looks for.
+pub const HEATMAP_SUFFIXES: [&str; 3] = ["_map.pkl", "_map.pt", "_map.npy"];
+
+/// A heatmap file found on disk, with the CXR id and task its name encodes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeatmapFile {
     /// The file.
@@ -44,9 +60,10 @@ pub fn parse_heatmap_name(path: &Path) -> Result<(String, String), IoError> {
     Ok((cxr_id, task))
 }
 
-/// Finds every `*_map.pkl` under `dir` (recursively, like the reference's `rglob`), sorted by
-/// path as Python sorts `Path` objects (component by component). Symbolic links to folders are
-/// not followed. `dir` may also be a single file.
+/// Finds every heatmap file (`*_map.pkl`, `*_map.pt`, `*_map.npy`) under `dir` (recursively, like
+/// the reference's `rglob('*_map.pkl')`), sorted by path as Python sorts `Path` objects
+/// (component by component). Symbolic links to folders are not followed. `dir` may also be a
+/// single file.
 pub fn list_heatmaps(dir: &Path) -> Result<Vec<HeatmapFile>, IoError> {
     let meta = std::fs::metadata(dir).map_err(|e| IoError::read(dir, e))?;
     let mut paths = Vec::new();
@@ -82,7 +99,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
         } else if path
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with("_map.pkl"))
+            .is_some_and(|n| HEATMAP_SUFFIXES.iter().any(|s| n.ends_with(s)))
             && (ft.is_file() || (ft.is_symlink() && path.is_file()))
         {
             out.push(path);
@@ -91,13 +108,134 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
     Ok(())
 }
 
-/// Reads and decodes a heatmap pickle without executing anything in it.
+/// Reads and decodes a heatmap file (`.pkl`, `.pt` or `.npy` with its sidecar, see the
+/// [module documentation](self)) without executing anything in it. The record's `cxr_dims` must
+/// be positive and within the limits' image size.
 pub fn read_heatmap(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoError> {
-    let bytes = std::fs::read(path).map_err(|e| IoError::read(path, e))?;
-    chexlocalize_pickle::load_heatmap(&bytes, limits).map_err(|source| IoError::Pickle {
-        path: path.to_path_buf(),
+    let bytes = read_file(path, limits)?;
+    let rec = if path.extension().is_some_and(|e| e == "npy") {
+        read_npy_heatmap(path, &bytes, limits)?
+    } else {
+        chexlocalize_pickle::load_heatmap(&bytes, &limits.pickle).map_err(|source| {
+            IoError::Pickle {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?
+    };
+    let (w, h) = rec.cxr_dims;
+    if w <= 0 || h <= 0 {
+        return Err(IoError::schema(
+            path,
+            "cxr_dims",
+            format!("(width, height): two positive integers, found ({w}, {h})"),
+        ));
+    }
+    limits.check_image(path, "cxr_dims", h as u64, w as u64)?;
+    Ok(rec)
+}
+
+/// The sidecar of a `.npy` heatmap: the same name with `.json`.
+pub fn npy_sidecar_path(npy: &Path) -> PathBuf {
+    npy.with_extension("json")
+}
+
+fn read_npy_heatmap(path: &Path, bytes: &[u8], limits: &Limits) -> Result<HeatmapRecord, IoError> {
+    let map = crate::npy::parse_npy(path, bytes, limits)?;
+    let side = npy_sidecar_path(path);
+    let text = read_file(&side, limits)?;
+    let v: Json = serde_json::from_slice(&text).map_err(|source| IoError::Json {
+        path: side.clone(),
         source,
+    })?;
+    let obj = v.as_object().ok_or_else(|| {
+        IoError::schema(
+            &side,
+            "top level",
+            "an object {\"prob\": p, \"cxr_dims\": [width, height]}",
+        )
+    })?;
+    for k in obj.keys() {
+        if !["prob", "cxr_dims", "task", "gt", "cxr_img"].contains(&k.as_str()) {
+            return Err(IoError::schema(
+                &side,
+                format!("key {k:?}"),
+                "only the keys prob, cxr_dims, task, gt and cxr_img",
+            ));
+        }
+    }
+    let prob = match obj.get("prob") {
+        Some(Json::Number(n)) => n.as_f64().map(Prob::Float),
+        Some(Json::Array(a)) => a
+            .iter()
+            .map(Json::as_f64)
+            .collect::<Option<Vec<f64>>>()
+            .and_then(|v| Tensor::new(vec![v.len()], TensorData::F64(v)).ok())
+            .map(Prob::Tensor),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        IoError::schema(
+            &side,
+            "prob",
+            "a number or a list of the 14 CheXpert probabilities",
+        )
+    })?;
+    let cxr_dims = obj
+        .get("cxr_dims")
+        .and_then(Json::as_array)
+        .filter(|a| a.len() == 2)
+        .and_then(|a| Some((a[0].as_i64()?, a[1].as_i64()?)))
+        .ok_or_else(|| IoError::schema(&side, "cxr_dims", "[width, height]: two integers"))?;
+    let task = match obj.get("task") {
+        None => parse_heatmap_name(path)?.1,
+        Some(Json::String(s)) => s.clone(),
+        Some(_) => return Err(IoError::schema(&side, "task", "a task name")),
+    };
+    let gt = match obj.get("gt") {
+        None | Some(Json::Null) => Value::None,
+        Some(Json::Bool(b)) => Value::Bool(*b),
+        Some(Json::Number(n)) => n
+            .as_i64()
+            .map(Value::Int)
+            .or_else(|| n.as_f64().map(Value::Float))
+            .unwrap_or(Value::None),
+        Some(_) => return Err(IoError::schema(&side, "gt", "a number, a boolean or null")),
+    };
+    let cxr_img = match obj.get("cxr_img") {
+        None | Some(Json::Null) => CxrImg::Other(Value::None),
+        Some(Json::String(s)) => CxrImg::Path(s.clone()),
+        Some(_) => return Err(IoError::schema(&side, "cxr_img", "a path to the image")),
+    };
+    Ok(HeatmapRecord {
+        map,
+        prob,
+        task,
+        gt,
+        cxr_img,
+        cxr_dims,
     })
+}
+
+/// Writes a heatmap as `.npy` (the map, float32) at `path` and its sidecar JSON (prob, cxr_dims,
+/// task), atomically each.
+pub fn write_npy_heatmap(path: &Path, record: &HeatmapRecord) -> Result<(), IoError> {
+    let map = record.map.to_f32_vec();
+    let npy = crate::npy::npy_bytes(&record.map.shape, &map);
+    let prob = match &record.prob {
+        Prob::Float(x) => crate::json_float(*x),
+        Prob::Tensor(t) => {
+            let v: Vec<String> = t.to_f64_vec().into_iter().map(crate::json_float).collect();
+            format!("[{}]", v.join(", "))
+        }
+    };
+    let mut side = format!(
+        "{{\"prob\": {prob}, \"cxr_dims\": [{}, {}], \"task\": ",
+        record.cxr_dims.0, record.cxr_dims.1
+    );
+    crate::push_json_string(&mut side, &record.task);
+    side.push('}');
+    crate::write_atomic_all(&[(path, &npy), (&npy_sidecar_path(path), side.as_bytes())])
 }
 
 /// Writes a heatmap pickle (protocol 2 to 5) atomically.

@@ -9,8 +9,9 @@ use std::path::Path;
 use chexlocalize_rle::Rle;
 use serde_json::{Map, Value};
 
+use crate::limits::read_file;
 use crate::pyfmt::{json_float, push_json_string};
-use crate::{IoError, Task, write_atomic};
+use crate::{IoError, Limits, Task, write_atomic};
 
 /// A polygon as the annotation files store it: `(x, y)` vertices in image pixels.
 pub type Polygon = Vec<[f64; 2]>;
@@ -203,9 +204,9 @@ impl SalientPoints {
     }
 }
 
-/// Reads and parses any JSON file (`run.json`, ...).
+/// Reads and parses any JSON file (`run.json`, ...), within the process's file-size limit.
 pub fn read_json(path: &Path) -> Result<Value, IoError> {
-    let bytes = std::fs::read(path).map_err(|e| IoError::read(path, e))?;
+    let bytes = read_file(path, &Limits::default())?;
     serde_json::from_slice(&bytes).map_err(|source| IoError::Json {
         path: path.to_path_buf(),
         source,
@@ -287,8 +288,10 @@ pub fn read_annotations(path: &Path) -> Result<Annotations, IoError> {
     parse_annotations(path, &v)
 }
 
-/// Parses an annotation file's JSON value (`path` names the file in errors).
+/// Parses an annotation file's JSON value (`path` names the file in errors). Image sizes are
+/// checked against [`Limits::default`].
 pub fn parse_annotations(path: &Path, v: &Value) -> Result<Annotations, IoError> {
+    let limits = Limits::default();
     let entries = cxr_objects(
         path,
         v,
@@ -312,6 +315,12 @@ pub fn parse_annotations(path: &Path, v: &Value) -> Result<Annotations, IoError>
                     "[h, w]: two positive integers",
                 )
             })?;
+        limits.check_image(
+            path,
+            &format!("CXR {cxr_id}, img_size"),
+            dims.0 as u64,
+            dims.1 as u64,
+        )?;
         let mut tasks = Vec::new();
         for (key, polys) in obj {
             if key == "img_size" {
@@ -356,8 +365,10 @@ pub fn read_segmentations(path: &Path) -> Result<Segmentations, IoError> {
     parse_segmentations(path, &v)
 }
 
-/// Parses a segmentation file's JSON value (`path` names the file in errors).
+/// Parses a segmentation file's JSON value (`path` names the file in errors). Mask sizes are
+/// checked against [`Limits::default`].
 pub fn parse_segmentations(path: &Path, v: &Value) -> Result<Segmentations, IoError> {
+    let limits = Limits::default();
     let entries = cxr_objects(
         path,
         v,
@@ -374,7 +385,7 @@ pub fn parse_segmentations(path: &Path, v: &Value) -> Result<Segmentations, IoEr
                 continue;
             };
             let loc = format!("CXR {cxr_id}, task {task}");
-            let rle = parse_rle(path, &loc, m)?;
+            let rle = parse_rle(path, &loc, m, &limits)?;
             segs.insert(cxr_id, task, rle).map_err(|_| {
                 IoError::schema(
                     path,
@@ -387,7 +398,7 @@ pub fn parse_segmentations(path: &Path, v: &Value) -> Result<Segmentations, IoEr
     Ok(segs)
 }
 
-fn parse_rle(path: &Path, loc: &str, m: &Value) -> Result<Rle, IoError> {
+fn parse_rle(path: &Path, loc: &str, m: &Value, limits: &Limits) -> Result<Rle, IoError> {
     let expected = "an RLE mask {\"size\": [h, w], \"counts\": str}";
     let obj = m
         .as_object()
@@ -404,6 +415,7 @@ fn parse_rle(path: &Path, loc: &str, m: &Value) -> Result<Rle, IoError> {
                 "[h, w]: two non-negative integers",
             )
         })?;
+    limits.check_image(path, &format!("{loc}, size"), h as u64, w as u64)?;
     let rle_err = |source| IoError::Rle {
         path: path.to_path_buf(),
         location: loc.to_owned(),
@@ -577,6 +589,10 @@ mod tests {
             (r#"{"x": {"Edema": []}}"#, "img_size"),
             (r#"{"x": {"img_size": [0, 3]}}"#, "img_size"),
             (
+                r#"{"x": {"img_size": [100000, 100000]}}"#,
+                "CXR x, img_size: an image of 100000 x 100000 pixels (h x w) is over the limit",
+            ),
+            (
                 r#"{"x": {"img_size": [2, 3], "Pneumonia": []}}"#,
                 "Pneumonia",
             ),
@@ -620,6 +636,10 @@ mod tests {
             ),
             (r#"{"c": {"Edema": {"size": [2], "counts": "06"}}}"#, "size"),
             (r#"{"c": {"Edema": {"size": [2, 3]}}}"#, "counts"),
+            (
+                r#"{"c": {"Edema": {"size": [100000, 100000], "counts": "0"}}}"#,
+                "CXR c, task Edema, size: an image of 100000 x 100000 pixels (h x w) is over the limit",
+            ),
             (
                 r#"{"c": {"Edema": {"size": [2, 3], "counts": "06"}, "Lung Opacity": {"size": [2, 3], "counts": "06"}, "Airspace Opacity": {"size": [2, 3], "counts": "06"}}}"#,
                 "one mask per task",

@@ -69,6 +69,13 @@ pub enum PickleError {
         /// What was wrong.
         reason: String,
     },
+    /// A `torch.save` zip archive is not as torch writes it (compressed, corrupt, or lacking
+    /// `data.pkl` or a storage).
+    #[error("torch archive: {reason}")]
+    BadArchive {
+        /// What was wrong.
+        reason: String,
+    },
     /// A tensor's size / stride / offset does not fit its storage.
     #[error("tensor: {reason}")]
     BadTensor {

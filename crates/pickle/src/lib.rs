@@ -10,6 +10,11 @@
 //! message), which it applies itself as data constructors. Every size a file claims is checked
 //! against the bytes present and against [`Limits`] before anything is allocated.
 //!
+//! The same dict saved with `torch.save` reads too ([`load_heatmap`] sniffs the [`Container`]):
+//! a zip archive (torch's default since 1.6; stored entries, CRC-32 checked, `data.pkl` through
+//! the same machine) or torch's legacy file format. [`dump_heatmap_torch_zip`] writes the zip
+//! format.
+//!
 //! ```
 //! use chexlocalize_pickle::{CxrImg, HeatmapRecord, Limits, Prob, Tensor, TensorData, Value};
 //!
@@ -29,6 +34,11 @@
 //! let evil = b"\x80\x03cos\nsystem\nX\x02\x00\x00\x00lsq\x00\x85R.";
 //! let err = chexlocalize_pickle::load_value(evil, &Limits::default()).unwrap_err();
 //! assert!(err.to_string().contains("os.system"));
+//!
+//! // torch.save's zip format: written by us, read back the same.
+//! let zip = chexlocalize_pickle::dump_heatmap_torch_zip(&rec, "x_Edema_map")?;
+//! assert_eq!(chexlocalize_pickle::Container::detect(&zip), chexlocalize_pickle::Container::TorchZip);
+//! assert_eq!(chexlocalize_pickle::load_heatmap(&zip, &Limits::default())?, rec);
 //! # Ok::<(), chexlocalize_pickle::PickleError>(())
 //! ```
 #![deny(missing_docs)]
@@ -38,10 +48,11 @@ mod torch;
 mod value;
 mod vm;
 mod writer;
+mod zip;
 
 pub use error::PickleError;
 pub use value::{CxrImg, DType, HeatmapRecord, Prob, Tensor, TensorData, Value};
-pub use writer::dump_heatmap;
+pub use writer::{dump_heatmap, dump_heatmap_torch_zip};
 
 use vm::{Host, Machine, Obj};
 
@@ -61,6 +72,15 @@ pub struct Limits {
     pub max_memo: usize,
     /// Most containers (lists, dicts, tuples) in one pickle (default 100 000).
     pub max_containers: u64,
+    /// Most objects in the decoded value, an object referenced several times counted at each
+    /// reference (default 1 000 000; a heatmap record has a few dozen). Python shares an object
+    /// a pickle references twice; the decoded tree copies it, so this and
+    /// [`max_value_bytes`](Limits::max_value_bytes) bound what nested shared references can
+    /// expand to.
+    pub max_values: u64,
+    /// Most bytes of strings, byte strings and tensor elements in the decoded value, counted
+    /// the same way (default 2 GiB).
+    pub max_value_bytes: u64,
 }
 
 impl Default for Limits {
@@ -72,6 +92,8 @@ impl Default for Limits {
             max_stack: 100_000,
             max_memo: 100_000,
             max_containers: 100_000,
+            max_values: 1_000_000,
+            max_value_bytes: 1 << 31,
         }
     }
 }
@@ -100,9 +122,64 @@ impl Host for OuterHost<'_> {
 pub fn load_value(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
     let mut host = OuterHost { limits };
     let obj = Machine::new(bytes, "pickle", limits, &mut host).run()?;
-    let value = vm::to_value(&obj, limits, 0);
+    finish(obj, limits)
+}
+
+fn finish(obj: Obj, limits: &Limits) -> Result<Value, PickleError> {
+    let value = vm::to_value(&obj, limits, 0, &mut vm::Budget::new(limits));
     vm::teardown(vec![obj]);
     value
+}
+
+/// How a heatmap file is serialised, told from its first bytes (never from its name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    /// A plain pickle (`pickle.dump` of a dict whose tensors carry legacy torch storage bytes):
+    /// the CheXlocalize format.
+    Pickle,
+    /// A `torch.save` zip archive (the default since torch 1.6): `<name>/data.pkl` plus one
+    /// stored entry per storage.
+    TorchZip,
+    /// A whole file in torch's legacy format (`torch.save(obj, f,
+    /// _use_new_zipfile_serialization=False)`).
+    TorchLegacy,
+}
+
+impl Container {
+    /// Sniffs the format from the first bytes.
+    pub fn detect(bytes: &[u8]) -> Container {
+        if zip::is_zip(bytes) {
+            Container::TorchZip
+        } else if torch::is_legacy_file(bytes) {
+            Container::TorchLegacy
+        } else {
+            Container::Pickle
+        }
+    }
+}
+
+/// Decodes a file written by `torch.save`, in the zip format or the legacy one, without executing
+/// anything: `data.pkl` goes through the same allow-listed machine as a pickle, and the storages
+/// are read from the archive's entries.
+pub fn load_torch(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
+    let obj = match Container::detect(bytes) {
+        Container::TorchZip => torch::load_zip(bytes, limits)?,
+        Container::TorchLegacy => torch::load_legacy(bytes, limits)?,
+        Container::Pickle => {
+            return Err(PickleError::BadArchive {
+                reason: "neither a zip archive nor a legacy torch file".to_owned(),
+            });
+        }
+    };
+    finish(obj, limits)
+}
+
+/// Decodes a plain pickle or a `torch.save` file, whichever `bytes` holds ([`Container::detect`]).
+pub fn load_any(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
+    match Container::detect(bytes) {
+        Container::Pickle => load_value(bytes, limits),
+        Container::TorchZip | Container::TorchLegacy => load_torch(bytes, limits),
+    }
 }
 
 fn record_err(key: &str, expected: &str) -> PickleError {
@@ -112,10 +189,18 @@ fn record_err(key: &str, expected: &str) -> PickleError {
     }
 }
 
-/// Decodes a heatmap pickle: a dict with at least `map` (a tensor), `prob` (a number or a
+/// Decodes a heatmap file: a dict with at least `map` (a tensor), `prob` (a number or a
 /// tensor), `task` (a string) and `cxr_dims` (two integers); `gt` and `cxr_img` are optional.
+///
+/// The dict may be a plain pickle (the CheXlocalize format) or a `torch.save` file of the same
+/// dict, zip or legacy format ([`load_any`]).
 pub fn load_heatmap(bytes: &[u8], limits: &Limits) -> Result<HeatmapRecord, PickleError> {
-    let Value::Dict(mut items) = load_value(bytes, limits)? else {
+    heatmap_from_value(load_any(bytes, limits)?)
+}
+
+/// The heatmap record held by a decoded value (see [`load_heatmap`]).
+pub fn heatmap_from_value(value: Value) -> Result<HeatmapRecord, PickleError> {
+    let Value::Dict(mut items) = value else {
         return Err(record_err(
             "",
             "a dict {map, prob, task, gt, cxr_img, cxr_dims} at the top level",

@@ -47,48 +47,7 @@ impl Host for LegacyHost<'_> {
     }
 
     fn persistent_load(&mut self, pid: &Obj, offset: usize) -> Result<Obj, PickleError> {
-        let malformed = |reason: &str| PickleError::Malformed {
-            context: "tensor storage",
-            offset,
-            reason: reason.to_owned(),
-        };
-        let Obj::Tuple(t) = pid else {
-            return Err(malformed("persistent id is not a tuple"));
-        };
-        let (kind, class, key, numel) = match &t[..] {
-            [
-                Obj::Str(kind),
-                Obj::Global(class),
-                Obj::Str(key),
-                Obj::Str(_location),
-                Obj::Int(numel),
-                rest @ ..,
-            ] => {
-                if let [view] = rest {
-                    if !matches!(view, Obj::None) {
-                        return Err(bad("storage views (view_metadata) are not supported"));
-                    }
-                } else if rest.len() > 1 {
-                    return Err(malformed("persistent id has too many fields"));
-                }
-                (kind, class, key, numel)
-            }
-            _ => {
-                return Err(malformed(
-                    "persistent id is not ('storage', torch.<Type>Storage, key, location, numel, view_metadata)",
-                ));
-            }
-        };
-        if &**kind != "storage" {
-            return Err(malformed("persistent id of a kind other than 'storage'"));
-        }
-        let dtype = match class {
-            crate::vm::Known::StorageClass(d) => *d,
-            crate::vm::Known::UntypedStorage => DType::U8,
-            _ => return Err(malformed("persistent id names no storage class")),
-        };
-        let numel =
-            u64::try_from(*numel).map_err(|_| bad(format!("negative element count {numel}")))?;
+        let (dtype, key, numel) = storage_pid(pid, offset, "tensor storage")?;
         if numel > self.limits.max_elements {
             return Err(PickleError::LimitExceeded {
                 context: "tensor storage",
@@ -99,7 +58,7 @@ impl Host for LegacyHost<'_> {
         }
         let s = self
             .storages
-            .entry(key.to_string())
+            .entry(key.clone())
             .or_insert_with(|| {
                 Rc::new(Storage {
                     dtype,
@@ -197,7 +156,7 @@ pub(crate) fn load_legacy(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleEr
         }
         let raw = &bytes[pos..pos + nbytes as usize];
         pos += nbytes as usize;
-        *storage.data.borrow_mut() = Some(Rc::new(decode_elements(storage.dtype, raw)));
+        *storage.data.borrow_mut() = Some(Rc::new(decode_elements(storage.dtype, raw, false)));
     }
     Ok(obj)
 }
@@ -262,14 +221,19 @@ fn check_sys_info(o: &Obj) -> Result<(), PickleError> {
     Ok(())
 }
 
-fn decode_elements(dtype: DType, raw: &[u8]) -> TensorData {
+/// The elements of a storage's raw bytes, in the byte order the file declares.
+fn decode_elements(dtype: DType, raw: &[u8], big_endian: bool) -> TensorData {
     macro_rules! le {
         ($t:ty, $n:expr) => {
             raw.chunks_exact($n)
                 .map(|c| {
                     let mut a = [0u8; $n];
                     a.copy_from_slice(c);
-                    <$t>::from_le_bytes(a)
+                    if big_endian {
+                        <$t>::from_be_bytes(a)
+                    } else {
+                        <$t>::from_le_bytes(a)
+                    }
                 })
                 .collect()
         };
@@ -286,6 +250,175 @@ fn decode_elements(dtype: DType, raw: &[u8]) -> TensorData {
         DType::U8 => TensorData::U8(raw.to_vec()),
         DType::Bool => TensorData::Bool(raw.iter().map(|&b| b != 0).collect()),
     }
+}
+
+/// Whether `bytes` is a whole legacy torch file (`torch.save(..., _use_new_zipfile_serialization=False)`):
+/// it starts with the magic number pickle.
+pub(crate) fn is_legacy_file(bytes: &[u8]) -> bool {
+    bytes.len() > 14
+        && bytes[0] == 0x80
+        && bytes[2] == 0x8a
+        && bytes[3] == 10
+        && bytes[4..14] == MAGIC
+}
+
+/// Parses a persistent id `('storage', torch.<Type>Storage, key, location, numel[, view])`.
+fn storage_pid(
+    pid: &Obj,
+    offset: usize,
+    context: &'static str,
+) -> Result<(DType, String, u64), PickleError> {
+    let malformed = |reason: &str| PickleError::Malformed {
+        context,
+        offset,
+        reason: reason.to_owned(),
+    };
+    let Obj::Tuple(t) = pid else {
+        return Err(malformed("persistent id is not a tuple"));
+    };
+    let (kind, class, key, numel) = match &t[..] {
+        [
+            Obj::Str(kind),
+            Obj::Global(class),
+            Obj::Str(key),
+            Obj::Str(_location),
+            Obj::Int(numel),
+            rest @ ..,
+        ] => {
+            if let [view] = rest {
+                if !matches!(view, Obj::None) {
+                    return Err(bad("storage views (view_metadata) are not supported"));
+                }
+            } else if rest.len() > 1 {
+                return Err(malformed("persistent id has too many fields"));
+            }
+            (kind, class, key, numel)
+        }
+        _ => {
+            return Err(malformed(
+                "persistent id is not ('storage', torch.<Type>Storage, key, location, numel, view_metadata)",
+            ));
+        }
+    };
+    if &**kind != "storage" {
+        return Err(malformed("persistent id of a kind other than 'storage'"));
+    }
+    let dtype = match class {
+        crate::vm::Known::StorageClass(d) => *d,
+        crate::vm::Known::UntypedStorage => DType::U8,
+        _ => return Err(malformed("persistent id names no storage class")),
+    };
+    let numel =
+        u64::try_from(*numel).map_err(|_| bad(format!("negative element count {numel}")))?;
+    Ok((dtype, key.to_string(), numel))
+}
+
+fn archive(reason: impl Into<String>) -> PickleError {
+    PickleError::BadArchive {
+        reason: reason.into(),
+    }
+}
+
+/// Host of a zip archive's `data.pkl`: persistent ids name the entries `data/<key>`.
+struct ZipHost<'a, 'l> {
+    limits: &'l Limits,
+    prefix: String,
+    entries: &'a HashMap<&'a str, &'a [u8]>,
+    big_endian: bool,
+    storages: HashMap<String, Rc<Storage>>,
+}
+
+impl Host for ZipHost<'_, '_> {
+    fn load_from_bytes(&mut self, _bytes: &[u8], offset: usize) -> Result<Obj, PickleError> {
+        Err(PickleError::Malformed {
+            context: "data.pkl",
+            offset,
+            reason: "_load_from_bytes inside a torch archive".to_owned(),
+        })
+    }
+
+    fn persistent_load(&mut self, pid: &Obj, offset: usize) -> Result<Obj, PickleError> {
+        let (dtype, key, numel) = storage_pid(pid, offset, "data.pkl")?;
+        if numel > self.limits.max_elements {
+            return Err(PickleError::LimitExceeded {
+                context: "torch archive",
+                what: "storage element count",
+                value: numel,
+                limit: self.limits.max_elements,
+            });
+        }
+        if let Some(s) = self.storages.get(&key) {
+            if s.dtype != dtype || s.numel != numel {
+                return Err(bad(format!(
+                    "storage {key:?} declared twice with different types or sizes"
+                )));
+            }
+            return Ok(Obj::Storage(Rc::clone(s)));
+        }
+        let name = format!("{}data/{key}", self.prefix);
+        let raw = self
+            .entries
+            .get(name.as_str())
+            .ok_or_else(|| archive(format!("no entry {name:?} for storage {key:?}")))?;
+        let nbytes = numel
+            .checked_mul(dtype.size() as u64)
+            .ok_or_else(|| bad("storage size overflows"))?;
+        if raw.len() as u64 != nbytes {
+            return Err(archive(format!(
+                "entry {name:?} holds {} bytes, expected {numel} {} elements = {nbytes} bytes",
+                raw.len(),
+                dtype.torch_name()
+            )));
+        }
+        let s = Rc::new(Storage {
+            dtype,
+            numel,
+            data: RefCell::new(Some(Rc::new(decode_elements(dtype, raw, self.big_endian)))),
+        });
+        self.storages.insert(key, Rc::clone(&s));
+        Ok(Obj::Storage(s))
+    }
+}
+
+/// Decodes a `torch.save` zip archive: `<name>/data.pkl` with storages in `<name>/data/<key>`.
+pub(crate) fn load_zip(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleError> {
+    let list = crate::zip::entries(bytes, limits.max_containers).map_err(archive)?;
+    let entries: HashMap<&str, &[u8]> = list.iter().map(|e| (e.name.as_str(), e.data)).collect();
+    let mut roots = list.iter().filter_map(|e| {
+        let prefix = e.name.strip_suffix("data.pkl")?;
+        (prefix.ends_with('/') && prefix.matches('/').count() == 1).then_some(prefix)
+    });
+    let prefix = match (roots.next(), roots.next()) {
+        (Some(p), None) => p.to_owned(),
+        (None, _) => {
+            return Err(archive(
+                "no <name>/data.pkl entry (not a torch.save archive)",
+            ));
+        }
+        (Some(_), Some(_)) => return Err(archive("more than one <name>/data.pkl entry")),
+    };
+    let big_endian = match entries.get(format!("{prefix}byteorder").as_str()).copied() {
+        None | Some(b"little") => false,
+        Some(b"big") => true,
+        Some(other) => {
+            return Err(archive(format!(
+                "byteorder is {:?}, expected \"little\" or \"big\"",
+                String::from_utf8_lossy(other)
+            )));
+        }
+    };
+    let data_pkl = entries
+        .get(format!("{prefix}data.pkl").as_str())
+        .copied()
+        .unwrap_or_default();
+    let mut host = ZipHost {
+        limits,
+        prefix,
+        entries: &entries,
+        big_endian,
+        storages: HashMap::new(),
+    };
+    Machine::new(data_pkl, "data.pkl", limits, &mut host).run()
 }
 
 /// Applies a tensor's offset, size and stride to its storage: a contiguous copy, as torch gives
@@ -313,7 +446,11 @@ pub(crate) fn materialize(spec: &TensorSpec, limits: &Limits) -> Result<Tensor, 
         });
     }
     let shape: Vec<usize> = spec.size.iter().map(|&d| d as usize).collect();
-    if numel > 0 {
+    if numel == 0 {
+        // No element is read: offset and strides do not matter (torch accepts any).
+        return Tensor::new(shape, empty_like(&data));
+    }
+    {
         let max_index = spec
             .size
             .iter()
@@ -382,25 +519,51 @@ pub(crate) fn materialize(spec: &TensorSpec, limits: &Limits) -> Result<Tensor, 
 }
 
 /// Storage indices of a tensor's elements in row-major order (bounds already checked).
+///
+/// Dimensions of size 1 are skipped: their stride is never applied (torch allows any stride
+/// there, even one that would overflow if it were).
 fn indices(spec: &TensorSpec, numel: usize) -> Vec<usize> {
     let mut out = Vec::with_capacity(numel);
     if numel == 0 {
         return out;
     }
-    let nd = spec.size.len();
-    let mut counter = vec![0u64; nd];
+    let dims: Vec<(u64, u64)> = spec
+        .size
+        .iter()
+        .zip(&spec.stride)
+        .filter(|(size, _)| **size > 1)
+        .map(|(&size, &stride)| (size, stride))
+        .collect();
+    let mut counter = vec![0u64; dims.len()];
     let mut at = spec.offset;
     for _ in 0..numel {
         out.push(at as usize);
-        for d in (0..nd).rev() {
+        for (d, &(size, stride)) in dims.iter().enumerate().rev() {
             counter[d] += 1;
-            at += spec.stride[d];
-            if counter[d] < spec.size[d] {
+            // Every index reached is within the storage (checked before); only the step past
+            // the end of a dimension may go beyond it, and it is undone at once.
+            at = at.wrapping_add(stride);
+            if counter[d] < size {
                 break;
             }
-            at -= spec.stride[d] * spec.size[d];
+            at = at.wrapping_sub(stride.wrapping_mul(size));
             counter[d] = 0;
         }
     }
     out
+}
+
+fn empty_like(data: &TensorData) -> TensorData {
+    match data {
+        TensorData::F32(_) => TensorData::F32(Vec::new()),
+        TensorData::F64(_) => TensorData::F64(Vec::new()),
+        TensorData::F16(_) => TensorData::F16(Vec::new()),
+        TensorData::BF16(_) => TensorData::BF16(Vec::new()),
+        TensorData::I64(_) => TensorData::I64(Vec::new()),
+        TensorData::I32(_) => TensorData::I32(Vec::new()),
+        TensorData::I16(_) => TensorData::I16(Vec::new()),
+        TensorData::I8(_) => TensorData::I8(Vec::new()),
+        TensorData::U8(_) => TensorData::U8(Vec::new()),
+        TensorData::Bool(_) => TensorData::Bool(Vec::new()),
+    }
 }

@@ -720,9 +720,32 @@ fn obj_key_eq(a: &Obj, b: &Obj) -> bool {
     }
 }
 
+/// What the decoded tree may still take: objects and payload bytes.
+pub(crate) struct Budget {
+    pub(crate) values: u64,
+    pub(crate) bytes: u64,
+}
+
+impl Budget {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Budget {
+            values: limits.max_values,
+            bytes: limits.max_value_bytes,
+        }
+    }
+}
+
 /// Converts a machine object into a plain value, materialising tensors; depth-limited (which also
-/// stops reference cycles built through the memo).
-pub(crate) fn to_value(o: &Obj, limits: &Limits, depth: usize) -> Result<Value, PickleError> {
+/// stops reference cycles built through the memo) and size-limited by `budget`
+/// ([`Limits::max_values`], [`Limits::max_value_bytes`]). A pickle may reference one object
+/// many times through the memo (Python shares it); our tree copies it, so without the budget a
+/// few hundred bytes of nested references would expand exponentially ("billion laughs").
+pub(crate) fn to_value(
+    o: &Obj,
+    limits: &Limits,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Value, PickleError> {
     if depth > limits.max_depth {
         return Err(PickleError::LimitExceeded {
             context: "pickle",
@@ -731,10 +754,38 @@ pub(crate) fn to_value(o: &Obj, limits: &Limits, depth: usize) -> Result<Value, 
             limit: limits.max_depth as u64,
         });
     }
-    let seq = |items: &[Obj]| -> Result<Vec<Value>, PickleError> {
+    if budget.values == 0 {
+        return Err(PickleError::LimitExceeded {
+            context: "pickle",
+            what: "objects in the decoded value (shared objects counted at each reference)",
+            value: limits.max_values + 1,
+            limit: limits.max_values,
+        });
+    }
+    budget.values -= 1;
+    let payload = match o {
+        Obj::Str(s) => s.len() as u64,
+        Obj::Bytes(b) => b.len() as u64,
+        Obj::Tensor(spec) => spec
+            .size
+            .iter()
+            .try_fold(spec.storage.dtype.size() as u64, |a, &d| a.checked_mul(d))
+            .unwrap_or(u64::MAX),
+        _ => 0,
+    };
+    if payload > budget.bytes {
+        return Err(PickleError::LimitExceeded {
+            context: "pickle",
+            what: "bytes in the decoded value (shared objects counted at each reference)",
+            value: (limits.max_value_bytes - budget.bytes).saturating_add(payload),
+            limit: limits.max_value_bytes,
+        });
+    }
+    budget.bytes -= payload;
+    let mut seq = |items: &[Obj]| -> Result<Vec<Value>, PickleError> {
         items
             .iter()
-            .map(|x| to_value(x, limits, depth + 1))
+            .map(|x| to_value(x, limits, depth + 1, budget))
             .collect()
     };
     Ok(match o {
@@ -757,8 +808,8 @@ pub(crate) fn to_value(o: &Obj, limits: &Limits, depth: usize) -> Result<Value, 
                 .iter()
                 .map(|(k, v)| {
                     Ok((
-                        to_value(k, limits, depth + 1)?,
-                        to_value(v, limits, depth + 1)?,
+                        to_value(k, limits, depth + 1, budget)?,
+                        to_value(v, limits, depth + 1, budget)?,
                     ))
                 })
                 .collect::<Result<_, PickleError>>()?,

@@ -7,6 +7,9 @@ use crate::value::{CxrImg, HeatmapRecord, Prob, Tensor, TensorData, Value};
 struct Writer {
     out: Vec<u8>,
     protocol: u8,
+    /// `Some` when writing a zip archive's `data.pkl`: tensors reference storages by persistent
+    /// id, and their raw little-endian bytes are collected here (key = index).
+    storages: Option<Vec<Vec<u8>>>,
 }
 
 impl Writer {
@@ -124,11 +127,25 @@ impl Writer {
             .collect();
         self.global("torch._utils", "_rebuild_tensor_v2");
         self.op(b'(');
-        self.global("torch.storage", "_load_from_bytes");
-        let storage = legacy_storage_bytes(&t.data, n)?;
-        self.bytes(&storage);
-        self.op(0x85);
-        self.op(b'R');
+        if let Some(storages) = &mut self.storages {
+            // torch.save's zip format: ('storage', torch.<Type>Storage, key, 'cpu', numel).
+            let key = storages.len().to_string();
+            storages.push(raw_le_bytes(&t.data));
+            self.op(b'(');
+            self.str("storage");
+            self.global("torch", t.data.dtype().storage_class());
+            self.str(&key);
+            self.str("cpu");
+            self.int(n as i64);
+            self.op(b't');
+            self.op(b'Q');
+        } else {
+            self.global("torch.storage", "_load_from_bytes");
+            let storage = legacy_storage_bytes(&t.data, n)?;
+            self.bytes(&storage);
+            self.op(0x85);
+            self.op(b'R');
+        }
         self.int(0);
         self.tuple(&t.shape.iter().map(|&d| d as i64).collect::<Vec<_>>());
         self.tuple(&stride);
@@ -194,6 +211,7 @@ fn legacy_storage_bytes(data: &TensorData, n: usize) -> Result<Vec<u8>, PickleEr
     let mut w = Writer {
         out: Vec::with_capacity(n * data.dtype().size() + 400),
         protocol: 2,
+        storages: None,
     };
     w.op(0x80);
     w.op(2);
@@ -240,10 +258,17 @@ fn legacy_storage_bytes(data: &TensorData, n: usize) -> Result<Vec<u8>, PickleEr
     w.op(b'a');
     w.op(b'.');
     w.out.extend((n as u64).to_le_bytes());
+    w.out.extend(raw_le_bytes(data));
+    Ok(w.out)
+}
+
+/// The elements as raw little-endian bytes, as torch stores them.
+fn raw_le_bytes(data: &TensorData) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() * data.dtype().size());
     macro_rules! put {
         ($v:expr) => {
             for x in $v {
-                w.out.extend(x.to_le_bytes());
+                out.extend(x.to_le_bytes());
             }
         };
     }
@@ -255,10 +280,10 @@ fn legacy_storage_bytes(data: &TensorData, n: usize) -> Result<Vec<u8>, PickleEr
         TensorData::I32(v) => put!(v),
         TensorData::I16(v) => put!(v),
         TensorData::I8(v) => put!(v),
-        TensorData::U8(v) => w.out.extend(v),
-        TensorData::Bool(v) => w.out.extend(v.iter().map(|&b| u8::from(b))),
+        TensorData::U8(v) => out.extend(v),
+        TensorData::Bool(v) => out.extend(v.iter().map(|&b| u8::from(b))),
     }
-    Ok(w.out)
+    out
 }
 
 /// Pickles a heatmap record with `protocol` 2 to 5, as `pickle.dump(info, f, protocol)` with
@@ -273,7 +298,14 @@ pub fn dump_heatmap(rec: &HeatmapRecord, protocol: u8) -> Result<Vec<u8>, Pickle
     let mut w = Writer {
         out: Vec::with_capacity(rec.map.numel() * 4 + 1024),
         protocol,
+        storages: None,
     };
+    record(&mut w, rec)?;
+    Ok(w.out)
+}
+
+fn record(w: &mut Writer, rec: &HeatmapRecord) -> Result<(), PickleError> {
+    let protocol = w.protocol;
     w.op(0x80);
     w.op(protocol);
     w.op(b'}');
@@ -299,5 +331,39 @@ pub fn dump_heatmap(rec: &HeatmapRecord, protocol: u8) -> Result<Vec<u8>, Pickle
     w.tuple(&[rec.cxr_dims.0, rec.cxr_dims.1]);
     w.op(b'u');
     w.op(b'.');
-    Ok(w.out)
+    Ok(())
+}
+
+/// Writes a heatmap record as `torch.save(info, f)` does by default (torch >= 1.6): a zip
+/// archive of stored entries `<name>/data.pkl` (protocol 2, storages as persistent ids),
+/// `<name>/byteorder`, `<name>/data/<key>` and `<name>/version`. `name` is the archive's root
+/// folder (torch uses the file name without its extension).
+pub fn dump_heatmap_torch_zip(rec: &HeatmapRecord, name: &str) -> Result<Vec<u8>, PickleError> {
+    if name.is_empty() || name.contains('/') {
+        return Err(PickleError::BadRecord {
+            key: "name".to_owned(),
+            expected: "a non-empty archive name without '/'".to_owned(),
+        });
+    }
+    let mut w = Writer {
+        out: Vec::with_capacity(1024),
+        protocol: 2,
+        storages: Some(Vec::new()),
+    };
+    record(&mut w, rec)?;
+    let mut entries: Vec<(String, Vec<u8>)> = vec![
+        (format!("{name}/data.pkl"), std::mem::take(&mut w.out)),
+        (format!("{name}/byteorder"), b"little".to_vec()),
+    ];
+    for (i, s) in w
+        .storages
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        entries.push((format!("{name}/data/{i}"), s));
+    }
+    entries.push((format!("{name}/version"), b"3\n".to_vec()));
+    Ok(crate::zip::write_stored(&entries))
 }

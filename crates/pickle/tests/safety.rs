@@ -270,3 +270,30 @@ fn every_storage_type_round_trips() {
         }
     }
 }
+
+#[test]
+fn shared_references_cannot_expand_exponentially() {
+    // "Billion laughs": level k is a list holding level k-1 twice (through the memo), so 40
+    // levels are 2^40 lists once copied into a tree. Python shares them; we refuse the copy
+    // once it is over `max_value_bytes`, quickly. (Found by the `torch` fuzz target as an
+    // out-of-memory: 1.6 KB of input took 2 GB and 10 s.)
+    let mut p = b"\x80\x02]q\x00".to_vec();
+    for k in 0u8..40 {
+        p.extend([b'(', b'h', k, b'h', k, b'l', b'q', k + 1]);
+    }
+    p.push(b'.');
+    let start = std::time::Instant::now();
+    let err = load_value(&p, &Limits::default()).expect_err("too big once copied");
+    assert!(
+        matches!(err, PickleError::LimitExceeded { what, .. } if what.starts_with("objects in the decoded value")),
+        "{err}"
+    );
+    assert!(start.elapsed().as_secs() < 30, "took {:?}", start.elapsed());
+    // The same structure a few levels deep is fine.
+    let mut small = b"\x80\x02]q\x00".to_vec();
+    for k in 0u8..4 {
+        small.extend([b'(', b'h', k, b'h', k, b'l', b'q', k + 1]);
+    }
+    small.push(b'.');
+    assert!(load_value(&small, &Limits::default()).is_ok());
+}

@@ -16,7 +16,12 @@
 //!
 //! **Zero-length runs** are ordinary values: pycocotools writes a leading `0` run when the first
 //! pixel is set, and a string may hold zero-length runs anywhere. We keep every one of them,
-//! so `from_counts_str(s).to_counts_string() == s` for every string we accept.
+//! so `from_counts_str(s).to_counts_string() == s` for every string pycocotools writes.
+//!
+//! **Non-minimal values** such as `"Y0"` for 9 (a continuation group followed by a zero group;
+//! pycocotools 2.0.11 decodes it as 9, and re-encodes the mask as `"9"`) are accepted and
+//! decoded the same way; writing gives the minimal form, so for such strings only the runs, not
+//! the text, round-trip.
 //!
 //! **Malformed input.** pycocotools does not validate the text: a character outside
 //! `'0'..='o'` is decoded as garbage, a string ending inside a value (last character with the
@@ -131,6 +136,16 @@ mod tests {
         let mut s = String::new();
         encode_counts(&counts, &mut s);
         assert_eq!(decode_counts(&s), Ok(counts));
+    }
+
+    #[test]
+    fn non_minimal_values_decode_like_pycocotools() {
+        // pycocotools 2.0.11: mask.decode({'size': [1, 9], 'counts': b'Y0'}) is 9 zeros, and
+        // mask.encode of that mask gives b'9'. Found by the `rle` fuzz target.
+        assert_eq!(decode_counts("Y0"), Ok(vec![9]));
+        let mut s = String::new();
+        encode_counts(&[9], &mut s);
+        assert_eq!(s, "9");
     }
 
     #[test]
