@@ -32,11 +32,13 @@ pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> Result<(), IoError> {
             _ => Path::new("."),
         };
         std::fs::create_dir_all(parent).map_err(err)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".chexlocalize-")
-            .suffix(".tmp")
-            .tempfile_in(parent)
-            .map_err(err)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".chexlocalize-").suffix(".tmp");
+        // A temporary file is private (0600) by default; an output should get the mode any
+        // newly created file gets (0666 less the umask), as the reference's `open(path, 'w')`.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut tmp = builder.tempfile_in(parent).map_err(err)?;
         tmp.write_all(bytes).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
         staged.push((path, tmp));
@@ -53,6 +55,20 @@ pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> Result<(), IoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_get_the_usual_file_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        let p = dir.path().join("out.csv");
+        write_atomic(&p, b"x").expect("write");
+        // The mode of a file created the ordinary way, under the same umask.
+        let plain = dir.path().join("plain.csv");
+        std::fs::write(&plain, b"x").expect("write");
+        assert_eq!(mode(&p), mode(&plain));
+    }
 
     #[test]
     fn creates_parents_and_replaces() {
