@@ -275,51 +275,84 @@ fn fill_contours(img: BorderImage, height: usize, width: usize, offset: [i32; 2]
 }
 
 /// Adds the values of `q` to `hist` run by run: a row of a smooth map changes value every few
-/// pixels, so eight bytes are compared at once with themselves shifted by one byte, and only
-/// the positions where the value changes cost work. A run of value `a` over `[s, e)` is counted
-/// as `+e` and `-s` on `hist[a]` (wrapping), so a change at `p` from `a` to `b` is two updates
-/// and no run start has to be remembered.
+/// pixels, so a block of bytes is compared at once with its right neighbours (one bit per
+/// byte), and only the positions where the value changes cost work. A run of value `a` over
+/// `[s, e)` is counted as `+e` and `-s` on `hist[a]` (wrapping), so a change at `p` from `a` to
+/// `b` is two updates and no run start has to be remembered.
 #[inline(always)]
-fn add_runs(hist: &mut [u64; 256], q: &[u8]) {
+fn add_runs(hist: &mut [u64; 256], q: &[u8], simd: Simd) {
     let Some(&first) = q.first() else {
         return;
     };
     let n = q.len();
-    let mut cur = u64::from(first);
-    let mut i = 0;
-    while i + 8 <= n {
-        let w = u64::from_le_bytes(word(&q[i..i + 8]));
-        // Byte j of `prev` is the byte before byte j of `w`.
-        let mut changes = w ^ ((w << 8) | cur);
-        while changes != 0 {
-            let bit = changes.trailing_zeros() & !7;
-            let p = (i as u64) + u64::from(bit / 8);
-            let (a, b) = ((cur & 0xff) as usize, ((w >> bit) & 0xff) as usize);
-            hist[a] = hist[a].wrapping_add(p);
-            hist[b] = hist[b].wrapping_sub(p);
-            cur = w >> bit;
-            changes &= !(0xff << bit);
+    let mut prev = usize::from(first);
+    let mut change = |hist: &mut [u64; 256], p: usize, b: u8| {
+        let b = usize::from(b);
+        hist[prev] = hist[prev].wrapping_add(p as u64);
+        hist[b] = hist[b].wrapping_sub(p as u64);
+        prev = b;
+    };
+    // Block at `base`: bit j of `m` says whether q[base + j + 1] differs from q[base + j].
+    let mut base = 0;
+    while let (Some(x), Some(y)) = (q.get(base..base + 32), q.get(base + 1..base + 33)) {
+        let (Ok(x), Ok(y)) = (<&[u8; 32]>::try_from(x), <&[u8; 32]>::try_from(y)) else {
+            break;
+        };
+        let mut m = differences(simd, x, y);
+        while m != 0 {
+            let j = m.trailing_zeros() as usize;
+            change(hist, base + j + 1, y[j]);
+            m &= m - 1;
         }
-        cur = w >> 56;
-        i += 8;
+        base += 32;
     }
-    for (j, &v) in q.iter().enumerate().skip(i) {
-        let (a, b) = ((cur & 0xff) as usize, usize::from(v));
-        if a != b {
-            hist[a] = hist[a].wrapping_add(j as u64);
-            hist[b] = hist[b].wrapping_sub(j as u64);
-            cur = u64::from(v);
+    for p in base + 1..n {
+        if q[p] != q[p - 1] {
+            change(hist, p, q[p]);
         }
     }
-    let a = (cur & 0xff) as usize;
-    hist[a] = hist[a].wrapping_add(n as u64);
+    hist[prev] = hist[prev].wrapping_add(n as u64);
 }
 
+/// The AVX2 instructions [`differences`] uses, when the CPU has them.
+#[cfg(target_arch = "x86_64")]
+type Simd = Option<pulp::x86::V3>;
+#[cfg(not(target_arch = "x86_64"))]
+type Simd = ();
+
+#[cfg(target_arch = "x86_64")]
+fn simd() -> Simd {
+    pulp::x86::V3::try_new()
+}
+#[cfg(not(target_arch = "x86_64"))]
+fn simd() -> Simd {}
+
+/// Bit `j` set where `x[j] != y[j]`: a byte compare and a mask extraction with AVX2, else eight
+/// bytes at a time.
 #[inline(always)]
-fn word(b: &[u8]) -> [u8; 8] {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[..8]);
-    w
+fn differences(simd: Simd, x: &[u8; 32], y: &[u8; 32]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(v3) = simd {
+        use pulp::bytemuck::cast;
+        let eq = v3.avx2._mm256_cmpeq_epi8(cast(*x), cast(*y));
+        return !(v3.avx2._mm256_movemask_epi8(eq) as u32);
+    }
+    let _ = simd;
+    let mut m = 0u32;
+    for k in 0..4 {
+        let word = |b: &[u8; 32]| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[8 * k..8 * k + 8]);
+            u64::from_le_bytes(w)
+        };
+        let d = word(x) ^ word(y);
+        // One bit per non-zero byte of `d`.
+        let nz =
+            (((d & 0x7f7f_7f7f_7f7f_7f7f) + 0x7f7f_7f7f_7f7f_7f7f) | d) & 0x8080_8080_8080_8080;
+        let bits = (nz >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        m |= (bits as u32) << (8 * k);
+    }
+    m
 }
 
 /// Otsu's histogram of the 8-bit image, a row at a time; columns whose cell is below `v1` (the
@@ -340,6 +373,7 @@ impl Job for Histogram<'_> {
         let (mut v, mut q) = (vec![0f32; w], vec![0u8; w]);
         let mut hist = [0u64; 256];
         let mut ranges = Vec::new();
+        let simd = simd();
         for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
             self.up.ranges(gy, self.v1, &mut ranges);
             for oh in start..end {
@@ -352,7 +386,7 @@ impl Job for Histogram<'_> {
                     for (q, &x) in q[..b - a].iter_mut().zip(&v[..b - a]) {
                         *q = quantize_fast(x, self.min, self.range);
                     }
-                    add_runs(&mut hist, &q[..b - a]);
+                    add_runs(&mut hist, &q[..b - a], simd);
                 }
             }
         }
@@ -517,5 +551,33 @@ mod tests {
                 .count(),
             0
         );
+    }
+
+    /// The obvious histogram: one count per byte.
+    fn naive_hist(q: &[u8]) -> [u64; 256] {
+        let mut h = [0u64; 256];
+        q.iter().for_each(|&v| h[usize::from(v)] += 1);
+        h
+    }
+
+    proptest::proptest! {
+        /// Run counting, with and without AVX2, equals counting every byte; values drawn from a
+        /// few levels so that runs and changes both occur, lengths around the 32-byte blocks.
+        #[test]
+        fn add_runs_counts_every_byte(
+            q in proptest::collection::vec(0u8..4, 0..200),
+            scale in 1u8..64,
+        ) {
+            let q: Vec<u8> = q.iter().map(|&v| v.wrapping_mul(scale)).collect();
+            let mut fast = [0u64; 256];
+            add_runs(&mut fast, &q, simd());
+            proptest::prop_assert_eq!(fast, naive_hist(&q));
+            #[cfg(target_arch = "x86_64")]
+            {
+                let mut portable = [0u64; 256];
+                add_runs(&mut portable, &q, None);
+                proptest::prop_assert_eq!(portable, naive_hist(&q));
+            }
+        }
     }
 }
