@@ -266,11 +266,11 @@ fn per_map(sample: &Path, python: Option<&(PathBuf, PathBuf)>) -> Result<(f64, O
     let mut maps = Vec::new();
     for f in &files {
         let rec = chexlocalize_io::read_heatmap(&f.path, &limits)?;
-        let s = &rec.map.shape;
-        let (mh, mw) = (s[s.len() - 2], s[s.len() - 1]);
+        let ((mh, mw), (h, w)) = rec
+            .segmentation_sizes()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", f.path.display()))?;
         let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec())?;
-        let (w, h) = rec.cxr_dims;
-        maps.push((map, usize::try_from(h)?, usize::try_from(w)?));
+        maps.push((map, h, w));
     }
     let otsu = chexlocalize_saliency::Threshold::Otsu { smoothing: None };
     let mut best = f64::INFINITY;

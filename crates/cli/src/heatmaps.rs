@@ -33,27 +33,10 @@ pub(crate) fn task_probability(rec: &HeatmapRecord, task: Task) -> Result<f64, S
 pub(crate) fn map_and_dims(
     rec: &HeatmapRecord,
 ) -> Result<(ndarray::Array2<f32>, usize, usize), String> {
-    let s = &rec.map.shape;
-    if s.len() < 2
-        || s[..s.len() - 2].iter().any(|&d| d != 1)
-        || s[s.len() - 2] == 0
-        || s[s.len() - 1] == 0
-    {
-        return Err(format!(
-            "map: expected a tensor of shape [1, 1, h, w], found {s:?}"
-        ));
-    }
-    let (mh, mw) = (s[s.len() - 2], s[s.len() - 1]);
+    let ((mh, mw), (h, w)) = rec.segmentation_sizes()?;
     let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec())
         .map_err(|e| format!("map: {e}"))?;
-    let (w, h) = rec.cxr_dims;
-    let limit = 1 << 16;
-    if w <= 0 || h <= 0 || w > limit || h > limit {
-        return Err(format!(
-            "cxr_dims: expected (width, height) between 1 and {limit}, found ({w}, {h})"
-        ));
-    }
-    Ok((map, h as usize, w as usize))
+    Ok((map, h, w))
 }
 
 /// Lists the heatmaps of `dir`, keeping the ten tasks and refusing duplicate (CXR, task) pairs.

@@ -309,6 +309,50 @@ pub struct HeatmapRecord {
     pub cxr_dims: (i64, i64),
 }
 
+impl HeatmapRecord {
+    /// The largest CXR side `segmentation_sizes` accepts in `cxr_dims`.
+    pub const MAX_CXR_SIDE: i64 = 1 << 16;
+
+    /// What segmenting this record needs: the map's `(h, w)` (a `… × 1 × h × w` tensor with
+    /// every leading dimension 1 and no empty side) and the CXR's `(height, width)` from
+    /// `cxr_dims` (each between 1 and [`HeatmapRecord::MAX_CXR_SIDE`]). The error says which
+    /// entry is unusable and what was expected.
+    ///
+    /// ```
+    /// use chexlocalize_pickle::{CxrImg, HeatmapRecord, Prob, Tensor, TensorData, Value};
+    ///
+    /// let rec = HeatmapRecord {
+    ///     map: Tensor::new(vec![1, 1, 2, 3], TensorData::F32(vec![0.0; 6]))?,
+    ///     prob: Prob::Float(0.5),
+    ///     task: "Edema".into(),
+    ///     gt: Value::None,
+    ///     cxr_img: CxrImg::Other(Value::None),
+    ///     cxr_dims: (300, 200),
+    /// };
+    /// assert_eq!(rec.segmentation_sizes(), Ok(((2, 3), (200, 300))));
+    /// # Ok::<(), chexlocalize_pickle::PickleError>(())
+    /// ```
+    #[allow(clippy::type_complexity)] // two (h, w) pairs, named in the doc
+    pub fn segmentation_sizes(&self) -> Result<((usize, usize), (usize, usize)), String> {
+        let s = &self.map.shape;
+        if s.len() < 2 || s[..s.len() - 2].iter().any(|&d| d != 1) || s.contains(&0) {
+            return Err(format!(
+                "map: expected a tensor of shape [1, 1, h, w], found {s:?}"
+            ));
+        }
+        let (w, h) = self.cxr_dims;
+        let limit = Self::MAX_CXR_SIDE;
+        match (usize::try_from(h), usize::try_from(w)) {
+            (Ok(hu), Ok(wu)) if (1..=limit).contains(&h) && (1..=limit).contains(&w) => {
+                Ok(((s[s.len() - 2], s[s.len() - 1]), (hu, wu)))
+            }
+            _ => Err(format!(
+                "cxr_dims: expected (width, height) between 1 and {limit}, found ({w}, {h})"
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +366,37 @@ mod tests {
         assert_eq!(f16_to_f32(0x7bff), 65504.0);
         assert!(f16_to_f32(0x7e00).is_nan());
         assert_eq!(f16_to_f32(0x7c00), f32::INFINITY);
+    }
+
+    #[test]
+    fn segmentation_sizes_check_shape_and_dims() {
+        let rec = |shape: Vec<usize>, dims: (i64, i64)| {
+            let n = shape.iter().product();
+            HeatmapRecord {
+                map: Tensor::new(shape, TensorData::F32(vec![0.0; n])).expect("valid"),
+                prob: Prob::Float(0.5),
+                task: "Edema".into(),
+                gt: Value::None,
+                cxr_img: CxrImg::Other(Value::None),
+                cxr_dims: dims,
+            }
+        };
+        assert_eq!(
+            rec(vec![4, 5], (65_536, 1)).segmentation_sizes(),
+            Ok(((4, 5), (1, 65_536)))
+        );
+        for shape in [vec![2, 1, 3, 3], vec![1, 1, 0, 3], vec![7]] {
+            let e = rec(shape, (10, 10))
+                .segmentation_sizes()
+                .expect_err("shape");
+            assert!(e.starts_with("map: expected a tensor of shape"), "{e}");
+        }
+        for dims in [(0, 5), (5, -1), (65_537, 5), (i64::MAX, 1)] {
+            let e = rec(vec![1, 1, 2, 2], dims)
+                .segmentation_sizes()
+                .expect_err("dims");
+            assert!(e.starts_with("cxr_dims: expected (width, height)"), "{e}");
+        }
     }
 
     #[test]

@@ -36,23 +36,10 @@ pub(crate) struct Overlay {
 
 /// The 2-D map of a record (leading dimensions of size 1 squeezed) and the CXR size `(h, w)`.
 fn map_and_dims(rec: &HeatmapRecord) -> Result<(ndarray::Array2<f32>, usize, usize), String> {
-    let s = &rec.map.shape;
-    if s.len() < 2 || s[..s.len() - 2].iter().any(|&d| d != 1) || s.contains(&0) {
-        return Err(format!(
-            "map: expected a tensor of shape [1, 1, h, w], found {s:?}"
-        ));
-    }
-    let (mh, mw) = (s[s.len() - 2], s[s.len() - 1]);
+    let ((mh, mw), (h, w)) = rec.segmentation_sizes()?;
     let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec())
         .map_err(|e| format!("map: {e}"))?;
-    let (w, h) = rec.cxr_dims;
-    let limit = 1 << 16;
-    if w <= 0 || h <= 0 || w > limit || h > limit {
-        return Err(format!(
-            "cxr_dims: expected (width, height) between 1 and {limit}, found ({w}, {h})"
-        ));
-    }
-    Ok((map, h as usize, w as usize))
+    Ok((map, h, w))
 }
 
 /// The model's probability for `task`: a float, or the task's entry of the 14 CheXpert
