@@ -6,20 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn sample_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/chexlocalize-sample");
-    if dir.join("reference/CRASHES.md").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "{} is required when CI=true",
-        dir.display()
-    );
-    eprintln!("skipped: {} not found", dir.display());
-    None
-}
-
 /// Runs the binary in the sample folder (the reference's working directory).
 fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chexlocalize"))
@@ -44,7 +30,9 @@ fn read(p: &Path) -> String {
 /// writes the CSV that the patched script wrote, byte for byte.
 #[test]
 fn crash_1_tune_probability_threshold_runs() {
-    let Some(sample) = sample_dir() else { return };
+    let Some(sample) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
     let out = tempfile::tempdir().expect("tmp");
     let o = out.path().to_str().expect("utf-8");
     ok(&run_in(
@@ -71,7 +59,9 @@ fn crash_1_tune_probability_threshold_runs() {
 /// files, the first equal to the one the script wrote before crashing.
 #[test]
 fn crash_2_regression_pathology_features_completes() {
-    let Some(sample) = sample_dir() else { return };
+    let Some(sample) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
     let out = tempfile::tempdir().expect("tmp");
     let o = out.path().to_str().expect("utf-8");
     let feat = out.path().join("features");
@@ -128,7 +118,9 @@ fn crash_2_regression_pathology_features_completes() {
 /// `nan` where no interval or correlation exists, and says why on stderr.
 #[test]
 fn crashes_3_and_4_regression_model_assurance_completes() {
-    let Some(sample) = sample_dir() else { return };
+    let Some(sample) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
     for (metric, results) in [
         ("iou", "reference/eval_iou_all/iou_results_per_cxr.csv"),
         (

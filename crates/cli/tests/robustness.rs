@@ -721,11 +721,9 @@ fn validate_submission_finds_every_problem_of_a_broken_submission() {
 fn validate_submission_reads_the_original_sample() {
     // The sample's valid.csv lists its two CXRs; their sizes come from the JPEG headers in
     // valid/ and must match the repository's own segmentation JSON and heatmaps.
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/chexlocalize-sample");
-    if !sample.exists() {
-        eprintln!("skipped: {} not found", sample.display());
+    let Some(sample) = chexlocalize_testkit::sample_dir() else {
         return;
-    }
+    };
     let out = run(&[
         "validate-submission",
         "--seg-path",

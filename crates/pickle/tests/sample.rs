@@ -1,27 +1,13 @@
 //! The 20 heatmap pickles of the original sample decode to what torch reads from them, as
 //! summarised in `reference/pkl_summary.csv` (torch 2.15 `CPU_Unpickler`, see that folder's README).
 
-use std::path::{Path, PathBuf};
-
 use chexlocalize_pickle::{CxrImg, DType, Limits, Prob, Value, load_heatmap};
-
-fn sample_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/chexlocalize-sample");
-    if dir.join("reference").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "{} is required when CI=true",
-        dir.display()
-    );
-    eprintln!("skipped: {} not found", dir.display());
-    None
-}
 
 #[test]
 fn sample_pickles_match_pkl_summary() {
-    let Some(dir) = sample_dir() else { return };
+    let Some(dir) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
     let summary = std::fs::read_to_string(dir.join("reference/pkl_summary.csv")).expect("summary");
     let mut n = 0;
     for line in summary.lines().skip(1) {
@@ -93,7 +79,9 @@ fn sample_pickles_match_pkl_summary() {
 
 #[test]
 fn every_prefix_of_a_sample_pickle_is_an_error_not_a_panic() {
-    let Some(dir) = sample_dir() else { return };
+    let Some(dir) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
     let path = dir.join("gradcam_maps_val/patient64542_study1_view1_frontal_Edema_map.pkl");
     let bytes = std::fs::read(path).expect("pickle");
     let limits = Limits::default();

@@ -2,24 +2,10 @@
 //! identical string; area, bbox and IoU equal `reference/rle_summary.csv` (pycocotools 2.0.11's
 //! `area`, `toBbox` and `iou(pred, gt, iscrowd=[0])`, see that folder's README).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chexlocalize_rle::Rle;
 use serde_json::Value;
-
-fn sample_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/chexlocalize-sample");
-    if dir.join("reference").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "{} is required when CI=true",
-        dir.display()
-    );
-    eprintln!("skipped: {} not found", dir.display());
-    None
-}
 
 fn masks(path: &Path) -> Vec<(String, String, Rle, String)> {
     let text = std::fs::read_to_string(path).expect("read sample JSON");
@@ -42,7 +28,9 @@ fn masks(path: &Path) -> Vec<(String, String, Rle, String)> {
 
 #[test]
 fn every_sample_mask_round_trips() {
-    let Some(dir) = sample_dir() else { return };
+    let Some(dir) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
     let mut n = 0;
     for file in [
         "gt_segmentations_val.json",
@@ -72,7 +60,9 @@ fn every_sample_mask_round_trips() {
 
 #[test]
 fn area_bbox_iou_match_rle_summary() {
-    let Some(dir) = sample_dir() else { return };
+    let Some(dir) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
     let gt = masks(&dir.join("gt_segmentations_val.json"));
     let pred = masks(&dir.join("gradcam_segmentations_val_sample.json"));
     let find = |list: &[(String, String, Rle, String)], c: &str, t: &str| {
