@@ -137,12 +137,12 @@ pub fn segment_runs(
     let extremes = up.extremes();
     if let Threshold::Otsu { smoothing: Some(k) } = threshold {
         let (min, range) = up.normalization();
-        let q = dispatch(QuantizedImage {
+        return otsu_runs(&dispatch(Smoothed {
             up: &up,
             min,
             range,
-        });
-        return otsu_runs(&crate::smooth::smooth(&q, k));
+            k,
+        }));
     }
     let empty = || RowSpans::new(height, width).into_rows();
     let Some((lo, hi)) = extremes else {
@@ -239,21 +239,50 @@ fn fixed_runs(up: &Upsampled, lo: f32, hi: f32, t: f64) -> RowRuns {
 /// THRESH_OTSU)`, then [`fill_contours`].
 fn otsu_runs(q: &Array2<u8>) -> RowRuns {
     let (h, w) = q.dim();
-    let mut hist = [0u64; 256];
-    q.iter().for_each(|&v| hist[usize::from(v)] += 1);
-    let t = otsu_threshold(&hist);
-    let maxval = q.iter().copied().max().unwrap_or(0);
-    let mut img = BorderImage::new(h, w);
-    if maxval > 0 {
-        let mut bits = vec![0u8; w];
-        for (r, row) in q.rows().into_iter().enumerate() {
-            for (b, &v) in bits.iter_mut().zip(row.iter()) {
-                *b = u8::from(v > t);
-            }
-            img.set_row(r, &bits);
-        }
-    }
+    let img = match q.as_slice() {
+        Some(pixels) => dispatch(DenseOtsu { pixels, w }),
+        None => dispatch(DenseOtsu {
+            pixels: &q.iter().copied().collect::<Vec<u8>>(),
+            w,
+        }),
+    };
     fill_contours(img, h, w, [0, 0])
+}
+
+/// Otsu's binary image of a dense row-major 8-bit image of width `w`: its histogram counted
+/// in runs, then `q > t` row by row (an image of zeros when its maximum, OpenCV's `maxval`,
+/// is 0).
+struct DenseOtsu<'a> {
+    pixels: &'a [u8],
+    w: usize,
+}
+
+impl Job for DenseOtsu<'_> {
+    type Output = BorderImage;
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> BorderImage {
+        let w = self.w.max(1);
+        let h = self.pixels.len() / w;
+        let mut hist = [0u64; 256];
+        let simd = simd();
+        for row in self.pixels.chunks_exact(w) {
+            add_runs(&mut hist, row, simd);
+        }
+        let t = otsu_threshold(&hist);
+        let maxval = self.pixels.iter().fold(0u8, |m, &v| m.max(v));
+        let mut img = BorderImage::new(h, self.w);
+        if maxval > 0 {
+            let mut bits = vec![0u8; w];
+            for (r, row) in self.pixels.chunks_exact(w).enumerate() {
+                for (b, &v) in bits.iter_mut().zip(row) {
+                    *b = u8::from(v > t);
+                }
+                img.set_row(r, &bits);
+            }
+        }
+        img
+    }
 }
 
 /// `findContours(RETR_TREE, CHAIN_APPROX_SIMPLE)` of the binary image, and every contour of more
@@ -397,28 +426,36 @@ impl Job for Histogram<'_> {
     }
 }
 
-/// The 8-bit image `np.uint8(255 * normalised)` (for the smoothing path).
-struct QuantizedImage<'a> {
+/// The smoothed 8-bit image (`--if_smoothing True --k k`), its rows of
+/// `np.uint8(255 * normalised)` computed as the box filter reads them.
+struct Smoothed<'a> {
     up: &'a Upsampled,
     min: f32,
     range: f32,
+    k: usize,
 }
 
-impl Job for QuantizedImage<'_> {
+impl Job for Smoothed<'_> {
     type Output = Array2<u8>;
 
     #[inline(always)]
     fn run<F: Fma>(self) -> Array2<u8> {
         let (h, w) = self.up.dim();
         let mut v = vec![0f32; w];
-        let mut out = Array2::zeros((h, w));
-        for (oh, mut row) in out.rows_mut().into_iter().enumerate() {
-            self.up.row_with::<F>(oh, &mut v);
-            for (q, &x) in row.iter_mut().zip(&v) {
-                *q = quantize_fast(x, self.min, self.range);
-            }
-        }
-        out
+        crate::smooth::smooth_rows(
+            h,
+            w,
+            self.k,
+            // Inlined so that it is compiled for the dispatched features (a closure is not
+            // otherwise).
+            #[inline(always)]
+            |r, row| {
+                self.up.row_with::<F>(r, &mut v);
+                for (q, &x) in row.iter_mut().zip(&v) {
+                    *q = quantize_fast(x, self.min, self.range);
+                }
+            },
+        )
     }
 }
 

@@ -282,6 +282,35 @@ pub(crate) fn rgb2gray(c: [u8; 3]) -> u8 {
         as u8
 }
 
+/// Horizontal window sums of source row `r` into `dst`: the row (from `source`) mapped through
+/// `lut` into the middle of `padded` (`w + k - 1` long), its reflections on both sides, then `k`
+/// shifted adds.
+#[inline(always)]
+fn horizontal(
+    source: &mut impl FnMut(usize, &mut [u8]),
+    r: usize,
+    lut: &[u8; 256],
+    k: usize,
+    src: &mut [u8],
+    padded: &mut [u32],
+    dst: &mut [u32],
+) {
+    let (w, anchor) = (src.len(), k / 2);
+    source(r, src);
+    for (p, &v) in padded[anchor..anchor + w].iter_mut().zip(src.iter()) {
+        *p = u32::from(lut[usize::from(v)]);
+    }
+    for j in (0..anchor).chain(anchor + w..w + k - 1) {
+        padded[j] = u32::from(lut[usize::from(src[reflect101(j as isize - anchor as isize, w)])]);
+    }
+    dst.copy_from_slice(&padded[..w]);
+    for d in 1..k {
+        for (o, &p) in dst.iter_mut().zip(&padded[d..d + w]) {
+            *o += p;
+        }
+    }
+}
+
 /// `BORDER_REFLECT_101` index into `0..n` (`n >= 1`).
 pub(crate) fn reflect101(i: isize, n: usize) -> usize {
     let n = n as isize;
@@ -311,6 +340,7 @@ enum Divide {
         add: u64,
         mul: u64,
         shift: u32,
+        area: u64,
     },
     Float {
         area: f64,
@@ -341,9 +371,40 @@ impl Divide {
                 add: area / 2,
                 mul: (1u64 << shift) / area + 1,
                 shift,
+                area,
             }
         } else {
             Divide::Float { area: area as f64 }
+        }
+    }
+
+    /// [`Divide::apply`] of every sum (at most `255 * area`, as window sums of an 8-bit image
+    /// are), inverted (`255 - mean`) when `invert`: one loop per rule, so that each
+    /// vectorises (the fixed-point product stays below `2^25`, within 32 bits).
+    #[inline(always)]
+    fn apply_row(self, sums: &[u32], out: &mut [u8], invert: bool) {
+        let flip = if invert { 255u32 } else { 0 };
+        let pairs = out.iter_mut().zip(sums);
+        match self {
+            Divide::Fixed { delta, scale } => {
+                let (delta, scale) = (delta as u32, scale as u32);
+                pairs.for_each(|(o, &s)| {
+                    *o = ((((s + delta).wrapping_mul(scale)) >> 16) ^ flip) as u8;
+                });
+            }
+            Divide::HalfUp { add, area, .. } => {
+                // floor(x / d) for x = s + d/2 < 2^16 and d <= 256, in float32: y = x * fl(1/d)
+                // is within q 2^-23 <= 2^-15 of q = x / d < 256, whose fraction is j / d, at
+                // least 2^-8 below 1; adding 2^-10 (rounding by at most 2^-16) keeps y above
+                // the integer part of q and below the next integer, so the floor is exact.
+                let (add, r) = (add as u32, 1.0 / area as f32);
+                pairs.for_each(|(o, &s)| {
+                    let z = ((s + add) as f32 * r + 1.0 / 1024.0).floor();
+                    let q = (z + 8_388_608.0).to_bits() & 0xff; // the integer z < 256
+                    *o = (q ^ flip) as u8;
+                });
+            }
+            Divide::Float { .. } => pairs.for_each(|(o, &s)| *o = self.apply(s) ^ flip as u8),
         }
     }
 
@@ -352,7 +413,9 @@ impl Divide {
         let s = u64::from(s);
         match self {
             Divide::Fixed { delta, scale } => (((s + delta) * scale) >> 16) as u8,
-            Divide::HalfUp { add, mul, shift } => (((s + add) * mul) >> shift) as u8,
+            Divide::HalfUp {
+                add, mul, shift, ..
+            } => (((s + add) * mul) >> shift) as u8,
             Divide::Float { area } => (s as f64 / area).round_ties_even().min(255.0) as u8,
         }
     }
@@ -362,56 +425,97 @@ impl Divide {
 /// with `BORDER_REFLECT_101` and the anchor at the centre.
 pub fn box_filter(img: &Array2<u8>, k: usize) -> Array2<u8> {
     let identity: [u8; 256] = std::array::from_fn(|v| v as u8);
-    box_filter_mapped(img, k, &identity, false)
+    let (h, w) = img.dim();
+    box_filter_rows(h, w, k, &identity, false, |r, row| {
+        row.iter_mut().zip(img.row(r)).for_each(|(o, &v)| *o = v)
+    })
 }
 
-/// The box filter of `lut[img]`, inverted (`255 - mean`) when `invert`: window sums of the
-/// `k` rows in a ring (each source row's horizontal sums computed once, as `k` shifted adds of
-/// its padded copy), a running column sum, and the division as a multiply and shift — no
-/// image-sized intermediate.
-fn box_filter_mapped(img: &Array2<u8>, k: usize, lut: &[u8; 256], invert: bool) -> Array2<u8> {
-    let (h, w) = img.dim();
+/// `255 - boxFilter(cvtColor(applyColorMap(q, JET), RGB2GRAY), (k, k))`.
+pub fn smooth(q: &Array2<u8>, k: usize) -> Array2<u8> {
+    let (h, w) = q.dim();
+    smooth_rows(h, w, k, |r, row| {
+        row.iter_mut().zip(q.row(r)).for_each(|(o, &v)| *o = v)
+    })
+}
+
+/// [`smooth`] of the `h × w` 8-bit image whose row `r` `source(r, row)` writes, without the
+/// image itself (rows near the top and bottom may be asked for twice, for the reflection).
+#[inline(always)]
+pub(crate) fn smooth_rows(
+    h: usize,
+    w: usize,
+    k: usize,
+    source: impl FnMut(usize, &mut [u8]),
+) -> Array2<u8> {
+    let gray: [u8; 256] = std::array::from_fn(|v| rgb2gray(JET_BGR[v]));
+    box_filter_rows(h, w, k, &gray, true, source)
+}
+
+/// The box filter of `lut[img]`, inverted (`255 - mean`) when `invert`, with `img` given row by
+/// row by `source`: window sums of the `k` rows in a ring (each source row mapped and summed
+/// horizontally once, as `k` shifted adds of its padded copy), a running column sum, and the
+/// division of a whole row at once ([`Divide::apply_row`]) — no image-sized intermediate, so
+/// `segment` computes the 8-bit rows as they are read instead of building the 8-bit image.
+#[inline(always)]
+fn box_filter_rows(
+    h: usize,
+    w: usize,
+    k: usize,
+    lut: &[u8; 256],
+    invert: bool,
+    mut source: impl FnMut(usize, &mut [u8]),
+) -> Array2<u8> {
     let flip = |v: u8| if invert { 255 - v } else { v };
-    if k <= 1 || h == 0 || w == 0 {
-        return img.mapv(|v| flip(lut[usize::from(v)]));
+    let mut out = Array2::<u8>::zeros((h, w));
+    if h == 0 || w == 0 {
+        return out;
     }
-    let anchor = (k / 2) as isize;
+    let mut src = vec![0u8; w];
+    if k <= 1 {
+        for (r, mut row) in out.rows_mut().into_iter().enumerate() {
+            source(r, &mut src);
+            row.iter_mut()
+                .zip(&src)
+                .for_each(|(o, &v)| *o = flip(lut[usize::from(v)]));
+        }
+        return out;
+    }
+    let anchor = k / 2;
     let divide = Divide::new((k * k) as u64);
     let mut padded = vec![0u32; w + k - 1];
-    // Horizontal window sums of source row `r` into `dst`.
-    let mut horizontal = |r: usize, dst: &mut [u32]| {
-        let src = img.row(r);
-        for (j, p) in padded.iter_mut().enumerate() {
-            *p = u32::from(lut[usize::from(src[reflect101(j as isize - anchor, w)])]);
-        }
-        dst.copy_from_slice(&padded[..w]);
-        for d in 1..k {
-            for (o, &p) in dst.iter_mut().zip(&padded[d..d + w]) {
-                *o += p;
-            }
-        }
-    };
     // Ring of the window's horizontal sums, by window position modulo k.
     let mut ring = vec![0u32; k * w];
     let mut col = vec![0u32; w];
     for d in 0..k {
         let row = &mut ring[d * w..(d + 1) * w];
-        horizontal(reflect101(d as isize - anchor, h), row);
+        let r = reflect101(d as isize - anchor as isize, h);
+        horizontal(&mut source, r, lut, k, &mut src, &mut padded, row);
         for (c, &v) in col.iter_mut().zip(row.iter()) {
             *c += v;
         }
     }
-    let mut out = Array2::<u8>::zeros((h, w));
     let mut entering = vec![0u32; w];
     for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
-        for (o, &s) in out_row.iter_mut().zip(&col) {
-            *o = flip(divide.apply(s));
+        match out_row.as_slice_mut() {
+            Some(o) => divide.apply_row(&col, o, invert),
+            None => {
+                for (o, &s) in out_row.iter_mut().zip(&col) {
+                    *o = flip(divide.apply(s));
+                }
+            }
         }
         if r + 1 == h {
             break;
         }
+        let next = reflect101((r + k - anchor) as isize, h);
         horizontal(
-            reflect101(r as isize + k as isize - anchor, h),
+            &mut source,
+            next,
+            lut,
+            k,
+            &mut src,
+            &mut padded,
             &mut entering,
         );
         let leaving = &mut ring[(r % k) * w..(r % k + 1) * w];
@@ -421,12 +525,6 @@ fn box_filter_mapped(img: &Array2<u8>, k: usize, lut: &[u8; 256], invert: bool) 
         }
     }
     out
-}
-
-/// `255 - boxFilter(cvtColor(applyColorMap(q, JET), RGB2GRAY), (k, k))`.
-pub fn smooth(q: &Array2<u8>, k: usize) -> Array2<u8> {
-    let gray: [u8; 256] = std::array::from_fn(|v| rgb2gray(JET_BGR[v]));
-    box_filter_mapped(q, k, &gray, true)
 }
 
 #[cfg(test)]
@@ -468,6 +566,22 @@ mod tests {
             for s in 0..=(255 * area) as u32 {
                 let want = ((u64::from(s) + area / 2) / area) as u8;
                 assert_eq!(d.apply(s), want, "area {area}, sum {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn row_division_equals_the_scalar_one() {
+        for area in (1u64..=49).chain([64, 81, 100, 121, 144, 169, 196, 225, 255, 256, 289, 1024]) {
+            let d = Divide::new(area);
+            let sums: Vec<u32> = (0..=(255 * area) as u32).collect();
+            for invert in [false, true] {
+                let mut out = vec![0u8; sums.len()];
+                d.apply_row(&sums, &mut out, invert);
+                for (&s, &o) in sums.iter().zip(&out) {
+                    let want = if invert { 255 - d.apply(s) } else { d.apply(s) };
+                    assert_eq!(o, want, "area {area}, sum {s}, invert {invert}");
+                }
             }
         }
     }
