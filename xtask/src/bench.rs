@@ -119,6 +119,20 @@ fn cases(out: &Path, gt_seg: &str, with_features: bool) -> Vec<Case> {
             ],
         ),
         case(
+            "heatmap_to_segmentation (Otsu, smoothed, k = 5)",
+            "heatmap_to_segmentation.py",
+            &[
+                "--map_dir",
+                "gradcam_maps_val",
+                "--if_smoothing",
+                "True",
+                "--k",
+                "5",
+                "--output_path",
+                &o("smooth.json"),
+            ],
+        ),
+        case(
             "heatmap_to_segmentation (thresholds)",
             "heatmap_to_segmentation.py",
             &[
