@@ -239,13 +239,11 @@ fn fixed_runs(up: &Upsampled, lo: f32, hi: f32, t: f64) -> RowRuns {
 /// THRESH_OTSU)`, then [`fill_contours`].
 fn otsu_runs(q: &Array2<u8>) -> RowRuns {
     let (h, w) = q.dim();
-    let img = match q.as_slice() {
-        Some(pixels) => dispatch(DenseOtsu { pixels, w }),
-        None => dispatch(DenseOtsu {
-            pixels: &q.iter().copied().collect::<Vec<u8>>(),
-            w,
-        }),
-    };
+    let q = q.as_standard_layout();
+    let img = dispatch(DenseOtsu {
+        pixels: q.as_slice().unwrap_or_default(),
+        w,
+    });
     fill_contours(img, h, w, [0, 0])
 }
 

@@ -426,17 +426,18 @@ impl Divide {
 pub fn box_filter(img: &Array2<u8>, k: usize) -> Array2<u8> {
     let identity: [u8; 256] = std::array::from_fn(|v| v as u8);
     let (h, w) = img.dim();
-    box_filter_rows(h, w, k, &identity, false, |r, row| {
-        row.iter_mut().zip(img.row(r)).for_each(|(o, &v)| *o = v)
-    })
+    box_filter_rows(h, w, k, &identity, false, rows_of(img))
+}
+
+/// A row source reading the rows of `img`.
+fn rows_of(img: &Array2<u8>) -> impl FnMut(usize, &mut [u8]) + '_ {
+    |r, row| row.iter_mut().zip(img.row(r)).for_each(|(o, &v)| *o = v)
 }
 
 /// `255 - boxFilter(cvtColor(applyColorMap(q, JET), RGB2GRAY), (k, k))`.
 pub fn smooth(q: &Array2<u8>, k: usize) -> Array2<u8> {
     let (h, w) = q.dim();
-    smooth_rows(h, w, k, |r, row| {
-        row.iter_mut().zip(q.row(r)).for_each(|(o, &v)| *o = v)
-    })
+    smooth_rows(h, w, k, rows_of(q))
 }
 
 /// [`smooth`] of the `h × w` 8-bit image whose row `r` `source(r, row)` writes, without the
@@ -466,20 +467,21 @@ fn box_filter_rows(
     invert: bool,
     mut source: impl FnMut(usize, &mut [u8]),
 ) -> Array2<u8> {
-    let flip = |v: u8| if invert { 255 - v } else { v };
-    let mut out = Array2::<u8>::zeros((h, w));
+    let mut out = vec![0u8; h * w];
+    let shape = |out: Vec<u8>| Array2::from_shape_vec((h, w), out).unwrap_or_default();
     if h == 0 || w == 0 {
-        return out;
+        return shape(out);
     }
     let mut src = vec![0u8; w];
     if k <= 1 {
-        for (r, mut row) in out.rows_mut().into_iter().enumerate() {
+        let flip = if invert { 255 } else { 0 };
+        for (r, row) in out.chunks_exact_mut(w).enumerate() {
             source(r, &mut src);
             row.iter_mut()
                 .zip(&src)
-                .for_each(|(o, &v)| *o = flip(lut[usize::from(v)]));
+                .for_each(|(o, &v)| *o = lut[usize::from(v)] ^ flip);
         }
-        return out;
+        return shape(out);
     }
     let anchor = k / 2;
     let divide = Divide::new((k * k) as u64);
@@ -496,15 +498,8 @@ fn box_filter_rows(
         }
     }
     let mut entering = vec![0u32; w];
-    for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
-        match out_row.as_slice_mut() {
-            Some(o) => divide.apply_row(&col, o, invert),
-            None => {
-                for (o, &s) in out_row.iter_mut().zip(&col) {
-                    *o = flip(divide.apply(s));
-                }
-            }
-        }
+    for (r, out_row) in out.chunks_exact_mut(w).enumerate() {
+        divide.apply_row(&col, out_row, invert);
         if r + 1 == h {
             break;
         }
@@ -524,7 +519,7 @@ fn box_filter_rows(
             *l = e;
         }
     }
-    out
+    shape(out)
 }
 
 #[cfg(test)]
