@@ -21,6 +21,9 @@ use crate::upsample::axis;
 
 /// `a * b + c` with a single rounding.
 pub(crate) trait Fma {
+    /// Whether this is the CPU's instruction (then the dispatch enabled FMA and AVX2 or is on
+    /// aarch64).
+    const HARDWARE: bool;
     fn fma(a: f32, b: f32, c: f32) -> f32;
 }
 
@@ -31,6 +34,7 @@ pub(crate) struct HardwareFma;
 pub(crate) struct SoftwareFma;
 
 impl Fma for HardwareFma {
+    const HARDWARE: bool = true;
     #[inline(always)]
     fn fma(a: f32, b: f32, c: f32) -> f32 {
         a.mul_add(b, c)
@@ -38,6 +42,7 @@ impl Fma for HardwareFma {
 }
 
 impl Fma for SoftwareFma {
+    const HARDWARE: bool = false;
     #[inline(always)]
     fn fma(a: f32, b: f32, c: f32) -> f32 {
         crate::fma::fmaf(a, b, c)
@@ -233,6 +238,25 @@ impl Upsampled {
         for ((o, &a), &b) in out[..w].iter_mut().zip(t0).zip(t1) {
             *o = F::fma(a, h0, b * h1);
         }
+    }
+
+    /// The two width-pass rows that output row `oh` blends (`out_w` values each): every value
+    /// of the row at column `x` is a blend of `t0[x]` and `t1[x]` with weights in `[0, 1]`.
+    #[inline(always)]
+    pub(crate) fn sources(&self, oh: usize) -> (&[f32], &[f32]) {
+        let w = self.out_w;
+        let (s0, s1) = (self.s0[oh], self.s1[oh]);
+        (
+            &self.width_pass[s0 * w..(s0 + 1) * w],
+            &self.width_pass[s1 * w..(s1 + 1) * w],
+        )
+    }
+
+    /// The height-pass weights `(h0, h1)` of output row `oh`: its value at column `x` is
+    /// `fma(t0[x], h0, t1[x] * h1)` over its [`sources`](Upsampled::sources).
+    #[inline(always)]
+    pub(crate) fn weights(&self, oh: usize) -> (f32, f32) {
+        (self.h0[oh], self.h1[oh])
     }
 
     /// Output row `oh`, columns `x0..x1`, into `out[..x1 - x0]`.

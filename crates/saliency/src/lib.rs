@@ -27,6 +27,8 @@
 #![deny(missing_docs)]
 
 mod cells;
+#[cfg(target_arch = "x86_64")]
+mod columns;
 mod engine;
 mod fma;
 pub mod reference;

@@ -164,6 +164,9 @@ pub fn segment_runs(
                 min,
                 range,
                 v1,
+                lo,
+                hi,
+                by_columns: true,
             });
             let t = otsu_threshold(&hist);
             // OpenCV sets `q > t` to maxval = q.max() = 255 (the maximum normalises to 1), so
@@ -385,13 +388,20 @@ fn differences(simd: Simd, x: &[u8; 32], y: &[u8; 32]) -> u32 {
     m
 }
 
-/// Otsu's histogram of the 8-bit image, a row at a time; columns whose cell is below `v1` (the
-/// first value that quantises to 1) are counted as zeros without being computed.
+/// Otsu's histogram of the 8-bit image. Columns whose cell is below `v1` (the first value that
+/// quantises to 1) are counted as zeros without being computed; the others are counted down the
+/// columns of each row of cells where the CPU has AVX2 and FMA (see `columns`), else a row at a
+/// time, in runs of equal values.
 struct Histogram<'a> {
     up: &'a Upsampled,
     min: f32,
     range: f32,
     v1: f32,
+    /// The smallest and largest upsampled values.
+    lo: f32,
+    hi: f32,
+    /// Whether to count by columns where the CPU can (always, but for tests of both paths).
+    by_columns: bool,
 }
 
 impl Job for Histogram<'_> {
@@ -399,6 +409,14 @@ impl Job for Histogram<'_> {
 
     #[inline(always)]
     fn run<F: Fma>(self) -> [u64; 256] {
+        // Counting by columns needs the rows of cells (a map with a non-finite value that no
+        // output pixel reads has none: then its rows are one group that reads many sources).
+        #[cfg(target_arch = "x86_64")]
+        if F::HARDWARE && self.by_columns && self.up.has_cells() {
+            if let Some(hist) = pulp::x86::V3::try_new().and_then(|v3| self.count_by_columns(v3)) {
+                return hist;
+            }
+        }
         let (_, w) = self.up.dim();
         let (mut v, mut q) = (vec![0f32; w], vec![0u8; w]);
         let mut hist = [0u64; 256];
@@ -421,6 +439,39 @@ impl Job for Histogram<'_> {
             }
         }
         hist
+    }
+}
+
+impl Histogram<'_> {
+    /// The same histogram counted down the columns of each row of cells (see `columns`).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn count_by_columns(&self, v3: pulp::x86::V3) -> Option<[u64; 256]> {
+        let norm = (self.min, self.range);
+        let mut counts = crate::columns::ColumnCounts::new(v3, (self.lo, self.hi), norm)?;
+        let (mut ranges, mut weights) = (Vec::new(), Vec::new());
+        for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
+            self.up.ranges(gy, self.v1, &mut ranges);
+            weights.clear();
+            weights.extend((start..end).map(|oh| self.up.weights(oh)));
+            let sources = self.up.sources(start);
+            // Runs of columns that are not below `v1` (whether mixed or above).
+            let mut run: Option<(usize, usize)> = None;
+            for &(a, b, class) in &ranges {
+                if class == Class::Below {
+                    counts.direct[0] += ((b - a) * (end - start)) as u64;
+                    if let Some(columns) = run.take() {
+                        counts.add_columns(sources, &weights, columns);
+                    }
+                } else {
+                    run = Some((run.map_or(a, |r| r.0), b));
+                }
+            }
+            if let Some(columns) = run {
+                counts.add_columns(sources, &weights, columns);
+            }
+        }
+        Some(counts.finish())
     }
 }
 
@@ -598,7 +649,67 @@ mod tests {
         h
     }
 
+    /// Otsu's histogram of a map as `segment_runs` counts it, by columns or by rows; `None` for
+    /// maps that take another path (NaN, constant, infinite).
+    fn histogram(map: &Array2<f32>, h: usize, w: usize, by_columns: bool) -> Option<[u64; 256]> {
+        let up = Upsampled::new(map.view(), h, w);
+        let (lo, hi) = up.extremes()?;
+        let (min, range) = (lo, hi - lo);
+        if range == 0.0 || !(lo.is_finite() && hi.is_finite() && range.is_finite()) {
+            return None;
+        }
+        let v1 = first_where(lo, hi, |v| quantize_fast(v, min, range) >= 1).unwrap_or(hi);
+        let job = Histogram {
+            up: &up,
+            min,
+            range,
+            v1,
+            lo,
+            hi,
+            by_columns,
+        };
+        Some(dispatch(job))
+    }
+
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Both ways of counting Otsu's histogram count every pixel of the reference's 8-bit
+        /// image at its level: smooth and rough maps (steep blocks), offsets far from zero (wide
+        /// rounding margins), flat zero areas, and outputs from much smaller to much larger than
+        /// the map (rows of cells from one row to more than a batch of lane counters).
+        #[test]
+        fn histograms_count_every_pixel(
+            (h, w) in (1usize..10, 1usize..10),
+            (oh, ow) in (1usize..140, 1usize..140),
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    3 => 0.0f32..1.0,
+                    2 => proptest::strategy::Just(0.0f32),
+                    1 => -3.0f32..3.0,
+                    1 => 1e-30f32..1e-29,
+                ],
+                100,
+            ),
+            offset in proptest::prop_oneof![
+                proptest::strategy::Just(0.0f32),
+                -1.0f32..1.0,
+                1e3f32..1e5,
+            ],
+        ) {
+            let map = Array2::from_shape_fn((h, w), |(r, c)| values[r * 10 + c] + offset);
+            let reference = crate::reference::upsample_bilinear(map.view(), oh, ow);
+            let (min, range) = normalization(&reference);
+            let q: Vec<u8> = reference.iter().map(|&v| quantize((v - min) / range)).collect();
+            let want = naive_hist(&q);
+            if let Some(rows) = histogram(&map, oh, ow, false) {
+                proptest::prop_assert_eq!(rows, want);
+            }
+            if let Some(columns) = histogram(&map, oh, ow, true) {
+                proptest::prop_assert_eq!(columns, want);
+            }
+        }
+
         /// Run counting, with and without AVX2, equals counting every byte; values drawn from a
         /// few levels so that runs and changes both occur, lengths around the 32-byte blocks.
         #[test]
