@@ -161,6 +161,7 @@ impl Cells {
 
     /// The columns of row group `gy` as ranges `(start, end, class)` against threshold `t`
     /// (values `>= t` are above), neighbouring cells of one class merged.
+    #[inline(always)]
     pub(crate) fn ranges(&self, gy: usize, t: f32, out: &mut Vec<(usize, usize, Class)>) {
         out.clear();
         let n = self.cols.len();

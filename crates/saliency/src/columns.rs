@@ -37,7 +37,18 @@ impl Thresholds {
         t[0] = f32::NEG_INFINITY;
         let mut from = lo;
         for (level, slot) in (1u8..=255).zip(&mut t[1..]) {
-            match first_where(from, hi, |v| quantize_fast(v, vmin, range) >= level) {
+            let reaches = |v: f32| quantize_fast(v, vmin, range) >= level;
+            // The threshold is within a few units in the last place of `min + L range / 255`:
+            // bisect a small bracket around it when it provably holds the threshold.
+            let guess = vmin + f32::from(level) * (range / 255.0);
+            let margin = range * (1.0 / 65_536.0) + guess.abs() * (1.0 / 2_097_152.0);
+            let (a, b) = ((guess - margin).max(from), (guess + margin).min(hi));
+            let found = if a <= b && !reaches(a) && reaches(b) {
+                first_where(a, b, reaches)
+            } else {
+                first_where(from, hi, reaches)
+            };
+            match found {
                 Some(v) => {
                     *slot = v;
                     from = v;
@@ -98,9 +109,12 @@ pub(crate) struct ColumnCounts {
     based: [u64; 256 + 8],
     /// Largest count a lane of `lanes_at_least` may hold since the last flush.
     lane_bound: u64,
-    /// Per column of the current range, lower and upper bounds of its levels.
+    /// Per column of the current range, lower and upper bounds of its levels; per block of
+    /// eight columns, the lowest and the highest.
     low: Vec<u8>,
     high: Vec<u8>,
+    base: Vec<u8>,
+    top: Vec<u8>,
 }
 
 impl ColumnCounts {
@@ -121,6 +135,8 @@ impl ColumnCounts {
             lane_bound: 0,
             low: Vec::new(),
             high: Vec::new(),
+            base: Vec::new(),
+            top: Vec::new(),
         })
     }
 
@@ -159,35 +175,58 @@ impl ColumnCounts {
         weights: &[(f32, f32)],
         (a, b): (usize, usize),
     ) {
-        let (vmin, range) = self.norm;
-        // First per column the interval of levels down the rows, in a loop that vectorises.
-        self.low.resize(b - a, 0);
-        self.high.resize(b - a, 0);
+        let (v3, (vmin, range), scale) = (self.v3, self.norm, self.scale);
+        let avx2 = v3.avx2;
+        // Per column the interval of levels down the rows, in a loop that vectorises; padded
+        // to whole blocks of 32 columns with empty intervals.
+        let padded = (b - a).div_ceil(32) * 32;
+        self.low.resize(padded, 0);
+        self.high.resize(padded, 0);
         let columns = t0[a..b].iter().zip(&t1[a..b]);
         for ((l, h), (&p, &q)) in self.low.iter_mut().zip(&mut self.high).zip(columns) {
             let (lo, hi) = bounds(min(p, q), max(p, q));
-            (*l, *h) = level_bounds(lo, hi, vmin, self.scale);
+            (*l, *h) = level_bounds(lo, hi, vmin, scale);
+        }
+        self.low[b - a..].fill(255);
+        self.high[b - a..].fill(0);
+        // Per block of eight columns, the smallest low and the largest high: byte 0 of each
+        // 64-bit lane after folding its upper halves onto it.
+        self.base.clear();
+        self.top.clear();
+        for (l, h) in self.low.chunks_exact(32).zip(self.high.chunks_exact(32)) {
+            let (Ok(l), Ok(h)) = (<[u8; 32]>::try_from(l), <[u8; 32]>::try_from(h)) else {
+                continue;
+            };
+            let (mut l, mut h): (__m256i, __m256i) = (cast(l), cast(h));
+            l = avx2._mm256_min_epu8(l, avx2._mm256_srli_epi64::<32>(l));
+            l = avx2._mm256_min_epu8(l, avx2._mm256_srli_epi64::<16>(l));
+            l = avx2._mm256_min_epu8(l, avx2._mm256_srli_epi64::<8>(l));
+            h = avx2._mm256_max_epu8(h, avx2._mm256_srli_epi64::<32>(h));
+            h = avx2._mm256_max_epu8(h, avx2._mm256_srli_epi64::<16>(h));
+            h = avx2._mm256_max_epu8(h, avx2._mm256_srli_epi64::<8>(h));
+            let (l, h): ([u64; 4], [u64; 4]) = (cast(l), cast(h));
+            self.base.extend(l.map(|v| v as u8));
+            self.top.extend(h.map(|v| v as u8));
         }
         let rows = weights.len() as u64;
-        if self.lane_bound + rows * (b - a).div_ceil(8) as u64 > u64::from(u32::MAX) {
+        let lanes_per_row = (b - a).div_ceil(8) as u64;
+        if self.lane_bound + rows * lanes_per_row > u64::from(u32::MAX) {
             self.flush();
         }
-        self.lane_bound += rows * (b - a).div_ceil(8) as u64;
-        let (v3, lanes_at_least) = (self.v3, &mut self.lanes_at_least);
-        let blocks = self.low.chunks(8).zip(self.high.chunks(8));
-        for ((low, high), x) in blocks.zip((a..b).step_by(8)) {
+        self.lane_bound += rows * lanes_per_row;
+        let lanes_at_least = &mut self.lanes_at_least;
+        let blocks = self.base.iter().zip(&self.top);
+        for ((&base, &top), x) in blocks.zip((a..b).step_by(8)) {
             let (mut c0, mut c1, lanes) = block(t0, t1, x, b);
-            let base = low.iter().fold(255, |m, &l| m.min(l));
-            let top = high.iter().fold(0, |m, &h| m.max(h));
             let (base, k) = (usize::from(base), usize::from(top.saturating_sub(base)));
             if k > 7 {
-                // A steep block: count its pixels one by one.
-                for &(h0, h1) in weights {
-                    for (&p, &q) in c0[..lanes].iter().zip(&c1[..lanes]) {
-                        let v = quantize_fast(p.mul_add(h0, q * h1), vmin, range);
-                        self.direct[usize::from(v)] += 1;
-                    }
-                }
+                steep(
+                    v3,
+                    &mut self.direct,
+                    (c0, c1, lanes),
+                    weights,
+                    (vmin, range),
+                );
                 continue;
             }
             self.based[base] += lanes as u64 * rows;
@@ -200,6 +239,37 @@ impl ColumnCounts {
                 count::<3>(v3, (c0, c1), weights, t, counters);
             } else {
                 count::<7>(v3, (c0, c1), weights, t, counters);
+            }
+        }
+    }
+}
+
+/// Counts the pixels of a block spanning more than eight levels one by one, each level computed
+/// as [`quantize_fast`] does (the same float32 operations, eight lanes at a time).
+#[inline(always)]
+fn steep(
+    v3: V3,
+    hist: &mut [u64; 256],
+    (c0, c1, lanes): ([f32; 8], [f32; 8], usize),
+    weights: &[(f32, f32)],
+    (vmin, range): (f32, f32),
+) {
+    let avx = v3.avx;
+    let (va, vb): (__m256, __m256) = (cast(c0), cast(c1));
+    let (fmin, frange) = (avx._mm256_set1_ps(vmin), avx._mm256_set1_ps(range));
+    let (f255, fzero) = (avx._mm256_set1_ps(255.0), avx._mm256_setzero_ps());
+    for &(h0, h1) in weights {
+        let v = v3.fma._mm256_fmadd_ps(
+            va,
+            avx._mm256_set1_ps(h0),
+            avx._mm256_mul_ps(vb, avx._mm256_set1_ps(h1)),
+        );
+        let y = avx._mm256_mul_ps(f255, avx._mm256_div_ps(avx._mm256_sub_ps(v, fmin), frange));
+        let y = avx._mm256_floor_ps(avx._mm256_min_ps(avx._mm256_max_ps(y, fzero), f255));
+        let levels: [i32; 8] = cast(avx._mm256_cvttps_epi32(y));
+        for &level in &levels[..lanes] {
+            if let Some(bin) = hist.get_mut(level as usize) {
+                *bin += 1;
             }
         }
     }

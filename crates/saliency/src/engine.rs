@@ -292,6 +292,7 @@ impl Upsampled {
     /// cells' bounds with `t`: [`Class::Below`] ranges hold only values `< t`,
     /// [`Class::Above`] only values `>= t`, [`Class::Mixed`] either (a whole row is `Mixed`
     /// when the map has non-finite values).
+    #[inline(always)]
     pub(crate) fn ranges(&self, gy: usize, t: f32, out: &mut Vec<(usize, usize, Class)>) {
         match &self.cells {
             Some(cells) => cells.ranges(gy, t, out),

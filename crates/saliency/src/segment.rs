@@ -413,8 +413,11 @@ impl Job for Histogram<'_> {
         // output pixel reads has none: then its rows are one group that reads many sources).
         #[cfg(target_arch = "x86_64")]
         if F::HARDWARE && self.by_columns && self.up.has_cells() {
-            if let Some(hist) = pulp::x86::V3::try_new().and_then(|v3| self.count_by_columns(v3)) {
-                return hist;
+            // (No closure here: it would not be compiled for the dispatched features.)
+            if let Some(v3) = pulp::x86::V3::try_new() {
+                if let Some(hist) = self.count_by_columns(v3) {
+                    return hist;
+                }
             }
         }
         let (_, w) = self.up.dim();
