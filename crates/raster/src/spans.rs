@@ -80,7 +80,27 @@ impl RowSpans {
 
     /// The runs of every row: spans sorted and merged where they overlap or touch.
     pub fn into_rows(mut self) -> RowRuns {
-        self.spans.sort_unstable();
+        // Grouped by row with a counting sort (spans arrive polygon by polygon), then each row's
+        // few spans sorted.
+        let height = self.height;
+        self.spans.retain(|&(y, _, _)| (y as usize) < height); // (a canvas clips: none are)
+        let mut starts = vec![0usize; height + 1];
+        for &(y, _, _) in &self.spans {
+            starts[y as usize + 1] += 1;
+        }
+        for y in 0..self.height {
+            starts[y + 1] += starts[y];
+        }
+        let mut sorted = vec![(0u32, 0u32, 0u32); self.spans.len()];
+        let mut next = starts.clone();
+        for &span in &self.spans {
+            sorted[next[span.0 as usize]] = span;
+            next[span.0 as usize] += 1;
+        }
+        for w in starts.windows(2) {
+            sorted[w[0]..w[1]].sort_unstable();
+        }
+        self.spans = sorted;
         let mut offsets = Vec::with_capacity(self.height + 1);
         let mut runs: Vec<(u32, u32)> = Vec::with_capacity(self.spans.len());
         let mut i = 0;

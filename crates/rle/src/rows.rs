@@ -84,14 +84,23 @@ impl Rle {
         if height == 0 || width == 0 {
             return Ok(Rle::empty(height, width));
         }
-        // Stable sort by column keeps each column's rows ascending.
-        flips.sort_by_key(|&(c, _)| c);
-        let flip_rows: Vec<u32> = flips.iter().map(|&(_, r)| r).collect();
-        let mut start = 0;
-        let columns = (0..width as u32).map(|c| {
-            let end = start + flips[start..].partition_point(|&(fc, _)| fc == c);
-            let col = &flip_rows[start..end];
-            start = end;
+        // The rows grouped by column, each column's rows ascending (a counting sort, stable:
+        // the flips come in row order).
+        let mut starts = vec![0usize; width + 1];
+        for &(c, _) in &flips {
+            starts[c as usize + 1] += 1;
+        }
+        for c in 0..width {
+            starts[c + 1] += starts[c];
+        }
+        let mut flip_rows = vec![0u32; flips.len()];
+        let mut next = starts.clone();
+        for &(c, r) in &flips {
+            flip_rows[next[c as usize]] = r;
+            next[c as usize] += 1;
+        }
+        let columns = starts.windows(2).map(|w| {
+            let col = &flip_rows[w[0]..w[1]];
             // A change at row 0 is the top pixel being set (the row above counts as unset).
             match col.split_first() {
                 Some((0, rest)) => (true, rest),

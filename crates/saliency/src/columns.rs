@@ -230,6 +230,9 @@ impl ColumnCounts {
                 continue;
             }
             self.based[base] += lanes as u64 * rows;
+            if k == 0 {
+                continue; // every pixel is at `base`
+            }
             // Lanes past `b` blend -inf (or NaN), which is below every threshold.
             c0[lanes..].fill(f32::NEG_INFINITY);
             c1[lanes..].fill(f32::NEG_INFINITY);

@@ -412,9 +412,11 @@ impl Job for CellExtremes<'_> {
         let (lc, hc) = (lo_all.chunks_exact(8), hi_all.chunks_exact(8));
         let (lr, hr) = (lc.remainder(), hc.remainder());
         for (l, h) in lc.zip(hc) {
-            for k in 0..8 {
-                umin[k] = if h[k] < umin[k] { h[k] } else { umin[k] };
-                lmax[k] = if l[k] > lmax[k] { l[k] } else { lmax[k] };
+            for (u, &x) in umin.iter_mut().zip(h) {
+                *u = crate::cells::min(*u, x);
+            }
+            for (m, &x) in lmax.iter_mut().zip(l) {
+                *m = crate::cells::max(*m, x);
             }
         }
         for (k, (&l, &h)) in lr.iter().zip(hr).enumerate() {
@@ -427,12 +429,7 @@ impl Job for CellExtremes<'_> {
         // Some value is <= upper_of_min; a smaller one can only be in a cell whose lower bound
         // is below it. Visit those by increasing lower bound while they can still win.
         let mut min = upper_of_min;
-        let mut candidates: Vec<usize> = lo_all
-            .iter()
-            .enumerate()
-            .filter(|&(_, &l)| l < min)
-            .map(|(i, _)| i)
-            .collect();
+        let mut candidates = indices_where(lo_all, min, |l, t| l < t);
         candidates.sort_by(|&a, &b| cells.bounds(a).0.total_cmp(&cells.bounds(b).0));
         for i in candidates {
             if cells.bounds(i).0 >= min {
@@ -441,12 +438,7 @@ impl Job for CellExtremes<'_> {
             min = min.min(cell_extremes::<F>(up, cells, i, &mut buf).0);
         }
         let mut max = lower_of_max;
-        let mut candidates: Vec<usize> = hi_all
-            .iter()
-            .enumerate()
-            .filter(|&(_, &h)| h > max)
-            .map(|(i, _)| i)
-            .collect();
+        let mut candidates = indices_where(hi_all, max, |h, t| h > t);
         candidates.sort_by(|&a, &b| cells.bounds(b).1.total_cmp(&cells.bounds(a).1));
         for i in candidates {
             if cells.bounds(i).1 <= max {
@@ -456,6 +448,21 @@ impl Job for CellExtremes<'_> {
         }
         (min, max)
     }
+}
+
+/// The indices `i` where `pred(values[i], t)` holds, few as a rule: sixteen values are tested
+/// at once (a branch-free fold that vectorises) and only the blocks with a hit are looked into.
+#[inline(always)]
+fn indices_where(values: &[f32], t: f32, pred: fn(f32, f32) -> bool) -> Vec<usize> {
+    let mut out = Vec::new();
+    let blocks = values.chunks(16);
+    for (b, block) in blocks.enumerate() {
+        if block.iter().fold(false, |hit, &v| hit | pred(v, t)) {
+            let hits = block.iter().enumerate().filter(|&(_, &v)| pred(v, t));
+            out.extend(hits.map(|(i, _)| 16 * b + i));
+        }
+    }
+    out
 }
 
 /// The smallest and largest computed values of cell `i`.
