@@ -74,6 +74,7 @@ pub(crate) fn max(a: f32, b: f32) -> f32 {
 impl Cells {
     /// The cells of `map` for output row groups `(start, end, r0, r1)` and column groups
     /// `(start, end, c0, c1)`; `None` if the map holds a NaN or an infinity.
+    #[inline(always)] // compiled inside the dispatch of `Upsampled::new`
     pub(crate) fn new(
         map: ArrayView2<'_, f32>,
         row_groups: &[(usize, usize, usize, usize)],
@@ -96,7 +97,7 @@ impl Cells {
         debug_assert_eq!(src.len(), in_h * in_w);
         let ng = col_groups.len();
         let n = row_groups.len() * ng;
-        let (mut lo, mut hi) = (vec![0f32; n], vec![0f32; n]);
+        let (mut lo, mut hi) = (Vec::with_capacity(n), Vec::with_capacity(n));
         // Column groups by their sources: `c1` is `c0` or `c0 + 1` (bilinear), so a group's
         // extremes over its two columns are `pair[c0]` or `single[c0]`. Upsampling gives runs of
         // consecutive pairs, copied as slices; anything else is gathered.
@@ -111,7 +112,7 @@ impl Cells {
         let (mut cmin, mut cmax) = (vec![0f32; in_w], vec![0f32; in_w]);
         let (mut pmin, mut pmax) = (vec![0f32; in_w], vec![0f32; in_w]);
         let (mut gmin, mut gmax) = (vec![0f32; ng], vec![0f32; ng]);
-        for (gy, &(_, _, r0, r1)) in row_groups.iter().enumerate() {
+        for &(_, _, r0, r1) in row_groups {
             // Per source column, the smaller and larger of the two source rows; per pair of
             // neighbouring columns; per column group; then the bounds of the row of cells.
             let (top, bottom) = (row(r0), row(r1));
@@ -128,13 +129,8 @@ impl Cells {
                 gmin[g0..g1].copy_from_slice(&smin[c0..c0 + (g1 - g0)]);
                 gmax[g0..g1].copy_from_slice(&smax[c0..c0 + (g1 - g0)]);
             }
-            let (lo_row, hi_row) = (
-                &mut lo[gy * ng..(gy + 1) * ng],
-                &mut hi[gy * ng..(gy + 1) * ng],
-            );
-            for g in 0..ng {
-                (lo_row[g], hi_row[g]) = bounds(gmin[g], gmax[g]);
-            }
+            lo.extend(gmin.iter().zip(&gmax).map(|(&mn, &mx)| bounds(mn, mx).0));
+            hi.extend(gmin.iter().zip(&gmax).map(|(&mn, &mx)| bounds(mn, mx).1));
         }
         Some(Cells {
             rows: row_groups.iter().map(|g| (g.0, g.1)).collect(),

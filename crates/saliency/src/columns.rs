@@ -32,6 +32,7 @@ pub(crate) struct Thresholds([f32; 256 + 8]);
 
 impl Thresholds {
     /// The thresholds of a map whose values lie in `[lo, hi]`, normalised as `(min, range)`.
+    #[inline(always)]
     pub(crate) fn new(lo: f32, hi: f32, vmin: f32, range: f32) -> Thresholds {
         let mut t = [f32::INFINITY; 256 + 8];
         t[0] = f32::NEG_INFINITY;
@@ -121,6 +122,7 @@ impl ColumnCounts {
     /// Counting for a map whose values lie in `[lo, hi]`, normalised as `(min, range)`; `None`
     /// if the division-free level bounds cannot be used (`range` not normal or `255 / range`
     /// not finite).
+    #[inline(always)]
     pub(crate) fn new(v3: V3, (lo, hi): (f32, f32), (vmin, range): (f32, f32)) -> Option<Self> {
         let scale = 255.0 / range;
         (range.is_normal() && scale.is_finite()).then(|| ColumnCounts {

@@ -28,6 +28,7 @@ pub(crate) struct Axis {
     pub(crate) w1: Vec<f32>,
 }
 
+#[inline(always)] // inside the dispatch: `floor` is then an instruction, not a call
 pub(crate) fn axis(input: usize, output: usize) -> Axis {
     let mut a = Axis {
         i0: Vec::with_capacity(output),
