@@ -20,7 +20,7 @@ use std::arch::x86_64::{__m256, __m256i};
 use pulp::bytemuck::cast;
 use pulp::x86::V3;
 
-use crate::cells::{bounds, max, min};
+use crate::cells::bounds;
 use crate::engine::{first_where, quantize_fast};
 
 /// `_CMP_GE_OQ`: `a >= b`, false for NaN.
@@ -110,10 +110,7 @@ pub(crate) struct ColumnCounts {
     based: [u64; 256 + 8],
     /// Largest count a lane of `lanes_at_least` may hold since the last flush.
     lane_bound: u64,
-    /// Per column of the current range, lower and upper bounds of its levels; per block of
-    /// eight columns, the lowest and the highest.
-    low: Vec<u8>,
-    high: Vec<u8>,
+    /// Per block of eight columns of the current range, the lowest and highest level.
     base: Vec<u8>,
     top: Vec<u8>,
 }
@@ -135,8 +132,6 @@ impl ColumnCounts {
             at_least: [0; 256 + 8],
             based: [0; 256 + 8],
             lane_bound: 0,
-            low: Vec::new(),
-            high: Vec::new(),
             base: Vec::new(),
             top: Vec::new(),
         })
@@ -178,38 +173,39 @@ impl ColumnCounts {
         (a, b): (usize, usize),
     ) {
         let (v3, (vmin, range), scale) = (self.v3, self.norm, self.scale);
-        let avx2 = v3.avx2;
-        // Per column the interval of levels down the rows, in a loop that vectorises; padded
-        // to whole blocks of 32 columns with empty intervals.
-        let padded = (b - a).div_ceil(32) * 32;
-        self.low.resize(padded, 0);
-        self.high.resize(padded, 0);
-        let columns = t0[a..b].iter().zip(&t1[a..b]);
-        for ((l, h), (&p, &q)) in self.low.iter_mut().zip(&mut self.high).zip(columns) {
-            let (lo, hi) = bounds(min(p, q), max(p, q));
-            (*l, *h) = level_bounds(lo, hi, vmin, scale);
-        }
-        self.low[b - a..].fill(255);
-        self.high[b - a..].fill(0);
-        // Per block of eight columns, the smallest low and the largest high: byte 0 of each
-        // 64-bit lane after folding its upper halves onto it.
+        // Per block of eight columns, the interval of levels of every value in it: the
+        // smallest and largest of its sixteen sources, widened by the rounding margin. Eight
+        // blocks at a time: their minima (and maxima) gathered into one vector.
         self.base.clear();
         self.top.clear();
-        for (l, h) in self.low.chunks_exact(32).zip(self.high.chunks_exact(32)) {
-            let (Ok(l), Ok(h)) = (<[u8; 32]>::try_from(l), <[u8; 32]>::try_from(h)) else {
-                continue;
+        let blocks = (b - a).div_ceil(8);
+        for group in (a..b).step_by(64) {
+            let full = (t0.get(group..group + 64), t1.get(group..group + 64));
+            let (mn, mx) = match full {
+                (Some(p), Some(q)) if group + 64 <= b => {
+                    let (p, q) = (<&[f32; 64]>::try_from(p), <&[f32; 64]>::try_from(q));
+                    let (Ok(p), Ok(q)) = (p, q) else { continue };
+                    block_extremes(v3, p, q)
+                }
+                _ => {
+                    // The last blocks: lanes past `b` repeat column `b - 1`.
+                    let (mut p, mut q) = ([t0[b - 1]; 64], [t1[b - 1]; 64]);
+                    let n = b - group;
+                    p[..n].copy_from_slice(&t0[group..b]);
+                    q[..n].copy_from_slice(&t1[group..b]);
+                    block_extremes(v3, &p, &q)
+                }
             };
-            let (mut l, mut h): (__m256i, __m256i) = (cast(l), cast(h));
-            l = avx2._mm256_min_epu8(l, avx2._mm256_srli_epi64::<32>(l));
-            l = avx2._mm256_min_epu8(l, avx2._mm256_srli_epi64::<16>(l));
-            l = avx2._mm256_min_epu8(l, avx2._mm256_srli_epi64::<8>(l));
-            h = avx2._mm256_max_epu8(h, avx2._mm256_srli_epi64::<32>(h));
-            h = avx2._mm256_max_epu8(h, avx2._mm256_srli_epi64::<16>(h));
-            h = avx2._mm256_max_epu8(h, avx2._mm256_srli_epi64::<8>(h));
-            let (l, h): ([u64; 4], [u64; 4]) = (cast(l), cast(h));
-            self.base.extend(l.map(|v| v as u8));
-            self.top.extend(h.map(|v| v as u8));
+            let mut levels = [(0u8, 0u8); 8];
+            for ((l, &mn), &mx) in levels.iter_mut().zip(&mn).zip(&mx) {
+                let (lo, hi) = bounds(mn, mx);
+                *l = level_bounds(lo, hi, vmin, scale);
+            }
+            self.base.extend(levels.map(|l| l.0));
+            self.top.extend(levels.map(|l| l.1));
         }
+        self.base.truncate(blocks);
+        self.top.truncate(blocks);
         let rows = weights.len() as u64;
         let lanes_per_row = (b - a).div_ceil(8) as u64;
         if self.lane_bound + rows * lanes_per_row > u64::from(u32::MAX) {
@@ -247,6 +243,54 @@ impl ColumnCounts {
             }
         }
     }
+}
+
+/// The smallest and the largest of `p[8 j..8 j + 8]` and `q[8 j..8 j + 8]` for each block `j`
+/// of eight: the blocks' lane-wise extremes reduced across lanes together (unpack, shuffle and
+/// half-swap steps, each halving the lanes left per block).
+#[inline(always)]
+fn block_extremes(v3: V3, p: &[f32; 64], q: &[f32; 64]) -> ([f32; 8], [f32; 8]) {
+    let avx = v3.avx;
+    let lanes = |x: &[f32; 64], j: usize| -> __m256 {
+        let mut v = [0f32; 8];
+        v.copy_from_slice(&x[8 * j..8 * j + 8]);
+        cast(v)
+    };
+    let mut small = [avx._mm256_setzero_ps(); 8];
+    let mut large = [avx._mm256_setzero_ps(); 8];
+    for j in 0..8 {
+        let (x, y) = (lanes(p, j), lanes(q, j));
+        small[j] = avx._mm256_min_ps(x, y);
+        large[j] = avx._mm256_max_ps(x, y);
+    }
+    (
+        cast(reduce8(v3, small, |a, b| avx._mm256_min_ps(a, b))),
+        cast(reduce8(v3, large, |a, b| avx._mm256_max_ps(a, b))),
+    )
+}
+
+/// Lane `j` of the result is `op` folded over the eight lanes of `v[j]`.
+#[inline(always)]
+fn reduce8(v3: V3, v: [__m256; 8], op: impl Fn(__m256, __m256) -> __m256) -> __m256 {
+    let avx = v3.avx;
+    // Pairs: lane k of each 128-bit half now folds lanes k and k + 2 of one vector.
+    let pair = |x: __m256, y: __m256| {
+        op(avx._mm256_unpacklo_ps(x, y), avx._mm256_unpackhi_ps(x, y))
+    };
+    let (m01, m23, m45, m67) = (pair(v[0], v[1]), pair(v[2], v[3]), pair(v[4], v[5]), pair(v[6], v[7]));
+    // Quads: lane k of each half folds one vector's four lanes of that half.
+    let quad = |x: __m256, y: __m256| {
+        op(
+            avx._mm256_shuffle_ps::<0b01_00_01_00>(x, y),
+            avx._mm256_shuffle_ps::<0b11_10_11_10>(x, y),
+        )
+    };
+    let (m0123, m4567) = (quad(m01, m23), quad(m45, m67));
+    // Halves.
+    op(
+        avx._mm256_permute2f128_ps::<0x20>(m0123, m4567),
+        avx._mm256_permute2f128_ps::<0x31>(m0123, m4567),
+    )
 }
 
 /// Counts the pixels of a block spanning more than eight levels one by one, each level computed
