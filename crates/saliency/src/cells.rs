@@ -39,6 +39,10 @@ pub(crate) struct Cells {
     /// Lower and upper bounds per cell, row-major over `(rows, cols)`.
     lo: Vec<f32>,
     hi: Vec<f32>,
+    /// The smallest upper bound and the largest lower bound: some value is at most the first
+    /// and some at least the second.
+    pub(crate) upper_of_min: f32,
+    pub(crate) lower_of_max: f32,
 }
 
 /// `[lo, hi]` holding every upsampled value of a cell whose corners lie in `[mn, mx]`
@@ -57,6 +61,20 @@ pub(crate) fn bounds(mn: f32, mx: f32) -> (f32, f32) {
         if mn >= 0.0 { max(lo, 0.0) } else { lo },
         if mx <= 0.0 { min(hi, 0.0) } else { hi },
     )
+}
+
+/// A key whose integer order is the order of the non-NaN floats (-0.0 just below +0.0; NaNs
+/// beyond the infinities).
+#[inline(always)]
+pub(crate) fn order_key(x: f32) -> i32 {
+    let b = x.to_bits() as i32;
+    b ^ ((b >> 31) & 0x7fff_ffff)
+}
+
+/// The float of an [`order_key`].
+#[inline(always)]
+pub(crate) fn from_order_key(k: i32) -> f32 {
+    f32::from_bits((k ^ ((k >> 31) & 0x7fff_ffff)) as u32)
 }
 
 /// Minimum and maximum of finite values as plain comparisons (which vectorise; `f32::min` and
@@ -98,6 +116,7 @@ impl Cells {
         let ng = col_groups.len();
         let n = row_groups.len() * ng;
         let (mut lo, mut hi) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut umin, mut lmax) = (i32::MAX, i32::MIN);
         // Column groups by their sources: `c1` is `c0` or `c0 + 1` (bilinear), so a group's
         // extremes over its two columns are `pair[c0]` or `single[c0]`. Upsampling gives runs of
         // consecutive pairs, copied as slices; anything else is gathered.
@@ -129,14 +148,21 @@ impl Cells {
                 gmin[g0..g1].copy_from_slice(&smin[c0..c0 + (g1 - g0)]);
                 gmax[g0..g1].copy_from_slice(&smax[c0..c0 + (g1 - g0)]);
             }
+            let done = lo.len();
             lo.extend(gmin.iter().zip(&gmax).map(|(&mn, &mx)| bounds(mn, mx).0));
             hi.extend(gmin.iter().zip(&gmax).map(|(&mn, &mx)| bounds(mn, mx).1));
+            // Folded while the row is hot, as order-preserving integer keys (integer reductions
+            // vectorise; float ones do not, for their NaN rules).
+            umin = hi[done..].iter().fold(umin, |k, &h| k.min(order_key(h)));
+            lmax = lo[done..].iter().fold(lmax, |k, &l| k.max(order_key(l)));
         }
         Some(Cells {
             rows: row_groups.iter().map(|g| (g.0, g.1)).collect(),
             cols: col_groups.iter().map(|g| (g.0, g.1)).collect(),
             lo,
             hi,
+            upper_of_min: from_order_key(umin),
+            lower_of_max: from_order_key(lmax),
         })
     }
 

@@ -274,10 +274,14 @@ fn block_extremes(v3: V3, p: &[f32; 64], q: &[f32; 64]) -> ([f32; 8], [f32; 8]) 
 fn reduce8(v3: V3, v: [__m256; 8], op: impl Fn(__m256, __m256) -> __m256) -> __m256 {
     let avx = v3.avx;
     // Pairs: lane k of each 128-bit half now folds lanes k and k + 2 of one vector.
-    let pair = |x: __m256, y: __m256| {
-        op(avx._mm256_unpacklo_ps(x, y), avx._mm256_unpackhi_ps(x, y))
-    };
-    let (m01, m23, m45, m67) = (pair(v[0], v[1]), pair(v[2], v[3]), pair(v[4], v[5]), pair(v[6], v[7]));
+    let pair =
+        |x: __m256, y: __m256| op(avx._mm256_unpacklo_ps(x, y), avx._mm256_unpackhi_ps(x, y));
+    let (m01, m23, m45, m67) = (
+        pair(v[0], v[1]),
+        pair(v[2], v[3]),
+        pair(v[4], v[5]),
+        pair(v[6], v[7]),
+    );
     // Quads: lane k of each half folds one vector's four lanes of that half.
     let quad = |x: __m256, y: __m256| {
         op(

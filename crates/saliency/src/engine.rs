@@ -16,7 +16,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::cells::{Cells, Class};
+use crate::cells::{Cells, Class, from_order_key, order_key};
 use crate::upsample::axis;
 
 /// `a * b + c` with a single rounding.
@@ -406,25 +406,8 @@ impl Job for CellExtremes<'_> {
         let Some(cells) = &up.cells else {
             return (f32::NAN, f32::NAN);
         };
-        // Lane-wise folds with plain comparisons (the bounds are finite), which vectorise.
-        let (mut umin, mut lmax) = ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]);
         let (lo_all, hi_all) = cells.all_bounds();
-        let (lc, hc) = (lo_all.chunks_exact(8), hi_all.chunks_exact(8));
-        let (lr, hr) = (lc.remainder(), hc.remainder());
-        for (l, h) in lc.zip(hc) {
-            for (u, &x) in umin.iter_mut().zip(h) {
-                *u = crate::cells::min(*u, x);
-            }
-            for (m, &x) in lmax.iter_mut().zip(l) {
-                *m = crate::cells::max(*m, x);
-            }
-        }
-        for (k, (&l, &h)) in lr.iter().zip(hr).enumerate() {
-            umin[k] = if h < umin[k] { h } else { umin[k] };
-            lmax[k] = if l > lmax[k] { l } else { lmax[k] };
-        }
-        let upper_of_min = umin.iter().fold(f32::INFINITY, |a, &b| a.min(b));
-        let lower_of_max = lmax.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        let (upper_of_min, lower_of_max) = (cells.upper_of_min, cells.lower_of_max);
         let mut buf = vec![0f32; up.out_w];
         // Some value is <= upper_of_min; a smaller one can only be in a cell whose lower bound
         // is below it. Visit those by increasing lower bound while they can still win.
@@ -497,16 +480,14 @@ impl Job for MinMax<'_> {
         for oh in 0..up.out_h {
             up.row_with::<F>(oh, &mut buf);
             for &v in &buf {
-                let b = v.to_bits() as i32;
-                let k = b ^ ((b >> 31) & 0x7fff_ffff);
+                let k = order_key(v);
                 lo = lo.min(k);
                 hi = hi.max(k);
-                exp = exp.max(b & 0x7f80_0000);
+                exp = exp.max(v.to_bits() as i32 & 0x7f80_0000);
             }
         }
-        let float = |k: i32| f32::from_bits((k ^ ((k >> 31) & 0x7fff_ffff)) as u32);
         if exp != 0x7f80_0000 {
-            return (float(lo), float(hi), false);
+            return (from_order_key(lo), from_order_key(hi), false);
         }
         // A NaN or an infinity: the keys of NaNs lie beyond the infinities, so look again
         // with NaN-ignoring float comparisons (rare maps; a second pass is fine).
