@@ -191,49 +191,42 @@ impl Cells {
             &self.lo[gy * n..(gy + 1) * n],
             &self.hi[gy * n..(gy + 1) * n],
         );
-        // 0 below, 1 mixed, 2 above (branch-free, so that a block of cells vectorises).
-        let code = |g: usize| u8::from(lo[g] >= t) + u8::from(hi[g] >= t);
+        let Some((&l, &h)) = lo.last().zip(hi.last()) else {
+            return;
+        };
+        // 0 below, 1 mixed, 2 above, in a loop that vectorises; 8 copies of the last code past
+        // the end, so that the words below never see a change there.
+        let code = |l: f32, h: f32| u8::from(l >= t) + u8::from(h >= t);
+        let mut codes: Vec<u8> = Vec::with_capacity(n + 8);
+        codes.extend(lo.iter().zip(hi).map(|(&l, &h)| code(l, h)));
+        codes.resize(n + 8, code(l, h));
         let class = |c: u8| match c {
             0 => Class::Below,
             1 => Class::Mixed,
             _ => Class::Above,
         };
-        if n == 0 {
-            return;
-        }
-        let (mut start, mut current) = (0, code(0));
-        let mut push = |start: usize, end: usize, c: u8| {
-            out.push((self.cols[start].0, self.cols[end - 1].1, class(c)));
+        let mut push = |start: usize, end: usize| {
+            out.push((self.cols[start].0, self.cols[end - 1].1, class(codes[start])));
         };
-        // Blocks of 32 cells compared with their left neighbours at once; a row of cells
-        // changes class only a few times.
-        let mut g = 1;
-        while g + 32 <= n {
-            let (mut codes, mut left) = ([0u8; 32], [0u8; 32]);
-            for (i, (c, l)) in codes.iter_mut().zip(&mut left).enumerate() {
-                (*c, *l) = (code(g + i), code(g + i - 1));
-            }
-            let mut changes = codes
-                .iter()
-                .zip(&left)
-                .enumerate()
-                .fold(0u32, |m, (i, (c, l))| m | (u32::from(c != l) << i));
-            while changes != 0 {
-                let j = changes.trailing_zeros() as usize;
-                push(start, g + j, current);
-                (start, current) = (g + j, codes[j]);
-                changes &= changes - 1;
-            }
-            g += 32;
-        }
-        for g in g..n {
-            let c = code(g);
-            if c != current {
-                push(start, g, current);
-                (start, current) = (g, c);
+        // Eight codes compared with their right neighbours at once; a row of cells changes
+        // class only a few times.
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&codes[i..i + 8]);
+            u64::from_le_bytes(w)
+        };
+        let mut start = 0;
+        for i in (0..n).step_by(8) {
+            let mut changed = word(i) ^ word(i + 1);
+            while changed != 0 {
+                // Byte j differs: the class changes between cells i + j and i + j + 1.
+                let j = (changed.trailing_zeros() / 8) as usize;
+                push(start, i + j + 1);
+                start = i + j + 1;
+                changed &= !(0xff << (8 * j));
             }
         }
-        push(start, n, current);
+        push(start, n);
     }
 }
 
