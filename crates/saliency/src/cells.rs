@@ -206,7 +206,11 @@ impl Cells {
             _ => Class::Above,
         };
         let mut push = |start: usize, end: usize| {
-            out.push((self.cols[start].0, self.cols[end - 1].1, class(codes[start])));
+            out.push((
+                self.cols[start].0,
+                self.cols[end - 1].1,
+                class(codes[start]),
+            ));
         };
         // Eight codes compared with their right neighbours at once; a row of cells changes
         // class only a few times.

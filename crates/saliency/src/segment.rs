@@ -566,6 +566,11 @@ impl Job for Binarize<'_> {
         let mut img = BorderImage::new(y1 - y0, x1 - x0);
         let (mut v, mut bits) = (vec![0f32; w], vec![0u8; w]);
         for (gy, &(start, end)) in groups.iter().enumerate() {
+            // Only the columns of the crop.
+            ranges[gy].retain_mut(|r| {
+                (r.0, r.1) = (r.0.max(x0), r.1.min(x1));
+                r.0 < r.1
+            });
             for oh in start.max(y0)..end.min(y1) {
                 binary_row::<F>(self.up, oh, self.vt, &ranges[gy], &mut v, &mut bits);
                 img.set_row(oh - y0, &bits[x0..x1]);
