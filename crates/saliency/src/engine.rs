@@ -161,33 +161,50 @@ impl Job for WidthPass<'_> {
                 _ => groups.push((x, x + 1, cols.i0[x], cols.i1[x])),
             }
         }
-        // Per source row: each group's two source values repeated over its columns (eight at a
-        // time: a group is written from its start with whole 8-lane stores, the next group
-        // overwrites the excess, and the buffers have 8 spare lanes), then one vectorised pass
-        // of multiply-adds over the whole row.
+        // Per source row and column group: the group's two source values against the weights of
+        // its columns, eight lanes at a time from the group's start into a row buffer (the
+        // lanes past the group's end are overwritten by the next group, or land in the
+        // buffer's 8 spare lanes), then the row appended.
+        let pad = |w: &[f32]| {
+            let mut v = w.to_vec();
+            v.resize(out_w + 8, 0.0);
+            v
+        };
+        let (w0, w1) = (pad(&cols.w0), pad(&cols.w1));
         let mut width_pass: Vec<f32> = Vec::with_capacity(used * out_w);
-        let (mut a, mut b) = (vec![0f32; out_w + 8], vec![0f32; out_w + 8]);
+        let mut row = vec![0f32; out_w + 8];
+        let map = self.map.as_standard_layout();
+        let map = map.as_slice().unwrap_or_default();
         for (r, &s) in slot.iter().enumerate() {
-            if s == usize::MAX {
+            let Some(src) = map.get(r * in_w..(r + 1) * in_w).filter(|_| s != usize::MAX) else {
                 continue;
-            }
-            let src = self.map.row(r);
+            };
             for &(start, end, c0, c1) in &groups {
-                let (va, vb) = ([src[c0]; 8], [src[c1]; 8]);
+                let (a, b) = (src[c0], src[c1]);
                 let mut p = start;
-                while p < end {
-                    a[p..p + 8].copy_from_slice(&va);
-                    b[p..p + 8].copy_from_slice(&vb);
+                while let (Some(out), Some(w0), Some(w1)) =
+                    (row.get_mut(p..p + 8), w0.get(p..p + 8), w1.get(p..p + 8))
+                {
+                    if p >= end {
+                        break;
+                    }
+                    let (Ok(out), Ok(w0), Ok(w1)) = (
+                        <&mut [f32; 8]>::try_from(out),
+                        <&[f32; 8]>::try_from(w0),
+                        <&[f32; 8]>::try_from(w1),
+                    ) else {
+                        break;
+                    };
+                    let (w0, w1) = (*w0, *w1);
+                    let mut lanes = [0f32; 8];
+                    for k in 0..8 {
+                        lanes[k] = F::fma(a, w0[k], b * w1[k]);
+                    }
+                    *out = lanes;
                     p += 8;
                 }
             }
-            width_pass.extend(
-                a[..out_w]
-                    .iter()
-                    .zip(&b[..out_w])
-                    .zip(cols.w0.iter().zip(&cols.w1))
-                    .map(|((&a, &b), (&w0, &w1))| F::fma(a, w0, b * w1)),
-            );
+            width_pass.extend_from_slice(&row[..out_w]);
         }
         let mut row_groups: Vec<(usize, usize, usize, usize)> = Vec::new();
         for y in 0..out_h {
