@@ -550,15 +550,18 @@ impl Job for Binarize<'_> {
     fn run<F: Fma>(self) -> RowRuns {
         let (h, w) = self.up.dim();
         let groups = self.up.row_groups();
-        let mut ranges: Vec<Vec<(usize, usize, Class)>> = vec![Vec::new(); groups.len()];
+        // Every group's ranges in one vector: group `gy`'s are `all[at[gy]..at[gy + 1]]`.
+        let (mut all, mut at, mut ranges) = (Vec::new(), vec![0], Vec::new());
         let (mut x0, mut x1, mut y0, mut y1) = (w, 0, h, 0);
         for (gy, &(start, end)) in groups.iter().enumerate() {
-            self.up.ranges(gy, self.vt, &mut ranges[gy]);
-            for &(a, b, class) in &ranges[gy] {
+            self.up.ranges(gy, self.vt, &mut ranges);
+            for &(a, b, class) in &ranges {
                 if class != Class::Below {
                     (x0, x1, y0, y1) = (x0.min(a), x1.max(b), y0.min(start), y1.max(end));
                 }
             }
+            all.extend_from_slice(&ranges);
+            at.push(all.len());
         }
         if x0 >= x1 || y0 >= y1 {
             return RowSpans::new(h, w).into_rows();
@@ -567,12 +570,13 @@ impl Job for Binarize<'_> {
         let (mut v, mut bits) = (vec![0f32; w], vec![0u8; w]);
         for (gy, &(start, end)) in groups.iter().enumerate() {
             // Only the columns of the crop.
-            ranges[gy].retain_mut(|r| {
-                (r.0, r.1) = (r.0.max(x0), r.1.min(x1));
-                r.0 < r.1
-            });
+            ranges.clear();
+            ranges.extend(all[at[gy]..at[gy + 1]].iter().filter_map(|&(a, b, class)| {
+                let (a, b) = (a.max(x0), b.min(x1));
+                (a < b).then_some((a, b, class))
+            }));
             for oh in start.max(y0)..end.min(y1) {
-                binary_row::<F>(self.up, oh, self.vt, &ranges[gy], &mut v, &mut bits);
+                binary_row::<F>(self.up, oh, self.vt, &ranges, &mut v, &mut bits);
                 img.set_row(oh - y0, &bits[x0..x1]);
             }
         }
