@@ -176,7 +176,10 @@ impl Job for WidthPass<'_> {
         let map = self.map.as_standard_layout();
         let map = map.as_slice().unwrap_or_default();
         for (r, &s) in slot.iter().enumerate() {
-            let Some(src) = map.get(r * in_w..(r + 1) * in_w).filter(|_| s != usize::MAX) else {
+            let Some(src) = map
+                .get(r * in_w..(r + 1) * in_w)
+                .filter(|_| s != usize::MAX)
+            else {
                 continue;
             };
             for &(start, end, c0, c1) in &groups {
@@ -535,6 +538,7 @@ pub(crate) fn quantize_fast(v: f32, min: f32, range: f32) -> u8 {
 /// The first (by value) `f32` in `[lo, hi]` where the monotone predicate `p` holds, or `None`
 /// if it does not hold at `hi`. Used to turn a threshold on normalised or quantised values
 /// into one threshold on raw upsampled values.
+#[inline(always)] // compiled inside a dispatch where called from one
 pub(crate) fn first_where(lo: f32, hi: f32, p: impl Fn(f32) -> bool) -> Option<f32> {
     // Total order of non-NaN floats as unsigned keys (-0.0 just below +0.0).
     fn key(x: f32) -> u32 {
