@@ -162,17 +162,16 @@ impl Job for WidthPass<'_> {
             }
         }
         // Per source row and column group: the group's two source values against the weights of
-        // its columns, eight lanes at a time from the group's start into a row buffer (the
-        // lanes past the group's end are overwritten by the next group, or land in the
-        // buffer's 8 spare lanes), then the row appended.
+        // its columns, eight lanes at a time from the group's start, straight into the row's
+        // place (the lanes past the group's end are overwritten by the next group, or land in 8
+        // spare lanes past the row, dropped before the next row).
         let pad = |w: &[f32]| {
             let mut v = w.to_vec();
             v.resize(out_w + 8, 0.0);
             v
         };
         let (w0, w1) = (pad(&cols.w0), pad(&cols.w1));
-        let mut width_pass: Vec<f32> = Vec::with_capacity(used * out_w);
-        let mut row = vec![0f32; out_w + 8];
+        let mut width_pass: Vec<f32> = Vec::with_capacity(used * out_w + 8);
         let map = self.map.as_standard_layout();
         let map = map.as_slice().unwrap_or_default();
         for (r, &s) in slot.iter().enumerate() {
@@ -182,6 +181,9 @@ impl Job for WidthPass<'_> {
             else {
                 continue;
             };
+            let at = width_pass.len();
+            width_pass.resize(at + out_w + 8, 0.0);
+            let row = &mut width_pass[at..];
             for &(start, end, c0, c1) in &groups {
                 let (a, b) = (src[c0], src[c1]);
                 let mut p = start;
@@ -207,7 +209,7 @@ impl Job for WidthPass<'_> {
                     p += 8;
                 }
             }
-            width_pass.extend_from_slice(&row[..out_w]);
+            width_pass.truncate(at + out_w);
         }
         let mut row_groups: Vec<(usize, usize, usize, usize)> = Vec::new();
         for y in 0..out_h {
