@@ -4,16 +4,19 @@
 //! The output rows of a row of cells blend the same two width-pass rows `t0`, `t1` with
 //! different weights, so every value of an output column `x` lies between `t0[x]` and `t1[x]`,
 //! widened by the cells' rounding margin ([`bounds`]). For a block of eight columns the 8-bit
-//! levels of all its pixels therefore lie in `[base, top]`, known before any pixel is computed,
-//! and `top - base` is small on a smooth map (at most 3 for 92 % of the sample's computed pixels,
-//! at most 7 for 99.9 %). The 8-bit cast is monotonic, so a value's level is at least `L`
-//! exactly when the value is at least [`Thresholds`]`[L]`, the first float that the reference's
-//! normalisation and cast take to `L`. A block is therefore counted with `top - base`
-//! comparisons per pixel against raw upsampled values — no division, no cast — into one counter
-//! per threshold and lane, and the counts reach the histogram once per block. This replaces, for
-//! the histogram only, computing every 8-bit value and counting the runs of each row, where the
-//! counting cost more than the computing. Blocks spanning more than eight levels are counted pixel
-//! by pixel.
+//! levels of all its pixels therefore lie in `[base, top]`, known before any pixel is computed
+//! (the block's sixteen sources reduced in registers, eight blocks at a time, then a
+//! division-free level bound with a sixty-fourth of a level to spare), and `top - base` is small
+//! on a smooth map: on the sample, 79 % of the computed pixels are in blocks with `top - base <=
+//! 3`, 98.7 % with `top - base <= 7`. The 8-bit cast is monotonic, so a value's level is at least
+//! `L` exactly when the value is at least [`Thresholds`]`[L]`, the first float that the
+//! reference's normalisation and cast take to `L`. A block is therefore counted with three (or
+//! seven) comparisons per pixel against raw upsampled values — no division, no cast — into one
+//! counter per threshold and lane; the lane counters are kept per level across blocks and summed
+//! once at the end. A block of one level needs no comparison; blocks spanning more than eight
+//! levels are counted pixel by pixel. This replaces, for the histogram only, computing every
+//! 8-bit value and counting the runs of each row, where the counting cost more than the
+//! computing.
 
 use std::arch::x86_64::{__m256, __m256i};
 
