@@ -158,16 +158,7 @@ pub fn segment_runs(
     match threshold {
         Threshold::Fixed(t) => fixed_runs(&up, lo, hi, t),
         Threshold::Otsu { .. } => {
-            let v1 = first_where(lo, hi, |v| quantize_fast(v, min, range) >= 1).unwrap_or(hi);
-            let hist = dispatch(Histogram {
-                up: &up,
-                min,
-                range,
-                v1,
-                lo,
-                hi,
-                by_columns: true,
-            });
+            let hist = dispatch(Histogram::new(&up, lo, hi));
             let t = otsu_threshold(&hist);
             // OpenCV sets `q > t` to maxval = q.max() = 255 (the maximum normalises to 1), so
             // the binary image is `q > t`, i.e. `v >= vt`.
@@ -445,7 +436,22 @@ impl Job for Histogram<'_> {
     }
 }
 
-impl Histogram<'_> {
+impl<'a> Histogram<'a> {
+    /// The histogram of a finite, non-constant map with extremes `lo < hi`.
+    fn new(up: &'a Upsampled, lo: f32, hi: f32) -> Self {
+        let (min, range) = (lo, hi - lo);
+        let v1 = first_where(lo, hi, |v| quantize_fast(v, min, range) >= 1).unwrap_or(hi);
+        Histogram {
+            up,
+            min,
+            range,
+            v1,
+            lo,
+            hi,
+            by_columns: true,
+        }
+    }
+
     /// The same histogram counted down the columns of each row of cells (see `columns`).
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
@@ -666,19 +672,13 @@ mod tests {
     fn histogram(map: &Array2<f32>, h: usize, w: usize, by_columns: bool) -> Option<[u64; 256]> {
         let up = Upsampled::new(map.view(), h, w);
         let (lo, hi) = up.extremes()?;
-        let (min, range) = (lo, hi - lo);
+        let range = hi - lo;
         if range == 0.0 || !(lo.is_finite() && hi.is_finite() && range.is_finite()) {
             return None;
         }
-        let v1 = first_where(lo, hi, |v| quantize_fast(v, min, range) >= 1).unwrap_or(hi);
         let job = Histogram {
-            up: &up,
-            min,
-            range,
-            v1,
-            lo,
-            hi,
             by_columns,
+            ..Histogram::new(&up, lo, hi)
         };
         Some(dispatch(job))
     }
