@@ -274,9 +274,11 @@ fn run_cases(
 
 /// Per map, in-process and single-threaded: Otsu segmentation of each sample map (load the
 /// pickle, upsample, threshold, contours, fill, RLE), ours and the reference's functions.
-/// Passes over the sample maps for the per-map timing (ours; half as many for Python, whose
-/// passes take twenty times longer).
-const PER_MAP_PASSES: usize = 20;
+/// Passes over the sample maps for the per-map timing of ours, and of Python (whose passes take
+/// twenty times longer): about five seconds of passes on each side, so that the best pass of each
+/// is taken over a similar stretch of the machine's (shared, noisy) time.
+const PER_MAP_PASSES: usize = 100;
+const PER_MAP_PASSES_PYTHON: usize = 10;
 
 fn per_map(sample: &Path, python: Option<&(PathBuf, PathBuf)>) -> Result<(f64, Option<f64>)> {
     let files = chexlocalize_io::list_heatmaps(&sample.join("gradcam_maps_val"))?;
@@ -291,9 +293,8 @@ fn per_map(sample: &Path, python: Option<&(PathBuf, PathBuf)>) -> Result<(f64, O
         maps.push((map, h, w));
     }
     let otsu = chexlocalize_saliency::Threshold::Otsu { smoothing: None };
-    // Best of many passes after the first: the first passes of a process run while the
-    // allocator is still growing its heap to the size one map needs (page faults); the Python
-    // side is timed the same way.
+    // The best of many passes: the first passes of a process run while the allocator is still
+    // growing its heap to the size one map needs (page faults), and the machine's speed drifts.
     let mut best = f64::INFINITY;
     for _ in 0..PER_MAP_PASSES {
         let t = Instant::now();
@@ -324,7 +325,7 @@ for _ in range({passes}):
 print(best)
 "#,
                 src = src.to_string_lossy(),
-                passes = PER_MAP_PASSES / 2,
+                passes = PER_MAP_PASSES_PYTHON,
             );
             let out = Command::new(py)
                 .arg("-c")
