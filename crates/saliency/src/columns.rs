@@ -125,7 +125,11 @@ impl ColumnCounts {
     #[inline(always)]
     pub(crate) fn new(v3: V3, (lo, hi): (f32, f32), (vmin, range): (f32, f32)) -> Option<Self> {
         let scale = 255.0 / range;
-        (range.is_normal() && scale.is_finite()).then(|| ColumnCounts {
+        if !(range.is_normal() && scale.is_finite()) {
+            return None;
+        }
+        // (No closure: it would not be compiled for the dispatched features.)
+        Some(ColumnCounts {
             v3,
             norm: (vmin, range),
             scale,
