@@ -213,12 +213,12 @@ impl ColumnCounts {
         }
         self.base.truncate(blocks);
         self.top.truncate(blocks);
+        // A lane counts at most one pixel per row and block.
         let rows = weights.len() as u64;
-        let lanes_per_row = (b - a).div_ceil(8) as u64;
-        if self.lane_bound + rows * lanes_per_row > u64::from(u32::MAX) {
+        if self.lane_bound + rows * blocks as u64 > u64::from(u32::MAX) {
             self.flush();
         }
-        self.lane_bound += rows * lanes_per_row;
+        self.lane_bound += rows * blocks as u64;
         let lanes_at_least = &mut self.lanes_at_least;
         let blocks = self.base.iter().zip(&self.top);
         for ((&base, &top), x) in blocks.zip((a..b).step_by(8)) {
@@ -304,6 +304,18 @@ fn reduce8(v3: V3, v: [__m256; 8], op: impl Fn(__m256, __m256) -> __m256) -> __m
     )
 }
 
+/// The upsampled values of one row of a block, as `Upsampled::row_with` computes them:
+/// `fma(t0, h0, t1 * h1)` lane by lane.
+#[inline(always)]
+fn row_values(v3: V3, (va, vb): (__m256, __m256), (h0, h1): (f32, f32)) -> __m256 {
+    let avx = v3.avx;
+    v3.fma._mm256_fmadd_ps(
+        va,
+        avx._mm256_set1_ps(h0),
+        avx._mm256_mul_ps(vb, avx._mm256_set1_ps(h1)),
+    )
+}
+
 /// Counts the pixels of a block spanning more than eight levels one by one, each level computed
 /// as [`quantize_fast`] does (the same float32 operations, eight lanes at a time).
 #[inline(always)]
@@ -319,11 +331,7 @@ fn steep(
     let (fmin, frange) = (avx._mm256_set1_ps(vmin), avx._mm256_set1_ps(range));
     let (f255, fzero) = (avx._mm256_set1_ps(255.0), avx._mm256_setzero_ps());
     for &(h0, h1) in weights {
-        let v = v3.fma._mm256_fmadd_ps(
-            va,
-            avx._mm256_set1_ps(h0),
-            avx._mm256_mul_ps(vb, avx._mm256_set1_ps(h1)),
-        );
+        let v = row_values(v3, (va, vb), (h0, h1));
         let y = avx._mm256_mul_ps(f255, avx._mm256_div_ps(avx._mm256_sub_ps(v, fmin), frange));
         let y = avx._mm256_floor_ps(avx._mm256_min_ps(avx._mm256_max_ps(y, fzero), f255));
         let levels: [i32; 8] = cast(avx._mm256_cvttps_epi32(y));
@@ -355,12 +363,7 @@ fn count<const N: usize>(
     }
     let mut local: [__m256i; N] = [avx._mm256_setzero_si256(); N];
     for &(h0, h1) in weights {
-        // The upsampled values of one row, as `Upsampled::row_with` computes them.
-        let v = v3.fma._mm256_fmadd_ps(
-            va,
-            avx._mm256_set1_ps(h0),
-            avx._mm256_mul_ps(vb, avx._mm256_set1_ps(h1)),
-        );
+        let v = row_values(v3, (va, vb), (h0, h1));
         for (c, &t) in local.iter_mut().zip(&vt) {
             // The comparison is -1 in the lanes at or above the threshold.
             let ge = avx._mm256_castps_si256(avx._mm256_cmp_ps::<GE>(v, t));

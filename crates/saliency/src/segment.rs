@@ -385,12 +385,10 @@ fn differences(simd: Simd, x: &[u8; 32], y: &[u8; 32]) -> u32 {
 /// time, in runs of equal values.
 struct Histogram<'a> {
     up: &'a Upsampled,
-    min: f32,
-    range: f32,
-    v1: f32,
-    /// The smallest and largest upsampled values.
+    /// The smallest and largest upsampled values (the normalisation is `(lo, hi - lo)`).
     lo: f32,
     hi: f32,
+    v1: f32,
     /// Whether to count by columns where the CPU can (always, but for tests of both paths).
     by_columns: bool,
 }
@@ -412,6 +410,7 @@ impl Job for Histogram<'_> {
             }
         }
         let (_, w) = self.up.dim();
+        let (min, range) = (self.lo, self.hi - self.lo);
         let (mut v, mut q) = (vec![0f32; w], vec![0u8; w]);
         let mut hist = [0u64; 256];
         let mut ranges = Vec::new();
@@ -426,7 +425,7 @@ impl Job for Histogram<'_> {
                     }
                     self.up.row_range_with::<F>(oh, a, b, &mut v);
                     for (q, &x) in q[..b - a].iter_mut().zip(&v[..b - a]) {
-                        *q = quantize_fast(x, self.min, self.range);
+                        *q = quantize_fast(x, min, range);
                     }
                     add_runs(&mut hist, &q[..b - a], simd);
                 }
@@ -443,11 +442,9 @@ impl<'a> Histogram<'a> {
         let v1 = first_where(lo, hi, |v| quantize_fast(v, min, range) >= 1).unwrap_or(hi);
         Histogram {
             up,
-            min,
-            range,
-            v1,
             lo,
             hi,
+            v1,
             by_columns: true,
         }
     }
@@ -456,7 +453,7 @@ impl<'a> Histogram<'a> {
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     fn count_by_columns(&self, v3: pulp::x86::V3) -> Option<[u64; 256]> {
-        let norm = (self.min, self.range);
+        let norm = (self.lo, self.hi - self.lo);
         let mut counts = crate::columns::ColumnCounts::new(v3, (self.lo, self.hi), norm)?;
         let (mut ranges, mut weights) = (Vec::new(), Vec::new());
         for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
