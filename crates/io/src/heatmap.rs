@@ -109,7 +109,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
 }
 
 /// Reads and decodes a heatmap file (`.pkl`, `.pt` or `.npy` with its sidecar, see the
-/// [module documentation](self)) without executing anything in it. The record's `cxr_dims` must
+/// formats in the crate documentation) without executing anything in it. The record's `cxr_dims` must
 /// be positive and within the limits' image size.
 pub fn read_heatmap(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoError> {
     let bytes = read_file(path, limits)?;
