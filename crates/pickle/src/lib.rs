@@ -65,17 +65,22 @@ use vm::Machine;
 /// heatmap pickles (a 320×320 map and a 3×320×320 image use well under 1 % of them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest tensor or storage, in elements (default 2^28).
+    /// Largest tensor or storage, in elements (default 2^28). A tensor counts at the size it
+    /// materialises to: a stride-0 (broadcast) view of one element counts every element it shows.
     pub max_elements: u64,
     /// Largest string or bytes object, in bytes (default 1 GiB).
     pub max_bytes_object: u64,
-    /// Deepest nesting of containers (default 100).
+    /// Deepest nesting of containers (default 100; at most 1 000 whatever is set, so that decoded
+    /// [`Value`]s can be dropped and compared recursively). Checked as each container is built or
+    /// deepened through `APPEND`/`SETITEM`, at the opcode that would go over; reference cycles
+    /// are refused.
     pub max_depth: usize,
     /// Most items on the machine's stack, and most open marks (default 100 000).
     pub max_stack: usize,
     /// Most memo entries (default 100 000).
     pub max_memo: usize,
-    /// Most containers (lists, dicts, tuples) in one pickle (default 100 000).
+    /// Most containers (lists, dicts, tuples) in one pickle, and most entries in a `torch.save`
+    /// zip archive (default 100 000).
     pub max_containers: u64,
     /// Most objects in the decoded value, an object referenced several times counted at each
     /// reference (default 1 000 000; a heatmap record has a few dozen). Python shares an object

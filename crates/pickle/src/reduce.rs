@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::PickleError;
-use crate::obj::{At, Ctx, Known, Obj, TensorSpec, teardown};
+use crate::obj::{At, Ctx, Known, Obj, TensorSpec};
 
 /// Hooks of the two kinds of pickles we read: the outer one (with `_load_from_bytes`) and the
 /// legacy torch storage pickles (with persistent ids).
@@ -26,12 +26,6 @@ pub(crate) struct Cache {
     loaded: HashMap<usize, (Rc<[u8]>, Obj)>,
     /// `_codecs.encode(s, 'latin1')`.
     encoded: HashMap<usize, (Rc<str>, Rc<[u8]>)>,
-}
-
-impl Drop for Cache {
-    fn drop(&mut self) {
-        teardown(self.loaded.drain().map(|(_, (_, o))| o).collect());
-    }
 }
 
 /// `f(*args)` for an allowed `f`.

@@ -59,7 +59,9 @@ const ZIP64_EOCD: u32 = 0x0606_4b50;
 const CENTRAL: u32 = 0x0201_4b50;
 const LOCAL: u32 = 0x0403_4b50;
 
-/// The entries of a stored-only archive, in central-directory order. At most `max_entries`.
+/// The entries of a stored-only archive, in central-directory order. At most `max_entries`;
+/// entries may not overlap each other or the central directory, so each byte is CRC-checked at
+/// most once.
 pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
     // End of central directory: 22 bytes plus a comment of up to 65535 bytes, at the end.
     let lowest = b.len().saturating_sub(22 + 0xffff);
@@ -87,7 +89,9 @@ pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
         cd_offset = u64_at(b, z + 48)?;
     }
     if count > max_entries {
-        return Err(format!("{count} entries, over the limit of {max_entries}"));
+        return Err(format!(
+            "{count} entries, over the limit of {max_entries} (Limits::max_containers)"
+        ));
     }
     let cd_start = to_usize(cd_offset, "central directory offset")?;
     let cd_end = cd_start

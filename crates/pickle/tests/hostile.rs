@@ -46,7 +46,7 @@ fn a_map_of_200_000_nested_1_tuples_is_refused_at_depth_101() {
     p.extend(std::iter::repeat_n(0x85, 200_000));
     p.extend(b"u.");
     let err = small_stack(SECOND, move || {
-        load_heatmap(&p, &Limits::default()).unwrap_err()
+        load_heatmap(&p, &Limits::default()).expect_err("refused")
     });
     // The k-th TUPLE1 makes a tuple of height k; the 101st is over the limit of 100.
     assert_eq!(
@@ -75,7 +75,9 @@ fn max_depth_is_capped_so_values_stay_shallow() {
         max_depth: 1_000_000,
         ..Limits::default()
     };
-    let err = small_stack(SECOND, move || load_value(&p, &limits).unwrap_err());
+    let err = small_stack(SECOND, move || {
+        load_value(&p, &limits).expect_err("refused")
+    });
     assert!(
         matches!(
             err,
@@ -108,7 +110,7 @@ fn a_deep_chain_built_by_appending_through_the_memo_is_refused() {
     // After step i the outermost list has height i + 2: step 99's APPEND (at byte
     // 4 + 9 * 99 + 7 = 902) would make it 101.
     let err = small_stack(SECOND, || {
-        load_value(&top_down_chain(200_000), &Limits::default()).unwrap_err()
+        load_value(&top_down_chain(200_000), &Limits::default()).expect_err("refused")
     });
     assert!(
         matches!(
@@ -154,7 +156,7 @@ fn diamond(k: usize) -> Vec<u8> {
 fn deepening_a_shared_list_deepens_every_holder() {
     // D gets height k + 1, B and C k + 2, A k + 3.
     assert!(load_value(&diamond(97), &Limits::default()).is_ok());
-    let err = load_value(&diamond(98), &Limits::default()).unwrap_err();
+    let err = load_value(&diamond(98), &Limits::default()).expect_err("refused");
     assert!(
         matches!(
             err,
@@ -179,7 +181,7 @@ fn reference_cycles_are_refused_before_they_form() {
         b"\x80\x02}q\x00X\x01\x00\x00\x00kh\x00s.",
     ];
     for bytes in cases {
-        let err = load_value(bytes, &Limits::default()).unwrap_err();
+        let err = load_value(bytes, &Limits::default()).expect_err("refused");
         assert!(err.to_string().contains("reference cycle"), "{err}");
     }
 }
@@ -303,7 +305,9 @@ fn a_stride_0_view_counts_every_element_it_shows_before_allocating() {
         ..Limits::default()
     };
     let b = big.clone();
-    let err = small_stack(SECOND, move || load_heatmap(&b, &elements).unwrap_err());
+    let err = small_stack(SECOND, move || {
+        load_heatmap(&b, &elements).expect_err("refused")
+    });
     assert!(
         matches!(err, PickleError::LimitExceeded { what: "element count", value, limit, .. } if value == 1 << 28 && limit == 1 << 24),
         "{err}"
@@ -313,7 +317,9 @@ fn a_stride_0_view_counts_every_element_it_shows_before_allocating() {
         max_value_bytes: 1 << 26,
         ..Limits::default()
     };
-    let err = small_stack(SECOND, move || load_heatmap(&big, &bytes).unwrap_err());
+    let err = small_stack(SECOND, move || {
+        load_heatmap(&big, &bytes).expect_err("refused")
+    });
     assert!(
         matches!(err, PickleError::LimitExceeded { what, value, .. } if what.starts_with("bytes in the decoded value") && value == 3 + (1 << 30)),
         "{err}"
@@ -332,7 +338,7 @@ fn claimed_storage_sizes_are_checked_against_the_bytes_present() {
     for (numel, limit_hit) in [(1 << 27, false), (1 << 30, true)] {
         let p = heatmap_view(&legacy_storage(numel, &[1.0]), &[1, 1, 1, 1], &[1, 1, 1, 1]);
         let err = small_stack(SECOND, move || {
-            load_heatmap(&p, &Limits::default()).unwrap_err()
+            load_heatmap(&p, &Limits::default()).expect_err("refused")
         });
         if limit_hit {
             assert!(
@@ -401,7 +407,7 @@ fn one_entry_many_names(data: &[u8], names: usize) -> Vec<u8> {
 fn an_archive_listing_one_entry_under_1000_names_is_refused_at_once() {
     let zip = one_entry_many_names(&vec![7u8; 1 << 20], 1000);
     let err = small_stack(SECOND, move || {
-        load_torch(&zip, &Limits::default()).unwrap_err()
+        load_torch(&zip, &Limits::default()).expect_err("refused")
     });
     assert_eq!(
         err.to_string(),
@@ -417,9 +423,34 @@ fn an_archive_listing_one_entry_under_1000_names_is_refused_at_once() {
     let cd = 42;
     zip[cd + 20..cd + 24].copy_from_slice(&60u32.to_le_bytes());
     zip[cd + 24..cd + 28].copy_from_slice(&60u32.to_le_bytes());
-    let err = load_torch(&zip, &Limits::default()).unwrap_err();
+    let err = load_torch(&zip, &Limits::default()).expect_err("refused");
     assert!(
         err.to_string().contains("overlaps the central directory"),
         "{err}"
     );
+}
+
+#[test]
+fn the_deepest_value_accepted_drops_compares_and_prints_on_a_512_kib_stack() {
+    // 1 000 nested 1-tuples (the hard cap): the decoded Value is recursive (derived Drop,
+    // PartialEq, Debug), so the cap must leave room on a modest stack.
+    let mut p = b"\x80\x02N".to_vec();
+    p.extend(std::iter::repeat_n(0x85, 999));
+    p.push(b'.');
+    let limits = Limits {
+        max_depth: 1_000_000,
+        ..Limits::default()
+    };
+    // Measured in a debug build: cloning overflows a 256 KiB stack, 512 KiB is enough for all
+    // four (std's threads and rayon's workers get 2 MiB).
+    std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || {
+            let v = load_value(&p, &limits).expect("1 000 levels");
+            assert_eq!(v.clone(), v);
+            assert_eq!(format!("{v:?}").matches("Tuple").count(), 999);
+        })
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
 }
