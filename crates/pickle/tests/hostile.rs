@@ -454,3 +454,33 @@ fn the_deepest_value_accepted_drops_compares_and_prints_on_a_512_kib_stack() {
         .join()
         .expect("no stack overflow");
 }
+
+#[test]
+fn raising_a_list_held_by_99_000_others_stays_linear() {
+    // X = [] (memo 0) is appended to 99 000 lists left on the stack; then X is deepened one level
+    // at a time, 97 times (X.append(Y_k), Y_k = [Y_{k-1}] memoised at k). Each raise visits X's
+    // 99 000 parents once: about 10 million steps in all, bounded by max_depth × parent links.
+    let mut p = b"\x80\x04]\x94".to_vec();
+    for _ in 0..99_000 {
+        p.extend(b"]j\x00\x00\x00\x00a");
+    }
+    p.extend(b"]\x94"); // Y_1, memo 1
+    for k in 1u32..98 {
+        // X.append(Y_k), then Y_{k+1} = [Y_k], memo k + 1.
+        p.push(b'j');
+        p.extend(0u32.to_le_bytes());
+        p.push(b'j');
+        p.extend(k.to_le_bytes());
+        p.extend(b"a0]j");
+        p.extend(k.to_le_bytes());
+        p.extend(b"a\x94");
+    }
+    p.extend(b"0j\x00\x00\x00\x00.");
+    let v = small_stack(4 * SECOND, move || {
+        load_value(&p, &Limits::default()).expect("height 98")
+    });
+    let Value::List(items) = v else {
+        panic!("X is a list")
+    };
+    assert_eq!(items.len(), 97);
+}
