@@ -63,6 +63,23 @@ pub enum PickleError {
         /// The limit.
         limit: u64,
     },
+    /// A container nested deeper than [`Limits::max_depth`](crate::Limits::max_depth), refused at
+    /// the opcode that would build or deepen it.
+    #[error(
+        "{context}: nesting depth would be {depth} at byte {offset} ({opcode}), over the limit of {limit}"
+    )]
+    NestingTooDeep {
+        /// Which pickle.
+        context: &'static str,
+        /// Offset of the opcode.
+        offset: usize,
+        /// The opcode's name.
+        opcode: &'static str,
+        /// The depth it would make.
+        depth: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The torch legacy serialisation inside `_load_from_bytes` is not as torch writes it.
     #[error("tensor storage: {reason}")]
     BadStorage {

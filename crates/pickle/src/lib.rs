@@ -43,7 +43,10 @@
 //! ```
 #![deny(missing_docs)]
 
+mod convert;
 mod error;
+mod obj;
+mod reduce;
 mod torch;
 mod value;
 mod vm;
@@ -54,23 +57,30 @@ pub use error::PickleError;
 pub use value::{CxrImg, DType, HeatmapRecord, Prob, Tensor, TensorData, Value};
 pub use writer::{dump_heatmap, dump_heatmap_torch_zip};
 
-use vm::{Host, Machine, Obj};
+use obj::{Ctx, Obj};
+use reduce::Host;
+use vm::Machine;
 
 /// Resource limits of the reader, checked before allocating. The defaults are generous for
 /// heatmap pickles (a 320×320 map and a 3×320×320 image use well under 1 % of them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest tensor or storage, in elements (default 2^28).
+    /// Largest tensor or storage, in elements (default 2^28). A tensor counts at the size it
+    /// materialises to: a stride-0 (broadcast) view of one element counts every element it shows.
     pub max_elements: u64,
     /// Largest string or bytes object, in bytes (default 1 GiB).
     pub max_bytes_object: u64,
-    /// Deepest nesting of containers (default 100).
+    /// Deepest nesting of containers (default 100; at most 1 000 whatever is set, so that decoded
+    /// [`Value`]s can be dropped and compared recursively). Checked as each container is built or
+    /// deepened through `APPEND`/`SETITEM`, at the opcode that would go over; reference cycles
+    /// are refused.
     pub max_depth: usize,
     /// Most items on the machine's stack, and most open marks (default 100 000).
     pub max_stack: usize,
     /// Most memo entries (default 100 000).
     pub max_memo: usize,
-    /// Most containers (lists, dicts, tuples) in one pickle (default 100 000).
+    /// Most containers (lists, dicts, tuples) in one pickle, and most entries in a `torch.save`
+    /// zip archive (default 100 000).
     pub max_containers: u64,
     /// Most objects in the decoded value, an object referenced several times counted at each
     /// reference (default 1 000 000; a heatmap record has a few dozen). Python shares an object
@@ -100,13 +110,13 @@ impl Default for Limits {
 
 /// Host of the outer pickle: `_load_from_bytes` decodes a legacy torch storage; persistent ids
 /// do not occur there.
-struct OuterHost<'l> {
-    limits: &'l Limits,
+struct OuterHost<'c, 'l> {
+    ctx: &'c Ctx<'l>,
 }
 
-impl Host for OuterHost<'_> {
+impl Host for OuterHost<'_, '_> {
     fn load_from_bytes(&mut self, bytes: &[u8], _offset: usize) -> Result<Obj, PickleError> {
-        torch::load_legacy(bytes, self.limits)
+        torch::load_legacy(bytes, self.ctx)
     }
 
     fn persistent_load(&mut self, _pid: &Obj, offset: usize) -> Result<Obj, PickleError> {
@@ -120,15 +130,10 @@ impl Host for OuterHost<'_> {
 
 /// Decodes any pickle made of plain data and tensors.
 pub fn load_value(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
-    let mut host = OuterHost { limits };
-    let obj = Machine::new(bytes, "pickle", limits, &mut host).run()?;
-    finish(obj, limits)
-}
-
-fn finish(obj: Obj, limits: &Limits) -> Result<Value, PickleError> {
-    let value = vm::to_value(&obj, limits, 0, &mut vm::Budget::new(limits));
-    vm::teardown(vec![obj]);
-    value
+    let ctx = Ctx::new(limits);
+    let mut host = OuterHost { ctx: &ctx };
+    let obj = Machine::new(bytes, "pickle", &ctx, &mut host).run()?;
+    convert::to_value(&obj, &ctx)
 }
 
 /// How a heatmap file is serialised, told from its first bytes (never from its name).
@@ -162,16 +167,17 @@ impl Container {
 /// anything: `data.pkl` goes through the same allow-listed machine as a pickle, and the storages
 /// are read from the archive's entries.
 pub fn load_torch(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
+    let ctx = Ctx::new(limits);
     let obj = match Container::detect(bytes) {
-        Container::TorchZip => torch::load_zip(bytes, limits)?,
-        Container::TorchLegacy => torch::load_legacy(bytes, limits)?,
+        Container::TorchZip => torch::load_zip(bytes, &ctx)?,
+        Container::TorchLegacy => torch::load_legacy(bytes, &ctx)?,
         Container::Pickle => {
             return Err(PickleError::BadArchive {
                 reason: "neither a zip archive nor a legacy torch file".to_owned(),
             });
         }
     };
-    finish(obj, limits)
+    convert::to_value(&obj, &ctx)
 }
 
 /// Decodes a plain pickle or a `torch.save` file, whichever `bytes` holds ([`Container::detect`]).

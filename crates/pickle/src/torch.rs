@@ -16,9 +16,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use crate::PickleError;
+use crate::obj::{Ctx, Known, Obj, Storage, TensorSpec};
+use crate::reduce::Host;
 use crate::value::{DType, Tensor, TensorData};
-use crate::vm::{Host, Machine, Obj, Storage, TensorSpec};
-use crate::{Limits, PickleError};
+use crate::vm::Machine;
 
 /// The magic number torch writes first, as `LONG1` little-endian bytes.
 pub(crate) const MAGIC: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
@@ -32,12 +34,12 @@ fn bad(reason: impl Into<String>) -> PickleError {
 }
 
 /// Host of the inner pickles: resolves persistent ids into (not yet filled) storages.
-struct LegacyHost<'l> {
-    limits: &'l Limits,
+struct LegacyHost<'c, 'l> {
+    ctx: &'c Ctx<'l>,
     storages: HashMap<String, Rc<Storage>>,
 }
 
-impl Host for LegacyHost<'_> {
+impl Host for LegacyHost<'_, '_> {
     fn load_from_bytes(&mut self, _bytes: &[u8], offset: usize) -> Result<Obj, PickleError> {
         Err(PickleError::Malformed {
             context: "tensor storage",
@@ -48,12 +50,12 @@ impl Host for LegacyHost<'_> {
 
     fn persistent_load(&mut self, pid: &Obj, offset: usize) -> Result<Obj, PickleError> {
         let (dtype, key, numel) = storage_pid(pid, offset, "tensor storage")?;
-        if numel > self.limits.max_elements {
+        if numel > self.ctx.limits.max_elements {
             return Err(PickleError::LimitExceeded {
                 context: "tensor storage",
                 what: "storage element count",
                 value: numel,
-                limit: self.limits.max_elements,
+                limit: self.ctx.limits.max_elements,
             });
         }
         let s = self
@@ -77,14 +79,14 @@ impl Host for LegacyHost<'_> {
 }
 
 /// Decodes `_load_from_bytes`' argument into the object it holds (normally a storage).
-pub(crate) fn load_legacy(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleError> {
+pub(crate) fn load_legacy(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Obj, PickleError> {
     let mut host = LegacyHost {
-        limits,
+        ctx,
         storages: HashMap::new(),
     };
     let mut pos = 0usize;
-    let next = |host: &mut LegacyHost<'_>, pos: &mut usize| -> Result<Obj, PickleError> {
-        let mut m = Machine::new(&bytes[*pos..], "tensor storage", limits, host);
+    let next = |host: &mut LegacyHost<'_, '_>, pos: &mut usize| -> Result<Obj, PickleError> {
+        let mut m = Machine::new(&bytes[*pos..], "tensor storage", ctx, host);
         let v = m.run().map_err(|e| shift(e, *pos))?;
         *pos += m.position();
         Ok(v)
@@ -102,13 +104,12 @@ pub(crate) fn load_legacy(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleEr
         _ => return Err(bad(format!("protocol version is not {PROTOCOL_VERSION}"))),
     }
     let sys_info = next(&mut host, &mut pos)?;
-    let checked = check_sys_info(&sys_info);
-    crate::vm::teardown(vec![sys_info]);
-    checked?;
+    check_sys_info(&sys_info)?;
     let obj = next(&mut host, &mut pos)?;
     let key_obj = next(&mut host, &mut pos)?;
     let keys = match &key_obj {
         Obj::List(l) => l
+            .items
             .borrow()
             .iter()
             .map(|k| match k {
@@ -118,7 +119,6 @@ pub(crate) fn load_legacy(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleEr
             .collect::<Result<Vec<_>, _>>(),
         _ => Err(bad("storage keys are not a list")),
     };
-    crate::vm::teardown(vec![key_obj]);
     let keys = keys?;
     for key in keys {
         let storage = host.storages.get(&key).cloned().ok_or_else(|| {
@@ -211,8 +211,8 @@ fn check_sys_info(o: &Obj) -> Result<(), PickleError> {
     let Obj::Dict(d) = o else {
         return Err(bad("sys_info is not a dict"));
     };
-    for (k, v) in d.borrow().iter() {
-        if let (Obj::Str(k), Obj::Bool(false)) = (k, v) {
+    for kv in d.items.borrow().chunks_exact(2) {
+        if let [Obj::Str(k), Obj::Bool(false)] = kv {
             if &**k == "little_endian" {
                 return Err(bad("big-endian data is not supported"));
             }
@@ -276,6 +276,7 @@ fn storage_pid(
     let Obj::Tuple(t) = pid else {
         return Err(malformed("persistent id is not a tuple"));
     };
+    let t = t.items.borrow();
     let (kind, class, key, numel) = match &t[..] {
         [
             Obj::Str(kind),
@@ -304,8 +305,8 @@ fn storage_pid(
         return Err(malformed("persistent id of a kind other than 'storage'"));
     }
     let dtype = match class {
-        crate::vm::Known::StorageClass(d) => *d,
-        crate::vm::Known::UntypedStorage => DType::U8,
+        Known::StorageClass(d) => *d,
+        Known::UntypedStorage => DType::U8,
         _ => return Err(malformed("persistent id names no storage class")),
     };
     let numel =
@@ -320,15 +321,15 @@ fn archive(reason: impl Into<String>) -> PickleError {
 }
 
 /// Host of a zip archive's `data.pkl`: persistent ids name the entries `data/<key>`.
-struct ZipHost<'a, 'l> {
-    limits: &'l Limits,
+struct ZipHost<'a, 'c, 'l> {
+    ctx: &'c Ctx<'l>,
     prefix: String,
     entries: &'a HashMap<&'a str, &'a [u8]>,
     big_endian: bool,
     storages: HashMap<String, Rc<Storage>>,
 }
 
-impl Host for ZipHost<'_, '_> {
+impl Host for ZipHost<'_, '_, '_> {
     fn load_from_bytes(&mut self, _bytes: &[u8], offset: usize) -> Result<Obj, PickleError> {
         Err(PickleError::Malformed {
             context: "data.pkl",
@@ -339,12 +340,12 @@ impl Host for ZipHost<'_, '_> {
 
     fn persistent_load(&mut self, pid: &Obj, offset: usize) -> Result<Obj, PickleError> {
         let (dtype, key, numel) = storage_pid(pid, offset, "data.pkl")?;
-        if numel > self.limits.max_elements {
+        if numel > self.ctx.limits.max_elements {
             return Err(PickleError::LimitExceeded {
                 context: "torch archive",
                 what: "storage element count",
                 value: numel,
-                limit: self.limits.max_elements,
+                limit: self.ctx.limits.max_elements,
             });
         }
         if let Some(s) = self.storages.get(&key) {
@@ -381,8 +382,8 @@ impl Host for ZipHost<'_, '_> {
 }
 
 /// Decodes a `torch.save` zip archive: `<name>/data.pkl` with storages in `<name>/data/<key>`.
-pub(crate) fn load_zip(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleError> {
-    let list = crate::zip::entries(bytes, limits.max_containers).map_err(archive)?;
+pub(crate) fn load_zip(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Obj, PickleError> {
+    let list = crate::zip::entries(bytes, ctx.limits.max_containers).map_err(archive)?;
     let entries: HashMap<&str, &[u8]> = list.iter().map(|e| (e.name.as_str(), e.data)).collect();
     let mut roots = list.iter().filter_map(|e| {
         let prefix = e.name.strip_suffix("data.pkl")?;
@@ -412,18 +413,21 @@ pub(crate) fn load_zip(bytes: &[u8], limits: &Limits) -> Result<Obj, PickleError
         .copied()
         .unwrap_or_default();
     let mut host = ZipHost {
-        limits,
+        ctx,
         prefix,
         entries: &entries,
         big_endian,
         storages: HashMap::new(),
     };
-    Machine::new(data_pkl, "data.pkl", limits, &mut host).run()
+    Machine::new(data_pkl, "data.pkl", ctx, &mut host).run()
 }
 
 /// Applies a tensor's offset, size and stride to its storage: a contiguous copy, as torch gives
 /// after `.contiguous()`. Every index is checked against the storage first.
-pub(crate) fn materialize(spec: &TensorSpec, limits: &Limits) -> Result<Tensor, PickleError> {
+pub(crate) fn materialize(
+    spec: &TensorSpec,
+    limits: &crate::Limits,
+) -> Result<Tensor, PickleError> {
     let data = spec
         .storage
         .data
@@ -497,11 +501,15 @@ pub(crate) fn materialize(spec: &TensorSpec, limits: &Limits) -> Result<Tensor, 
         };
         return Tensor::new(shape, out);
     }
-    let idx = indices(spec, numel as usize);
+    // Gathered one element at a time: nothing is allocated but the output, whose size was
+    // checked above (stride-0 and broadcast views count every element they show).
+    let n = numel as usize;
     macro_rules! gather {
-        ($v:expr, $variant:ident) => {
-            TensorData::$variant(idx.iter().map(|&i| $v[i]).collect())
-        };
+        ($v:expr, $variant:ident) => {{
+            let mut out = Vec::with_capacity(n);
+            for_each_index(spec, n, |i| out.push($v[i]));
+            TensorData::$variant(out)
+        }};
     }
     let out = match &*data {
         TensorData::F32(v) => gather!(v, F32),
@@ -518,14 +526,14 @@ pub(crate) fn materialize(spec: &TensorSpec, limits: &Limits) -> Result<Tensor, 
     Tensor::new(shape, out)
 }
 
-/// Storage indices of a tensor's elements in row-major order (bounds already checked).
+/// Calls `f` with the storage index of each of a tensor's `numel` elements, in row-major order
+/// (bounds already checked).
 ///
 /// Dimensions of size 1 are skipped: their stride is never applied (torch allows any stride
 /// there, even one that would overflow if it were).
-fn indices(spec: &TensorSpec, numel: usize) -> Vec<usize> {
-    let mut out = Vec::with_capacity(numel);
+fn for_each_index(spec: &TensorSpec, numel: usize, mut f: impl FnMut(usize)) {
     if numel == 0 {
-        return out;
+        return;
     }
     let dims: Vec<(u64, u64)> = spec
         .size
@@ -537,7 +545,7 @@ fn indices(spec: &TensorSpec, numel: usize) -> Vec<usize> {
     let mut counter = vec![0u64; dims.len()];
     let mut at = spec.offset;
     for _ in 0..numel {
-        out.push(at as usize);
+        f(at as usize);
         for (d, &(size, stride)) in dims.iter().enumerate().rev() {
             counter[d] += 1;
             // Every index reached is within the storage (checked before); only the step past
@@ -550,7 +558,6 @@ fn indices(spec: &TensorSpec, numel: usize) -> Vec<usize> {
             counter[d] = 0;
         }
     }
-    out
 }
 
 fn empty_like(data: &TensorData) -> TensorData {

@@ -1,111 +1,49 @@
-//! A pickle machine that only builds data.
+//! A pickle machine that only builds data: opcode decoding.
 //!
 //! It implements the opcodes of protocols 2 to 5 that plain data, tensors and our writer use.
 //! `GLOBAL` / `STACK_GLOBAL` resolve names against a fixed allow-list of constructors
-//! ([`Known`]); `REDUCE` applies those as pure data constructors implemented here. Any other
-//! global is refused with its name before anything else happens, so a pickle can never make this
-//! reader run code, open files or allocate more than its [`Limits`] allow.
+//! ([`Known`](crate::obj::Known)); `REDUCE` applies those as pure data constructors
+//! ([`crate::reduce`]). Any other global is refused with its name before anything else happens,
+//! so a pickle can never make this reader run code, open files or allocate more than its
+//! [`Limits`](crate::Limits) allow. Objects and their depth bookkeeping live in [`crate::obj`].
+//! Every opcode costs time proportional to the bytes it reads or the items it moves, so a run is
+//! linear in the input.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+
+use crate::PickleError;
+use crate::obj::{At, Ctx, Obj, long_from_bytes, resolve};
+use crate::reduce::{Cache, Host};
 use std::rc::Rc;
-
-use crate::value::{DType, Value};
-use crate::{Limits, PickleError};
-
-/// The callables and classes a heatmap pickle may name.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Known {
-    /// `torch._utils._rebuild_tensor_v2`
-    RebuildTensorV2,
-    /// `torch.storage._load_from_bytes`
-    LoadFromBytes,
-    /// `collections.OrderedDict`
-    OrderedDict,
-    /// `_codecs.encode` (protocol 2's way of pickling bytes)
-    CodecsEncode,
-    /// `__builtin__.bytes` / `builtins.bytes` (protocol 2's empty bytes)
-    Bytes,
-    /// `torch.<Type>Storage`
-    StorageClass(DType),
-    /// `torch.UntypedStorage` (bytes)
-    UntypedStorage,
-}
-
-fn resolve(module: &str, name: &str) -> Option<Known> {
-    Some(match (module, name) {
-        ("torch._utils", "_rebuild_tensor_v2") => Known::RebuildTensorV2,
-        ("torch.storage", "_load_from_bytes") => Known::LoadFromBytes,
-        ("collections", "OrderedDict") => Known::OrderedDict,
-        ("_codecs", "encode") => Known::CodecsEncode,
-        ("__builtin__" | "builtins", "bytes") => Known::Bytes,
-        ("torch", "UntypedStorage") => Known::UntypedStorage,
-        ("torch", n) => Known::StorageClass(DType::from_storage_class(n)?),
-        _ => return None,
-    })
-}
-
-/// A storage whose data may arrive after it is referenced (legacy torch files put the raw data
-/// after the pickles).
-#[derive(Debug)]
-pub(crate) struct Storage {
-    pub(crate) dtype: DType,
-    pub(crate) numel: u64,
-    pub(crate) data: RefCell<Option<Rc<crate::value::TensorData>>>,
-}
-
-/// A tensor view waiting for its storage's data.
-#[derive(Clone, Debug)]
-pub(crate) struct TensorSpec {
-    pub(crate) storage: Rc<Storage>,
-    pub(crate) offset: u64,
-    pub(crate) size: Vec<u64>,
-    pub(crate) stride: Vec<u64>,
-}
-
-/// Objects on the machine's stack. Containers are shared (`Rc`) so that memo references and
-/// later mutations behave as in Python.
-#[derive(Clone, Debug)]
-pub(crate) enum Obj {
-    None,
-    Bool(bool),
-    Int(i64),
-    /// An integer too large for i64, as little-endian two's complement bytes.
-    BigInt(Rc<[u8]>),
-    Float(f64),
-    Str(Rc<str>),
-    Bytes(Rc<[u8]>),
-    Tuple(Rc<Vec<Obj>>),
-    List(Rc<RefCell<Vec<Obj>>>),
-    Dict(Rc<RefCell<Vec<(Obj, Obj)>>>),
-    Global(Known),
-    Storage(Rc<Storage>),
-    Tensor(Rc<TensorSpec>),
-}
-
-/// Hooks of the two kinds of pickles we read: the outer one (with `_load_from_bytes`) and the
-/// legacy torch storage pickles (with persistent ids).
-pub(crate) trait Host {
-    /// `_load_from_bytes(b)`.
-    fn load_from_bytes(&mut self, bytes: &[u8], offset: usize) -> Result<Obj, PickleError>;
-    /// `BINPERSID` with the given persistent id.
-    fn persistent_load(&mut self, pid: &Obj, offset: usize) -> Result<Obj, PickleError>;
-}
 
 pub(crate) struct Machine<'a, H: Host> {
     data: &'a [u8],
     pos: usize,
     context: &'static str,
-    limits: &'a Limits,
+    ctx: &'a Ctx<'a>,
     stack: Vec<Obj>,
     marks: Vec<usize>,
     memo: HashMap<u32, Obj>,
     containers: u64,
+    cache: Cache,
     host: &'a mut H,
 }
 
 fn opcode_name(op: u8) -> &'static str {
     match op {
+        b']' => "EMPTY_LIST",
+        b')' => "EMPTY_TUPLE",
+        b'l' => "LIST",
+        b't' => "TUPLE",
+        0x85 => "TUPLE1",
+        0x86 => "TUPLE2",
+        0x87 => "TUPLE3",
+        b'd' => "DICT",
+        b's' => "SETITEM",
+        b'u' => "SETITEMS",
+        b'a' => "APPEND",
+        b'e' => "APPENDS",
+        b'R' => "REDUCE",
         b'I' => "INT",
         b'L' => "LONG",
         b'F' => "FLOAT",
@@ -135,18 +73,19 @@ impl<'a, H: Host> Machine<'a, H> {
     pub(crate) fn new(
         data: &'a [u8],
         context: &'static str,
-        limits: &'a Limits,
+        ctx: &'a Ctx<'a>,
         host: &'a mut H,
     ) -> Self {
         Machine {
             data,
             pos: 0,
             context,
-            limits,
+            ctx,
             stack: Vec::new(),
             marks: Vec::new(),
             memo: HashMap::new(),
             containers: 0,
+            cache: Cache::default(),
             host,
         }
     }
@@ -190,7 +129,7 @@ impl<'a, H: Host> Machine<'a, H> {
     }
 
     fn checked_len(&self, what: &'static str, n: u64) -> Result<u64, PickleError> {
-        let limit = self.limits.max_bytes_object;
+        let limit = self.ctx.limits.max_bytes_object;
         if n > limit {
             return Err(PickleError::LimitExceeded {
                 context: self.context,
@@ -203,12 +142,12 @@ impl<'a, H: Host> Machine<'a, H> {
     }
 
     fn push(&mut self, o: Obj) -> Result<(), PickleError> {
-        if self.stack.len() >= self.limits.max_stack {
+        if self.stack.len() >= self.ctx.limits.max_stack {
             return Err(PickleError::LimitExceeded {
                 context: self.context,
                 what: "stack depth",
                 value: self.stack.len() as u64 + 1,
-                limit: self.limits.max_stack as u64,
+                limit: self.ctx.limits.max_stack as u64,
             });
         }
         self.stack.push(o);
@@ -217,12 +156,12 @@ impl<'a, H: Host> Machine<'a, H> {
 
     fn new_container(&mut self) -> Result<(), PickleError> {
         self.containers += 1;
-        if self.containers > self.limits.max_containers {
+        if self.containers > self.ctx.limits.max_containers {
             return Err(PickleError::LimitExceeded {
                 context: self.context,
                 what: "number of containers",
                 value: self.containers,
-                limit: self.limits.max_containers,
+                limit: self.ctx.limits.max_containers,
             });
         }
         Ok(())
@@ -258,12 +197,12 @@ impl<'a, H: Host> Machine<'a, H> {
 
     fn memo_put(&mut self, key: u32, at: usize) -> Result<(), PickleError> {
         let v = self.top(at)?.clone();
-        if self.memo.len() >= self.limits.max_memo && !self.memo.contains_key(&key) {
+        if self.memo.len() >= self.ctx.limits.max_memo && !self.memo.contains_key(&key) {
             return Err(PickleError::LimitExceeded {
                 context: self.context,
                 what: "memo size",
                 value: self.memo.len() as u64 + 1,
-                limit: self.limits.max_memo as u64,
+                limit: self.ctx.limits.max_memo as u64,
             });
         }
         self.memo.insert(key, v);
@@ -320,29 +259,29 @@ impl<'a, H: Host> Machine<'a, H> {
             .map_err(|_| self.malformed(at, "GLOBAL name is not UTF-8"))
     }
 
-    fn set_items(&mut self, dict: &Obj, items: Vec<Obj>, at: usize) -> Result<(), PickleError> {
-        let Obj::Dict(d) = dict else {
-            return Err(self.malformed(at, "SETITEM(S) on a non-dict"));
-        };
-        if items.len() % 2 != 0 {
-            return Err(self.malformed(at, "SETITEMS with an odd number of items"));
+    fn at(&self, offset: usize, op: u8) -> At {
+        At {
+            context: self.context,
+            offset,
+            opcode: opcode_name(op),
         }
-        let mut d = d.borrow_mut();
+    }
+
+    fn set_items(&mut self, dict: &Obj, items: Vec<Obj>, at: At) -> Result<(), PickleError> {
+        if items.len() % 2 != 0 {
+            return Err(at.malformed("SETITEMS with an odd number of items"));
+        }
         let mut it = items.into_iter();
         while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            match d.iter().position(|(ek, _)| obj_key_eq(ek, &k)) {
-                Some(i) => d[i].1 = v,
-                None => d.push((k, v)),
-            }
+            self.ctx.set_item(dict, k, v, at)?;
         }
         Ok(())
     }
 
-    fn append(&mut self, list: &Obj, items: Vec<Obj>, at: usize) -> Result<(), PickleError> {
-        let Obj::List(l) = list else {
-            return Err(self.malformed(at, "APPEND(S) on a non-list"));
-        };
-        l.borrow_mut().extend(items);
+    fn append(&mut self, list: &Obj, items: Vec<Obj>, at: At) -> Result<(), PickleError> {
+        for item in items {
+            self.ctx.append(list, item, at)?;
+        }
         Ok(())
     }
 
@@ -371,12 +310,12 @@ impl<'a, H: Host> Machine<'a, H> {
                     return Ok(v);
                 }
                 b'(' => {
-                    if self.marks.len() >= self.limits.max_stack {
+                    if self.marks.len() >= self.ctx.limits.max_stack {
                         return Err(PickleError::LimitExceeded {
                             context: self.context,
                             what: "marks",
                             value: self.marks.len() as u64 + 1,
-                            limit: self.limits.max_stack as u64,
+                            limit: self.ctx.limits.max_stack as u64,
                         });
                     }
                     self.marks.push(self.stack.len());
@@ -448,32 +387,26 @@ impl<'a, H: Host> Machine<'a, H> {
                 }
                 b'}' => {
                     self.new_container()?;
-                    self.push(Obj::Dict(Rc::new(RefCell::new(Vec::new()))))?;
+                    let d = self.ctx.new_dict();
+                    self.push(d)?;
                 }
-                b']' => {
+                b']' | b')' => {
                     self.new_container()?;
-                    self.push(Obj::List(Rc::new(RefCell::new(Vec::new()))))?;
-                }
-                b')' => {
-                    self.new_container()?;
-                    self.push(Obj::Tuple(Rc::new(Vec::new())))?;
+                    let o = self.ctx.new_seq(op == b']', Vec::new(), self.at(at, op))?;
+                    self.push(o)?;
                 }
                 b'd' => {
                     let items = self.pop_mark(at)?;
                     self.new_container()?;
-                    let d = Obj::Dict(Rc::new(RefCell::new(Vec::new())));
-                    self.set_items(&d, items, at)?;
+                    let d = self.ctx.new_dict();
+                    self.set_items(&d, items, self.at(at, op))?;
                     self.push(d)?;
                 }
-                b'l' => {
+                b'l' | b't' => {
                     let items = self.pop_mark(at)?;
                     self.new_container()?;
-                    self.push(Obj::List(Rc::new(RefCell::new(items))))?;
-                }
-                b't' => {
-                    let items = self.pop_mark(at)?;
-                    self.new_container()?;
-                    self.push(Obj::Tuple(Rc::new(items)))?;
+                    let o = self.ctx.new_seq(op == b'l', items, self.at(at, op))?;
+                    self.push(o)?;
                 }
                 0x85..=0x87 => {
                     let n = usize::from(op - 0x84);
@@ -483,28 +416,29 @@ impl<'a, H: Host> Machine<'a, H> {
                     }
                     items.reverse();
                     self.new_container()?;
-                    self.push(Obj::Tuple(Rc::new(items)))?;
+                    let o = self.ctx.new_seq(false, items, self.at(at, op))?;
+                    self.push(o)?;
                 }
                 b's' => {
                     let v = self.pop(at)?;
                     let k = self.pop(at)?;
                     let d = self.top(at)?.clone();
-                    self.set_items(&d, vec![k, v], at)?;
+                    self.set_items(&d, vec![k, v], self.at(at, op))?;
                 }
                 b'u' => {
                     let items = self.pop_mark(at)?;
                     let d = self.top(at)?.clone();
-                    self.set_items(&d, items, at)?;
+                    self.set_items(&d, items, self.at(at, op))?;
                 }
                 b'a' => {
                     let v = self.pop(at)?;
                     let l = self.top(at)?.clone();
-                    self.append(&l, vec![v], at)?;
+                    self.append(&l, vec![v], self.at(at, op))?;
                 }
                 b'e' => {
                     let items = self.pop_mark(at)?;
                     let l = self.top(at)?.clone();
-                    self.append(&l, items, at)?;
+                    self.append(&l, items, self.at(at, op))?;
                 }
                 b'q' => {
                     let k = u32::from(self.u8()?);
@@ -542,7 +476,18 @@ impl<'a, H: Host> Machine<'a, H> {
                 b'R' => {
                     let args = self.pop(at)?;
                     let f = self.pop(at)?;
-                    let v = self.reduce(f, args, at)?;
+                    if matches!(f, Obj::Global(crate::obj::Known::OrderedDict)) {
+                        self.new_container()?;
+                    }
+                    let at = self.at(at, op);
+                    let v = crate::reduce::apply(
+                        self.ctx,
+                        &mut *self.host,
+                        &mut self.cache,
+                        f,
+                        args,
+                        at,
+                    )?;
                     self.push(v)?;
                 }
                 b'Q' => {
@@ -561,266 +506,4 @@ impl<'a, H: Host> Machine<'a, H> {
             }
         }
     }
-
-    /// `REDUCE` of an allowed constructor: computed here as data, never by calling anything.
-    fn reduce(&mut self, f: Obj, args: Obj, at: usize) -> Result<Obj, PickleError> {
-        let Obj::Tuple(args) = args else {
-            return Err(self.malformed(at, "REDUCE arguments are not a tuple"));
-        };
-        let Obj::Global(k) = f else {
-            return Err(self.malformed(at, "REDUCE of something that is not an allowed global"));
-        };
-        match (k, &args[..]) {
-            (Known::OrderedDict, []) => {
-                self.new_container()?;
-                Ok(Obj::Dict(Rc::new(RefCell::new(Vec::new()))))
-            }
-            (Known::Bytes, []) => Ok(Obj::Bytes(Rc::from(Vec::new()))),
-            (Known::CodecsEncode, [Obj::Str(s), Obj::Str(enc)])
-                if &**enc == "latin1" || &**enc == "latin-1" =>
-            {
-                let mut out = Vec::with_capacity(s.len());
-                for c in s.chars() {
-                    let b = u8::try_from(u32::from(c)).map_err(|_| {
-                        self.malformed(at, "_codecs.encode(..., 'latin1') of a non-latin-1 string")
-                    })?;
-                    out.push(b);
-                }
-                Ok(Obj::Bytes(Rc::from(out)))
-            }
-            (Known::LoadFromBytes, [Obj::Bytes(b)]) => {
-                let b = Rc::clone(b);
-                self.host.load_from_bytes(&b, at)
-            }
-            (
-                Known::RebuildTensorV2,
-                [
-                    storage,
-                    offset,
-                    size,
-                    stride,
-                    _requires_grad,
-                    _hooks,
-                    rest @ ..,
-                ],
-            ) if rest.len() <= 1 => {
-                let Obj::Storage(storage) = storage else {
-                    return Err(self.malformed(
-                        at,
-                        "_rebuild_tensor_v2: the first argument is not a storage",
-                    ));
-                };
-                let ints = |o: &Obj, what: &str| -> Result<Vec<u64>, PickleError> {
-                    match o {
-                        Obj::Tuple(t) => t
-                            .iter()
-                            .map(|x| match x {
-                                Obj::Int(i) if *i >= 0 => Ok(*i as u64),
-                                _ => Err(self.malformed(
-                                    at,
-                                    format!(
-                                        "_rebuild_tensor_v2: {what} must hold non-negative ints"
-                                    ),
-                                )),
-                            })
-                            .collect(),
-                        _ => Err(self
-                            .malformed(at, format!("_rebuild_tensor_v2: {what} is not a tuple"))),
-                    }
-                };
-                let offset = match offset {
-                    Obj::Int(i) if *i >= 0 => *i as u64,
-                    _ => {
-                        return Err(self.malformed(
-                            at,
-                            "_rebuild_tensor_v2: storage offset is not a non-negative int",
-                        ));
-                    }
-                };
-                let (size, stride) = (ints(size, "size")?, ints(stride, "stride")?);
-                if size.len() != stride.len() {
-                    return Err(
-                        self.malformed(at, "_rebuild_tensor_v2: size and stride differ in length")
-                    );
-                }
-                if size.len() > 64 {
-                    return Err(self.malformed(at, "_rebuild_tensor_v2: more than 64 dimensions"));
-                }
-                Ok(Obj::Tensor(Rc::new(TensorSpec {
-                    storage: Rc::clone(storage),
-                    offset,
-                    size,
-                    stride,
-                })))
-            }
-            (k, a) => Err(self.malformed(
-                at,
-                format!(
-                    "cannot apply {k:?} to {} argument(s) of these types",
-                    a.len()
-                ),
-            )),
-        }
-    }
-}
-
-impl<H: Host> Drop for Machine<'_, H> {
-    fn drop(&mut self) {
-        let mut work = std::mem::take(&mut self.stack);
-        work.extend(self.memo.drain().map(|(_, v)| v));
-        teardown(work);
-    }
-}
-
-/// Drops objects without recursion: a hostile pickle can nest containers far deeper than the
-/// call stack could follow, and dropping nested `Rc`s recursively would overflow it.
-pub(crate) fn teardown(mut work: Vec<Obj>) {
-    while let Some(o) = work.pop() {
-        // Only the last owner empties a container; other owners (the memo, a parent) still see
-        // it whole. Reference cycles are leaked, not followed.
-        match o {
-            Obj::List(l) if Rc::strong_count(&l) == 1 => work.append(&mut l.borrow_mut()),
-            Obj::Dict(d) if Rc::strong_count(&d) == 1 => {
-                for (k, v) in std::mem::take(&mut *d.borrow_mut()) {
-                    work.push(k);
-                    work.push(v);
-                }
-            }
-            Obj::Tuple(t) => {
-                if let Ok(items) = Rc::try_unwrap(t) {
-                    work.extend(items);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn long_from_bytes(b: &[u8]) -> Obj {
-    if b.is_empty() {
-        return Obj::Int(0);
-    }
-    if b.len() <= 8 {
-        let neg = b[b.len() - 1] & 0x80 != 0;
-        let mut buf = if neg { [0xffu8; 8] } else { [0u8; 8] };
-        buf[..b.len()].copy_from_slice(b);
-        return Obj::Int(i64::from_le_bytes(buf));
-    }
-    Obj::BigInt(Rc::from(b))
-}
-
-fn obj_key_eq(a: &Obj, b: &Obj) -> bool {
-    match (a, b) {
-        (Obj::Str(x), Obj::Str(y)) => x == y,
-        (Obj::Int(x), Obj::Int(y)) => x == y,
-        (Obj::Bytes(x), Obj::Bytes(y)) => x == y,
-        (Obj::Bool(x), Obj::Bool(y)) => x == y,
-        (Obj::None, Obj::None) => true,
-        _ => false,
-    }
-}
-
-/// What the decoded tree may still take: objects and payload bytes.
-pub(crate) struct Budget {
-    pub(crate) values: u64,
-    pub(crate) bytes: u64,
-}
-
-impl Budget {
-    pub(crate) fn new(limits: &Limits) -> Self {
-        Budget {
-            values: limits.max_values,
-            bytes: limits.max_value_bytes,
-        }
-    }
-}
-
-/// Converts a machine object into a plain value, materialising tensors; depth-limited (which also
-/// stops reference cycles built through the memo) and size-limited by `budget`
-/// ([`Limits::max_values`], [`Limits::max_value_bytes`]). A pickle may reference one object
-/// many times through the memo (Python shares it); our tree copies it, so without the budget a
-/// few hundred bytes of nested references would expand exponentially ("billion laughs").
-pub(crate) fn to_value(
-    o: &Obj,
-    limits: &Limits,
-    depth: usize,
-    budget: &mut Budget,
-) -> Result<Value, PickleError> {
-    if depth > limits.max_depth {
-        return Err(PickleError::LimitExceeded {
-            context: "pickle",
-            what: "nesting depth",
-            value: depth as u64,
-            limit: limits.max_depth as u64,
-        });
-    }
-    if budget.values == 0 {
-        return Err(PickleError::LimitExceeded {
-            context: "pickle",
-            what: "objects in the decoded value (shared objects counted at each reference)",
-            value: limits.max_values + 1,
-            limit: limits.max_values,
-        });
-    }
-    budget.values -= 1;
-    let payload = match o {
-        Obj::Str(s) => s.len() as u64,
-        Obj::Bytes(b) => b.len() as u64,
-        Obj::Tensor(spec) => spec
-            .size
-            .iter()
-            .try_fold(spec.storage.dtype.size() as u64, |a, &d| a.checked_mul(d))
-            .unwrap_or(u64::MAX),
-        _ => 0,
-    };
-    if payload > budget.bytes {
-        return Err(PickleError::LimitExceeded {
-            context: "pickle",
-            what: "bytes in the decoded value (shared objects counted at each reference)",
-            value: (limits.max_value_bytes - budget.bytes).saturating_add(payload),
-            limit: limits.max_value_bytes,
-        });
-    }
-    budget.bytes -= payload;
-    let mut seq = |items: &[Obj]| -> Result<Vec<Value>, PickleError> {
-        items
-            .iter()
-            .map(|x| to_value(x, limits, depth + 1, budget))
-            .collect()
-    };
-    Ok(match o {
-        Obj::None => Value::None,
-        Obj::Bool(b) => Value::Bool(*b),
-        Obj::Int(i) => Value::Int(*i),
-        Obj::BigInt(_) => {
-            return Err(PickleError::BadRecord {
-                key: String::new(),
-                expected: "integers that fit in 64 bits".to_owned(),
-            });
-        }
-        Obj::Float(x) => Value::Float(*x),
-        Obj::Str(s) => Value::Str(s.to_string()),
-        Obj::Bytes(b) => Value::Bytes(b.to_vec()),
-        Obj::Tuple(t) => Value::Tuple(seq(t)?),
-        Obj::List(l) => Value::List(seq(&l.borrow())?),
-        Obj::Dict(d) => Value::Dict(
-            d.borrow()
-                .iter()
-                .map(|(k, v)| {
-                    Ok((
-                        to_value(k, limits, depth + 1, budget)?,
-                        to_value(v, limits, depth + 1, budget)?,
-                    ))
-                })
-                .collect::<Result<_, PickleError>>()?,
-        ),
-        Obj::Tensor(spec) => Value::Tensor(crate::torch::materialize(spec, limits)?),
-        Obj::Global(_) | Obj::Storage(_) => {
-            return Err(PickleError::BadRecord {
-                key: String::new(),
-                expected: "plain data, tensors and dicts (found a bare class or storage)"
-                    .to_owned(),
-            });
-        }
-    })
 }

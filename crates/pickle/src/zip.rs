@@ -59,7 +59,9 @@ const ZIP64_EOCD: u32 = 0x0606_4b50;
 const CENTRAL: u32 = 0x0201_4b50;
 const LOCAL: u32 = 0x0403_4b50;
 
-/// The entries of a stored-only archive, in central-directory order. At most `max_entries`.
+/// The entries of a stored-only archive, in central-directory order. At most `max_entries`;
+/// entries may not overlap each other or the central directory, so each byte is CRC-checked at
+/// most once.
 pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
     // End of central directory: 22 bytes plus a comment of up to 65535 bytes, at the end.
     let lowest = b.len().saturating_sub(22 + 0xffff);
@@ -87,7 +89,9 @@ pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
         cd_offset = u64_at(b, z + 48)?;
     }
     if count > max_entries {
-        return Err(format!("{count} entries, over the limit of {max_entries}"));
+        return Err(format!(
+            "{count} entries, over the limit of {max_entries} (Limits::max_containers)"
+        ));
     }
     let cd_start = to_usize(cd_offset, "central directory offset")?;
     let cd_end = cd_start
@@ -95,7 +99,8 @@ pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
         .filter(|&e| e <= b.len())
         .ok_or("the central directory lies outside the file")?;
     // Each central record takes at least 46 bytes: no allocation beyond what the file holds.
-    let mut out = Vec::with_capacity((count as usize).min((cd_end - cd_start) / 46));
+    let mut spans: Vec<(usize, usize, String, usize, u32)> =
+        Vec::with_capacity((count as usize).min((cd_end - cd_start) / 46));
     let mut seen: HashSet<String> = HashSet::new();
     let mut p = cd_start;
     for _ in 0..count {
@@ -173,6 +178,31 @@ pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
             .checked_add(to_usize(csize, "entry size")?)
             .filter(|&end| end <= b.len())
             .ok_or_else(|| format!("entry {name:?}: its data lies outside the file"))?;
+        spans.push((lh, end, name, start, crc));
+        p = next;
+    }
+    // Each byte belongs to at most one entry (its local header and data) or to the central
+    // directory: an archive listing one entry's bytes under many names (a zip "quine" or bomb
+    // without compression) is refused before anything is checked twice.
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| spans[i].0);
+    for w in order.windows(2) {
+        let (a, b2) = (&spans[w[0]], &spans[w[1]]);
+        if b2.0 < a.1 {
+            return Err(format!(
+                "entries {:?} (bytes {}..{}) and {:?} (bytes {}..{}) overlap: each byte of an archive belongs to one entry",
+                a.2, a.0, a.1, b2.2, b2.0, b2.1
+            ));
+        }
+    }
+    if let Some(s) = spans.iter().find(|s| s.0 < cd_end && cd_start < s.1) {
+        return Err(format!(
+            "entry {:?} (bytes {}..{}) overlaps the central directory (bytes {cd_start}..{cd_end})",
+            s.2, s.0, s.1
+        ));
+    }
+    let mut out = Vec::with_capacity(spans.len());
+    for (_, end, name, start, crc) in spans {
         let data = &b[start..end];
         let got = crc32(data);
         if got != crc {
@@ -181,7 +211,6 @@ pub(crate) fn entries(b: &[u8], max_entries: u64) -> ZipResult<Vec<Entry<'_>>> {
             ));
         }
         out.push(Entry { name, data });
-        p = next;
     }
     Ok(out)
 }
