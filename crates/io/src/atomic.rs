@@ -16,8 +16,10 @@
 //!    put back as they were (older files restored from hard-linked backups, new ones removed).
 //!
 //! An error at any step leaves no new file and no temporary, and older files untouched (a
-//! written-through destination, being no file, may have received its bytes). On platforms other
-//! than unix, folders are not locked.
+//! written-through destination, being no file, may have received its bytes). Where a folder
+//! cannot be locked (a platform other than unix, a network file system without `flock` on
+//! folders, a folder that can be written but not read), the set is still written all or none,
+//! without the protection against a concurrent writer and without removing stale temporaries.
 
 use std::fs::File;
 use std::io::Write;
@@ -56,10 +58,7 @@ pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> Result<(), IoError> {
         .collect();
     folders.sort();
     folders.dedup();
-    let _locks = folders
-        .iter()
-        .map(|f| FolderLock::acquire(f))
-        .collect::<Result<Vec<_>, IoError>>()?;
+    let _locks: Vec<FolderLock> = folders.iter().map(|f| FolderLock::acquire(f)).collect();
 
     let mut staged = Vec::new();
     for (plan, bytes) in &plans {
@@ -172,30 +171,40 @@ fn resolve_links(path: &Path) -> std::io::Result<(PathBuf, bool)> {
 
 /// An exclusive lock on a destination folder, released when dropped.
 struct FolderLock {
-    #[cfg(unix)]
-    _handle: File,
+    /// The open folder holding the lock; `None` where the folder could not be locked.
+    _handle: Option<File>,
 }
 
 impl FolderLock {
-    fn acquire(folder: &Path) -> Result<FolderLock, IoError> {
-        let err = |e| write_err(folder, e);
-        #[cfg(unix)]
-        let lock = {
-            let handle = File::open(folder).map_err(err)?;
-            loop {
-                match rustix::fs::flock(&handle, rustix::fs::FlockOperation::LockExclusive) {
-                    Ok(()) => break,
-                    Err(rustix::io::Errno::INTR) => continue,
-                    Err(e) => return Err(err(e.into())),
-                }
-            }
-            FolderLock { _handle: handle }
-        };
-        #[cfg(not(unix))]
-        let lock = FolderLock {};
-        remove_stale_temporaries(folder);
-        Ok(lock)
+    /// Locks `folder` (waiting for another writer to finish) and removes stale temporaries.
+    /// Where the folder cannot be locked (a folder that can be written but not read, a network
+    /// file system without `flock` on folders, a platform other than unix), the output is still
+    /// written atomically, without the protection against a concurrent writer, and temporaries
+    /// are left alone (they might be a live writer's).
+    fn acquire(folder: &Path) -> FolderLock {
+        let handle = lock_folder(folder);
+        if handle.is_some() {
+            remove_stale_temporaries(folder);
+        }
+        FolderLock { _handle: handle }
     }
+}
+
+#[cfg(unix)]
+fn lock_folder(folder: &Path) -> Option<File> {
+    let handle = File::open(folder).ok()?;
+    loop {
+        match rustix::fs::flock(&handle, rustix::fs::FlockOperation::LockExclusive) {
+            Ok(()) => return Some(handle),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn lock_folder(_folder: &Path) -> Option<File> {
+    None
 }
 
 /// Removes the temporaries of killed runs from a folder this process holds locked. Best effort:
