@@ -1,25 +1,5 @@
-//! Atomic output: a run's files appear all or none, and concurrent runs into one folder never mix.
-//!
-//! [`write_atomic_all`] writes one output set:
-//!
-//! 1. Each destination is resolved. An existing symbolic link is followed (to the end of its
-//!    chain) and stays a link: the file it points to is what gets replaced. An existing FIFO,
-//!    device or socket, and anything under `/dev` or `/proc` (`/dev/stdout`, `/dev/null`), is
-//!    *written through*: opened for writing and written, never replaced. A folder is an error.
-//! 2. Each destination folder is created if missing and locked (an exclusive `flock` on the
-//!    folder itself, held until the set is in place; folders are locked in path order, so two
-//!    writers cannot deadlock). Under the lock, temporaries `.chexlocalize-*.tmp` left in the
-//!    folder by a killed run are removed: a live writer holds the lock while its own exist.
-//! 3. Every file is written whole to a temporary file beside its destination and flushed.
-//! 4. Written-through destinations are written.
-//! 5. The temporaries are renamed into place. If a rename fails, the files already renamed are
-//!    put back as they were (older files restored from hard-linked backups, new ones removed).
-//!
-//! An error at any step leaves no new file and no temporary, and older files untouched (a
-//! written-through destination, being no file, may have received its bytes). Where a folder
-//! cannot be locked (a platform other than unix, a network file system without `flock` on
-//! folders, a folder that can be written but not read), the set is still written all or none,
-//! without the protection against a concurrent writer and without removing stale temporaries.
+//! Atomic output: a run's files appear all or none, and concurrent runs into one folder never mix
+//! (see [`write_atomic_all`]).
 
 use std::fs::File;
 use std::io::Write;
@@ -38,11 +18,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     write_atomic_all(&[(path, bytes)])
 }
 
-/// Writes several files as one output set, all or none (see the [module documentation](self)):
-/// each is staged whole beside its destination under a lock on its folder, and only when all are
-/// complete are they renamed into place. Symbolic links are followed and kept; FIFOs and devices
-/// are written through. On error no new file appears, no temporary stays, older files are
-/// untouched, and the error names the file.
+/// Writes several files as one output set, all or none:
+///
+/// 1. Each destination is resolved. An existing symbolic link is followed (to the end of its
+///    chain) and stays a link: the file it points to is what gets replaced. An existing FIFO,
+///    device or socket, and anything under `/dev` or `/proc` (`/dev/stdout`, `/dev/null`), is
+///    *written through*: opened for writing and written, never replaced. A folder is an error.
+/// 2. Each destination folder is created if missing and locked (an exclusive `flock` on the
+///    folder itself, held until the set is in place; folders are locked in path order, so two
+///    writers cannot deadlock). Under the lock, temporaries `.chexlocalize-*.tmp` left in the
+///    folder by a killed run are removed: a live writer holds the lock while its own exist.
+/// 3. Every file is written whole to a temporary file beside its destination and flushed.
+/// 4. Written-through destinations are written.
+/// 5. The temporaries are renamed into place. If a rename fails, the files already renamed are
+///    put back as they were (older files restored from hard-linked backups, new ones removed).
+///
+/// An error at any step leaves no new file and no temporary, and older files untouched (a
+/// written-through destination, being no file, may have received its bytes). Where a folder
+/// cannot be locked (a platform other than unix, a network file system without `flock` on
+/// folders, a folder that can be written but not read), the set is still written all or none,
+/// without the protection against a concurrent writer and without removing stale temporaries.
 pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> Result<(), IoError> {
     let plans = files
         .iter()

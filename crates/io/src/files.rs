@@ -37,8 +37,9 @@ pub fn read_bytes_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoErr
     if len > max {
         return Err(over(format!("{len} bytes")));
     }
-    // The claimed length only sizes the first allocation (bounded: a file may shrink or grow).
-    let mut bytes = Vec::with_capacity(len.min(1 << 26) as usize);
+    // The claimed length (at most the limit) sizes the buffer, as `std::fs::read` does; a file
+    // that grows meanwhile, or claims 0 (procfs), still stops at one byte past the limit.
+    let mut bytes = Vec::with_capacity(usize::try_from(len).map_or(0, |n| n.saturating_add(1)));
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| IoError::read(path, e))?;
