@@ -390,8 +390,9 @@ mod tests {
 
     #[test]
     fn a_leading_byte_order_mark_is_dropped() {
-        // Expected from pandas 2: pd.read_csv(io.BytesIO(b"\xef\xbb\xbfthreshold,task\n0.4,Edema\n"))
-        // has columns ['threshold', 'task'].
+        // Expected from pandas 3.1.1 (the reference environment): pd.read_csv(io.BytesIO(
+        // b"\xef\xbb\xbfthreshold,task\n0.4,Edema\n")) has columns ['threshold', 'task'], and
+        // pd.read_csv(io.BytesIO(b"a\n\xef\xbb\xbfb\n"))["a"] is ['\ufeffb'].
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("t.csv");
         std::fs::write(&p, b"\xef\xbb\xbfthreshold,task\n0.4,Edema\n").expect("write");
