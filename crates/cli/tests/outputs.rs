@@ -348,3 +348,26 @@ fn links_and_fifos_among_the_outputs_are_kept() {
     assert_eq!(entries(&save), expected, "the stale temporary is gone");
     assert_eq!(entries(&elsewhere), ["summary.csv"]);
 }
+
+/// An output path that is the process's standard output (here `/proc/self/fd/1`, what
+/// `/dev/stdout` links to; a test does not risk replacing `/dev/stdout` itself) is written
+/// through: the JSON arrives on the pipe.
+#[cfg(target_os = "linux")]
+#[test]
+fn standard_output_is_written_through() {
+    let maps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/gradcam_maps_val");
+    let out = run(&[
+        "heatmap-to-segmentation",
+        "--map_dir",
+        s(&maps),
+        "--output_path",
+        "/proc/self/fd/1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert!(v.as_object().is_some_and(|o| !o.is_empty()));
+}
