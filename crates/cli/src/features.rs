@@ -134,9 +134,17 @@ pub(crate) fn compute_pathology_features(args: &FeaturesArgs) -> Result<()> {
             w.row(row);
         }
     }
-    for (name, w) in FEATURE_FILES.iter().zip(&files) {
-        w.write(&args.save_dir.join(name))?;
-    }
+    // All four files or none.
+    let paths: Vec<PathBuf> = FEATURE_FILES
+        .iter()
+        .map(|n| args.save_dir.join(n))
+        .collect();
+    let outputs: Vec<(&Path, &[u8])> = paths
+        .iter()
+        .zip(&files)
+        .map(|(p, w)| (p.as_path(), w.as_str().as_bytes()))
+        .collect();
+    chexlocalize_io::write_atomic_all(&outputs)?;
     eprintln!(
         "features of {} CXRs written to {}",
         ids.len(),

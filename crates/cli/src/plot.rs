@@ -3,7 +3,7 @@
 //! `chexlocalize_report::pathology_feature_plot` (the report uses the same charts).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use chexlocalize_io::Task;
@@ -35,9 +35,14 @@ pub(crate) fn plot_pathology_features(args: &PlotArgs) -> Result<()> {
             chexlocalize_report::pathology_feature_plot(&per_task, label)?,
         ));
     }
-    for (name, png) in &pngs {
-        chexlocalize_io::write_atomic(&args.save_dir.join(name), png)?;
-    }
+    // All four plots or none.
+    let paths: Vec<PathBuf> = pngs.iter().map(|(n, _)| args.save_dir.join(n)).collect();
+    let outputs: Vec<(&Path, &[u8])> = paths
+        .iter()
+        .zip(&pngs)
+        .map(|(p, (_, png))| (p.as_path(), png.as_slice()))
+        .collect();
+    chexlocalize_io::write_atomic_all(&outputs)?;
     eprintln!(
         "{} plots of {} (CXR, task) rows written to {}",
         pngs.len(),

@@ -221,9 +221,14 @@ pub(crate) fn regression_pathology_features(args: &FeaturesRegressionArgs) -> Re
         }
         outputs.push((format!("regression_features_{y_name}.csv"), w));
     }
-    for (name, w) in &outputs {
-        w.write(&args.save_dir.join(name))?;
-    }
+    // Every file or none.
+    let paths: Vec<PathBuf> = outputs.iter().map(|(n, _)| args.save_dir.join(n)).collect();
+    let files: Vec<(&Path, &[u8])> = paths
+        .iter()
+        .zip(&outputs)
+        .map(|(p, (_, w))| (p.as_path(), w.as_str().as_bytes()))
+        .collect();
+    chexlocalize_io::write_atomic_all(&files)?;
     eprintln!(
         "regressions on {} (CXR, task) rows written to {}",
         rows.len(),

@@ -125,7 +125,12 @@ impl CsvTable {
     }
 
     /// Parses CSV text (`path` names the source in errors).
+    ///
+    /// Parity: pandas' `read_csv` (encoding `utf-8`) drops a UTF-8 byte order mark at the start
+    /// of the file, so a CSV saved by Excel ("CSV UTF-8") reads with its first column named
+    /// as written; so does this parser. A BOM anywhere else is kept as text, as pandas keeps it.
     pub fn parse(path: &Path, text: &str) -> Result<CsvTable, IoError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut records = parse_records(path, text)?;
         if records.is_empty() {
             return Err(IoError::Csv {
@@ -381,6 +386,25 @@ mod tests {
         assert!(e.to_string().contains("x.csv: line 2"), "{e}");
         let e = CsvTable::parse(Path::new("x.csv"), "a\n\"open\n").expect_err("quote");
         assert!(e.to_string().contains("closing quote"), "{e}");
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped() {
+        // Expected from pandas 3.1.1 (the reference environment): pd.read_csv(io.BytesIO(
+        // b"\xef\xbb\xbfthreshold,task\n0.4,Edema\n")) has columns ['threshold', 'task'], and
+        // pd.read_csv(io.BytesIO(b"a\n\xef\xbb\xbfb\n"))["a"] is ['\ufeffb'].
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, b"\xef\xbb\xbfthreshold,task\n0.4,Edema\n").expect("write");
+        let t = CsvTable::read(&p).expect("read");
+        assert_eq!(t.header, ["threshold", "task"]);
+        assert_eq!(
+            read_thresholds(&p).expect("thresholds").get(&Task::Edema),
+            Some(&0.4)
+        );
+        // Only at the start: a BOM inside a field is text.
+        let t = CsvTable::parse(Path::new("x.csv"), "a\n\u{feff}b\n").expect("parse");
+        assert_eq!(t.rows[0][0], "\u{feff}b");
     }
 
     #[test]

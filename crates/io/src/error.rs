@@ -2,21 +2,33 @@
 
 use std::path::{Path, PathBuf};
 
-/// What went wrong reading or writing a CheXlocalize file. Every variant names the file; the
-/// content errors also name the CXR id / task / line and say what was expected.
+use crate::files::escape_path;
+
+/// What went wrong reading or writing a CheXlocalize file. Every variant names the file (as
+/// [`escape_path`](crate::escape_path) shows it: control characters and bytes that are not UTF-8
+/// escaped); the content errors also name the CXR id / task / line and say what was expected.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IoError {
     /// The file could not be opened, read or listed.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{}: cannot read: {source}", escape_path(.path))]
     Read {
         /// The file or folder.
         path: PathBuf,
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The path names something other than a regular file (a FIFO, a device, a socket, a
+    /// folder): it was not opened, or opened without blocking and not read.
+    #[error("{}: is {kind}, not a regular file", escape_path(.path))]
+    NotRegular {
+        /// The file.
+        path: PathBuf,
+        /// What it is: "a FIFO", "a character device", "a block device", "a socket", "a folder".
+        kind: &'static str,
+    },
     /// The output could not be written.
-    #[error("{path}: cannot write: {source}")]
+    #[error("{}: cannot write: {source}", escape_path(.path))]
     Write {
         /// The output file.
         path: PathBuf,
@@ -24,7 +36,7 @@ pub enum IoError {
         source: std::io::Error,
     },
     /// The file is not valid JSON.
-    #[error("{path}: not valid JSON: {source}")]
+    #[error("{}: not valid JSON: {source}", escape_path(.path))]
     Json {
         /// The file.
         path: PathBuf,
@@ -32,7 +44,7 @@ pub enum IoError {
         source: serde_json::Error,
     },
     /// The JSON is valid but not shaped as expected.
-    #[error("{path}: {location}: expected {expected}")]
+    #[error("{}: {location}: expected {expected}", escape_path(.path))]
     Schema {
         /// The file.
         path: PathBuf,
@@ -42,7 +54,7 @@ pub enum IoError {
         expected: String,
     },
     /// A run-length encoded mask is corrupt.
-    #[error("{path}: {location}: corrupt RLE mask: {source}")]
+    #[error("{}: {location}: corrupt RLE mask: {source}", escape_path(.path))]
     Rle {
         /// The file.
         path: PathBuf,
@@ -52,7 +64,7 @@ pub enum IoError {
         source: chexlocalize_rle::RleError,
     },
     /// A heatmap pickle could not be decoded (nothing in it was executed).
-    #[error("{path}: not a CheXlocalize heatmap pickle: {source}")]
+    #[error("{}: not a CheXlocalize heatmap pickle: {source}", escape_path(.path))]
     Pickle {
         /// The file.
         path: PathBuf,
@@ -60,7 +72,7 @@ pub enum IoError {
         source: chexlocalize_pickle::PickleError,
     },
     /// A CSV file is malformed or lacks what the command needs.
-    #[error("{path}: line {line}: expected {expected}")]
+    #[error("{}: line {line}: expected {expected}", escape_path(.path))]
     Csv {
         /// The file.
         path: PathBuf,
@@ -71,7 +83,7 @@ pub enum IoError {
     },
     /// A size or count in the file is over the configured [`Limits`](crate::Limits); nothing
     /// was allocated for it.
-    #[error("{path}: {location}: {what} is over the limit: {limit}")]
+    #[error("{}: {location}: {what} is over the limit: {limit}", escape_path(.path))]
     Limit {
         /// The file.
         path: PathBuf,
@@ -83,7 +95,7 @@ pub enum IoError {
         limit: String,
     },
     /// A `.npy` array is not as numpy writes it, or not a heatmap (dtype, shape).
-    #[error("{path}: not a heatmap .npy array: {reason}")]
+    #[error("{}: not a heatmap .npy array: {reason}", escape_path(.path))]
     Npy {
         /// The file.
         path: PathBuf,
@@ -91,7 +103,7 @@ pub enum IoError {
         reason: String,
     },
     /// A file name does not follow the `<cxr_id>_<task>_map.pkl` convention.
-    #[error("{path}: file name: expected {expected}")]
+    #[error("{}: file name: expected {expected}", escape_path(.path))]
     FileName {
         /// The file.
         path: PathBuf,
@@ -110,6 +122,13 @@ impl IoError {
             path: path.to_path_buf(),
             location: location.into(),
             expected: expected.into(),
+        }
+    }
+
+    pub(crate) fn not_regular(path: &Path, kind: &'static str) -> Self {
+        IoError::NotRegular {
+            path: path.to_path_buf(),
+            kind,
         }
     }
 

@@ -1,51 +1,191 @@
-//! Plain file access for readers outside this crate (the report): whole files and folder listings,
-//! with errors that name the file.
+//! Plain file access: the one function every reader of this crate opens files with, whole-file
+//! reads for readers outside this crate (the report), folder listings, and file names as errors
+//! show them.
+//!
+//! Every input is a stranger's: a path may name a FIFO (opening it for reading would wait for a
+//! writer forever), a device (`/dev/zero` never ends, and its length says 0), a socket or a
+//! folder. So a file is first looked at without opening it, then opened without blocking
+//! (`O_NONBLOCK`) and looked at again on the open handle (it may have been swapped in between);
+//! anything but a regular file is refused by name. Reading streams and stops at the byte cap
+//! whatever the file's length claims.
 
+use std::fs::{File, FileType};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::IoError;
+use crate::{IoError, Limits};
 
-/// Reads a whole file (an image, a PNG to embed).
+/// Reads a whole file (an image, a PNG to embed), at most [`Limits::max_file_bytes`] of the
+/// default limits.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, IoError> {
-    std::fs::read(path).map_err(|e| IoError::read(path, e))
+    read_bytes_limited(path, &Limits::default())
+}
+
+/// Reads a whole regular file of at most `limits.max_file_bytes` bytes. A FIFO, a device, a
+/// socket or a folder is refused by name ([`IoError::NotRegular`]) without waiting on it; a file
+/// longer than the limit is an [`IoError::Limit`] and no more than one byte past the limit is
+/// read, whatever length the file system reports.
+pub fn read_bytes_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
+    let max = limits.max_file_bytes;
+    let (file, len) = open_regular(path)?;
+    let over = |what: String| IoError::Limit {
+        path: path.to_path_buf(),
+        location: "file".to_owned(),
+        what,
+        limit: format!("at most {max} bytes"),
+    };
+    if len > max {
+        return Err(over(format!("{len} bytes")));
+    }
+    // The claimed length (at most the limit) sizes the buffer, as `std::fs::read` does; a file
+    // that grows meanwhile, or claims 0 (procfs), still stops at one byte past the limit.
+    let mut bytes = Vec::with_capacity(usize::try_from(len).map_or(0, |n| n.saturating_add(1)));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| IoError::read(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(over(format!("more than {max} bytes")));
+    }
+    Ok(bytes)
+}
+
+/// Opens a regular file for reading without ever blocking on it: refuses what `stat` shows is
+/// not a regular file (without opening it), opens with `O_NONBLOCK` and checks the open handle
+/// again. Returns the file and its length as the file system reports it.
+fn open_regular(path: &Path) -> Result<(File, u64), IoError> {
+    let meta = std::fs::metadata(path).map_err(|e| IoError::read(path, e))?;
+    if let Some(kind) = non_regular_kind(meta.file_type()) {
+        return Err(IoError::not_regular(path, kind));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        // A regular file ignores O_NONBLOCK; anything else swapped in since the `stat` above is
+        // refused below before a read could wait on it.
+        options.custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32);
+    }
+    let file = options.open(path).map_err(|e| IoError::read(path, e))?;
+    let meta = file.metadata().map_err(|e| IoError::read(path, e))?;
+    if let Some(kind) = non_regular_kind(meta.file_type()) {
+        return Err(IoError::not_regular(path, kind));
+    }
+    Ok((file, meta.len()))
+}
+
+/// `None` for a regular file, else what it is ("a FIFO", "a folder", ...), as errors name it.
+pub(crate) fn non_regular_kind(ft: FileType) -> Option<&'static str> {
+    if ft.is_file() {
+        return None;
+    }
+    if ft.is_dir() {
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return Some("a FIFO");
+        }
+        if ft.is_char_device() {
+            return Some("a character device");
+        }
+        if ft.is_block_device() {
+            return Some("a block device");
+        }
+        if ft.is_socket() {
+            return Some("a socket");
+        }
+    }
+    if ft.is_symlink() {
+        return Some("a symbolic link");
+    }
+    Some("a special file")
+}
+
+/// What a folder entry is, looked at without opening it: `Ok(true)` a regular file (or a link to
+/// one), `Ok(false)` a folder (or a link to one), `Err` anything else (a FIFO, a device, a
+/// socket, a dangling link), naming the entry.
+pub(crate) fn entry_is_file(path: &Path, ft: FileType) -> Result<bool, IoError> {
+    let ft = if ft.is_symlink() {
+        std::fs::metadata(path)
+            .map_err(|e| IoError::read(path, e))?
+            .file_type()
+    } else {
+        ft
+    };
+    match non_regular_kind(ft) {
+        None => Ok(true),
+        Some(_) if ft.is_dir() => Ok(false),
+        Some(kind) => Err(IoError::not_regular(path, kind)),
+    }
 }
 
 /// The regular files directly inside `dir` (not recursive; symbolic links to files count), sorted
-/// by file name.
+/// by file name. Folders are left out; any other entry (a FIFO, a device, a socket, a dangling
+/// link) is an error naming it (the first in name order), and nothing is opened.
 pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
     let mut out = Vec::new();
+    let mut bad = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| IoError::read(dir, e))? {
         let entry = entry.map_err(|e| IoError::read(dir, e))?;
         let path = entry.path();
-        if path.is_file() {
-            out.push(path);
+        let ft = entry.file_type().map_err(|e| IoError::read(&path, e))?;
+        match entry_is_file(&path, ft) {
+            Ok(true) => out.push(path),
+            Ok(false) => {}
+            Err(e) => bad.push((path, e)),
         }
     }
+    first_error(bad)?;
     out.sort();
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists_files_sorted_and_names_missing_folders() {
-        let dir = tempfile::tempdir().expect("tmp");
-        std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
-        for name in ["b.csv", "a.csv"] {
-            std::fs::write(dir.path().join(name), b"x").expect("write");
-        }
-        let files = list_files(dir.path()).expect("list");
-        let names: Vec<_> = files
-            .iter()
-            .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect();
-        assert_eq!(names, [Some("a.csv".into()), Some("b.csv".into())]);
-        assert_eq!(read_bytes(&files[0]).expect("read"), b"x");
-        let e = list_files(&dir.path().join("nope")).expect_err("missing");
-        assert!(e.to_string().contains("nope"), "{e}");
-        let e = read_bytes(&dir.path().join("gone.png")).expect_err("missing");
-        assert!(e.to_string().contains("gone.png"), "{e}");
+/// The error of the first path in sort order, so that a listing fails the same way every time.
+pub(crate) fn first_error(mut bad: Vec<(PathBuf, IoError)>) -> Result<(), IoError> {
+    bad.sort_by(|a, b| a.0.cmp(&b.0));
+    match bad.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
     }
 }
+
+/// A path as error messages and reports show it: UTF-8 text as is, control characters and
+/// newlines escaped (`\n`, `\t`, `\x1b`, `\u{85}`) so that a name cannot forge a line or a
+/// terminal sequence, and bytes that are not UTF-8 as `\xNN`.
+pub fn escape_path(path: &Path) -> String {
+    let mut out = String::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            push_escaped(&mut out, chunk.valid());
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    push_escaped(&mut out, &path.to_string_lossy());
+    out
+}
+
+fn push_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() && c.is_ascii() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "files_tests.rs"]
+mod tests;

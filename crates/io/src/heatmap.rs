@@ -64,13 +64,22 @@ pub fn parse_heatmap_name(path: &Path) -> Result<(String, String), IoError> {
 /// the reference's `rglob('*_map.pkl')`), sorted by path as Python sorts `Path` objects
 /// (component by component). Symbolic links to folders are not followed. `dir` may also be a
 /// single file.
+///
+/// Nothing is opened while listing. An entry named like a heatmap that is not a regular file (a
+/// FIFO, a device, a socket, a dangling link) or whose name is not UTF-8 is an error naming it
+/// (the first in path order), not skipped.
 pub fn list_heatmaps(dir: &Path) -> Result<Vec<HeatmapFile>, IoError> {
     let meta = std::fs::metadata(dir).map_err(|e| IoError::read(dir, e))?;
     let mut paths = Vec::new();
     if meta.is_file() {
         paths.push(dir.to_path_buf());
+    } else if meta.is_dir() {
+        let mut bad = Vec::new();
+        walk(dir, &mut paths, &mut bad)?;
+        crate::files::first_error(bad)?;
     } else {
-        walk(dir, &mut paths)?;
+        let kind = crate::files::non_regular_kind(meta.file_type()).unwrap_or("a special file");
+        return Err(IoError::not_regular(dir, kind));
     }
     paths.sort();
     paths
@@ -88,21 +97,39 @@ pub fn list_heatmaps(dir: &Path) -> Result<Vec<HeatmapFile>, IoError> {
         .collect()
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
+/// Whether a file name ends like a heatmap, compared as bytes (a name that is not UTF-8 counts).
+fn heatmap_named(name: &std::ffi::OsStr) -> bool {
+    let bytes = name.as_encoded_bytes();
+    HEATMAP_SUFFIXES
+        .iter()
+        .any(|s| bytes.ends_with(s.as_bytes()))
+}
+
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    bad: &mut Vec<(PathBuf, IoError)>,
+) -> Result<(), IoError> {
     let entries = std::fs::read_dir(dir).map_err(|e| IoError::read(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| IoError::read(dir, e))?;
         let path = entry.path();
         let ft = entry.file_type().map_err(|e| IoError::read(&path, e))?;
         if ft.is_dir() {
-            walk(&path, out)?;
-        } else if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| HEATMAP_SUFFIXES.iter().any(|s| n.ends_with(s)))
-            && (ft.is_file() || (ft.is_symlink() && path.is_file()))
-        {
-            out.push(path);
+            walk(&path, out, bad)?;
+        } else if heatmap_named(&entry.file_name()) {
+            match crate::files::entry_is_file(&path, ft) {
+                Ok(true) if entry.file_name().to_str().is_none() => {
+                    let e = IoError::FileName {
+                        path: path.clone(),
+                        expected: "a UTF-8 file name".to_owned(),
+                    };
+                    bad.push((path, e));
+                }
+                Ok(true) => out.push(path),
+                Ok(false) => {} // a link to a folder: not followed
+                Err(e) => bad.push((path, e)),
+            }
         }
     }
     Ok(())

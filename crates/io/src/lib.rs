@@ -12,9 +12,14 @@
 //! | CSV (pandas' dialect) | [`CsvTable`], [`read_thresholds`], [`read_probability_cutoffs`] | [`CsvWriter`] |
 //! | any JSON, any file, a folder's files | [`read_json`], [`read_bytes`], [`list_files`] | [`write_atomic`] |
 //!
-//! Every error names the file and, where it applies, the CXR id, the task or the line, and says
-//! what was expected. Every writer is atomic ([`write_atomic`], [`write_atomic_all`] for outputs
-//! of several files): an output appears whole or not at all. Pickles and `torch.save` archives are
+//! Every error names the file (control characters and non-UTF-8 bytes escaped, see
+//! [`escape_path`]) and, where it applies, the CXR id, the task or the line, and says what was
+//! expected. Every reader opens its file through [`read_bytes_limited`]: a FIFO, a device or a
+//! socket is refused by name without blocking, and reading stops at
+//! [`Limits::max_file_bytes`] whatever the file's length claims. Every writer is atomic
+//! ([`write_atomic`], [`write_atomic_all`] for outputs of several files): an output set appears
+//! whole or not at all, concurrent writers into one folder are serialised by a lock on the
+//! folder, symbolic links are followed and kept, FIFOs and devices are written through. Pickles and `torch.save` archives are
 //! decoded by [`chexlocalize_pickle`], which never executes anything. Sizes claimed by a file
 //! (image and mask sizes, tensor elements, file length) are checked against [`Limits`] before
 //! anything is allocated.
@@ -54,7 +59,7 @@ pub use chexlocalize_pickle as pickle;
 pub use chexlocalize_pickle::HeatmapRecord;
 pub use csv::{CsvTable, CsvWriter, Field, read_probability_cutoffs, read_thresholds};
 pub use error::IoError;
-pub use files::{list_files, read_bytes};
+pub use files::{escape_path, list_files, read_bytes, read_bytes_limited};
 pub use heatmap::{
     HEATMAP_SUFFIXES, HeatmapFile, list_heatmaps, npy_sidecar_path, parse_heatmap_name,
     read_heatmap, write_heatmap, write_npy_heatmap,

@@ -76,22 +76,6 @@ impl Limits {
         }
         Ok(())
     }
-
-    /// Checks the size of a file before it is read into memory.
-    pub(crate) fn check_file(&self, path: &Path) -> Result<(), IoError> {
-        let len = std::fs::metadata(path)
-            .map_err(|e| IoError::read(path, e))?
-            .len();
-        if len > self.max_file_bytes {
-            return Err(IoError::Limit {
-                path: path.to_path_buf(),
-                location: "file".to_owned(),
-                what: format!("{len} bytes"),
-                limit: format!("at most {} bytes", self.max_file_bytes),
-            });
-        }
-        Ok(())
-    }
 }
 
 static PROCESS_DEFAULT: OnceLock<Limits> = OnceLock::new();
@@ -103,10 +87,11 @@ impl Default for Limits {
     }
 }
 
-/// Reads a whole file after checking its size against the limits.
+/// Reads a whole regular file of at most `limits.max_file_bytes` bytes (see
+/// [`read_bytes_limited`](crate::files::read_bytes_limited): FIFOs and devices are refused by
+/// name, reading stops at the cap whatever the file's length claims).
 pub(crate) fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
-    limits.check_file(path)?;
-    std::fs::read(path).map_err(|e| IoError::read(path, e))
+    crate::files::read_bytes_limited(path, limits)
 }
 
 #[cfg(test)]
