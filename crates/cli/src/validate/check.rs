@@ -291,7 +291,7 @@ pub(super) fn check_heatmaps(
         }
         named.push((p.clone(), id, task));
     }
-    let pool = thread_pool(jobs)?;
+    let pool = thread_pool(crate::args::jobs_for(jobs, named.len()))?;
     let found: Vec<Vec<Problem>> = pool.install(|| {
         named
             .par_iter()
