@@ -9,6 +9,7 @@ use chexlocalize_rle::Rle;
 use rayon::prelude::*;
 use serde_json::Value;
 
+use super::report::{escape_name, escape_path};
 use super::{Expected, Kind, Problem, Report};
 use crate::heatmaps::{map_and_dims, task_probability};
 use crate::progress::thread_pool;
@@ -108,7 +109,11 @@ pub(super) fn check_segmentations(
                     path,
                     Some(id),
                     Some(task.name()),
-                    format!("two masks for one task: {first:?} and {key:?}"),
+                    format!(
+                        "two masks for one task: \"{}\" and \"{}\"",
+                        escape_name(first),
+                        escape_name(key)
+                    ),
                 );
                 continue;
             }
@@ -246,12 +251,17 @@ pub(super) fn check_heatmaps(
         let (id, task_name) = match chexlocalize_io::parse_heatmap_name(p) {
             Ok(x) => x,
             Err(_) => {
+                let utf8 = p.file_name().and_then(|n| n.to_str()).is_some();
                 report.add(
                     Kind::BadHeatmapName,
                     p,
                     None,
                     None,
-                    "expected a name <cxr_id>_<task>_map.pkl (or .pt, .npy)",
+                    if utf8 {
+                        "expected a name <cxr_id>_<task>_map.pkl (or .pt, .npy)"
+                    } else {
+                        "the file name is not UTF-8 (expected <cxr_id>_<task>_map.pkl, .pt or .npy)"
+                    },
                 );
                 continue;
             }
@@ -284,7 +294,7 @@ pub(super) fn check_heatmaps(
                 Some(task.name()),
                 format!(
                     "a second heatmap for this CXR and task (first: {})",
-                    first.display()
+                    escape_path(&first)
                 ),
             );
             continue;
@@ -315,7 +325,8 @@ pub(super) fn check_heatmaps(
     Ok(paths.len())
 }
 
-/// Every file whose name ends like a heatmap, recursively; unreadable folders are reported.
+/// Every file whose name ends like a heatmap (UTF-8 or not), recursively; unreadable folders are
+/// reported.
 fn collect(dir: &Path, out: &mut Vec<PathBuf>, report: &mut Report) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -335,11 +346,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, report: &mut Report) {
         let Ok(ft) = entry.file_type() else { continue };
         if ft.is_dir() {
             collect(&p, out, report);
-        } else if p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| HEATMAP_SUFFIXES.iter().any(|s| n.ends_with(s)))
-        {
+        } else if p.file_name().is_some_and(|n| {
+            let n = n.as_encoded_bytes();
+            HEATMAP_SUFFIXES.iter().any(|s| n.ends_with(s.as_bytes()))
+        }) {
             out.push(p);
         }
     }
@@ -369,8 +379,8 @@ fn check_heatmap(
         add(
             Kind::HeatmapTaskMismatch,
             format!(
-                "the file says task {:?}, its name says {}",
-                rec.task,
+                "the file says task \"{}\", its name says {}",
+                escape_name(&rec.task),
                 task.name()
             ),
         );

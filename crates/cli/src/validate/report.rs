@@ -1,6 +1,12 @@
 //! The report: one line per problem and a summary (text), or the same as JSON.
+//!
+//! Names come from the submission (file names, JSON keys, strings in heatmap files), so the text
+//! report prints each through [`escape_name`]: one line per problem whatever the names hold, and
+//! no control byte reaches the terminal. The JSON report is escaped by `serde_json`.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -19,15 +25,76 @@ impl std::fmt::Display for Reported {
 
 impl std::error::Error for Reported {}
 
+/// A name as the reports print it: a backslash doubled, `\n`, `\r`, `\t` and `\0` for those
+/// characters, `\xNN` for the other ASCII control characters (ESC is `\x1b`), `\u{NN}` for
+/// the C1 controls and for the Unicode line separators and bidirectional controls (which could
+/// break or reorder a line on a terminal). Everything else is printed as is.
+pub(super) fn escape_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    escape_into(&mut out, name, true);
+    out
+}
+
+/// [`escape_name`] of a path; bytes that are not UTF-8 are written `\xNN`.
+pub(super) fn escape_path(path: &Path) -> String {
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_encoded_bytes().utf8_chunks() {
+        escape_into(&mut out, chunk.valid(), true);
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+/// A path for the JSON report: as it is when it is UTF-8, else [`escape_path`]'s form.
+fn path_json(path: &Path) -> String {
+    path.to_str()
+        .map_or_else(|| escape_path(path), str::to_owned)
+}
+
+/// Writes `s` with its control characters escaped (and its backslashes doubled when `backslash`:
+/// names; messages, whose names are escaped already, keep theirs).
+fn escape_into(out: &mut String, s: &str, backslash: bool) {
+    for c in s.chars() {
+        match c {
+            '\\' if backslash => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_ascii_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            '\u{80}'..='\u{9f}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// One line of the text report: `file: CXR id, task t: kind: message`, every name escaped.
 pub(super) fn problem_text(p: &Problem) -> String {
-    let mut s = p.file.display().to_string();
+    let mut s = escape_path(&p.file);
     if let Some(id) = &p.cxr_id {
-        s.push_str(&format!(": CXR {id}"));
+        s.push_str(": CXR ");
+        s.push_str(&escape_name(id));
     }
     if let Some(t) = &p.task {
-        s.push_str(&format!(", task {t}"));
+        s.push_str(", task ");
+        s.push_str(&escape_name(t));
     }
-    s.push_str(&format!(": {}: {}", p.kind.name(), p.message));
+    s.push_str(": ");
+    s.push_str(p.kind.name());
+    s.push_str(": ");
+    // The names a message quotes are escaped where it is made; this catches control characters
+    // in texts from elsewhere (error messages quoting a file's contents).
+    escape_into(&mut s, &p.message, false);
     s
 }
 
@@ -81,7 +148,7 @@ pub(super) fn json_report(
         .map(|p| {
             serde_json::json!({
                 "kind": p.kind.name(),
-                "file": p.file.display().to_string(),
+                "file": path_json(&p.file),
                 "cxr_id": opt(&p.cxr_id),
                 "task": opt(&p.task),
                 "message": p.message,
@@ -105,4 +172,32 @@ pub(super) fn json_report(
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_escaped_unambiguously() {
+        // Expected strings written by hand from the rules in `escape_name`'s documentation.
+        assert_eq!(escape_name("patient1_study1"), "patient1_study1");
+        assert_eq!(escape_name("Pleural Effusion é"), "Pleural Effusion é");
+        assert_eq!(escape_name("a\nb\r\tc\0"), r"a\nb\r\tc\0");
+        assert_eq!(escape_name("\u{1b}[2J\u{7f}\u{7}"), r"\x1b[2J\x7f\x07");
+        // A literal backslash-n stays distinguishable from an escaped newline.
+        assert_eq!(escape_name(r"a\n"), r"a\\n");
+        assert_eq!(
+            escape_name("\u{85}\u{2028}\u{202e}x\u{2066}"),
+            r"\u{85}\u{2028}\u{202e}x\u{2066}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let p = Path::new(std::ffi::OsStr::from_bytes(b"d/\xffa\nb\xc3"));
+            assert_eq!(escape_path(p), r"d/\xffa\nb\xc3");
+            assert_eq!(path_json(p), r"d/\xffa\nb\xc3");
+            assert_eq!(path_json(Path::new("d/a\nb")), "d/a\nb");
+        }
+    }
 }
