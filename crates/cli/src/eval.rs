@@ -44,7 +44,7 @@ pub(crate) struct EvalArgs {
     /// `chacha` is a modern generator with the same statistics but other draws.
     #[arg(long, value_enum, default_value_t = RngArg::Numpy)]
     rng: RngArg,
-    /// Worker threads (1 to 1024; default: all cores).
+    /// Worker threads (1 to 1024, at most one per core; default: all cores).
     #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
     /// Pointing game tolerance in pixels: a hit when a ground-truth pixel lies within this

@@ -192,7 +192,8 @@ fn execute(command: Command) -> anyhow::Result<()> {
 }
 
 /// The `chexlocalize` binary: parses the process's arguments (clap prints usage errors, an
-/// out-of-range flag value included, and exits with code 2), runs the command, prints an error and returns exit code 1 on failure.
+/// out-of-range flag value included, and exits with code 2), runs the command, prints an error
+/// and returns exit code 1 on failure.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(e) = cli.command.usage_error() {

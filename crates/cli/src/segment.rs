@@ -34,7 +34,7 @@ pub(crate) struct AnnotationArgs {
     /// leaderboard-compatible).
     #[arg(long = "fill-rule", visible_alias = "fill_rule", value_enum, default_value_t = FillRuleArg::Pillow)]
     fill_rule: FillRuleArg,
-    /// Worker threads (1 to 1024; default: all cores).
+    /// Worker threads (1 to 1024, at most one per core; default: all cores).
     #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
 }
@@ -173,7 +173,7 @@ pub(crate) struct HeatmapArgs {
     /// Box filter size for smoothing: 0 to 4096 (at least 1 when smoothing).
     #[arg(long, default_value_t = 0, value_parser = crate::args::box_size, allow_negative_numbers = true)]
     k: usize,
-    /// Worker threads (1 to 1024; default: all cores).
+    /// Worker threads (1 to 1024, at most one per core; default: all cores).
     #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
 }

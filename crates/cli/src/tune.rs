@@ -38,7 +38,7 @@ pub(crate) struct TuneArgs {
     /// candidates. Applies to every task.
     #[arg(long, value_parser = grid, allow_hyphen_values = true)]
     grid: Option<Grid>,
-    /// Worker threads (1 to 1024; default: all cores).
+    /// Worker threads (1 to 1024, at most one per core; default: all cores).
     #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
 }

@@ -49,7 +49,8 @@ pub(crate) struct ValidateArgs {
     /// Report format: `text` (one line per problem and a summary) or `json`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Worker threads for reading heatmaps (1 to 1024; default: all cores).
+    /// Worker threads for reading heatmaps (1 to 1024, at most one per core; default: all
+    /// cores).
     #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
 }
