@@ -61,16 +61,10 @@ pub(crate) struct EvalArgs {
 
 /// A pointing-game tolerance: a finite number of pixels from 0 to 1000.
 fn tolerance(s: &str) -> Result<f64, String> {
-    let t: f64 = s
-        .parse()
-        .map_err(|_| format!("expected a number, found {s:?}"))?;
-    if (0.0..=1000.0).contains(&t) {
-        Ok(t)
-    } else {
-        Err(format!(
-            "expected a number of pixels from 0 to 1000, found {s}"
-        ))
-    }
+    s.parse::<f64>()
+        .ok()
+        .filter(|t| (0.0..=1000.0).contains(t))
+        .ok_or_else(|| format!("expected a number of pixels from 0 to 1000, found {s:?}"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -176,7 +176,7 @@ fn other_numeric_flags_out_of_range_are_usage_errors() {
         (
             "eval",
             "--tolerance-px",
-            &["1e12", "-3", "nan", "inf", "1000.5"],
+            &["1e12", "-3", "nan", "inf", "1000.5", "wide"],
             "from 0 to 1000",
         ),
         (
