@@ -37,39 +37,34 @@ pub(crate) struct EvalArgs {
     /// The predictions are a human benchmark: True or False.
     #[arg(long = "if-human-benchmark", visible_alias = "if_human_benchmark", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "False")]
     if_human_benchmark: bool,
-    /// Bootstrap seed.
-    #[arg(long, default_value_t = 0)]
+    /// Bootstrap seed: 0 to 4294967295 (2^32 - 1, numpy's legacy seed range).
+    #[arg(long, default_value_t = 0, value_parser = crate::args::seed, allow_negative_numbers = true)]
     seed: u32,
     /// Bootstrap generator: `numpy` reproduces the reference (`np.random.seed(seed)`) exactly;
     /// `chacha` is a modern generator with the same statistics but other draws.
     #[arg(long, value_enum, default_value_t = RngArg::Numpy)]
     rng: RngArg,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (1 to 1024, at most one per core; default: all cores).
+    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
     /// Pointing game tolerance in pixels: a hit when a ground-truth pixel lies within this
-    /// distance of the point (0 = the reference's exact rule; TorchRay uses 15).
+    /// distance of the point: 0 to 1000 (0 = the reference's exact rule; TorchRay uses 15).
     #[arg(
         long = "tolerance-px",
         visible_alias = "tolerance_px",
         default_value_t = 0.0,
-        value_parser = tolerance
+        value_parser = tolerance,
+        allow_negative_numbers = true
     )]
     tolerance_px: f64,
 }
 
 /// A pointing-game tolerance: a finite number of pixels from 0 to 1000.
 fn tolerance(s: &str) -> Result<f64, String> {
-    let t: f64 = s
-        .parse()
-        .map_err(|_| format!("expected a number, found {s:?}"))?;
-    if (0.0..=1000.0).contains(&t) {
-        Ok(t)
-    } else {
-        Err(format!(
-            "expected a number of pixels from 0 to 1000, found {s}"
-        ))
-    }
+    s.parse::<f64>()
+        .ok()
+        .filter(|t| (0.0..=1000.0).contains(t))
+        .ok_or_else(|| format!("expected a number of pixels from 0 to 1000, found {s:?}"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -23,8 +23,8 @@ pub(crate) struct FeaturesArgs {
     /// Where to write `num_instances.csv`, `area_ratio.csv`, `elongation.csv`, `rec_area_ratio.csv`.
     #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
     save_dir: PathBuf,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (1 to 1024, at most one per core; default: all cores).
+    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
 }
 

@@ -38,7 +38,8 @@ mod validate;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// CheXlocalize evaluation suite: heatmaps and polygons to masks, mIoU and hit rate.
 #[derive(Parser, Debug)]
@@ -131,6 +132,17 @@ enum Command {
     Report(report::ReportArgs),
 }
 
+impl Command {
+    /// A usage error in a combination of flags, which their own value parsers cannot see.
+    fn usage_error(&self) -> Option<clap::Error> {
+        let msg = match self {
+            Command::HeatmapToSegmentation(a) => a.usage_error(),
+            _ => None,
+        }?;
+        Some(Cli::command().error(ErrorKind::ArgumentConflict, msg))
+    }
+}
+
 /// The error and its causes, leaving out a cause whose text the message already shows.
 pub fn error_text(e: &anyhow::Error) -> String {
     let mut text = e.to_string();
@@ -152,6 +164,9 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let cli = Cli::try_parse_from(args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(e) = cli.command.usage_error() {
+        return Err(anyhow::anyhow!("{e}"));
+    }
     cli.limits.install();
     execute(cli.command)
 }
@@ -176,10 +191,14 @@ fn execute(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// The `chexlocalize` binary: parses the process's arguments (clap prints usage errors and exits
-/// with code 2), runs the command, prints an error and returns exit code 1 on failure.
+/// The `chexlocalize` binary: parses the process's arguments (clap prints usage errors, an
+/// out-of-range flag value included, and exits with code 2), runs the command, prints an error
+/// and returns exit code 1 on failure.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(e) = cli.command.usage_error() {
+        e.exit();
+    }
     cli.limits.install();
     match execute(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,20 +3,31 @@
 use chexlocalize_io::Limits;
 use clap::Args;
 
+use crate::args::int_in;
+
+/// Largest value of `--max-image-side`: 2^31 - 1, the largest side Pillow and the RLE masks'
+/// 32-bit run lengths can describe.
+pub(crate) const SIDE_BOUND: u64 = i32::MAX as u64;
+
+/// Largest value of `--max-image-pixels`, `--max-tensor-elements` and `--max-file-bytes`: 2^40
+/// (a tebi-pixel mask or a 1 TiB file; anything larger cannot be held in memory, and products
+/// such as elements x 8 bytes stay far from overflowing).
+pub(crate) const SIZE_BOUND: u64 = 1 << 40;
+
 /// Limits on what input files may claim, checked before anything is allocated (global flags).
 #[derive(Args, Debug)]
 pub(crate) struct LimitArgs {
-    /// Largest image or mask an input may claim, in pixels (h x w).
-    #[arg(long = "max-image-pixels", global = true, value_name = "N", default_value_t = Limits::BUILTIN.max_image_pixels)]
+    /// Largest image or mask an input may claim, in pixels (h x w): 1 to 2^40.
+    #[arg(long = "max-image-pixels", global = true, value_name = "N", default_value_t = Limits::BUILTIN.max_image_pixels, value_parser = int_in::<u64>(1, SIZE_BOUND, "a number of pixels"), allow_negative_numbers = true)]
     max_image_pixels: u64,
-    /// Largest image or mask side an input may claim, in pixels.
-    #[arg(long = "max-image-side", global = true, value_name = "N", default_value_t = Limits::BUILTIN.max_image_side)]
+    /// Largest image or mask side an input may claim, in pixels: 1 to 2^31 - 1.
+    #[arg(long = "max-image-side", global = true, value_name = "N", default_value_t = Limits::BUILTIN.max_image_side, value_parser = int_in::<u64>(1, SIDE_BOUND, "a number of pixels"), allow_negative_numbers = true)]
     max_image_side: u64,
-    /// Largest input file read into memory, in bytes.
-    #[arg(long = "max-file-bytes", global = true, value_name = "N", default_value_t = Limits::BUILTIN.max_file_bytes)]
+    /// Largest input file read into memory, in bytes: 1 to 2^40.
+    #[arg(long = "max-file-bytes", global = true, value_name = "N", default_value_t = Limits::BUILTIN.max_file_bytes, value_parser = int_in::<u64>(1, SIZE_BOUND, "a number of bytes"), allow_negative_numbers = true)]
     max_file_bytes: u64,
-    /// Largest tensor or array in a heatmap file, in elements.
-    #[arg(long = "max-tensor-elements", global = true, value_name = "N", default_value_t = Limits::BUILTIN.pickle.max_elements)]
+    /// Largest tensor or array in a heatmap file, in elements: 1 to 2^40.
+    #[arg(long = "max-tensor-elements", global = true, value_name = "N", default_value_t = Limits::BUILTIN.pickle.max_elements, value_parser = int_in::<u64>(1, SIZE_BOUND, "a number of elements"), allow_negative_numbers = true)]
     max_tensor_elements: u64,
 }
 

@@ -27,11 +27,14 @@ impl Progress {
     }
 }
 
-/// A rayon pool with `jobs` threads (all cores when `None`).
+/// A rayon pool with `jobs` threads (all cores when `None`), but never more threads than the
+/// machine has cores: the work is CPU-bound and every thread holds a map or a mask in memory, so
+/// `--jobs 1024` on 2 cores would only add memory and switching.
 pub(crate) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(j) = jobs {
-        b = b.num_threads(j.max(1));
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        b = b.num_threads(j.clamp(1, cores));
     }
     b.build().context("starting worker threads")
 }

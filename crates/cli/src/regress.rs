@@ -260,8 +260,9 @@ pub(crate) struct ModelAssuranceArgs {
     /// Where to write `regression_modelprob_<metric>.csv`.
     #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
     save_dir: PathBuf,
-    /// Worker threads for reading the pickles (default: all cores).
-    #[arg(long)]
+    /// Worker threads for reading the pickles (1 to 1024, at most one per core; default: all
+    /// cores).
+    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
 }
 

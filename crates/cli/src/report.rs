@@ -20,11 +20,13 @@ pub(crate) struct ReportArgs {
     /// Where to write the report (default: RUN_DIR/report.html).
     #[arg(long = "output", visible_alias = "output_path")]
     output: Option<PathBuf>,
-    /// Overlay pictures per task.
+    /// Overlay pictures per task: 0 to 100.
     #[arg(
         long = "overlays-per-task",
         visible_alias = "overlays_per_task",
-        default_value_t = 2
+        default_value_t = 2,
+        value_parser = crate::args::overlays,
+        allow_negative_numbers = true
     )]
     overlays_per_task: usize,
 }

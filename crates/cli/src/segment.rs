@@ -34,8 +34,8 @@ pub(crate) struct AnnotationArgs {
     /// leaderboard-compatible).
     #[arg(long = "fill-rule", visible_alias = "fill_rule", value_enum, default_value_t = FillRuleArg::Pillow)]
     fill_rule: FillRuleArg,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (1 to 1024, at most one per core; default: all cores).
+    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
 }
 
@@ -170,11 +170,11 @@ pub(crate) struct HeatmapArgs {
     /// Smooth the heatmap (JET colormap, gray, box filter of size k) before Otsu: True or False.
     #[arg(long = "if-smoothing", visible_alias = "if_smoothing", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "False")]
     if_smoothing: bool,
-    /// Box filter size for smoothing (>= 1 when smoothing).
-    #[arg(long, default_value_t = 0, value_parser = crate::args::box_size)]
+    /// Box filter size for smoothing: 0 to 4096 (at least 1 when smoothing).
+    #[arg(long, default_value_t = 0, value_parser = crate::args::box_size, allow_negative_numbers = true)]
     k: usize,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (1 to 1024, at most one per core; default: all cores).
+    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
 }
 
@@ -209,6 +209,14 @@ fn segment_one(file: &HeatmapFile, task: Task, plan: &SegmentPlan, limits: &Limi
     }
     segment_rle(map.view(), h, w, plan.threshold(task))
         .map_err(|e| anyhow!("{}: {e}", file.path.display()))
+}
+
+impl HeatmapArgs {
+    /// A combination of flags the flags' own parsers cannot refuse (a usage error, exit code 2).
+    pub(crate) fn usage_error(&self) -> Option<String> {
+        (self.if_smoothing && self.k == 0)
+            .then(|| "--k 0: --if_smoothing True needs a box filter size from 1 to 4096".to_owned())
+    }
 }
 
 pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs) -> Result<()> {

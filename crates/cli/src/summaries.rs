@@ -161,8 +161,9 @@ pub(crate) struct PctArgs {
     /// Where to write `{metric}_pct_decrease.csv`.
     #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
     save_dir: PathBuf,
-    /// Accepted for compatibility with the script (which seeds numpy but draws nothing).
-    #[arg(long, default_value_t = 0)]
+    /// Accepted for compatibility with the script (which seeds numpy but draws nothing): 0 to
+    /// 4294967295 (2^32 - 1, numpy's legacy seed range).
+    #[arg(long, default_value_t = 0, value_parser = crate::args::seed, allow_negative_numbers = true)]
     seed: u32,
 }
 

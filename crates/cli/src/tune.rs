@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use chexlocalize_io::pickle::{Prob, TensorData};
 use chexlocalize_io::{CsvWriter, Field, HeatmapFile, HeatmapRecord, Limits, Segmentations, Task};
-use chexlocalize_metrics::{arange, iou, nanmean, numpy_round, python_argmax};
+use chexlocalize_metrics::{arange, iou, nanmean, numpy_round, parse_grid, python_argmax};
 use chexlocalize_rle::Rle;
 use chexlocalize_saliency::{Threshold, segment_rle, segment_thresholds};
 use clap::Args;
@@ -34,37 +34,27 @@ pub(crate) struct TuneArgs {
     #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
     save_dir: PathBuf,
     /// Candidates instead of the reference's grid: `start:stop:step` (numpy's `arange`, stop
-    /// excluded) or a comma-separated list. Applies to every task.
-    #[arg(long)]
-    grid: Option<String>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// excluded; step > 0, start < stop) or a comma-separated list. Finite values, 1 to 1000
+    /// candidates. Applies to every task.
+    #[arg(long, value_parser = grid, allow_hyphen_values = true)]
+    grid: Option<Grid>,
+    /// Worker threads (1 to 1024, at most one per core; default: all cores).
+    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     jobs: Option<usize>,
 }
 
-/// Parses `--grid`: `start:stop:step` as `np.arange`, or a comma-separated list of numbers.
-pub(crate) fn parse_grid(s: &str) -> Result<Vec<f64>> {
-    let num = |t: &str| {
-        t.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| anyhow!("--grid {s:?}: {t:?} is not a finite number"))
-    };
-    let grid = if s.contains(':') {
-        let parts: Vec<&str> = s.split(':').collect();
-        let [a, b, c] = parts[..] else {
-            bail!("--grid {s:?}: expected start:stop:step or a comma-separated list");
-        };
-        arange(num(a)?, num(b)?, num(c)?)
-    } else {
-        s.split(',').map(num).collect::<Result<Vec<f64>>>()?
-    };
-    if grid.is_empty() {
-        bail!("--grid {s:?}: no candidate values");
-    }
-    Ok(grid)
+/// A checked `--grid` ([`chexlocalize_metrics::parse_grid`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Grid(Vec<f64>);
+
+/// The clap value parser of `--grid`: a refused grid is a usage error naming the bound.
+fn grid(s: &str) -> Result<Grid, String> {
+    parse_grid(s).map(Grid).map_err(|e| e.to_string())
 }
+
+/// Candidates segmented at once per map: bounds the masks held in memory whatever the grid's
+/// length (each chunk upsamples the map again, a small cost next to the chunk's masks).
+const THRESHOLD_CHUNK: usize = 256;
 
 /// The ground-truth mask of a CXR and task, checked against the map's target size.
 fn gt_for<'a>(
@@ -103,7 +93,7 @@ fn per_map<T: Send>(
     what: &str,
     f: impl Fn(&HeatmapFile, Task, &HeatmapRecord) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
-    let pool = thread_pool(jobs)?;
+    let pool = thread_pool(crate::args::jobs_for(jobs, files.len()))?;
     let limits = Limits::default();
     let progress = Progress::new(files.len() as u64, what);
     let out = pool.install(|| {
@@ -133,7 +123,7 @@ fn per_map<T: Send>(
 pub(crate) fn tune_heatmap_threshold(args: &TuneArgs) -> Result<()> {
     let gt = chexlocalize_io::read_segmentations(&args.gt_path)?;
     let grid = match &args.grid {
-        Some(s) => parse_grid(s)?,
+        Some(g) => g.0.clone(),
         None => arange(0.2, 0.8, 0.1),
     };
     let files = task_heatmaps(&args.map_dir)?;
@@ -142,14 +132,15 @@ pub(crate) fn tune_heatmap_threshold(args: &TuneArgs) -> Result<()> {
         let Some(g) = gt_for(&gt, &args.gt_path, file, task, (h, w))? else {
             return Ok(vec![f64::NAN; grid.len()]);
         };
-        segment_thresholds(map.view(), h, w, &grid)
-            .iter()
-            .map(|runs| {
+        let mut out = Vec::with_capacity(grid.len());
+        for chunk in grid.chunks(THRESHOLD_CHUNK) {
+            for runs in segment_thresholds(map.view(), h, w, chunk) {
                 let pred = Rle::from_row_runs(h, w, runs.rows())
                     .with_context(|| format!("{}", file.path.display()))?;
-                Ok(iou(&pred, g, true)?)
-            })
-            .collect()
+                out.push(iou(&pred, g, true)?);
+            }
+        }
+        Ok(out)
     })?;
     let mut csv = CsvWriter::new();
     csv.row(["threshold", "task"]);
@@ -218,7 +209,7 @@ fn default_cutoffs(task: Task) -> Vec<f64> {
 /// every cutoff written (rounded to 1 decimal), NaN as an empty field.
 pub(crate) fn tune_probability_threshold(args: &TuneArgs) -> Result<()> {
     let gt = chexlocalize_io::read_segmentations(&args.gt_path)?;
-    let custom = args.grid.as_deref().map(parse_grid).transpose()?;
+    let custom = args.grid.as_ref().map(|g| g.0.clone());
     let grid_of = |task: Task| custom.clone().unwrap_or_else(|| default_cutoffs(task));
     let files = task_heatmaps(&args.map_dir)?;
     let ious: BTreeMap<usize, Vec<f64>> =

@@ -35,7 +35,7 @@ pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_su
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
 pub use score::{hit_with_tolerance, human_point_to_pixel, iou};
-pub use tune::{arange, python_argmax};
+pub use tune::{GridError, MAX_GRID_LEN, arange, parse_grid, python_argmax};
 
 /// Why a score could not be computed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
