@@ -98,3 +98,73 @@ fn heatmap_to_segmentation_matches_the_original_on_edge_cases() {
         differing.join("\n")
     );
 }
+
+/// Human-benchmark salient points just outside the image are scored as the original's
+/// `gt_mask[int(y), int(x)]` scores them (truncation, negative indices wrapping), with a warning
+/// naming each; a point past the far edge is the original's IndexError, here a clear error.
+/// Expected results: `tests/data/make_hb_points.py` (the original eval.py).
+#[test]
+fn human_benchmark_points_outside_the_image_as_the_original() {
+    let data: Json =
+        serde_json::from_str(include_str!("data/hb_points.json")).expect("hb_points.json");
+    let dir = tempfile::tempdir().expect("tmp");
+    let gt = dir.path().join("gt.json");
+    std::fs::write(&gt, data["gt"].to_string()).expect("write");
+    for (i, run) in data["runs"].as_array().expect("runs").iter().enumerate() {
+        let pts = dir.path().join(format!("pts{i}.json"));
+        std::fs::write(&pts, run["points"].to_string()).expect("write");
+        let save = dir.path().join(format!("out{i}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_chexlocalize"))
+            .args([
+                "eval",
+                "--metric",
+                "hitmiss",
+                "--if_human_benchmark",
+                "True",
+            ])
+            .args(["--gt_path", gt.to_str().expect("utf-8")])
+            .args(["--pred_path", pts.to_str().expect("utf-8")])
+            .args(["--save_dir", save.to_str().expect("utf-8")])
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&o.stderr);
+        let want = run["result"].as_str().expect("result");
+        if want == "error:IndexError" {
+            assert_eq!(o.status.code(), Some(1), "run {i}: {err}");
+            let (task, pt) = run["points"]["cxrA"]
+                .as_object()
+                .and_then(|m| m.iter().next())
+                .expect("one task");
+            let p = &pt[0];
+            for needle in [
+                pts.to_str().expect("utf-8"),
+                "CXR cxrA",
+                task.as_str(),
+                &format!(
+                    "[{}, {}]",
+                    p[0].as_f64().expect("x"),
+                    p[1].as_f64().expect("y")
+                ),
+                "IndexError",
+            ] {
+                assert!(err.contains(needle), "run {i}: {needle:?} not in {err}");
+            }
+            assert!(!err.contains("panicked"), "{err}");
+        } else {
+            assert!(o.status.success(), "run {i}: {err}");
+            let got =
+                std::fs::read_to_string(save.join("hitmiss_humanbenchmark_results_per_cxr.csv"))
+                    .expect("results");
+            assert_eq!(got, want, "run {i}");
+            // One warning per point outside the 6x8 image: all but [7.9, 5.99], [0, 0], [1, 1].
+            let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+            assert_eq!(warnings.len(), 8, "{err}");
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.contains("[-1.2, 3]") && w.contains("row 3, column 7")),
+                "{err}"
+            );
+        }
+    }
+}
