@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use chexlocalize_io::{CsvWriter, Field, Limits, Segmentations, Task};
 use chexlocalize_metrics as metrics;
 use chexlocalize_rle::Rle;
