@@ -186,10 +186,14 @@ pub(crate) struct SegmentPlan {
 }
 
 impl SegmentPlan {
+    /// The task's thresholding. Parity: `heatmap_to_segmentation.py` reads the task's first
+    /// `threshold` of the CSV and tests it with `np.isnan`: a NaN (an empty cell or `nan` in the
+    /// CSV) means Otsu's method for that task, smoothed when `--if_smoothing True` (smoothing
+    /// is ignored with a fixed threshold).
     fn threshold(&self, task: Task) -> Threshold {
         match self.thresholds.as_ref().and_then(|t| t.get(&task)) {
-            Some(&t) => Threshold::Fixed(t),
-            None => Threshold::Otsu {
+            Some(&t) if !t.is_nan() => Threshold::Fixed(t),
+            _ => Threshold::Otsu {
                 smoothing: self.smoothing,
             },
         }

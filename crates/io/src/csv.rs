@@ -255,10 +255,14 @@ impl CsvTable {
     }
 }
 
-/// Parses a float as pandas' C parser accepts it (also `nan`, `inf`, `-inf`, `NaN`).
+/// Parses a float as pandas' C parser accepts it (also `nan`, `inf`, `-inf`, `NaN`, and every
+/// string of pandas' default `na_values`).
 fn parse_py_float(s: &str) -> Option<f64> {
     match s {
-        "nan" | "NaN" | "NA" | "N/A" | "NULL" | "null" | "-nan" | "-NaN" => Some(f64::NAN),
+        "nan" | "NaN" | "NA" | "N/A" | "NULL" | "null" | "-nan" | "-NaN" | "#N/A" | "#N/A N/A"
+        | "#NA" | "-1.#IND" | "-1.#QNAN" | "1.#IND" | "1.#QNAN" | "<NA>" | "None" | "n/a" => {
+            Some(f64::NAN)
+        }
         "inf" | "Infinity" | "+inf" => Some(f64::INFINITY),
         "-inf" | "-Infinity" => Some(f64::NEG_INFINITY),
         _ => s.parse::<f64>().ok(),

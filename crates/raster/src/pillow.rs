@@ -4,7 +4,12 @@
 //! Facts of Pillow's C code (`_imaging.c` `_draw_polygon`, `libImaging/Draw.c`
 //! `ImagingDrawPolygon` and `polygon_generic`), reproduced here:
 //! - vertex coordinates are converted with a C `(int)` cast: truncation toward zero
-//!   (2.7 → 2, −0.5 → 0, −1.5 → −1); fewer than 2 vertices are refused;
+//!   (2.7 → 2, −0.5 → 0, −1.5 → −1); fewer than 2 vertices are refused. Parity quirk: outside
+//!   the int32 range (3e9, −5e9, 1e20, 2^31) the cast is undefined in C, and on x86-64 (the
+//!   `cvttsd2si` instruction) gives `INT_MIN`; the edge arithmetic on such vertices is then int
+//!   arithmetic that wraps in 32 bits (CPython builds extensions with `-fwrapv`): the slope
+//!   `(float)(x1 - x0) / (y1 - y0)` and the crossing `(y - y0) * dx + x0`. The `ROUND_UP` and
+//!   `ROUND_DOWN` casts of a crossing beyond the int32 range give `INT_MIN` too;
 //! - `outline=1` equals `fill=1`, so Pillow draws only the fill;
 //! - edges are built between consecutive vertices and back to the first one (unless the last
 //!   vertex equals the first); a horizontal edge that continues a horizontal edge in the same
@@ -23,10 +28,19 @@
 
 use ndarray::Array2;
 
-/// Pillow's conversion of a vertex coordinate: the C `(int)` cast, truncating toward zero
-/// (saturating at the `i32` range, where C would be undefined).
+/// Pillow's conversion of a vertex coordinate: the C `(int)` cast, truncating toward zero;
+/// `INT_MIN` outside the `i32` range and for NaN, as x86-64 gives (see the module doc).
 pub fn pillow_vertex(v: f64) -> i32 {
-    v as i32
+    c_int(v)
+}
+
+/// C's `(int)` cast of a double on x86-64: truncation, `INT_MIN` when out of range or NaN.
+fn c_int(v: f64) -> i32 {
+    if v > -2_147_483_649.0 && v < 2_147_483_648.0 {
+        v as i32
+    } else {
+        i32::MIN
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -42,10 +56,11 @@ struct Edge {
 
 impl Edge {
     fn new(x0: i64, y0: i64, x1: i64, y1: i64) -> Edge {
+        // The vertices are i32; the differences wrap in 32 bits as in Pillow's C.
         let dx = if y0 == y1 {
             0.0
         } else {
-            (x1 - x0) as f32 / (y1 - y0) as f32
+            (x1 as i32).wrapping_sub(x0 as i32) as f32 / (y1 as i32).wrapping_sub(y0 as i32) as f32
         };
         Edge {
             x0,
@@ -58,28 +73,29 @@ impl Edge {
         }
     }
 
-    /// `(y - y0) * dx + x0` in float32, as Pillow computes a crossing.
+    /// `(y - y0) * dx + x0` in float32, as Pillow computes a crossing (`y - y0` in int,
+    /// wrapping in 32 bits).
     fn x_at(&self, y: i64) -> f32 {
-        (y - self.y0) as f32 * self.dx + self.x0 as f32
+        (y as i32).wrapping_sub(self.y0 as i32) as f32 * self.dx + self.x0 as f32
     }
 }
 
 /// `ROUND_UP`: half away from zero, with Pillow's float/double mix.
 fn round_up(f: f32) -> i64 {
-    if f >= 0.0 {
-        f64::from(f + 0.5).floor() as i64
+    i64::from(c_int(if f >= 0.0 {
+        f64::from(f + 0.5).floor()
     } else {
-        -(f64::from(f).abs() + 0.5).floor() as i64
-    }
+        -(f64::from(f).abs() + 0.5).floor()
+    }))
 }
 
 /// `ROUND_DOWN`: half toward zero, with Pillow's float/double mix.
 fn round_down(f: f32) -> i64 {
-    if f >= 0.0 {
-        f64::from(f - 0.5).ceil() as i64
+    i64::from(c_int(if f >= 0.0 {
+        f64::from(f - 0.5).ceil()
     } else {
-        -(f64::from(f).abs() - 0.5).ceil() as i64
-    }
+        -(f64::from(f).abs() - 0.5).ceil()
+    }))
 }
 
 /// C's `roundf`: half away from zero.

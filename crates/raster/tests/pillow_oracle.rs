@@ -1,6 +1,8 @@
 //! The fill against Pillow itself: 600 random polygon sets (float and integer vertices, points
 //! outside the image, 2-point polygons, repeated points, axis-aligned runs, self-intersections)
-//! with the masks Pillow 13.0.0 drew, made once by `tests/data/make_pillow_cases.py`.
+//! with the masks Pillow 13.0.0 drew, made once by `tests/data/make_pillow_cases.py`; and 300
+//! polygon sets with coordinates beyond the int32 range (3e9, -5e9, 1e20, 2^31, ...), made once
+//! by `tests/data/make_pillow_big_cases.py`.
 
 use chexlocalize_raster::{rasterize, rasterize_spans};
 use chexlocalize_rle::Rle;
@@ -9,7 +11,15 @@ use serde_json::Value;
 
 #[test]
 fn every_case_matches_pillow() {
-    let text = include_str!("data/pillow_cases.jsonl");
+    check(include_str!("data/pillow_cases.jsonl"), 600);
+}
+
+#[test]
+fn coordinates_beyond_int32_match_pillow() {
+    check(include_str!("data/pillow_big_cases.jsonl"), 300);
+}
+
+fn check(text: &str, n: usize) {
     let (mut cases, mut failures) = (0, Vec::new());
     for line in text.lines() {
         let v: Value = serde_json::from_str(line).expect("case");
@@ -53,11 +63,12 @@ fn every_case_matches_pillow() {
         }
         cases += 1;
     }
-    assert_eq!(cases, 600);
+    assert_eq!(cases, n);
     assert!(
         failures.is_empty(),
-        "{} of {cases} differ:\n{}",
+        "{} of {cases} differ:\n{}\n({} masks with pixels differing)",
         failures.len(),
-        failures[..failures.len().min(5)].join("\n")
+        failures[..failures.len().min(5)].join("\n"),
+        failures.iter().filter(|f| f.ends_with("pixels")).count()
     );
 }

@@ -262,10 +262,12 @@ mod tests {
         #[test]
         fn bounds_hold(
             (h, w) in (2usize..8, 2usize..8),
-            (oh, ow) in (1usize..70, 1usize..70),
+            (oh, extra) in (1usize..70, 0usize..70),
             seed in proptest::collection::vec(
                 prop_oneof![Just(0.0f32), -1.0f32..1.0, -1e30f32..1e30, -1e-40f32..1e-40], 64),
         ) {
+            // Cells serve torch's generic kernel only: outputs past the small-output limit.
+            let ow = 129 - oh + extra;
             let map = ndarray::Array2::from_shape_fn((h, w), |(r, c)| seed[r * 8 + c]);
             let up = crate::reference::upsample_bilinear(map.view(), oh, ow);
             let group = |input: usize, output: usize| {

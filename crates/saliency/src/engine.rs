@@ -112,6 +112,9 @@ pub struct Upsampled {
     width_pass: Vec<f32>,
     /// Value bounds per block of output pixels; `None` when a source value is not finite.
     cells: Option<Cells>,
+    /// `width_pass` holds the whole output, row by row (torch's small-output kernel, see the
+    /// `small` module): rows are read as they are, `s0`/`h0` are unused and `cells` is `None`.
+    dense: bool,
 }
 
 struct WidthPass<'a> {
@@ -138,6 +141,20 @@ impl Job for WidthPass<'_> {
                 h1: vec![0.0; out_h],
                 width_pass: vec![f32::NAN; out_w],
                 cells: None,
+                dense: false,
+            };
+        }
+        if let Some(dense) = crate::small::upsample_small(self.map, out_h, out_w) {
+            return Upsampled {
+                out_h,
+                out_w,
+                s0: (0..out_h).collect(),
+                s1: (0..out_h).collect(),
+                h0: vec![1.0; out_h],
+                h1: vec![0.0; out_h],
+                width_pass: dense.into_iter().collect(),
+                cells: None,
+                dense: true,
             };
         }
         let rows = axis(in_h, out_h);
@@ -228,6 +245,7 @@ impl Job for WidthPass<'_> {
             h1: rows.w1,
             width_pass,
             cells,
+            dense: false,
         }
     }
 }
@@ -253,6 +271,10 @@ impl Upsampled {
     #[inline(always)]
     pub(crate) fn row_with<F: Fma>(&self, oh: usize, out: &mut [f32]) {
         let w = self.out_w;
+        if self.dense {
+            out[..w].copy_from_slice(&self.width_pass[oh * w..(oh + 1) * w]);
+            return;
+        }
         let (s0, s1) = (self.s0[oh], self.s1[oh]);
         let (h0, h1) = (self.h0[oh], self.h1[oh]);
         let t0 = &self.width_pass[s0 * w..(s0 + 1) * w];
@@ -285,6 +307,10 @@ impl Upsampled {
     #[inline(always)]
     pub(crate) fn row_range_with<F: Fma>(&self, oh: usize, x0: usize, x1: usize, out: &mut [f32]) {
         let w = self.out_w;
+        if self.dense {
+            out[..x1 - x0].copy_from_slice(&self.width_pass[oh * w + x0..oh * w + x1]);
+            return;
+        }
         let (s0, s1) = (self.s0[oh], self.s1[oh]);
         let (h0, h1) = (self.h0[oh], self.h1[oh]);
         let t0 = &self.width_pass[s0 * w + x0..s0 * w + x1];

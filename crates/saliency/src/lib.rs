@@ -33,6 +33,7 @@ mod engine;
 mod fma;
 pub mod reference;
 mod segment;
+mod small;
 mod smooth;
 mod upsample;
 
