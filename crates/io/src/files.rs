@@ -49,6 +49,12 @@ pub fn read_bytes_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoErr
     Ok(bytes)
 }
 
+/// Opens an input for streaming reads of a part of it (an image's header): the same checks as
+/// [`read_bytes_limited`] (regular files only, never a blocking open), no read.
+pub fn open_input(path: &Path) -> Result<File, IoError> {
+    open_regular(path).map(|(file, _)| file)
+}
+
 /// Opens a regular file for reading without ever blocking on it: refuses what `stat` shows is
 /// not a regular file (without opening it), opens with `O_NONBLOCK` and checks the open handle
 /// again. Returns the file and its length as the file system reports it.

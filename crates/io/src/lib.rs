@@ -59,7 +59,7 @@ pub use chexlocalize_pickle as pickle;
 pub use chexlocalize_pickle::HeatmapRecord;
 pub use csv::{CsvTable, CsvWriter, Field, read_probability_cutoffs, read_thresholds};
 pub use error::IoError;
-pub use files::{escape_path, list_files, read_bytes, read_bytes_limited};
+pub use files::{escape_path, list_files, open_input, read_bytes, read_bytes_limited};
 pub use heatmap::{
     HEATMAP_SUFFIXES, HeatmapFile, list_heatmaps, npy_sidecar_path, parse_heatmap_name,
     read_heatmap, write_heatmap, write_npy_heatmap,

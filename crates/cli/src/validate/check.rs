@@ -21,28 +21,10 @@ pub(super) fn check_segmentations(
     limits: &Limits,
     report: &mut Report,
 ) -> (usize, usize) {
-    let text = match std::fs::metadata(path)
-        .map_err(|e| e.to_string())
-        .and_then(|m| {
-            if m.len() > limits.max_file_bytes {
-                Err(format!(
-                    "{} bytes, over the limit of {}",
-                    m.len(),
-                    limits.max_file_bytes
-                ))
-            } else {
-                std::fs::read(path).map_err(|e| e.to_string())
-            }
-        }) {
+    let text = match chexlocalize_io::read_bytes_limited(path, limits) {
         Ok(t) => t,
         Err(e) => {
-            report.add(
-                Kind::UnreadableFile,
-                path,
-                None,
-                None,
-                format!("cannot read: {e}"),
-            );
+            report.add(Kind::UnreadableFile, path, None, None, e.to_string());
             return (0, 0);
         }
     };

@@ -103,8 +103,9 @@ fn image_size(root: &Path, p: &str) -> Result<(usize, usize)> {
                 root.display()
             )
         })?;
-    let (w, h) = image::ImageReader::open(&candidate)
-        .and_then(|r| r.with_guessed_format())
+    let file = chexlocalize_io::open_input(&candidate)?;
+    let (w, h) = image::ImageReader::new(std::io::BufReader::new(file))
+        .with_guessed_format()
         .map_err(|e| anyhow!("{}: cannot read: {e}", candidate.display()))?
         .into_dimensions()
         .map_err(|e| anyhow!("{}: not a readable image: {e}", candidate.display()))?;
@@ -112,7 +113,7 @@ fn image_size(root: &Path, p: &str) -> Result<(usize, usize)> {
 }
 
 fn expected_from_json(path: &Path, limits: &Limits) -> Result<Expected> {
-    let bytes = std::fs::read(path).map_err(|e| anyhow!("{}: cannot read: {e}", path.display()))?;
+    let bytes = chexlocalize_io::read_bytes_limited(path, limits)?;
     let v: Value = serde_json::from_slice(&bytes)
         .map_err(|e| anyhow!("{}: not valid JSON: {e}", path.display()))?;
     let top = v.as_object().ok_or_else(|| {
