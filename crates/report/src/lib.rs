@@ -49,7 +49,6 @@
 //! ```
 #![deny(missing_docs)]
 
-mod base64;
 mod charts;
 mod cxr;
 mod error;

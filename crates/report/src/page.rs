@@ -3,16 +3,17 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use base64::Engine as _;
 use chexlocalize_io::{CsvTable, Segmentations, Task};
 use serde_json::Value;
 
+use crate::ReportError;
 use crate::charts::{HUMAN_RGB, SALIENCY_RGB, Series, metric_bar_chart};
 use crate::cxr::{OverlayInput, XrayCache, overlay};
 use crate::overlay::{GT_RGB, PRED_RGB};
 use crate::tables::{
     Ci, DASH, PctRow, PctTable, ci_cell, counts, csv_html, esc, num, pct_decrease, summary,
 };
-use crate::{ReportError, base64};
 
 /// What to put in the report besides the run's files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +83,7 @@ impl Page {
         self.images += 1;
         format!(
             "<img src=\"data:image/png;base64,{}\" alt=\"{}\" width=\"{w}\" height=\"{h}\">",
-            base64::encode(png),
+            data_uri_base64(png),
             esc(alt)
         )
     }
@@ -139,6 +140,12 @@ impl Page {
             }
         }
     }
+}
+
+/// `bytes` in standard base64 (RFC 4648 section 4: `+` and `/`, `=` padding), as `data:` URIs
+/// take it.
+fn data_uri_base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 const STYLE: &str = r#"
@@ -915,4 +922,29 @@ fn run_section(
     h.push_str("</div>");
     page.push(&h);
     page.end_section();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The engine is the standard alphabet with padding: the test vectors of RFC 4648 section 10,
+    /// and bytes that differ between the standard and URL-safe alphabets (`+/` vs `-_`).
+    #[test]
+    fn data_uris_use_standard_padded_base64() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(data_uri_base64(input.as_bytes()), want, "{input:?}");
+        }
+        // 0xfb 0xff 0xbf = 111110 111111 111110 111111: digits 62, 63, 62, 63.
+        assert_eq!(data_uri_base64(&[0xfb, 0xff, 0xbf]), "+/+/");
+        assert_eq!(data_uri_base64(&[0xff, 0xfe, 0x00]), "//4A");
+    }
 }
