@@ -57,5 +57,5 @@ mod page;
 mod tables;
 
 pub use charts::pathology_feature_plot;
-pub use error::ReportError;
+pub use error::{DirProblem, ReportError};
 pub use page::{Options, Report, build_report};

@@ -11,6 +11,7 @@ use base64::Engine as _;
 use chexlocalize_io::{CsvTable, Segmentations};
 
 use crate::ReportError;
+use crate::error::{DirProblem, chain_text};
 use crate::tables::esc;
 
 mod analyses;
@@ -110,7 +111,7 @@ impl Page {
         match CsvTable::read(&path) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.note(&format!("Left out: {e}"));
+                self.note(&format!("Left out: {}", chain_text(&e)));
                 None
             }
         }
@@ -127,7 +128,7 @@ impl Page {
         match parse(&t) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.note(&format!("Left out: {e}"));
+                self.note(&format!("Left out: {}", chain_text(&e)));
                 None
             }
         }
@@ -143,7 +144,7 @@ impl Page {
         match chexlocalize_io::read_segmentations(&path) {
             Ok(s) => Some(s),
             Err(e) => {
-                self.note(&format!("Left out: {e}"));
+                self.note(&format!("Left out: {}", chain_text(&e)));
                 None
             }
         }
@@ -213,23 +214,17 @@ pub fn build_report(
     data_dir: Option<&Path>,
     options: &Options,
 ) -> Result<Report, ReportError> {
-    if !run_dir.is_dir() {
+    if let Some(reason) = DirProblem::of(run_dir) {
         return Err(ReportError::RunDir {
             path: run_dir.to_path_buf(),
-            reason: if run_dir.exists() {
-                "not a folder".to_owned()
-            } else {
-                "no such folder".to_owned()
-            },
+            reason,
         });
     }
-    if let Some(d) = data_dir {
-        if !d.is_dir() {
-            return Err(ReportError::DataDir {
-                path: d.to_path_buf(),
-                reason: "no such folder".to_owned(),
-            });
-        }
+    if let Some((d, reason)) = data_dir.and_then(|d| DirProblem::of(d).map(|r| (d, r))) {
+        return Err(ReportError::DataDir {
+            path: d.to_path_buf(),
+            reason,
+        });
     }
     let mut page = Page {
         run: run_dir.to_path_buf(),
@@ -325,5 +320,40 @@ mod tests {
         // 0xfb 0xff 0xbf = 111110 111111 111110 111111: digits 62, 63, 62, 63.
         assert_eq!(data_uri_base64(&[0xfb, 0xff, 0xbf]), "+/+/");
         assert_eq!(data_uri_base64(&[0xff, 0xfe, 0x00]), "//4A");
+    }
+
+    /// The two required folders fail with a typed reason: missing, or not a folder.
+    #[test]
+    fn folder_errors_say_which_folder_and_what_is_wrong() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "x").expect("write");
+        let o = Options::default();
+        let err = |r: Result<Report, ReportError>| r.expect_err("an error");
+        assert!(matches!(
+            err(build_report(&file, None, &o)),
+            ReportError::RunDir { reason: DirProblem::NotAFolder, path } if path == file
+        ));
+        assert!(matches!(
+            err(build_report(&tmp.path().join("nope"), None, &o)),
+            ReportError::RunDir {
+                reason: DirProblem::Missing,
+                ..
+            }
+        ));
+        assert!(matches!(
+            err(build_report(tmp.path(), Some(&tmp.path().join("nope")), &o)),
+            ReportError::DataDir {
+                reason: DirProblem::Missing,
+                ..
+            }
+        ));
+        assert!(matches!(
+            err(build_report(tmp.path(), Some(&file), &o)),
+            ReportError::DataDir {
+                reason: DirProblem::NotAFolder,
+                ..
+            }
+        ));
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chexlocalize_io::{CsvTable, Task};
 
 use super::Page;
+use crate::error::chain_text;
 use crate::tables::{DASH, csv_html, esc, num};
 
 /// A title for a regression output file.
@@ -81,7 +82,7 @@ pub(super) fn regressions_section(page: &mut Page) {
                     esc(&file),
                     csv_html(&t, "task", &[])
                 )),
-                Err(e) => page.note(&format!("Left out: {e}")),
+                Err(e) => page.note(&format!("Left out: {}", chain_text(&e))),
             }
         }
     }
@@ -141,7 +142,7 @@ pub(super) fn thresholds_section(page: &mut Page) {
         }
         match read(&path) {
             Ok(m) => cols.push((title, m)),
-            Err(e) => page.note(&format!("Left out: {e}")),
+            Err(e) => page.note(&format!("Left out: {}", chain_text(&e))),
         }
     }
     if !cols.is_empty() {

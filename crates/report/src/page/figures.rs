@@ -7,6 +7,7 @@ use chexlocalize_io::Task;
 
 use super::{Options, Page, css};
 use crate::cxr::{OverlayInput, XrayCache, overlay};
+use crate::error::chain_text;
 use crate::overlay::{GT_RGB, PRED_RGB};
 use crate::tables::esc;
 
@@ -29,7 +30,7 @@ pub(super) fn overlays_section(page: &mut Page, data: Option<&Path>, options: &O
     let maps = match chexlocalize_io::list_heatmaps(&maps_dir) {
         Ok(m) => m,
         Err(e) => {
-            page.note(&format!("No overlays: {e}"));
+            page.note(&format!("No overlays: {}", chain_text(&e)));
             page.end_section();
             return;
         }
@@ -108,7 +109,7 @@ pub(super) fn overlays_section(page: &mut Page, data: Option<&Path>, options: &O
     }
     page.push("</div>");
     for e in failures {
-        page.note(&format!("Overlay left out: {e}"));
+        page.note(&format!("Overlay left out: {}", chain_text(&e)));
     }
     page.end_section();
 }
@@ -169,7 +170,7 @@ pub(super) fn features_section(page: &mut Page) {
         let bytes = match chexlocalize_io::read_bytes(&path) {
             Ok(b) => b,
             Err(e) => {
-                page.note(&format!("Left out: {e}"));
+                page.note(&format!("Left out: {}", chain_text(&e)));
                 continue;
             }
         };
