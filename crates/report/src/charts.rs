@@ -22,14 +22,7 @@ fn register_font() -> Result<(), ReportError> {
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
     });
-    if ok {
-        Ok(())
-    } else {
-        Err(ReportError::draw(
-            "a chart",
-            "the embedded DejaVu Sans font could not be loaded",
-        ))
-    }
+    if ok { Ok(()) } else { Err(ReportError::Font) }
 }
 
 /// Encodes an RGB image as PNG.
@@ -78,8 +71,9 @@ fn render(
         f(&root)?;
         root.present().map_err(|e| ReportError::draw(what, e))?;
     }
-    let img = image::RgbImage::from_raw(width, height, buf)
-        .ok_or_else(|| ReportError::draw(what, "canvas of the wrong size"))?;
+    let img = image::RgbImage::from_raw(width, height, buf).ok_or_else(|| ReportError::Canvas {
+        what: what.to_owned(),
+    })?;
     encode_png(&img, what)
 }
 
@@ -175,7 +169,6 @@ pub fn pathology_feature_plot(
     let what = what.as_str();
     let (width, height) = FEATURE_PLOT_SIZE;
     render(width, height, what, |root| {
-        let err = |e: &dyn std::fmt::Display| ReportError::draw(what, e);
         let values: Vec<Vec<f64>> = Task::SORTED
             .iter()
             .map(|t| per_task.get(t).cloned().unwrap_or_default())
@@ -198,7 +191,7 @@ pub fn pathology_feature_plot(
             .x_label_area_size(110)
             .y_label_area_size(120)
             .build_cartesian_2d(-0.5f64..9.5f64, (lo - pad)..(hi + pad))
-            .map_err(|e| err(&e))?;
+            .map_err(|e| ReportError::draw(what, e))?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -210,7 +203,7 @@ pub fn pathology_feature_plot(
             .light_line_style(RGBColor(242, 242, 242))
             .bold_line_style(RGBColor(220, 220, 220))
             .draw()
-            .map_err(|e| err(&e))?;
+            .map_err(|e| ReportError::draw(what, e))?;
         for (i, v) in values.into_iter().enumerate() {
             let x = i as f64;
             let color = palette(i);
@@ -233,27 +226,27 @@ pub fn pathology_feature_plot(
                             [(x - w / 2.0, y0), (x + w / 2.0, y1)],
                             blend(color, fade).filled(),
                         )))
-                        .map_err(|e| err(&e))?;
+                        .map_err(|e| ReportError::draw(what, e))?;
                     chart
                         .draw_series(std::iter::once(Rectangle::new(
                             [(x - w / 2.0, y0), (x + w / 2.0, y1)],
                             RGBColor(90, 90, 90).stroke_width(1),
                         )))
-                        .map_err(|e| err(&e))?;
+                        .map_err(|e| ReportError::draw(what, e))?;
                 }
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         vec![(x - 0.4, lv.median), (x + 0.4, lv.median)],
                         RGBColor(40, 40, 40).stroke_width(3),
                     )))
-                    .map_err(|e| err(&e))?;
+                    .map_err(|e| ReportError::draw(what, e))?;
                 chart
                     .draw_series(
                         lv.fliers.iter().map(|&y| {
                             Circle::new((x, y), 5, RGBColor(115, 115, 115).stroke_width(1))
                         }),
                     )
-                    .map_err(|e| err(&e))?;
+                    .map_err(|e| ReportError::draw(what, e))?;
             }
             let (px, py) = chart.backend_coord(&(x, lo - pad));
             draw_task_label(root, Task::SORTED[i], (px, py + 14), 23, what)?;
@@ -289,7 +282,6 @@ pub(crate) fn metric_bar_chart(
     let what = what.as_str();
     let (width, height) = BAR_CHART_SIZE;
     render(width, height, what, |root| {
-        let err = |e: &dyn std::fmt::Display| ReportError::draw(what, e);
         let top = series
             .iter()
             .flat_map(|s| s.values.values())
@@ -304,7 +296,7 @@ pub(crate) fn metric_bar_chart(
             .x_label_area_size(78)
             .y_label_area_size(96)
             .build_cartesian_2d(-0.5f64..9.5f64, 0f64..y_max)
-            .map_err(|e| err(&e))?;
+            .map_err(|e| ReportError::draw(what, e))?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -318,7 +310,7 @@ pub(crate) fn metric_bar_chart(
             .light_line_style(RGBColor(244, 244, 244))
             .bold_line_style(RGBColor(222, 222, 222))
             .draw()
-            .map_err(|e| err(&e))?;
+            .map_err(|e| ReportError::draw(what, e))?;
         let bar = 0.36;
         let step = bar + 0.02;
         let first = -0.5 * step * (series.len().max(1) - 1) as f64;
@@ -334,7 +326,7 @@ pub(crate) fn metric_bar_chart(
                 if !ci.mean.is_finite() {
                     let (px, py) = chart.backend_coord(&(cx, 0.0));
                     root.draw_text("n/a", &na_style, (px, py - 4))
-                        .map_err(|e| err(&e))?;
+                        .map_err(|e| ReportError::draw(what, e))?;
                     continue;
                 }
                 // A zero still shows as a sliver, unlike a missing value.
@@ -345,7 +337,7 @@ pub(crate) fn metric_bar_chart(
                         [(cx - bar / 2.0, 0.0), (cx + bar / 2.0, height)],
                         RGBColor(r, g, b).filled(),
                     )))
-                    .map_err(|e| err(&e))?;
+                    .map_err(|e| ReportError::draw(what, e))?;
                 if ci.lower.is_finite() && ci.upper.is_finite() {
                     let cap = bar * 0.22;
                     chart
@@ -354,7 +346,7 @@ pub(crate) fn metric_bar_chart(
                             PathElement::new(vec![(cx - cap, ci.lower), (cx + cap, ci.lower)], ink),
                             PathElement::new(vec![(cx - cap, ci.upper), (cx + cap, ci.upper)], ink),
                         ])
-                        .map_err(|e| err(&e))?;
+                        .map_err(|e| ReportError::draw(what, e))?;
                 }
             }
             let (px, py) = chart.backend_coord(&(x, 0.0));
@@ -372,9 +364,9 @@ pub(crate) fn metric_bar_chart(
                 [(lx, ly - 11), (lx + 30, ly + 11)],
                 RGBColor(r, g, b).filled(),
             ))
-            .map_err(|e| err(&e))?;
+            .map_err(|e| ReportError::draw(what, e))?;
             root.draw_text(s.label, &legend, (lx + 40, ly))
-                .map_err(|e| err(&e))?;
+                .map_err(|e| ReportError::draw(what, e))?;
             lx += 270;
         }
         lx += 10;
@@ -384,10 +376,10 @@ pub(crate) fn metric_bar_chart(
             ((lx - 7, ly + 12), (lx + 7, ly + 12)),
         ] {
             root.draw(&PathElement::new(vec![from, to], ink))
-                .map_err(|e| err(&e))?;
+                .map_err(|e| ReportError::draw(what, e))?;
         }
         root.draw_text("95 % CI", &legend, (lx + 18, ly))
-            .map_err(|e| err(&e))?;
+            .map_err(|e| ReportError::draw(what, e))?;
         Ok(())
     })
 }

@@ -7,6 +7,7 @@ use chexlocalize_io::pickle::{CxrImg, Prob, Tensor};
 use chexlocalize_io::{HeatmapFile, HeatmapRecord, Limits, Task};
 use chexlocalize_rle::Rle;
 
+use crate::ReportError;
 use crate::charts::encode_png_best;
 use crate::overlay::{Layers, compose, resample_mask, resample_mean, thumbnail_size};
 use crate::tables::esc;
@@ -34,11 +35,49 @@ pub(crate) struct Overlay {
     pub(crate) caption: String,
 }
 
-/// The 2-D map of a record (leading dimensions of size 1 squeezed) and the CXR size `(h, w)`.
-fn map_and_dims(rec: &HeatmapRecord) -> Result<(ndarray::Array2<f32>, usize, usize), String> {
-    let ((mh, mw), (h, w)) = rec.segmentation_sizes()?;
-    let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec())
-        .map_err(|e| format!("map: {e}"))?;
+/// Why one overlay was left out (the report says so in a note).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OverlayError {
+    /// The heatmap pickle could not be read.
+    #[error(transparent)]
+    Read(chexlocalize_io::IoError),
+    /// The heatmap's map shape or CXR size cannot be segmented.
+    #[error("{path}: {problem}")]
+    Sizes {
+        path: PathBuf,
+        /// What `HeatmapRecord::segmentation_sizes` found wrong.
+        problem: String,
+    },
+    /// The map's values do not fill its `(h, w)` shape.
+    #[error("{path}: map")]
+    Map {
+        path: PathBuf,
+        source: ndarray::ShapeError,
+    },
+    /// The picture could not be encoded.
+    #[error(transparent)]
+    Encode(ReportError),
+}
+
+/// The 2-D map of a record (leading dimensions of size 1 squeezed) and the CXR size `(h, w)`;
+/// `path` is the pickle, for the error.
+fn map_and_dims(
+    rec: &HeatmapRecord,
+    path: &Path,
+) -> Result<(ndarray::Array2<f32>, usize, usize), OverlayError> {
+    let ((mh, mw), (h, w)) = rec
+        .segmentation_sizes()
+        .map_err(|problem| OverlayError::Sizes {
+            path: path.to_path_buf(),
+            problem,
+        })?;
+    let map =
+        ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec()).map_err(|source| {
+            OverlayError::Map {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
     Ok((map, h, w))
 }
 
@@ -144,11 +183,11 @@ pub(crate) fn overlay(
     input: &OverlayInput<'_>,
     width: usize,
     cache: &mut XrayCache,
-) -> Result<Overlay, String> {
+) -> Result<Overlay, OverlayError> {
     let f = input.heatmap;
     let rec =
-        chexlocalize_io::read_heatmap(&f.path, &Limits::default()).map_err(|e| e.to_string())?;
-    let (map, h, w) = map_and_dims(&rec).map_err(|e| format!("{}: {e}", f.path.display()))?;
+        chexlocalize_io::read_heatmap(&f.path, &Limits::default()).map_err(OverlayError::Read)?;
+    let (map, h, w) = map_and_dims(&rec, &f.path)?;
     let (th, tw) = thumbnail_size(h, w, width);
 
     // The heatmap as the segmentation sees it: upsampled to the CXR size exactly as torch does,
@@ -184,7 +223,7 @@ pub(crate) fn overlay(
         pred: input.pred.map(mask),
     };
     let what = format!("the overlay of {}, {}", f.cxr_id, input.task);
-    let png = encode_png_best(&compose(&layers), &what).map_err(|e| e.to_string())?;
+    let png = encode_png_best(&compose(&layers), &what).map_err(OverlayError::Encode)?;
 
     let mut facts = Vec::new();
     match (input.gt, input.pred) {
@@ -273,11 +312,18 @@ mod tests {
 
     #[test]
     fn maps_are_squeezed_and_dims_checked() {
-        let (map, h, w) = map_and_dims(&record(CxrImg::Other(Value::None))).expect("map");
+        let p = Path::new("m_map.pkl");
+        let (map, h, w) = map_and_dims(&record(CxrImg::Other(Value::None)), p).expect("map");
         assert_eq!((map.dim(), h, w), ((2, 2), 30, 40));
         let mut bad = record(CxrImg::Other(Value::None));
         bad.cxr_dims = (0, 10);
-        assert!(map_and_dims(&bad).expect_err("dims").contains("cxr_dims"));
+        let e = map_and_dims(&bad, p).expect_err("dims");
+        assert!(matches!(e, OverlayError::Sizes { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("m_map.pkl: cxr_dims: expected (width, height)"),
+            "{text}"
+        );
         assert_eq!(probability(&bad, Task::Edema), Some(0.5));
     }
 }

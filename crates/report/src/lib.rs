@@ -20,14 +20,16 @@
 //!
 //! Every part is optional: a missing file leaves its part out with a short note in the page (and
 //! in [`Report::notes`]), so a run without a human benchmark still gets its report. Only a
-//! missing run folder (or an explicitly given data folder that does not exist) is an error.
+//! missing run folder (or an explicitly given data folder that does not exist) is an error
+//! ([`ReportError`]); an error wrapping another returns it as its `source()` instead of repeating
+//! it in its message, so print the chain to show every cause once.
 //!
 //! The charts are drawn with `plotters` and an embedded DejaVu Sans, so no system font is
 //! needed; [`pathology_feature_plot`] is also the drawing of `chexlocalize
 //! plot-pathology-features`.
 //!
 //! ```
-//! use chexlocalize_report::{Options, build_report};
+//! use chexlocalize_report::{DirProblem, Options, ReportError, build_report};
 //!
 //! // A run folder with nothing but its parameters.
 //! let run = tempfile::tempdir()?;
@@ -45,11 +47,11 @@
 //! // A missing run folder is an error naming it.
 //! let err = build_report(&run.path().join("nope"), None, &Options::default()).unwrap_err();
 //! assert!(err.to_string().contains("nope"));
+//! assert!(matches!(err, ReportError::RunDir { reason: DirProblem::Missing, .. }));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
 
-mod base64;
 mod charts;
 mod cxr;
 mod error;
@@ -58,5 +60,5 @@ mod page;
 mod tables;
 
 pub use charts::pathology_feature_plot;
-pub use error::ReportError;
+pub use error::{DirProblem, ReportError};
 pub use page::{Options, Report, build_report};

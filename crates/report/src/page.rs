@@ -1,18 +1,28 @@
 //! The report page: reads the run folder section by section and writes the HTML.
+//!
+//! This file holds the page itself ([`Page`]: sections, notes, embedded images, reading a run's
+//! files) and [`build_report`], which puts the sections in order; each section lives in a child
+//! module: [`results`] (the results table and bar charts), [`figures`] (overlays and feature
+//! plots), [`analyses`] (regressions, pixel precision / recall, thresholds), [`run`] (`run.json`).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chexlocalize_io::{CsvTable, Segmentations, Task};
-use serde_json::Value;
+use base64::Engine as _;
+use chexlocalize_io::{CsvTable, Segmentations};
 
-use crate::charts::{HUMAN_RGB, SALIENCY_RGB, Series, metric_bar_chart};
-use crate::cxr::{OverlayInput, XrayCache, overlay};
-use crate::overlay::{GT_RGB, PRED_RGB};
-use crate::tables::{
-    Ci, DASH, PctRow, PctTable, ci_cell, counts, csv_html, esc, num, pct_decrease, summary,
-};
-use crate::{ReportError, base64};
+use crate::ReportError;
+use crate::error::{DirProblem, chain_text};
+use crate::tables::esc;
+
+mod analyses;
+mod figures;
+mod results;
+mod run;
+
+use analyses::{pixels_section, regressions_section, thresholds_section};
+use figures::{features_section, overlays_section};
+use results::{charts_section, results_section};
+use run::{read_run_json, run_section};
 
 /// What to put in the report besides the run's files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +92,7 @@ impl Page {
         self.images += 1;
         format!(
             "<img src=\"data:image/png;base64,{}\" alt=\"{}\" width=\"{w}\" height=\"{h}\">",
-            base64::encode(png),
+            data_uri_base64(png),
             esc(alt)
         )
     }
@@ -101,7 +111,7 @@ impl Page {
         match CsvTable::read(&path) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.note(&format!("Left out: {e}"));
+                self.note(&format!("Left out: {}", chain_text(&e)));
                 None
             }
         }
@@ -118,7 +128,7 @@ impl Page {
         match parse(&t) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.note(&format!("Left out: {e}"));
+                self.note(&format!("Left out: {}", chain_text(&e)));
                 None
             }
         }
@@ -134,11 +144,17 @@ impl Page {
         match chexlocalize_io::read_segmentations(&path) {
             Ok(s) => Some(s),
             Err(e) => {
-                self.note(&format!("Left out: {e}"));
+                self.note(&format!("Left out: {}", chain_text(&e)));
                 None
             }
         }
     }
+}
+
+/// `bytes` in standard base64 (RFC 4648 section 4: `+` and `/`, `=` padding), as `data:` URIs
+/// take it.
+fn data_uri_base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 const STYLE: &str = r#"
@@ -198,23 +214,17 @@ pub fn build_report(
     data_dir: Option<&Path>,
     options: &Options,
 ) -> Result<Report, ReportError> {
-    if !run_dir.is_dir() {
+    if let Some(reason) = DirProblem::of(run_dir) {
         return Err(ReportError::RunDir {
             path: run_dir.to_path_buf(),
-            reason: if run_dir.exists() {
-                "not a folder".to_owned()
-            } else {
-                "no such folder".to_owned()
-            },
+            reason,
         });
     }
-    if let Some(d) = data_dir {
-        if !d.is_dir() {
-            return Err(ReportError::DataDir {
-                path: d.to_path_buf(),
-                reason: "no such folder".to_owned(),
-            });
-        }
+    if let Some((d, reason)) = data_dir.and_then(|d| DirProblem::of(d).map(|r| (d, r))) {
+        return Err(ReportError::DataDir {
+            path: d.to_path_buf(),
+            reason,
+        });
     }
     let mut page = Page {
         run: run_dir.to_path_buf(),
@@ -284,635 +294,66 @@ pub fn build_report(
     })
 }
 
-/// The run's `run.json`.
-struct RunJson {
-    parameters: Vec<(String, String)>,
-    stages: Vec<(String, f64, String)>,
-}
-
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// `run.json`, or the note to show instead.
-fn read_run_json(run: &Path) -> Result<RunJson, String> {
-    let path = run.join("run.json");
-    if !path.is_file() {
-        return Err(
-            "Not in this run: run.json (the parameters and timings of `cargo xtask reproduce`)."
-                .to_owned(),
-        );
-    }
-    let v = chexlocalize_io::read_json(&path).map_err(|e| format!("Left out: {e}"))?;
-    let bad = |what: &str| format!("Left out: {}: expected {what}", path.display());
-    let obj = v
-        .as_object()
-        .ok_or_else(|| bad("an object {\"parameters\": {...}, \"stages\": [...]}"))?;
-    let parameters = match obj.get("parameters") {
-        None => Vec::new(),
-        Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), text_of(v))).collect(),
-        Some(_) => return Err(bad("\"parameters\" to be an object of names and values")),
-    };
-    let stages = match obj.get("stages") {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|s| {
-                let field = |k: &str| s.get(k);
-                (
-                    field("name").map(text_of).unwrap_or_default(),
-                    field("seconds").and_then(Value::as_f64).unwrap_or(f64::NAN),
-                    field("status").map(text_of).unwrap_or_default(),
-                )
-            })
-            .collect(),
-        Some(_) => return Err(bad("\"stages\" to be a list")),
-    };
-    Ok(RunJson { parameters, stages })
-}
-
-const IOU_SAL: &str = "eval_iou_tp/iou_summary_results.csv";
-const IOU_HB: &str = "eval_iou_hb_tp/iou_humanbenchmark_summary_results.csv";
-const HIT_SAL: &str = "eval_hitmiss/hitmiss_summary_results.csv";
-const HIT_HB: &str = "eval_hitmiss_hb/hitmiss_humanbenchmark_summary_results.csv";
-const PCT_IOU: &str = "pct_decrease/miou_pct_decrease.csv";
-const PCT_HIT: &str = "pct_decrease/hitrate_pct_decrease.csv";
-
-type Summary = BTreeMap<Task, Ci>;
-
-fn summaries(page: &mut Page) -> [Option<Summary>; 4] {
-    [
-        page.parsed(IOU_SAL, "eval --metric iou of the saliency masks", summary),
-        page.parsed(IOU_HB, "no human benchmark segmentations?", summary),
-        page.parsed(HIT_SAL, "eval --metric hitmiss of the heatmaps", summary),
-        page.parsed(HIT_HB, "no human benchmark salient points?", summary),
-    ]
-}
-
-fn results_section(page: &mut Page) {
-    page.section("results", "Results per task");
-    let [iou_s, iou_h, hit_s, hit_h] = summaries(page);
-    let pct_i: Option<PctTable> = page.parsed(PCT_IOU, "needs both mIoU evaluations", pct_decrease);
-    let pct_h: Option<PctTable> =
-        page.parsed(PCT_HIT, "needs both hit-rate evaluations", pct_decrease);
-    let n = page.parsed(
-        "count_segs/n_segs.csv",
-        "count-segs of the ground truth",
-        counts,
-    );
-    if iou_s.is_none() && iou_h.is_none() && hit_s.is_none() && hit_h.is_none() {
-        page.note("No evaluation results in this run: the table is left out.");
-        page.end_section();
-        return;
-    }
-    let mut h = String::from(
-        "<table class=\"results\"><thead><tr class=\"group\"><th></th><th></th>\
-         <th colspan=\"3\">mIoU</th><th colspan=\"3\">Hit rate</th></tr>\
-         <tr><th>Task</th><th>CXRs with<br>the finding</th>\
-         <th>Saliency</th><th>Human<br>benchmark</th><th>Decrease</th>\
-         <th>Saliency</th><th>Human<br>benchmark</th><th>Decrease</th></tr></thead><tbody>",
-    );
-    let get = |m: &Option<Summary>, t: Task| {
-        m.as_ref()
-            .and_then(|m| m.get(&t).copied())
-            .unwrap_or(Ci::NAN)
-    };
-    let pct = |p: &Option<PctTable>, t: Task| {
-        p.as_ref()
-            .and_then(|(m, _)| m.get(&t).map(|r| r.pct))
-            .unwrap_or(Ci::NAN)
-    };
-    for t in Task::SORTED {
-        let count = n
-            .as_ref()
-            .and_then(|n| n.get(&t).copied())
-            .map_or_else(|| DASH.to_owned(), |c| num(c, 0));
-        h.push_str(&format!(
-            "<tr><td>{}</td><td>{count}</td>{}{}{}{}{}{}</tr>",
-            esc(t.name()),
-            ci_cell(get(&iou_s, t), 3, ""),
-            ci_cell(get(&iou_h, t), 3, ""),
-            ci_cell(pct(&pct_i, t), 1, " %"),
-            ci_cell(get(&hit_s, t), 3, ""),
-            ci_cell(get(&hit_h, t), 3, ""),
-            ci_cell(pct(&pct_h, t), 1, " %"),
-        ));
-    }
-    let avg = |p: &Option<PctTable>| p.as_ref().and_then(|(_, a)| *a);
-    let (ai, ah) = (avg(&pct_i), avg(&pct_h));
-    if ai.is_some() || ah.is_some() {
-        let plain = |x: f64| Ci {
-            mean: x,
-            lower: f64::NAN,
-            upper: f64::NAN,
-        };
-        let cells = |a: Option<PctRow>| match a {
-            Some(a) => format!(
-                "{}{}{}",
-                ci_cell(plain(a.pred), 3, ""),
-                ci_cell(plain(a.hb), 3, ""),
-                ci_cell(a.pct, 1, " %")
-            ),
-            None => format!("<td class=\"na\">{DASH}</td>").repeat(3),
-        };
-        h.push_str(&format!(
-            "<tr class=\"avg\"><td>Average</td><td></td>{}{}</tr>",
-            cells(ai),
-            cells(ah)
-        ));
-    }
-    h.push_str("</tbody></table>");
-    page.push(&h);
-    page.push(
-        "<p class=\"caption\">Value with its 95 % bootstrap confidence interval below it. \
-         mIoU is computed on the CXRs with the finding (true positives). Decrease: how much lower \
-         the saliency method scores than the human benchmark, in percent of the human benchmark's \
-         score (positive: the saliency method is worse). Average: over the tasks, as \
-         <code>calculate-percentage-decrease</code> reports it.</p>",
-    );
-    page.end_section();
-}
-
-fn charts_section(page: &mut Page) -> Result<(), ReportError> {
-    page.section("charts", "Charts");
-    let mut notes = Vec::new();
-    let mut figures = Vec::new();
-    for (metric, sal_rel, hb_rel) in [("mIoU", IOU_SAL, IOU_HB), ("Hit rate", HIT_SAL, HIT_HB)] {
-        let read = |rel: &str| {
-            CsvTable::read(&page.path(rel))
-                .ok()
-                .and_then(|t| summary(&t).ok())
-        };
-        let (s, h) = (read(sal_rel), read(hb_rel));
-        if s.is_none() && h.is_none() {
-            notes.push(format!(
-                "No {metric} chart: neither {sal_rel} nor {hb_rel} could be read (see the results section)."
-            ));
-            continue;
-        }
-        let mut series = Vec::new();
-        if let Some(values) = &s {
-            series.push(Series {
-                label: "Saliency method",
-                rgb: SALIENCY_RGB,
-                values,
-            });
-        }
-        if let Some(values) = &h {
-            series.push(Series {
-                label: "Human benchmark",
-                rgb: HUMAN_RGB,
-                values,
-            });
-        }
-        let png = metric_bar_chart(metric, &series)?;
-        let names: Vec<String> = series
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} (<span class=\"sw\" style=\"background:{}\"></span>)",
-                    s.label.to_lowercase(),
-                    css(s.rgb)
-                )
-            })
-            .collect();
-        figures.push((metric, png, names.join(" and ")));
-    }
-    for n in notes {
-        page.note(&n);
-    }
-    for (metric, png, names) in figures {
-        let img = page.img(
-            &png,
-            &format!("{metric} per task with 95 % CI whiskers"),
-            (1600, 620),
-        );
-        page.push(&format!(
-            "<figure class=\"chart\">{img}<figcaption>{metric} per task: {names}; whiskers are \
-             95 % bootstrap confidence intervals; n/a: no value.</figcaption></figure>"
-        ));
-    }
-    page.end_section();
-    Ok(())
-}
-
 fn css((r, g, b): (u8, u8, u8)) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
-fn overlays_section(page: &mut Page, data: Option<&Path>, options: &Options) {
-    page.section("overlays", "Heatmaps and outlines");
-    let Some(data) = data else {
-        page.note(
-            "No data folder (give --data, or run.json's \"data\" parameter names one): \
-             the overlays of X-rays, heatmaps and outlines are left out.",
-        );
-        page.end_section();
-        return;
-    };
-    if options.overlays_per_task == 0 {
-        page.note("Overlays turned off (0 per task).");
-        page.end_section();
-        return;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The engine is the standard alphabet with padding: the test vectors of RFC 4648 section 10,
+    /// and bytes that differ between the standard and URL-safe alphabets (`+/` vs `-_`).
+    #[test]
+    fn data_uris_use_standard_padded_base64() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(data_uri_base64(input.as_bytes()), want, "{input:?}");
+        }
+        // 0xfb 0xff 0xbf = 111110 111111 111110 111111: digits 62, 63, 62, 63.
+        assert_eq!(data_uri_base64(&[0xfb, 0xff, 0xbf]), "+/+/");
+        assert_eq!(data_uri_base64(&[0xff, 0xfe, 0x00]), "//4A");
     }
-    let maps_dir = data.join("gradcam_maps_val");
-    let maps = match chexlocalize_io::list_heatmaps(&maps_dir) {
-        Ok(m) => m,
-        Err(e) => {
-            page.note(&format!("No overlays: {e}"));
-            page.end_section();
-            return;
-        }
-    };
-    let gt = page.segmentations(
-        "segmentations/gt_segmentations.json",
-        "ground-truth masks: no outline drawn",
-    );
-    let pred = page.segmentations(
-        "segmentations/saliency_otsu.json",
-        "Otsu masks: no predicted outline drawn",
-    );
-    page.push(&format!(
-        "<div class=\"legend\"><span><span class=\"sw\" style=\"background:{}\"></span>ground-truth \
-         outline</span><span><span class=\"sw\" style=\"background:{}\"></span>predicted outline \
-         (Otsu mask)</span><span>heatmap: low<span class=\"jet\"></span>high (normalised per \
-         CXR)</span></div>",
-        css((GT_RGB[0], GT_RGB[1], GT_RGB[2])),
-        css((PRED_RGB[0], PRED_RGB[1], PRED_RGB[2]))
-    ));
-    page.push(&format!(
-        "<p class=\"caption\">Up to {} per task, those with the finding first. The heatmap is \
-         upsampled to the X-ray's size as the segmentation does, then shown at {} pixels wide. \
-         IoU: of the predicted mask with the ground truth; p: the model's probability.</p>",
-        if options.overlays_per_task == 1 {
-            "one CXR".to_owned()
-        } else {
-            format!("{} CXRs", options.overlays_per_task)
-        },
-        options.overlay_width
-    ));
-    let mut cache = XrayCache::new();
-    let mut failures = Vec::new();
-    page.push("<div class=\"tasks\">");
-    for task in Task::SORTED {
-        let mut candidates: Vec<_> = maps.iter().filter(|m| m.task == Some(task)).collect();
-        let has_finding = |id: &str| {
-            gt.as_ref()
-                .and_then(|g| g.get(id, task))
-                .is_some_and(|r| r.area() > 0)
-        };
-        candidates.sort_by_cached_key(|m| (!has_finding(&m.cxr_id), m.cxr_id.clone()));
-        candidates.truncate(options.overlays_per_task);
-        let mut row = format!("<div><h3 class=\"task\">{}</h3>", esc(task.name()));
-        if candidates.is_empty() {
-            row.push_str("<p class=\"caption\">No heatmap for this task.</p></div>");
-            page.push(&row);
-            continue;
-        }
-        row.push_str("<div class=\"grid\">");
-        for m in candidates {
-            let input = OverlayInput {
-                data,
-                heatmap: m,
-                task,
-                gt: gt.as_ref().and_then(|g| g.get(&m.cxr_id, task)),
-                pred: pred.as_ref().and_then(|p| p.get(&m.cxr_id, task)),
-            };
-            match overlay(&input, options.overlay_width, &mut cache) {
-                Ok(o) => {
-                    let img = page.img(
-                        &o.png,
-                        &format!("{}, {task}: X-ray, heatmap and outlines", m.cxr_id),
-                        (o.width, o.height),
-                    );
-                    row.push_str(&format!(
-                        "<figure style=\"width:{}px\">{img}<figcaption>{}</figcaption></figure>",
-                        o.width, o.caption
-                    ));
-                }
-                Err(e) => failures.push(e),
+
+    /// The two required folders fail with a typed reason: missing, or not a folder.
+    #[test]
+    fn folder_errors_say_which_folder_and_what_is_wrong() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "x").expect("write");
+        let o = Options::default();
+        let err = |r: Result<Report, ReportError>| r.expect_err("an error");
+        assert!(matches!(
+            err(build_report(&file, None, &o)),
+            ReportError::RunDir { reason: DirProblem::NotAFolder, path } if path == file
+        ));
+        assert!(matches!(
+            err(build_report(&tmp.path().join("nope"), None, &o)),
+            ReportError::RunDir {
+                reason: DirProblem::Missing,
+                ..
             }
-        }
-        row.push_str("</div></div>");
-        page.push(&row);
-    }
-    page.push("</div>");
-    for e in failures {
-        page.note(&format!("Overlay left out: {e}"));
-    }
-    page.end_section();
-}
-
-/// The four plots of `plot-pathology-features`, in the reference's order, with their titles.
-const FEATURE_PLOTS: [(&str, &str); 4] = [
-    ("n_instance_dist.png", "Number of instances"),
-    ("area_ratio_dist.png", "Area ratio"),
-    ("elongation_dist.png", "Elongation"),
-    ("irrectangularity_dist.png", "Irrectangularity"),
-];
-
-/// Width and height of a PNG, if `bytes` is one.
-fn png_size(bytes: &[u8]) -> Option<(usize, usize)> {
-    let r = image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Png);
-    r.into_dimensions()
-        .ok()
-        .map(|(w, h)| (w as usize, h as usize))
-}
-
-fn features_section(page: &mut Page) {
-    page.section("features", "Pathology features");
-    let dir = page.path("feature_plots");
-    page.push(
-        "<p class=\"caption\">Shape of the ground-truth findings per task (letter-value plots of \
-         <code>plot-pathology-features</code>): number of separate instances, share of the image \
-         covered, elongation of the largest instance, and how far it is from its bounding \
-         rectangle.</p>",
-    );
-    let files = match chexlocalize_io::list_files(&dir) {
-        Ok(f) => f,
-        Err(_) => {
-            page.note("Not in this run: feature_plots/ (plot-pathology-features).");
-            page.end_section();
-            return;
-        }
-    };
-    let name = |p: &PathBuf| {
-        p.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    // The four known plots first, then any other PNG of the folder.
-    let mut ordered: Vec<(PathBuf, String)> = Vec::new();
-    for (file, title) in FEATURE_PLOTS {
-        match files.iter().find(|p| name(p) == file) {
-            Some(p) => ordered.push((p.clone(), title.to_owned())),
-            None => page.note(&format!("Not in this run: feature_plots/{file}.")),
-        }
-    }
-    for p in &files {
-        let n = name(p);
-        if n.ends_with(".png") && !FEATURE_PLOTS.iter().any(|(f, _)| *f == n) {
-            ordered.push((p.clone(), n));
-        }
-    }
-    for (path, title) in ordered {
-        let bytes = match chexlocalize_io::read_bytes(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                page.note(&format!("Left out: {e}"));
-                continue;
+        ));
+        assert!(matches!(
+            err(build_report(tmp.path(), Some(&tmp.path().join("nope")), &o)),
+            ReportError::DataDir {
+                reason: DirProblem::Missing,
+                ..
             }
-        };
-        let Some(size) = png_size(&bytes) else {
-            page.note(&format!(
-                "Left out: {}: expected a PNG image",
-                path.display()
-            ));
-            continue;
-        };
-        let img = page.img(&bytes, &format!("{title} per task"), size);
-        page.push(&format!(
-            "<figure class=\"chart\">{img}<figcaption>{} per task.</figcaption></figure>",
-            esc(&title)
+        ));
+        assert!(matches!(
+            err(build_report(tmp.path(), Some(&file), &o)),
+            ReportError::DataDir {
+                reason: DirProblem::NotAFolder,
+                ..
+            }
         ));
     }
-    page.end_section();
-}
-
-/// A title for a regression output file.
-fn regression_title(file: &str) -> String {
-    let known = [
-        (
-            "regression_features_pred_iou.csv",
-            "Saliency IoU on the pathology features",
-        ),
-        (
-            "regression_features_pred_hitmiss.csv",
-            "Saliency hit/miss on the pathology features",
-        ),
-        (
-            "regression_features_iou_diff.csv",
-            "IoU gap (human benchmark − saliency) on the pathology features",
-        ),
-        (
-            "regression_features_hitmiss_diff.csv",
-            "Hit/miss gap (human benchmark − saliency) on the pathology features",
-        ),
-        (
-            "regression_modelprob_iou.csv",
-            "Saliency IoU on the model's probability",
-        ),
-        (
-            "regression_modelprob_hitmiss.csv",
-            "Saliency hit/miss on the model's probability",
-        ),
-    ];
-    known
-        .iter()
-        .find(|(f, _)| *f == file)
-        .map_or_else(|| file.to_owned(), |(_, t)| (*t).to_owned())
-}
-
-fn regressions_section(page: &mut Page) {
-    page.section("regressions", "Regressions");
-    page.push(
-        "<p class=\"caption\">Ordinary least squares of a localisation metric on each (min-max \
-         normalised) pathology feature pooled over tasks, and on the model's probability per task \
-         with Spearman's correlation: <code>coefficient, (95 % CI)</code>; stars: p &lt; 0.05, \
-         0.01, 0.001 after Bonferroni correction.</p>",
-    );
-    for (dir, command) in [
-        ("regression_features", "regression-pathology-features"),
-        ("regression_model_assurance", "regression-model-assurance"),
-    ] {
-        let files = match chexlocalize_io::list_files(&page.path(dir)) {
-            Ok(f) => f,
-            Err(_) => {
-                page.note(&format!("Not in this run: {dir}/ ({command})."));
-                continue;
-            }
-        };
-        let csvs: Vec<PathBuf> = files
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-            .collect();
-        if csvs.is_empty() {
-            page.note(&format!("No CSV file in {dir}/ ({command})."));
-        }
-        for path in csvs {
-            let file = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            match CsvTable::read(&path) {
-                Ok(t) => page.push(&format!(
-                    "<h3>{}</h3><p class=\"meta\">{dir}/{}</p>{}",
-                    esc(&regression_title(&file)),
-                    esc(&file),
-                    csv_html(&t, "task", &[])
-                )),
-                Err(e) => page.note(&format!("Left out: {e}")),
-            }
-        }
-    }
-    page.end_section();
-}
-
-fn pixels_section(page: &mut Page) {
-    page.section("pixels", "Pixel precision, recall, specificity");
-    let mut tables = Vec::new();
-    for (rel, title) in [
-        (
-            "precision_recall_specificity/pred_precision_recall_specificity.csv",
-            "Saliency method (Otsu masks)",
-        ),
-        (
-            "precision_recall_specificity/hb_precision_recall_specificity.csv",
-            "Human benchmark",
-        ),
-    ] {
-        if let Some(t) = page.csv(rel, "precision-recall-specificity") {
-            tables.push(format!(
-                "<div><h3>{}</h3>{}</div>",
-                esc(title),
-                csv_html(&t, "task", &[("recall/sensitivity", "recall")])
-            ));
-        }
-    }
-    if !tables.is_empty() {
-        page.push(&format!("<div class=\"cols\">{}</div>", tables.concat()));
-        page.push(
-            "<p class=\"caption\">Over all pixels of all CXRs, per task; a dash where a ratio \
-             has no denominator.</p>",
-        );
-    }
-    page.end_section();
-}
-
-fn thresholds_section(page: &mut Page) {
-    page.section("thresholds", "Tuned thresholds");
-    let mut cols: Vec<(&str, BTreeMap<Task, f64>)> = Vec::new();
-    for (rel, title, read) in [
-        (
-            "tune/tuning_results.csv",
-            "Heatmap threshold",
-            chexlocalize_io::read_thresholds as fn(&Path) -> _,
-        ),
-        (
-            "tune/probability_tuning_results.csv",
-            "Probability cutoff",
-            chexlocalize_io::read_probability_cutoffs,
-        ),
-    ] {
-        let path = page.path(rel);
-        if !path.is_file() {
-            page.note(&format!("Not in this run: {rel}."));
-            continue;
-        }
-        match read(&path) {
-            Ok(m) => cols.push((title, m)),
-            Err(e) => page.note(&format!("Left out: {e}")),
-        }
-    }
-    if !cols.is_empty() {
-        let mut h = String::from("<table class=\"data\"><thead><tr><th>Task</th>");
-        for (title, _) in &cols {
-            h.push_str(&format!("<th>{}</th>", esc(title)));
-        }
-        h.push_str("</tr></thead><tbody>");
-        for t in Task::SORTED {
-            h.push_str(&format!("<tr><td>{}</td>", esc(t.name())));
-            for (_, m) in &cols {
-                h.push_str(&format!(
-                    "<td>{}</td>",
-                    m.get(&t).map_or_else(|| DASH.to_owned(), |x| num(*x, 2))
-                ));
-            }
-            h.push_str("</tr>");
-        }
-        h.push_str("</tbody></table>");
-        page.push(&h);
-        page.push(
-            "<p class=\"caption\">Per task, the fixed heatmap threshold with the best mIoU \
-             (<code>tune-heatmap-threshold</code>, used for \
-             <code>segmentations/saliency_threshold.json</code>) and the probability below which \
-             a CXR gets an empty mask (<code>tune-probability-threshold</code>, used for \
-             <code>segmentations/saliency_probcut.json</code>).</p>",
-        );
-    }
-    page.end_section();
-}
-
-fn run_section(
-    page: &mut Page,
-    run_json: Result<RunJson, String>,
-    data: Option<&Path>,
-    options: &Options,
-) {
-    page.section("run", "Run parameters and timings");
-    let mut params: Vec<(String, String)> = Vec::new();
-    let mut stages = Vec::new();
-    match run_json {
-        Ok(j) => {
-            params = j.parameters;
-            stages = j.stages;
-        }
-        Err(note) => page.note(&note),
-    }
-    params.push((
-        "report".to_owned(),
-        format!(
-            "chexlocalize-report {}; {} overlays per task, {} px wide; X-rays and heatmaps from {}",
-            env!("CARGO_PKG_VERSION"),
-            options.overlays_per_task,
-            options.overlay_width,
-            data.map_or_else(|| "(none)".to_owned(), |d| d.display().to_string())
-        ),
-    ));
-    let mut h =
-        String::from("<div class=\"cols\"><div><h3>Parameters</h3><table class=\"params\"><tbody>");
-    for (k, v) in &params {
-        h.push_str(&format!(
-            "<tr><th>{}</th><td style=\"text-align:left\">{}</td></tr>",
-            esc(k),
-            esc(v)
-        ));
-    }
-    h.push_str("</tbody></table></div>");
-    if !stages.is_empty() {
-        h.push_str(
-            "<div><h3>Stages</h3><table class=\"stages\"><thead><tr><th>Stage</th>\
-             <th>Seconds</th><th style=\"text-align:left\">Status</th></tr></thead><tbody>",
-        );
-        let mut total = 0.0;
-        for (name, secs, status) in &stages {
-            if secs.is_finite() {
-                total += secs;
-            }
-            let class = if status == "done" {
-                "done"
-            } else if status.starts_with("skipped") {
-                "skipped"
-            } else {
-                "failed"
-            };
-            h.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td class=\"{class}\">{}</td></tr>",
-                esc(name),
-                num(*secs, 3),
-                esc(status)
-            ));
-        }
-        h.push_str(&format!(
-            "<tr class=\"avg\"><td>Total</td><td>{}</td><td></td></tr></tbody></table></div>",
-            num(total, 3)
-        ));
-    }
-    h.push_str("</div>");
-    page.push(&h);
-    page.end_section();
 }
