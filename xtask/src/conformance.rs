@@ -289,8 +289,8 @@ impl std::fmt::Display for MaskComparison {
 }
 
 fn compare_masks(ours: &Path, reference: &Path) -> Result<MaskComparison> {
-    let a = chexlocalize_io::read_segmentations(ours)?;
-    let b = chexlocalize_io::read_segmentations(reference)?;
+    let a = chexlocalize_io::read_segmentations(ours, &chexlocalize_io::Limits::BUILTIN)?;
+    let b = chexlocalize_io::read_segmentations(reference, &chexlocalize_io::Limits::BUILTIN)?;
     let mut c = MaskComparison {
         masks: 0,
         differing_masks: 0,

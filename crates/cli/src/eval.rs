@@ -123,11 +123,11 @@ impl ResultsTable {
     }
 }
 
-pub(crate) fn run(args: &EvalArgs) -> Result<()> {
-    let gt = chexlocalize_io::read_segmentations(&args.gt_path)?;
+pub(crate) fn run(args: &EvalArgs, limits: &Limits) -> Result<()> {
+    let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
     let table = match (args.metric, args.if_human_benchmark) {
         (Metric::Iou, _) => {
-            let pred = chexlocalize_io::read_segmentations(&args.pred_path)?;
+            let pred = chexlocalize_io::read_segmentations(&args.pred_path, limits)?;
             iou_table(
                 &gt,
                 &args.gt_path,
@@ -142,9 +142,10 @@ pub(crate) fn run(args: &EvalArgs) -> Result<()> {
             &args.pred_path,
             args.tolerance_px,
             args.jobs,
+            limits,
         )?,
         (Metric::Hitmiss, true) => {
-            let pts = chexlocalize_io::read_salient_points(&args.pred_path)?;
+            let pts = chexlocalize_io::read_salient_points(&args.pred_path, limits)?;
             human_hit_table(&gt, &args.gt_path, &pts, &args.pred_path, args.tolerance_px)?
         }
     };
@@ -353,6 +354,7 @@ fn heatmap_hit_table(
     map_dir: &Path,
     tolerance: f64,
     jobs: Option<usize>,
+    limits: &Limits,
 ) -> Result<ResultsTable> {
     let files: Vec<_> = task_heatmaps(map_dir)?
         .into_iter()
@@ -369,14 +371,13 @@ fn heatmap_hit_table(
         }
     }
     let pool = thread_pool(jobs)?;
-    let limits = Limits::default();
     let progress = Progress::new(files.len() as u64, "pointing");
     let hits: Vec<f64> = pool.install(|| {
         files
             .par_iter()
             .map(|(f, task)| {
                 let g = gt_mask(gt, gt_path, &f.cxr_id, *task)?;
-                let rec = chexlocalize_io::read_heatmap(&f.path, &limits)?;
+                let rec = chexlocalize_io::read_heatmap(&f.path, limits)?;
                 let (map, h, w) = map_and_dims(&rec).map_err(|e| anyhow!("{}: {e}", f.path.display()))?;
                 if (h, w) != (g.height(), g.width()) {
                     bail!(

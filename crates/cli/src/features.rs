@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use chexlocalize_features::{MaskFeatures, mask_features};
-use chexlocalize_io::{CsvTable, CsvWriter, Field, Task};
+use chexlocalize_io::{CsvTable, CsvWriter, Field, Limits, Task};
 use clap::Args;
 use rayon::prelude::*;
 
@@ -36,9 +36,9 @@ pub(crate) const FEATURE_FILES: [&str; 4] = [
     "rec_area_ratio.csv",
 ];
 
-pub(crate) fn compute_pathology_features(args: &FeaturesArgs) -> Result<()> {
-    let ann = chexlocalize_io::read_annotations(&args.gt_ann)?;
-    let seg = chexlocalize_io::read_segmentations(&args.gt_seg)?;
+pub(crate) fn compute_pathology_features(args: &FeaturesArgs, limits: &Limits) -> Result<()> {
+    let ann = chexlocalize_io::read_annotations(&args.gt_ann, limits)?;
+    let seg = chexlocalize_io::read_segmentations(&args.gt_seg, limits)?;
     let mut ids: Vec<&str> = ann.cxrs.iter().map(|c| c.cxr_id.as_str()).collect();
     ids.sort_unstable();
     // Only CXRs of the annotation file that also have masks are measured (`img_id in pos_ids`).
@@ -191,10 +191,10 @@ impl FeatureRow {
 /// The four files are joined by `img_id` (the reference joins them by row position; the files
 /// that `compute-pathology-features` writes list the same CXRs in the same order, so this is the
 /// same wherever the reference is right, and an error where the files disagree).
-pub(crate) fn read_feature_rows(dir: &Path) -> Result<Vec<FeatureRow>> {
+pub(crate) fn read_feature_rows(dir: &Path, limits: &Limits) -> Result<Vec<FeatureRow>> {
     let tables: Vec<CsvTable> = FEATURE_FILES
         .iter()
-        .map(|f| CsvTable::read(&dir.join(f)))
+        .map(|f| CsvTable::read(&dir.join(f), limits))
         .collect::<Result<_, _>>()?;
     let id_col = |t: &CsvTable| t.column("img_id");
     let ids: Vec<&str> = {

@@ -49,7 +49,7 @@ const PKL_COLUMNS: [&str; 13] = [
 
 const SEG_COLUMNS: [&str; 6] = ["cxr_id", "task", "h", "w", "area", "bbox"];
 
-pub(crate) fn run(args: &InspectArgs) -> Result<()> {
+pub(crate) fn run(args: &InspectArgs, limits: &Limits) -> Result<()> {
     let mut pickles = Vec::new();
     let mut jsons = Vec::new();
     for p in &args.paths {
@@ -81,7 +81,6 @@ pub(crate) fn run(args: &InspectArgs) -> Result<()> {
     }
     let (columns, rows): (&[&str], Vec<Vec<Field>>) = if jsons.is_empty() {
         pickles.sort_by(|a, b| a.file_name().cmp(&b.file_name()).then_with(|| a.cmp(b)));
-        let limits = Limits::default();
         let rows = pickles
             .iter()
             .map(|p| {
@@ -93,7 +92,7 @@ pub(crate) fn run(args: &InspectArgs) -> Result<()> {
     } else {
         let mut rows = Vec::new();
         for j in &jsons {
-            rows.extend(segmentation_rows(j)?);
+            rows.extend(segmentation_rows(j, limits)?);
         }
         (&SEG_COLUMNS, rows)
     };
@@ -216,8 +215,8 @@ fn argmax_2d(v: &[f64], shape: &[usize]) -> (usize, usize) {
     ((best / w) % h, best % w)
 }
 
-fn segmentation_rows(path: &Path) -> Result<Vec<Vec<Field>>> {
-    let segs = chexlocalize_io::read_segmentations(path)?;
+fn segmentation_rows(path: &Path, limits: &Limits) -> Result<Vec<Vec<Field>>> {
+    let segs = chexlocalize_io::read_segmentations(path, limits)?;
     let mut rows = Vec::new();
     for id in segs.sorted_ids() {
         for task in Task::SORTED {

@@ -36,6 +36,7 @@ mod summaries;
 mod tune;
 mod validate;
 
+use chexlocalize_io::Limits;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -167,27 +168,32 @@ where
     if let Some(e) = cli.command.usage_error() {
         return Err(anyhow::anyhow!("{e}"));
     }
-    cli.limits.install();
-    execute(cli.command)
+    execute(cli.command, &cli.limits.limits())
 }
 
-fn execute(command: Command) -> anyhow::Result<()> {
+/// Runs one command with the limits of its `--max-*` flags, passed down to every reader (no
+/// process-global state: two calls in one process each get their own).
+fn execute(command: Command, limits: &Limits) -> anyhow::Result<()> {
     match command {
-        Command::Inspect(a) => inspect::run(&a),
-        Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a),
-        Command::HeatmapToSegmentation(a) => segment::heatmap_to_segmentation(&a),
-        Command::Eval(a) => eval::run(&a),
-        Command::CountSegs(a) => summaries::count_segs(&a),
-        Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a),
-        Command::PrecisionRecallSpecificity(a) => summaries::precision_recall_specificity(&a),
-        Command::ValidateSubmission(a) => validate::run(&a),
-        Command::TuneHeatmapThreshold(a) => tune::tune_heatmap_threshold(&a),
-        Command::TuneProbabilityThreshold(a) => tune::tune_probability_threshold(&a),
-        Command::ComputePathologyFeatures(a) => features::compute_pathology_features(&a),
-        Command::RegressionPathologyFeatures(a) => regress::regression_pathology_features(&a),
-        Command::RegressionModelAssurance(a) => regress::regression_model_assurance(&a),
-        Command::PlotPathologyFeatures(a) => plot::plot_pathology_features(&a),
-        Command::Report(a) => report::report(&a),
+        Command::Inspect(a) => inspect::run(&a, limits),
+        Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a, limits),
+        Command::HeatmapToSegmentation(a) => segment::heatmap_to_segmentation(&a, limits),
+        Command::Eval(a) => eval::run(&a, limits),
+        Command::CountSegs(a) => summaries::count_segs(&a, limits),
+        Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a, limits),
+        Command::PrecisionRecallSpecificity(a) => {
+            summaries::precision_recall_specificity(&a, limits)
+        }
+        Command::ValidateSubmission(a) => validate::run(&a, limits),
+        Command::TuneHeatmapThreshold(a) => tune::tune_heatmap_threshold(&a, limits),
+        Command::TuneProbabilityThreshold(a) => tune::tune_probability_threshold(&a, limits),
+        Command::ComputePathologyFeatures(a) => features::compute_pathology_features(&a, limits),
+        Command::RegressionPathologyFeatures(a) => {
+            regress::regression_pathology_features(&a, limits)
+        }
+        Command::RegressionModelAssurance(a) => regress::regression_model_assurance(&a, limits),
+        Command::PlotPathologyFeatures(a) => plot::plot_pathology_features(&a, limits),
+        Command::Report(a) => report::report(&a, limits),
     }
 }
 
@@ -199,8 +205,7 @@ pub fn main() -> ExitCode {
     if let Some(e) = cli.command.usage_error() {
         e.exit();
     }
-    cli.limits.install();
-    match execute(cli.command) {
+    match execute(cli.command, &cli.limits.limits()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", error_text(&e));

@@ -29,16 +29,27 @@ pub(crate) struct LimitArgs {
     /// Largest tensor or array in a heatmap file, in elements: 1 to 2^40.
     #[arg(long = "max-tensor-elements", global = true, value_name = "N", default_value_t = Limits::BUILTIN.pickle.max_elements, value_parser = int_in::<u64>(1, SIZE_BOUND, "a number of elements"), allow_negative_numbers = true)]
     max_tensor_elements: u64,
+    /// Most values in a JSON input, object keys included: 1 to 2^40.
+    #[arg(long = "max-json-values", global = true, value_name = "N", default_value_t = Limits::BUILTIN.max_json_values, value_parser = int_in::<u64>(1, SIZE_BOUND, "a number of values"), allow_negative_numbers = true)]
+    max_json_values: u64,
 }
 
 impl LimitArgs {
-    /// Makes these limits the process default ([`Limits::default`]) used by every reader.
-    pub(crate) fn install(&self) {
+    /// The limits these flags give, the built-in ones where a flag is absent. Strings inside a
+    /// file are bounded by the file's size, and the decoded value of a heatmap by what its
+    /// largest allowed tensor of float64 takes.
+    pub(crate) fn limits(&self) -> Limits {
         let mut l = Limits::BUILTIN;
         l.max_image_pixels = self.max_image_pixels;
         l.max_image_side = self.max_image_side;
         l.max_file_bytes = self.max_file_bytes;
+        l.max_json_values = self.max_json_values;
         l.pickle.max_elements = self.max_tensor_elements;
-        Limits::set_process_default(l);
+        l.pickle.max_bytes_object = self.max_file_bytes;
+        l.pickle.max_value_bytes = l
+            .pickle
+            .max_value_bytes
+            .max(self.max_tensor_elements.saturating_mul(8));
+        l
     }
 }

@@ -2,6 +2,7 @@
 //! letter-value ("boxen") plots like the reference's `seaborn.boxenplot`. The drawing lives in
 //! `chexlocalize_report::pathology_feature_plot` (the report uses the same charts).
 
+use chexlocalize_io::Limits;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -22,8 +23,8 @@ pub(crate) struct PlotArgs {
     save_dir: PathBuf,
 }
 
-pub(crate) fn plot_pathology_features(args: &PlotArgs) -> Result<()> {
-    let rows = read_feature_rows(&args.features_dir)?;
+pub(crate) fn plot_pathology_features(args: &PlotArgs, limits: &Limits) -> Result<()> {
+    let rows = read_feature_rows(&args.features_dir, limits)?;
     let mut pngs = Vec::new();
     for (i, (name, label)) in FEATURES.iter().enumerate() {
         let mut per_task: BTreeMap<Task, Vec<f64>> = BTreeMap::new();

@@ -22,8 +22,8 @@ struct Results {
 }
 
 impl Results {
-    fn read(path: &Path) -> Result<Results> {
-        let table = CsvTable::read(path)?;
+    fn read(path: &Path, limits: &Limits) -> Result<Results> {
+        let table = CsvTable::read(path, limits)?;
         let id = table.column("img_id")?;
         let mut rows = HashMap::new();
         for (i, r) in table.rows.iter().enumerate() {
@@ -164,15 +164,18 @@ fn normalize(v: &[f64]) -> Vec<f64> {
     v.iter().map(|x| (x - min) / (max - min)).collect()
 }
 
-pub(crate) fn regression_pathology_features(args: &FeaturesRegressionArgs) -> Result<()> {
-    let rows = read_feature_rows(&args.features_dir)?;
-    let pred_iou = Results::read(&args.pred_iou_results)?;
-    let pred_hit = Results::read(&args.pred_hitmiss_results)?;
+pub(crate) fn regression_pathology_features(
+    args: &FeaturesRegressionArgs,
+    limits: &Limits,
+) -> Result<()> {
+    let rows = read_feature_rows(&args.features_dir, limits)?;
+    let pred_iou = Results::read(&args.pred_iou_results, limits)?;
+    let pred_hit = Results::read(&args.pred_hitmiss_results, limits)?;
     let hb = if args.evaluate_hb {
         let need = |p: &Option<PathBuf>, flag: &str| {
             p.as_ref()
                 .ok_or_else(|| anyhow!("--evaluate_hb True needs --{flag}"))
-                .and_then(|p| Results::read(p))
+                .and_then(|p| Results::read(p, limits))
         };
         Some((
             need(&args.hb_iou_results, "hb_iou_results")?,
@@ -271,15 +274,18 @@ pub(crate) struct ModelAssuranceArgs {
 /// Parity: a 14-element probability vector gives the task's entry (the reference keeps it as a
 /// 0-d tensor and then crashes in statsmodels; we use its float32 value widened to a float);
 /// a float is used as it is.
-fn probabilities(map_dir: &Path, jobs: Option<usize>) -> Result<HashMap<(String, Task), f64>> {
+fn probabilities(
+    map_dir: &Path,
+    jobs: Option<usize>,
+    limits: &Limits,
+) -> Result<HashMap<(String, Task), f64>> {
     let files = task_heatmaps(map_dir)?;
-    let limits = Limits::default();
     let pool = thread_pool(jobs)?;
     let probs: Vec<((String, Task), f64)> = pool.install(|| {
         files
             .par_iter()
             .map(|(f, task)| {
-                let rec = chexlocalize_io::read_heatmap(&f.path, &limits)?;
+                let rec = chexlocalize_io::read_heatmap(&f.path, limits)?;
                 let p = task_probability(&rec, *task)
                     .map_err(|e| anyhow!("{}: {e}", f.path.display()))?;
                 Ok(((f.cxr_id.clone(), *task), p))
@@ -289,9 +295,9 @@ fn probabilities(map_dir: &Path, jobs: Option<usize>) -> Result<HashMap<(String,
     Ok(probs.into_iter().collect())
 }
 
-pub(crate) fn regression_model_assurance(args: &ModelAssuranceArgs) -> Result<()> {
-    let results = Results::read(&args.pred_results)?;
-    let probs = probabilities(&args.map_dir, args.jobs)?;
+pub(crate) fn regression_model_assurance(args: &ModelAssuranceArgs, limits: &Limits) -> Result<()> {
+    let results = Results::read(&args.pred_results, limits)?;
+    let probs = probabilities(&args.map_dir, args.jobs, limits)?;
     let ids = results.ids();
     let metric = match args.metric {
         Metric::Iou => "iou",

@@ -1,5 +1,6 @@
 //! `report`: the HTML report of a run folder (see `chexlocalize_report`).
 
+use chexlocalize_io::Limits;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -31,9 +32,10 @@ pub(crate) struct ReportArgs {
     overlays_per_task: usize,
 }
 
-pub(crate) fn report(args: &ReportArgs) -> Result<()> {
+pub(crate) fn report(args: &ReportArgs, limits: &Limits) -> Result<()> {
     let options = Options {
         overlays_per_task: args.overlays_per_task,
+        limits: limits.clone(),
         ..Options::default()
     };
     let report = build_report(&args.run_dir, args.data.as_deref(), &options)?;

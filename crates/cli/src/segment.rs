@@ -69,8 +69,8 @@ fn rasterize_rle(
     }
 }
 
-pub(crate) fn annotation_to_segmentation(args: &AnnotationArgs) -> Result<()> {
-    let ann = chexlocalize_io::read_annotations(&args.ann_path)?;
+pub(crate) fn annotation_to_segmentation(args: &AnnotationArgs, limits: &Limits) -> Result<()> {
+    let ann = chexlocalize_io::read_annotations(&args.ann_path, limits)?;
     // Reject what Pillow would not draw as a region before doing any work.
     for cxr in &ann.cxrs {
         for (task, polys) in &cxr.tasks {
@@ -223,7 +223,7 @@ impl HeatmapArgs {
     }
 }
 
-pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs) -> Result<()> {
+pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs, limits: &Limits) -> Result<()> {
     if args.if_smoothing && args.k == 0 {
         bail!("--if_smoothing True needs a box filter size --k >= 1");
     }
@@ -232,12 +232,12 @@ pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs) -> Result<()> {
         thresholds: args
             .threshold_path
             .as_deref()
-            .map(chexlocalize_io::read_thresholds)
+            .map(|p| chexlocalize_io::read_thresholds(p, limits))
             .transpose()?,
         cutoffs: args
             .probability_threshold_path
             .as_deref()
-            .map(chexlocalize_io::read_probability_cutoffs)
+            .map(|p| chexlocalize_io::read_probability_cutoffs(p, limits))
             .transpose()?,
         smoothing: args.if_smoothing.then_some(args.k),
     };
@@ -258,7 +258,6 @@ pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs) -> Result<()> {
         }
     }
     let pool = thread_pool(args.jobs)?;
-    let limits = Limits::default();
     let progress = Progress::new(files.len() as u64, "segmenting");
     let masks: Vec<Rle> = pool.install(|| {
         files

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
-use chexlocalize_io::{CsvTable, CsvWriter, Field, Segmentations, Task};
+use chexlocalize_io::{CsvTable, CsvWriter, Field, Limits, Segmentations, Task};
 use chexlocalize_rle::Rle;
 use clap::Args;
 
@@ -42,8 +42,8 @@ pub(crate) fn count_segs_csv(segs: &Segmentations, path: &Path) -> Result<CsvWri
     Ok(w)
 }
 
-pub(crate) fn count_segs(args: &CountSegsArgs) -> Result<()> {
-    let segs = chexlocalize_io::read_segmentations(&args.seg_path)?;
+pub(crate) fn count_segs(args: &CountSegsArgs, limits: &Limits) -> Result<()> {
+    let segs = chexlocalize_io::read_segmentations(&args.seg_path, limits)?;
     count_segs_csv(&segs, &args.seg_path)?.write(&args.save_dir.join("n_segs.csv"))?;
     Ok(())
 }
@@ -115,10 +115,10 @@ pub(crate) fn prs_csv(
     Ok(w)
 }
 
-pub(crate) fn precision_recall_specificity(args: &PrsArgs) -> Result<()> {
-    let gt = chexlocalize_io::read_segmentations(&args.gt_path)?;
-    let pred = chexlocalize_io::read_segmentations(&args.pred_seg_path)?;
-    let hb = chexlocalize_io::read_segmentations(&args.hb_seg_path)?;
+pub(crate) fn precision_recall_specificity(args: &PrsArgs, limits: &Limits) -> Result<()> {
+    let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
+    let pred = chexlocalize_io::read_segmentations(&args.pred_seg_path, limits)?;
+    let hb = chexlocalize_io::read_segmentations(&args.hb_seg_path, limits)?;
     let outputs = [
         (
             "pred",
@@ -167,8 +167,8 @@ pub(crate) struct PctArgs {
     seed: u32,
 }
 
-fn bootstrap_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
-    let t = CsvTable::read(path)?;
+fn bootstrap_table(path: &Path, limits: &Limits) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
+    let t = CsvTable::read(path, limits)?;
     let rows = (0..t.rows.len())
         .map(|r| {
             (0..t.header.len())
@@ -179,9 +179,9 @@ fn bootstrap_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
     Ok((t.header, rows))
 }
 
-pub(crate) fn percentage_decrease(args: &PctArgs) -> Result<()> {
-    let (hb_names, hb) = bootstrap_table(&args.hb_bootstrap_results)?;
-    let (pred_names, pred) = bootstrap_table(&args.pred_bootstrap_results)?;
+pub(crate) fn percentage_decrease(args: &PctArgs, limits: &Limits) -> Result<()> {
+    let (hb_names, hb) = bootstrap_table(&args.hb_bootstrap_results, limits)?;
+    let (pred_names, pred) = bootstrap_table(&args.pred_bootstrap_results, limits)?;
     let table = chexlocalize_metrics::percentage_decrease(&hb_names, &hb, &pred_names, &pred)
         .map_err(|e| {
             anyhow!(

@@ -91,16 +91,16 @@ fn per_map<T: Send>(
     files: &[(HeatmapFile, Task)],
     jobs: Option<usize>,
     what: &str,
+    limits: &Limits,
     f: impl Fn(&HeatmapFile, Task, &HeatmapRecord) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
     let pool = thread_pool(crate::args::jobs_for(jobs, files.len()))?;
-    let limits = Limits::default();
     let progress = Progress::new(files.len() as u64, what);
     let out = pool.install(|| {
         files
             .par_iter()
             .map(|(file, task)| {
-                let rec = chexlocalize_io::read_heatmap(&file.path, &limits)?;
+                let rec = chexlocalize_io::read_heatmap(&file.path, limits)?;
                 let r = f(file, *task, &rec);
                 progress.inc();
                 r
@@ -120,14 +120,14 @@ fn per_map<T: Send>(
 /// `mious.index(max(mious))` ([`python_argmax`]); the threshold is written rounded to one
 /// decimal (`np.round`), tasks in sorted order, every task (0.2 when it has no maps, as the
 /// reference's all-NaN list gives).
-pub(crate) fn tune_heatmap_threshold(args: &TuneArgs) -> Result<()> {
-    let gt = chexlocalize_io::read_segmentations(&args.gt_path)?;
+pub(crate) fn tune_heatmap_threshold(args: &TuneArgs, limits: &Limits) -> Result<()> {
+    let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
     let grid = match &args.grid {
         Some(g) => g.0.clone(),
         None => arange(0.2, 0.8, 0.1),
     };
     let files = task_heatmaps(&args.map_dir)?;
-    let ious: Vec<Vec<f64>> = per_map(&files, args.jobs, "tuning", |file, task, rec| {
+    let ious: Vec<Vec<f64>> = per_map(&files, args.jobs, "tuning", limits, |file, task, rec| {
         let (map, h, w) = map_and_dims(rec).map_err(|e| anyhow!("{}: {e}", file.path.display()))?;
         let Some(g) = gt_for(&gt, &args.gt_path, file, task, (h, w))? else {
             return Ok(vec![f64::NAN; grid.len()]);
@@ -207,13 +207,13 @@ fn default_cutoffs(task: Task) -> Vec<f64> {
 /// Parity: IoU with `true_pos_only=False` (NaN when both masks are empty) over all the task's
 /// maps, with an empty ground truth for CXRs not in it; mIoU rounded to 3 decimals (`np.round`);
 /// every cutoff written (rounded to 1 decimal), NaN as an empty field.
-pub(crate) fn tune_probability_threshold(args: &TuneArgs) -> Result<()> {
-    let gt = chexlocalize_io::read_segmentations(&args.gt_path)?;
+pub(crate) fn tune_probability_threshold(args: &TuneArgs, limits: &Limits) -> Result<()> {
+    let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
     let custom = args.grid.as_ref().map(|g| g.0.clone());
     let grid_of = |task: Task| custom.clone().unwrap_or_else(|| default_cutoffs(task));
     let files = task_heatmaps(&args.map_dir)?;
     let ious: BTreeMap<usize, Vec<f64>> =
-        per_map(&files, args.jobs, "tuning", |file, task, rec| {
+        per_map(&files, args.jobs, "tuning", limits, |file, task, rec| {
             let ctx = |e: String| anyhow!("{}: {e}", file.path.display());
             let (map, h, w) = map_and_dims(rec).map_err(ctx)?;
             let g = gt_for(&gt, &args.gt_path, file, task, (h, w))?;

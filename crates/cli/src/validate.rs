@@ -146,8 +146,7 @@ impl Report {
 /// Expected CXRs: id -> `(height, width)` when known.
 type Expected = BTreeMap<String, Option<(usize, usize)>>;
 
-pub(crate) fn run(args: &ValidateArgs) -> Result<()> {
-    let limits = Limits::default();
+pub(crate) fn run(args: &ValidateArgs, limits: &Limits) -> Result<()> {
     let expected = read_expected(&args.expected, args.images_root.as_deref(), &limits)?;
     if expected.is_empty() {
         bail!("{}: expected at least one CXR", args.expected.display());

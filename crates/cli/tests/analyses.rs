@@ -98,7 +98,11 @@ fn feature_regressions_match_the_reference() {
 /// Writes a tiny heatmap pickle per row of `probabilities.csv` (the probabilities the reference
 /// read from the set's pickles), the probability as a float or inside a 14-vector.
 fn write_maps(dir: &Path, ids: Option<&[&str]>, vector: bool) {
-    let t = CsvTable::read(&data().join("probabilities.csv")).expect("probabilities");
+    let t = CsvTable::read(
+        &data().join("probabilities.csv"),
+        &chexlocalize_io::Limits::BUILTIN,
+    )
+    .expect("probabilities");
     for row in &t.rows {
         let (id, task_name) = (row[0].as_str(), row[1].as_str());
         if ids.is_some_and(|ids| !ids.contains(&id)) {
@@ -165,7 +169,11 @@ fn probability_vectors_work_where_the_reference_crashes() {
         tempfile::tempdir().expect("tmp"),
     );
     write_maps(vec_maps.path(), None, true);
-    let t = CsvTable::read(&data().join("probabilities.csv")).expect("probabilities");
+    let t = CsvTable::read(
+        &data().join("probabilities.csv"),
+        &chexlocalize_io::Limits::BUILTIN,
+    )
+    .expect("probabilities");
     let rounded: String = std::iter::once("img_id,task,prob".to_owned())
         .chain(t.rows.iter().map(|r| {
             let p: f64 = r[2].parse().expect("prob");

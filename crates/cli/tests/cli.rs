@@ -299,7 +299,8 @@ fn one_point_polygons_are_refused_without_output() {
 
 /// Total set pixels of every mask in a segmentation JSON, per (CXR, task).
 fn mask_areas(path: &Path) -> std::collections::BTreeMap<(String, String), u64> {
-    let segs = chexlocalize_io::read_segmentations(path).expect("segmentations");
+    let segs = chexlocalize_io::read_segmentations(path, &chexlocalize_io::Limits::BUILTIN)
+        .expect("segmentations");
     let mut out = std::collections::BTreeMap::new();
     for cxr in segs.cxrs() {
         for (task, rle) in &cxr.masks {

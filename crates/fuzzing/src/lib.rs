@@ -159,19 +159,20 @@ pub fn rle(data: &[u8]) {
 /// one accepts is written back as `json.dump` text and must parse to the same value.
 pub fn json(data: &[u8]) {
     let path = Path::new("fuzz.json");
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+    let limits = chexlocalize_io::Limits::BUILTIN;
+    let Ok(v) = chexlocalize_io::parse_json(path, data, &limits) else {
         return;
     };
-    if let Ok(a) = chexlocalize_io::parse_annotations(path, &v) {
+    if let Ok(a) = chexlocalize_io::parse_annotations(path, &v, &limits) {
         let text = chexlocalize_io::annotations_to_json_string(&a);
         let v2: serde_json::Value = serde_json::from_str(&text).expect("our annotation JSON");
-        let back = chexlocalize_io::parse_annotations(path, &v2).expect("reads back");
+        let back = chexlocalize_io::parse_annotations(path, &v2, &limits).expect("reads back");
         assert_eq!(back, a);
     }
-    if let Ok(s) = chexlocalize_io::parse_segmentations(path, &v) {
+    if let Ok(s) = chexlocalize_io::parse_segmentations(path, &v, &limits) {
         let text = s.to_json_string();
         let v2: serde_json::Value = serde_json::from_str(&text).expect("our segmentation JSON");
-        let back = chexlocalize_io::parse_segmentations(path, &v2).expect("reads back");
+        let back = chexlocalize_io::parse_segmentations(path, &v2, &limits).expect("reads back");
         assert_eq!(back, s);
     }
     if let Ok(p) = chexlocalize_io::parse_salient_points(path, &v) {

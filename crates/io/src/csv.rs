@@ -110,9 +110,9 @@ pub struct CsvTable {
 }
 
 impl CsvTable {
-    /// Reads and parses a CSV file.
-    pub fn read(path: &Path) -> Result<CsvTable, IoError> {
-        let bytes = crate::limits::read_file(path, &crate::Limits::default())?;
+    /// Reads and parses a CSV file of at most `limits.max_file_bytes`.
+    pub fn read(path: &Path, limits: &crate::Limits) -> Result<CsvTable, IoError> {
+        let bytes = crate::limits::read_file(path, limits)?;
         let text = String::from_utf8(bytes).map_err(|e| IoError::Csv {
             path: path.to_path_buf(),
             line: 1,
@@ -336,8 +336,11 @@ fn parse_records(path: &Path, text: &str) -> Result<Vec<Vec<String>>, IoError> {
 /// Parity: `heatmap_to_segmentation.py` takes `tuning_results[tuning_results['task'] == task]
 /// ['threshold'].values[0]`, i.e. the FIRST row of each task; later rows of the same task are
 /// ignored, as there. Rows naming unknown tasks are ignored (the reference never looks them up).
-pub fn read_thresholds(path: &Path) -> Result<BTreeMap<Task, f64>, IoError> {
-    CsvTable::read(path)?.thresholds()
+pub fn read_thresholds(
+    path: &Path,
+    limits: &crate::Limits,
+) -> Result<BTreeMap<Task, f64>, IoError> {
+    CsvTable::read(path, limits)?.thresholds()
 }
 
 /// Per-task probability cutoffs from a `prob_threshold,mIoU,task` CSV
@@ -347,8 +350,11 @@ pub fn read_thresholds(path: &Path) -> Result<BTreeMap<Task, f64>, IoError> {
 /// .idxmax()`: the row with the highest mIoU, the FIRST such row in file order on ties, NaN
 /// mIoUs skipped. A task whose mIoUs are all NaN has no cutoff; pandas raises there, we report
 /// an error naming the task when that task is needed (it is left out of the map).
-pub fn read_probability_cutoffs(path: &Path) -> Result<BTreeMap<Task, f64>, IoError> {
-    CsvTable::read(path)?.probability_cutoffs()
+pub fn read_probability_cutoffs(
+    path: &Path,
+    limits: &crate::Limits,
+) -> Result<BTreeMap<Task, f64>, IoError> {
+    CsvTable::read(path, limits)?.probability_cutoffs()
 }
 
 #[cfg(test)]
@@ -400,10 +406,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("t.csv");
         std::fs::write(&p, b"\xef\xbb\xbfthreshold,task\n0.4,Edema\n").expect("write");
-        let t = CsvTable::read(&p).expect("read");
+        let t = CsvTable::read(&p, &crate::Limits::BUILTIN).expect("read");
         assert_eq!(t.header, ["threshold", "task"]);
         assert_eq!(
-            read_thresholds(&p).expect("thresholds").get(&Task::Edema),
+            read_thresholds(&p, &crate::Limits::BUILTIN)
+                .expect("thresholds")
+                .get(&Task::Edema),
             Some(&0.4)
         );
         // Only at the start: a BOM inside a field is text.
@@ -420,7 +428,7 @@ mod tests {
             "prob_threshold,mIoU,task\n0.0,0.1,Edema\n0.1,0.3,Edema\n0.2,0.3,Edema\n0.0,,Cardiomegaly\n0.1,0.2,Cardiomegaly\n0.0,,Atelectasis\n",
         )
         .expect("write");
-        let c = read_probability_cutoffs(&p).expect("read");
+        let c = read_probability_cutoffs(&p, &crate::Limits::BUILTIN).expect("read");
         assert_eq!(c.get(&Task::Edema), Some(&0.1));
         assert_eq!(c.get(&Task::Cardiomegaly), Some(&0.1));
         assert_eq!(c.get(&Task::Atelectasis), None);
@@ -435,7 +443,7 @@ mod tests {
             "threshold,task\n0.4,Edema\n0.7,Edema\n0.2,Lung Opacity\n",
         )
         .expect("write");
-        let t = read_thresholds(&p).expect("read");
+        let t = read_thresholds(&p, &crate::Limits::BUILTIN).expect("read");
         assert_eq!(t.get(&Task::Edema), Some(&0.4));
         assert_eq!(t.get(&Task::AirspaceOpacity), Some(&0.2));
     }

@@ -15,17 +15,11 @@ use std::path::{Path, PathBuf};
 
 use crate::{IoError, Limits};
 
-/// Reads a whole file (an image, a PNG to embed), at most [`Limits::max_file_bytes`] of the
-/// default limits.
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>, IoError> {
-    read_bytes_limited(path, &Limits::default())
-}
-
 /// Reads a whole regular file of at most `limits.max_file_bytes` bytes. A FIFO, a device, a
 /// socket or a folder is refused by name ([`IoError::NotRegular`]) without waiting on it; a file
 /// longer than the limit is an [`IoError::Limit`] and no more than one byte past the limit is
 /// read, whatever length the file system reports.
-pub fn read_bytes_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
+pub fn read_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
     let max = limits.max_file_bytes;
     let (file, len) = open_regular(path)?;
     let over = |what: String| IoError::Limit {
@@ -50,7 +44,7 @@ pub fn read_bytes_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoErr
 }
 
 /// Opens an input for streaming reads of a part of it (an image's header): the same checks as
-/// [`read_bytes_limited`] (regular files only, never a blocking open), no read.
+/// [`read_bytes`] (regular files only, never a blocking open), no read.
 pub fn open_input(path: &Path) -> Result<File, IoError> {
     open_regular(path).map(|(file, _)| file)
 }

@@ -42,10 +42,10 @@ fn lists_files_sorted_and_names_missing_folders() {
         .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
     assert_eq!(names, [Some("a.csv".into()), Some("b.csv".into())]);
-    assert_eq!(read_bytes(&files[0]).expect("read"), b"x");
+    assert_eq!(read_bytes(&files[0], &Limits::BUILTIN).expect("read"), b"x");
     let e = list_files(&dir.path().join("nope")).expect_err("missing");
     assert!(e.to_string().contains("nope"), "{e}");
-    let e = read_bytes(&dir.path().join("gone.png")).expect_err("missing");
+    let e = read_bytes(&dir.path().join("gone.png"), &Limits::BUILTIN).expect_err("missing");
     assert!(e.to_string().contains("gone.png"), "{e}");
 }
 
@@ -55,10 +55,10 @@ fn the_byte_cap_is_exact() {
     let p = dir.path().join("ten.bin");
     std::fs::write(&p, b"0123456789").expect("write");
     assert_eq!(
-        read_bytes_limited(&p, &limits(10)).expect("10 bytes"),
+        read_bytes(&p, &limits(10)).expect("10 bytes"),
         b"0123456789"
     );
-    let e = read_bytes_limited(&p, &limits(9)).expect_err("over");
+    let e = read_bytes(&p, &limits(9)).expect_err("over");
     assert!(matches!(e, IoError::Limit { .. }), "{e:?}");
     assert!(
         e.to_string().contains("ten.bin") && e.to_string().contains("at most 9 bytes"),
@@ -73,17 +73,13 @@ fn the_byte_cap_is_exact() {
 fn the_cap_holds_when_the_length_says_zero() {
     let p = Path::new("/proc/self/maps");
     assert_eq!(std::fs::metadata(p).expect("stat").len(), 0);
-    let e = read_bytes_limited(p, &limits(16)).expect_err("maps is longer than 16 bytes");
+    let e = read_bytes(p, &limits(16)).expect_err("maps is longer than 16 bytes");
     assert!(
         e.to_string()
             .contains("more than 16 bytes is over the limit: at most 16 bytes"),
         "{e}"
     );
-    assert!(
-        !read_bytes_limited(p, &limits(1 << 20))
-            .expect("read")
-            .is_empty()
-    );
+    assert!(!read_bytes(p, &limits(1 << 20)).expect("read").is_empty());
 }
 
 /// `/dev/zero` never ends and its length says 0: it is refused by name, at once, directly or
@@ -96,7 +92,7 @@ fn devices_are_refused_by_name() {
     std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
     let start = Instant::now();
     for p in [link.clone(), PathBuf::from("/dev/zero")] {
-        let e = within_5s(move || read_bytes_limited(&p, &Limits::BUILTIN)).expect_err("device");
+        let e = within_5s(move || read_bytes(&p, &Limits::BUILTIN)).expect_err("device");
         assert!(matches!(e, IoError::NotRegular { .. }), "{e:?}");
         assert!(
             e.to_string()
@@ -109,7 +105,7 @@ fn devices_are_refused_by_name() {
         "{:?}",
         start.elapsed()
     );
-    let e = read_bytes(dir.path()).expect_err("folder");
+    let e = read_bytes(dir.path(), &Limits::BUILTIN).expect_err("folder");
     assert!(
         e.to_string().ends_with("is a folder, not a regular file"),
         "{e}"
@@ -124,7 +120,7 @@ fn fifos_are_refused_without_blocking() {
     let fifo = dir.path().join("a_Edema_map.pkl");
     mkfifo(&fifo);
     let p = fifo.clone();
-    let e = within_5s(move || read_bytes(&p)).expect_err("fifo");
+    let e = within_5s(move || read_bytes(&p, &Limits::BUILTIN)).expect_err("fifo");
     assert_eq!(
         e.to_string(),
         format!("{}: is a FIFO, not a regular file", fifo.display())

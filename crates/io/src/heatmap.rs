@@ -171,10 +171,7 @@ fn read_npy_heatmap(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Heatma
     let map = crate::npy::parse_npy(path, bytes, limits)?;
     let side = npy_sidecar_path(path);
     let text = read_file(&side, limits)?;
-    let v: Json = serde_json::from_slice(&text).map_err(|source| IoError::Json {
-        path: side.clone(),
-        source,
-    })?;
+    let v: Json = crate::json_value::parse_json(&side, &text, limits)?;
     let obj = v.as_object().ok_or_else(|| {
         IoError::schema(
             &side,

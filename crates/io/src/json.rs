@@ -9,7 +9,7 @@ use std::path::Path;
 use chexlocalize_rle::Rle;
 use serde_json::{Map, Value};
 
-use crate::limits::read_file;
+use crate::json_value::read_json;
 use crate::pyfmt::{json_float, push_json_string};
 use crate::{IoError, Limits, Task, write_atomic};
 
@@ -204,15 +204,6 @@ impl SalientPoints {
     }
 }
 
-/// Reads and parses any JSON file (`run.json`, ...), within the process's file-size limit.
-pub fn read_json(path: &Path) -> Result<Value, IoError> {
-    let bytes = read_file(path, &Limits::default())?;
-    serde_json::from_slice(&bytes).map_err(|source| IoError::Json {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
 /// A CXR id and its JSON object.
 type CxrObject<'a> = (&'a String, &'a Map<String, Value>);
 
@@ -283,15 +274,14 @@ fn point(path: &Path, loc: &dyn Fn() -> String, v: &Value) -> Result<[f64; 2], I
 }
 
 /// Reads an annotation file.
-pub fn read_annotations(path: &Path) -> Result<Annotations, IoError> {
-    let v = read_json(path)?;
-    parse_annotations(path, &v)
+pub fn read_annotations(path: &Path, limits: &Limits) -> Result<Annotations, IoError> {
+    let v = read_json(path, limits)?;
+    parse_annotations(path, &v, limits)
 }
 
 /// Parses an annotation file's JSON value (`path` names the file in errors). Image sizes are
-/// checked against [`Limits::default`].
-pub fn parse_annotations(path: &Path, v: &Value) -> Result<Annotations, IoError> {
-    let limits = Limits::default();
+/// checked against `limits`.
+pub fn parse_annotations(path: &Path, v: &Value, limits: &Limits) -> Result<Annotations, IoError> {
     let entries = cxr_objects(
         path,
         v,
@@ -360,15 +350,18 @@ pub fn parse_annotations(path: &Path, v: &Value) -> Result<Annotations, IoError>
 
 /// Reads a segmentation file. Keys that are not task names are skipped and listed in
 /// [`Segmentations::ignored_keys`] (the reference ignores them too).
-pub fn read_segmentations(path: &Path) -> Result<Segmentations, IoError> {
-    let v = read_json(path)?;
-    parse_segmentations(path, &v)
+pub fn read_segmentations(path: &Path, limits: &Limits) -> Result<Segmentations, IoError> {
+    let v = read_json(path, limits)?;
+    parse_segmentations(path, &v, limits)
 }
 
 /// Parses a segmentation file's JSON value (`path` names the file in errors). Mask sizes are
-/// checked against [`Limits::default`].
-pub fn parse_segmentations(path: &Path, v: &Value) -> Result<Segmentations, IoError> {
-    let limits = Limits::default();
+/// checked against `limits`.
+pub fn parse_segmentations(
+    path: &Path,
+    v: &Value,
+    limits: &Limits,
+) -> Result<Segmentations, IoError> {
     let entries = cxr_objects(
         path,
         v,
@@ -451,8 +444,8 @@ pub fn write_segmentations(path: &Path, segs: &Segmentations) -> Result<(), IoEr
 }
 
 /// Reads a salient-points file `{cxr_id: {task: [[x, y], ...]}}`.
-pub fn read_salient_points(path: &Path) -> Result<SalientPoints, IoError> {
-    let v = read_json(path)?;
+pub fn read_salient_points(path: &Path, limits: &Limits) -> Result<SalientPoints, IoError> {
+    let v = read_json(path, limits)?;
     parse_salient_points(path, &v)
 }
 
@@ -575,7 +568,7 @@ mod tests {
             r#"{"b": {"img_size": [4, 5], "Lung Opacity": [[[0, 0], [3.5, 1], [2, 3]]]}, "a": {"img_size": [2, 2]}}"#,
         )
         .expect("json");
-        let ann = parse_annotations(p(), &v).expect("parse");
+        let ann = parse_annotations(p(), &v, &Limits::BUILTIN).expect("parse");
         assert_eq!(ann.cxrs[0].cxr_id, "b", "file order kept");
         assert_eq!(ann.cxrs[0].polygons(Task::AirspaceOpacity).len(), 1);
         assert!(ann.cxrs[1].polygons(Task::Edema).is_empty());
@@ -607,7 +600,7 @@ mod tests {
         ];
         for (text, needle) in cases {
             let v: Value = serde_json::from_str(text).expect("json");
-            let e = parse_annotations(p(), &v).expect_err(text);
+            let e = parse_annotations(p(), &v, &Limits::BUILTIN).expect_err(text);
             assert!(e.to_string().contains(needle), "{text}: {e}");
         }
     }
@@ -617,7 +610,7 @@ mod tests {
         // Format of `json.dump(results, f)` in annotation_to_segmentation.py (pycocotools RLE dicts).
         let text = r#"{"cxr1": {"Edema": {"size": [2, 3], "counts": "06"}, "Cardiomegaly": {"size": [2, 3], "counts": "123"}}}"#;
         let v: Value = serde_json::from_str(text).expect("json");
-        let segs = parse_segmentations(p(), &v).expect("parse");
+        let segs = parse_segmentations(p(), &v, &Limits::BUILTIN).expect("parse");
         assert_eq!(segs.to_json_string(), text);
         assert_eq!(segs.get("cxr1", Task::Cardiomegaly).map(Rle::area), Some(2));
         assert!(segs.get("cxr1", Task::Atelectasis).is_none());
@@ -647,7 +640,7 @@ mod tests {
         ];
         for (text, needle) in cases {
             let v: Value = serde_json::from_str(text).expect("json");
-            let e = parse_segmentations(p(), &v).expect_err(text);
+            let e = parse_segmentations(p(), &v, &Limits::BUILTIN).expect_err(text);
             assert!(e.to_string().contains(needle), "{text}: {e}");
         }
     }
@@ -657,7 +650,7 @@ mod tests {
         let v: Value =
             serde_json::from_str(r#"{"c": {"Pneumonia": {"size": [1, 1], "counts": "01"}}}"#)
                 .expect("json");
-        let segs = parse_segmentations(p(), &v).expect("parse");
+        let segs = parse_segmentations(p(), &v, &Limits::BUILTIN).expect("parse");
         assert!(segs.contains("c"));
         assert_eq!(
             segs.ignored_keys(),

@@ -14,7 +14,7 @@
 //!
 //! Every error names the file (control characters and non-UTF-8 bytes escaped, see
 //! [`escape_path`]) and, where it applies, the CXR id, the task or the line, and says what was
-//! expected. Every reader opens its file through [`read_bytes_limited`]: a FIFO, a device or a
+//! expected. Every reader opens its file through [`read_bytes`]: a FIFO, a device or a
 //! socket is refused by name without blocking, and reading stops at
 //! [`Limits::max_file_bytes`] whatever the file's length claims. Every writer is atomic
 //! ([`write_atomic`], [`write_atomic_all`] for outputs of several files): an output set appears
@@ -49,6 +49,7 @@ mod error;
 mod files;
 mod heatmap;
 mod json;
+mod json_value;
 mod limits;
 mod npy;
 mod pyfmt;
@@ -59,7 +60,7 @@ pub use chexlocalize_pickle as pickle;
 pub use chexlocalize_pickle::HeatmapRecord;
 pub use csv::{CsvTable, CsvWriter, Field, read_probability_cutoffs, read_thresholds};
 pub use error::IoError;
-pub use files::{escape_path, list_files, open_input, read_bytes, read_bytes_limited};
+pub use files::{escape_path, list_files, open_input, read_bytes};
 pub use heatmap::{
     HEATMAP_SUFFIXES, HeatmapFile, list_heatmaps, npy_sidecar_path, parse_heatmap_name,
     read_heatmap, write_heatmap, write_npy_heatmap,
@@ -67,9 +68,10 @@ pub use heatmap::{
 pub use json::{
     Annotations, CxrAnnotations, CxrMasks, DuplicateMask, Polygon, SalientPoints, Segmentations,
     TaskPoints, annotations_to_json_string, parse_annotations, parse_salient_points,
-    parse_segmentations, read_annotations, read_json, read_salient_points, read_segmentations,
+    parse_segmentations, read_annotations, read_salient_points, read_segmentations,
     salient_points_to_json_string, write_segmentations,
 };
+pub use json_value::{parse_json, read_json};
 pub use limits::Limits;
 pub use npy::{npy_bytes, parse_npy};
 pub use pyfmt::{json_float, push_json_string, py_float_repr};

@@ -1,24 +1,28 @@
 //! Limits on what an input file may claim, checked before anything is allocated.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use crate::IoError;
 
 /// Resource limits of every reader: what an input file may claim (sizes, counts, depths) before
-/// the reader allocates for it. The defaults are generous for CheXlocalize data (a CheXpert
-/// image is about 2 500 × 3 000 pixels, a heatmap 320 × 320) and far below what would exhaust
-/// a machine.
+/// the reader allocates for it. Every reader takes them explicitly; nothing is process-global, so
+/// two calls in one process (two commands, two server requests) each get their own.
 ///
-/// The readers without a `limits` argument use [`Limits::default`], which is [`Limits::BUILTIN`]
-/// unless the program set its own once with [`Limits::set_process_default`] (the `chexlocalize`
-/// binary does so from its `--max-*` flags).
+/// The defaults ([`Limits::BUILTIN`], also [`Limits::default`]) are sized from real CheXlocalize
+/// data with a margin, and keep the peak memory of reading one heatmap or one submission at
+/// about 1 GB at most: a CheXpert image is about 2 500 x 3 000 pixels (the limit: 2^26 pixels,
+/// 8 192 x 8 192), a heatmap 320 x 320 = 102 400 elements (2^24), a heatmap pickle 1.6 MB and the
+/// test set's annotation JSON about 1 million values and tens of MB (256 MiB, 8 Mi values).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Limits of the pickle machine (tensor elements, string lengths, nesting depth, …).
     pub pickle: chexlocalize_pickle::Limits,
-    /// Largest input file read into memory, in bytes (default 4 GiB).
+    /// Largest input file read into memory, in bytes (default 256 MiB).
     pub max_file_bytes: u64,
+    /// Most values in a JSON document, object keys included (default 2^23 = 8 388 608; the test
+    /// set's annotations have about 910 000). A parsed value takes about 80 bytes, so this bounds
+    /// a JSON tree at about 700 MB whatever its file size.
+    pub max_json_values: u64,
     /// Largest image or mask side (height or width) in pixels (default 65 536).
     pub max_image_side: u64,
     /// Largest image or mask in pixels, `height × width` (default 2^26 = 67 108 864, e.g.
@@ -29,26 +33,12 @@ pub struct Limits {
 impl Limits {
     /// The built-in limits.
     pub const BUILTIN: Limits = Limits {
-        pickle: chexlocalize_pickle::Limits {
-            max_elements: 1 << 28,
-            max_bytes_object: 1 << 30,
-            max_depth: 100,
-            max_stack: 100_000,
-            max_memo: 100_000,
-            max_containers: 100_000,
-            max_values: 1_000_000,
-            max_value_bytes: 1 << 31,
-        },
-        max_file_bytes: 1 << 32,
+        pickle: chexlocalize_pickle::Limits::BUILTIN,
+        max_file_bytes: 1 << 28,
+        max_json_values: 1 << 23,
         max_image_side: 1 << 16,
         max_image_pixels: 1 << 26,
     };
-
-    /// Makes `limits` what [`Limits::default`] returns for the rest of the process. Only the
-    /// first call has an effect; it returns `false` when limits were already set.
-    pub fn set_process_default(limits: Limits) -> bool {
-        PROCESS_DEFAULT.set(limits).is_ok()
-    }
 
     /// Checks an image or mask size `(height, width)` read from `path` at `location` (a CXR id,
     /// a task, a key).
@@ -78,20 +68,18 @@ impl Limits {
     }
 }
 
-static PROCESS_DEFAULT: OnceLock<Limits> = OnceLock::new();
-
 impl Default for Limits {
-    /// The limits set with [`Limits::set_process_default`], else [`Limits::BUILTIN`].
+    /// [`Limits::BUILTIN`].
     fn default() -> Self {
-        PROCESS_DEFAULT.get().cloned().unwrap_or(Limits::BUILTIN)
+        Limits::BUILTIN
     }
 }
 
 /// Reads a whole regular file of at most `limits.max_file_bytes` bytes (see
-/// [`read_bytes_limited`](crate::files::read_bytes_limited): FIFOs and devices are refused by
+/// [`read_bytes`](crate::files::read_bytes): FIFOs and devices are refused by
 /// name, reading stops at the cap whatever the file's length claims).
 pub(crate) fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
-    crate::files::read_bytes_limited(path, limits)
+    crate::files::read_bytes(path, limits)
 }
 
 #[cfg(test)]
@@ -104,6 +92,14 @@ mod tests {
             Limits::BUILTIN.pickle,
             chexlocalize_pickle::Limits::default()
         );
+    }
+
+    #[test]
+    fn a_tensor_is_never_larger_than_an_image() {
+        // An upsampled map is one float per CXR pixel; a heatmap tensor may not claim more.
+        let l = Limits::BUILTIN;
+        assert!(l.pickle.max_elements <= l.max_image_pixels);
+        assert!(l.pickle.max_bytes_object <= l.max_file_bytes);
     }
 
     #[test]

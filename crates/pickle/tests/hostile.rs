@@ -302,6 +302,7 @@ fn a_stride_0_view_counts_every_element_it_shows_before_allocating() {
     assert!(big.len() < 1000, "{} bytes", big.len());
     let elements = Limits {
         max_elements: 1 << 24,
+        max_value_bytes: 1 << 40,
         ..Limits::default()
     };
     let b = big.clone();
@@ -314,6 +315,7 @@ fn a_stride_0_view_counts_every_element_it_shows_before_allocating() {
     );
     // The key "map" (3 bytes) is counted before the tensor's 2^30.
     let bytes = Limits {
+        max_elements: 1 << 30,
         max_value_bytes: 1 << 26,
         ..Limits::default()
     };
@@ -333,13 +335,16 @@ fn a_stride_0_view_counts_every_element_it_shows_before_allocating() {
 
 #[test]
 fn claimed_storage_sizes_are_checked_against_the_bytes_present() {
-    // A storage claiming 2^27 floats (512 MiB) with 4 bytes of data: truncated, nothing allocated;
-    // one claiming 2^30 elements: over max_elements.
+    // Under limits of 2^28 elements: a storage claiming 2^27 floats (512 MiB) with 4 bytes of
+    // data is truncated, nothing allocated; one claiming 2^30 elements is over max_elements.
+    let limits = Limits {
+        max_elements: 1 << 28,
+        ..Limits::default()
+    };
     for (numel, limit_hit) in [(1 << 27, false), (1 << 30, true)] {
         let p = heatmap_view(&legacy_storage(numel, &[1.0]), &[1, 1, 1, 1], &[1, 1, 1, 1]);
-        let err = small_stack(SECOND, move || {
-            load_heatmap(&p, &Limits::default()).expect_err("refused")
-        });
+        let l = limits.clone();
+        let err = small_stack(SECOND, move || load_heatmap(&p, &l).expect_err("refused"));
         if limit_hit {
             assert!(
                 matches!(

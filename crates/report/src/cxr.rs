@@ -7,10 +7,10 @@ use chexlocalize_io::pickle::{CxrImg, Prob, Tensor};
 use chexlocalize_io::{HeatmapFile, HeatmapRecord, Limits, Task};
 use chexlocalize_rle::Rle;
 
-use crate::ReportError;
 use crate::charts::encode_png_best;
 use crate::overlay::{Layers, compose, resample_mask, resample_mean, thumbnail_size};
 use crate::tables::esc;
+use crate::{Options, ReportError};
 
 /// Thumbnails of X-rays already decoded, by CXR id and thumbnail size (`None`: not found).
 pub(crate) type XrayCache = HashMap<(String, usize, usize), Option<(Vec<f32>, &'static str)>>;
@@ -152,11 +152,11 @@ fn xray(
     data: &Path,
     cxr_id: &str,
     rec: &HeatmapRecord,
-    th: usize,
-    tw: usize,
+    (th, tw): (usize, usize),
+    limits: &Limits,
 ) -> Option<(Vec<f32>, &'static str)> {
     for path in xray_candidates(data, cxr_id, rec) {
-        let Ok(bytes) = chexlocalize_io::read_bytes(&path) else {
+        let Ok(bytes) = chexlocalize_io::read_bytes(&path, limits) else {
             continue;
         };
         let Ok(img) = image::load_from_memory(&bytes) else {
@@ -181,12 +181,12 @@ fn xray(
 /// Draws the overlay of one (CXR, task); the error says what was missing or malformed.
 pub(crate) fn overlay(
     input: &OverlayInput<'_>,
-    width: usize,
+    options: &Options,
     cache: &mut XrayCache,
 ) -> Result<Overlay, OverlayError> {
+    let (width, limits) = (options.overlay_width, &options.limits);
     let f = input.heatmap;
-    let rec =
-        chexlocalize_io::read_heatmap(&f.path, &Limits::default()).map_err(OverlayError::Read)?;
+    let rec = chexlocalize_io::read_heatmap(&f.path, limits).map_err(OverlayError::Read)?;
     let (map, h, w) = map_and_dims(&rec, &f.path)?;
     let (th, tw) = thumbnail_size(h, w, width);
 
@@ -211,7 +211,7 @@ pub(crate) fn overlay(
     let key = (f.cxr_id.clone(), th, tw);
     let xr = cache
         .entry(key)
-        .or_insert_with(|| xray(input.data, &f.cxr_id, &rec, th, tw))
+        .or_insert_with(|| xray(input.data, &f.cxr_id, &rec, (th, tw), limits))
         .clone();
     let mask = |r: &Rle| resample_mask(&r.decode(), r.height(), r.width(), th, tw);
     let layers = Layers {

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use chexlocalize_io::{CsvTable, Segmentations};
+use chexlocalize_io::{CsvTable, Limits, Segmentations};
 
 use crate::ReportError;
 use crate::error::{DirProblem, chain_text};
@@ -31,6 +31,8 @@ pub struct Options {
     pub overlays_per_task: usize,
     /// Width of an overlay picture in pixels.
     pub overlay_width: usize,
+    /// What the run's files and the data folder's heatmaps and X-rays may claim.
+    pub limits: Limits,
 }
 
 impl Default for Options {
@@ -39,6 +41,7 @@ impl Default for Options {
         Options {
             overlays_per_task: 2,
             overlay_width: 260,
+            limits: Limits::BUILTIN,
         }
     }
 }
@@ -58,6 +61,7 @@ pub struct Report {
 /// The page being written.
 struct Page {
     run: PathBuf,
+    limits: Limits,
     body: String,
     toc: Vec<(&'static str, &'static str)>,
     notes: Vec<String>,
@@ -108,7 +112,7 @@ impl Page {
             self.note(&format!("Not in this run: {rel} ({missing})."));
             return None;
         }
-        match CsvTable::read(&path) {
+        match CsvTable::read(&path, &self.limits) {
             Ok(t) => Some(t),
             Err(e) => {
                 self.note(&format!("Left out: {}", chain_text(&e)));
@@ -141,7 +145,7 @@ impl Page {
             self.note(&format!("Not in this run: {rel} ({missing})."));
             return None;
         }
-        match chexlocalize_io::read_segmentations(&path) {
+        match chexlocalize_io::read_segmentations(&path, &self.limits) {
             Ok(s) => Some(s),
             Err(e) => {
                 self.note(&format!("Left out: {}", chain_text(&e)));
@@ -228,12 +232,13 @@ pub fn build_report(
     }
     let mut page = Page {
         run: run_dir.to_path_buf(),
+        limits: options.limits.clone(),
         body: String::new(),
         toc: Vec::new(),
         notes: Vec::new(),
         images: 0,
     };
-    let run_json = read_run_json(&page.run);
+    let run_json = read_run_json(&page.run, &page.limits);
     let data = data_dir.map(Path::to_path_buf).or_else(|| {
         run_json
             .as_ref()

@@ -21,23 +21,21 @@ pub(super) fn check_segmentations(
     limits: &Limits,
     report: &mut Report,
 ) -> (usize, usize) {
-    let text = match chexlocalize_io::read_bytes_limited(path, limits) {
+    let text = match chexlocalize_io::read_bytes(path, limits) {
         Ok(t) => t,
         Err(e) => {
             report.add(Kind::UnreadableFile, path, None, None, e.to_string());
             return (0, 0);
         }
     };
-    let v: Value = match serde_json::from_slice(&text) {
+    let v: Value = match chexlocalize_io::parse_json(path, &text, limits) {
         Ok(v) => v,
         Err(e) => {
-            report.add(
-                Kind::UnreadableFile,
-                path,
-                None,
-                None,
-                format!("not valid JSON: {e}"),
-            );
+            let kind = match e {
+                chexlocalize_io::IoError::Limit { .. } => Kind::OverLimit,
+                _ => Kind::UnreadableFile,
+            };
+            report.add(kind, path, None, None, e.to_string());
             return (0, 0);
         }
     };

@@ -37,7 +37,7 @@ pub(super) fn read_expected(
     {
         return expected_from_json(path, limits);
     }
-    let t = CsvTable::read(path)?;
+    let t = CsvTable::read(path, limits)?;
     let col = |names: &[&str]| {
         t.header
             .iter()
@@ -113,9 +113,8 @@ fn image_size(root: &Path, p: &str) -> Result<(usize, usize)> {
 }
 
 fn expected_from_json(path: &Path, limits: &Limits) -> Result<Expected> {
-    let bytes = chexlocalize_io::read_bytes_limited(path, limits)?;
-    let v: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| anyhow!("{}: not valid JSON: {e}", path.display()))?;
+    let bytes = chexlocalize_io::read_bytes(path, limits)?;
+    let v: Value = chexlocalize_io::parse_json(path, &bytes, limits)?;
     let top = v.as_object().ok_or_else(|| {
         anyhow!(
             "{}: top level: expected an object {{cxr_id: ...}}",
@@ -126,14 +125,14 @@ fn expected_from_json(path: &Path, limits: &Limits) -> Result<Expected> {
         .values()
         .any(|e| e.as_object().is_some_and(|o| o.contains_key("img_size")));
     if annotations {
-        let ann = chexlocalize_io::parse_annotations(path, &v)?;
+        let ann = chexlocalize_io::parse_annotations(path, &v, limits)?;
         return Ok(ann
             .cxrs
             .into_iter()
             .map(|c| (c.cxr_id, Some((c.height, c.width))))
             .collect());
     }
-    let segs = chexlocalize_io::parse_segmentations(path, &v)?;
+    let segs = chexlocalize_io::parse_segmentations(path, &v, limits)?;
     let mut out = Expected::new();
     for cxr in segs.cxrs() {
         let mut sizes: BTreeSet<(usize, usize)> = cxr

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chexlocalize_io::{CsvTable, Task};
+use chexlocalize_io::{CsvTable, Limits, Task};
 
 use super::Page;
 use crate::error::chain_text;
@@ -75,7 +75,7 @@ pub(super) fn regressions_section(page: &mut Page) {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            match CsvTable::read(&path) {
+            match CsvTable::read(&path, &page.limits) {
                 Ok(t) => page.push(&format!(
                     "<h3>{}</h3><p class=\"meta\">{dir}/{}</p>{}",
                     esc(&regression_title(&file)),
@@ -127,7 +127,7 @@ pub(super) fn thresholds_section(page: &mut Page) {
         (
             "tune/tuning_results.csv",
             "Heatmap threshold",
-            chexlocalize_io::read_thresholds as fn(&Path) -> _,
+            chexlocalize_io::read_thresholds as fn(&Path, &Limits) -> _,
         ),
         (
             "tune/probability_tuning_results.csv",
@@ -140,7 +140,7 @@ pub(super) fn thresholds_section(page: &mut Page) {
             page.note(&format!("Not in this run: {rel}."));
             continue;
         }
-        match read(&path) {
+        match read(&path, &page.limits) {
             Ok(m) => cols.push((title, m)),
             Err(e) => page.note(&format!("Left out: {}", chain_text(&e))),
         }

@@ -89,7 +89,7 @@ pub(super) fn overlays_section(page: &mut Page, data: Option<&Path>, options: &O
                 gt: gt.as_ref().and_then(|g| g.get(&m.cxr_id, task)),
                 pred: pred.as_ref().and_then(|p| p.get(&m.cxr_id, task)),
             };
-            match overlay(&input, options.overlay_width, &mut cache) {
+            match overlay(&input, options, &mut cache) {
                 Ok(o) => {
                     let img = page.img(
                         &o.png,
@@ -167,7 +167,7 @@ pub(super) fn features_section(page: &mut Page) {
         }
     }
     for (path, title) in ordered {
-        let bytes = match chexlocalize_io::read_bytes(&path) {
+        let bytes = match chexlocalize_io::read_bytes(&path, &page.limits) {
             Ok(b) => b,
             Err(e) => {
                 page.note(&format!("Left out: {}", chain_text(&e)));

@@ -118,7 +118,7 @@ pub(super) fn charts_section(page: &mut Page) -> Result<(), ReportError> {
     let mut figures = Vec::new();
     for (metric, sal_rel, hb_rel) in [("mIoU", IOU_SAL, IOU_HB), ("Hit rate", HIT_SAL, HIT_HB)] {
         let read = |rel: &str| {
-            CsvTable::read(&page.path(rel))
+            CsvTable::read(&page.path(rel), &page.limits)
                 .ok()
                 .and_then(|t| summary(&t).ok())
         };

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{Options, Page};
+use chexlocalize_io::Limits;
+
 use crate::error::chain_text;
 use crate::tables::{esc, num};
 
@@ -73,12 +75,12 @@ impl std::fmt::Display for RunJsonPart {
 }
 
 /// `run.json` of the run folder `run`.
-pub(super) fn read_run_json(run: &Path) -> Result<RunJson, RunJsonError> {
+pub(super) fn read_run_json(run: &Path, limits: &Limits) -> Result<RunJson, RunJsonError> {
     let path = run.join("run.json");
     if !path.is_file() {
         return Err(RunJsonError::Missing);
     }
-    let v = chexlocalize_io::read_json(&path).map_err(RunJsonError::Read)?;
+    let v = chexlocalize_io::read_json(&path, limits).map_err(RunJsonError::Read)?;
     let bad = |expected| RunJsonError::Shape {
         path: path.clone(),
         expected,
@@ -189,7 +191,9 @@ mod tests {
             if let Some(t) = text {
                 std::fs::write(tmp.path().join("run.json"), t).expect("write");
             }
-            read_run_json(tmp.path()).err().map(|e| e.note())
+            read_run_json(tmp.path(), &Limits::BUILTIN)
+                .err()
+                .map(|e| e.note())
         };
         assert_eq!(
             note(None).as_deref(),
