@@ -214,11 +214,11 @@ fn npy(header: &str, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Writes one seed: target, file name, bytes.
+type Put<'a> = dyn Fn(&str, &str, &[u8]) -> std::io::Result<()> + 'a;
+
 /// Seeds of the hostile shapes, at harmless sizes.
-fn hostile_shapes(
-    put: &dyn Fn(&str, &str, &[u8]) -> std::io::Result<()>,
-    small: &HeatmapRecord,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn hostile_shapes(put: &Put<'_>, small: &HeatmapRecord) -> Result<(), Box<dyn std::error::Error>> {
     // Broadcast tensors: a 1-element storage viewed as 1x1x16x16 with strides 0 (the issue's
     // 1x1x16384x16384 is two bytes away: BININT2 `M\x10\x00` -> `M\x00\x40`), and 16 values
     // repeated over 16 rows (stride 0 on the row axis).
@@ -255,6 +255,34 @@ fn hostile_shapes(
         put("pickle", name, bytes)?;
         put("pickle_rep", name, &lit(bytes))?;
     }
+    // A 64-element storage viewed with size = stride = (2, 2, …) (one tuple, DUP'ed), of
+    // 1 + k³ dims for a repeat byte k: 9 dims (512 elements) here, and k = 3 makes 28 dims:
+    // 2^28 elements (1 GiB as float32), each index under 57.
+    let grid = record(
+        8,
+        8,
+        TensorData::F32((0..64).map(|i| i as f32).collect()),
+        Prob::Float(0.5),
+        CxrImg::Path("x".into()),
+    );
+    let grid = chexlocalize_pickle::dump_heatmap(&grid, 2)?;
+    let view = b"K\x00(K\x01K\x01K\x08K\x08t(K@K@K\x08K\x01t\x89";
+    let at = grid
+        .windows(view.len())
+        .position(|w| w == view)
+        .expect("size and stride");
+    put(
+        "pickle_rep",
+        "strided_dims.pkl",
+        &[
+            lit(&grid[..at]),
+            lit(b"K\x00("),
+            rep(2, b"K\x02"),
+            lit(b"t2\x89"),
+            lit(&grid[at + view.len()..]),
+        ]
+        .concat(),
+    )?;
     put(
         "pickle_rep",
         "record.pkl",

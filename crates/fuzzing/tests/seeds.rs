@@ -106,3 +106,23 @@ fn broadcast_seeds_read_as_16_by_16_maps() {
         seed("pickle", "stride0_map.pkl")
     );
 }
+
+#[test]
+fn expand_repeats_numbers_and_caps() {
+    use chexlocalize_fuzzing::EXPAND_MAX;
+    // k = 127: 1 + 127³ = 2 048 384 copies.
+    assert_eq!(expand(b"\x7f\x01x"), vec![b'x'; 2_048_384]);
+    // 255-byte pieces, 2 048 384 wanted: cut at the last whole copy under the cap, and what
+    // follows is dropped.
+    let big = [&[0x7f, 0xff][..], &[b'y'; 255], b"\x00\x01z"].concat();
+    let out = expand(&big);
+    assert_eq!(out.len(), EXPAND_MAX / 255 * 255);
+    assert!(out.iter().all(|&b| b == b'y'));
+    // Numbered copies: digits at position 2 of "ab________", clipped to the piece.
+    let out = expand(b"\x82\x0b\x02ab________");
+    assert_eq!(out.len(), 9 * 10);
+    assert_eq!(&out[80..], b"ab00000008");
+    assert_eq!(expand(b"\x81\x04\x02abc"), b"ab0ab0");
+    // A lone trailing byte is kept; an empty payload stands for nothing.
+    assert_eq!(expand(b"\x05\x00\x00\x01q!"), b"q!");
+}
