@@ -8,7 +8,8 @@
 #   RUNS         executions per target (default 10000000)
 #   MAX_SECONDS  time cap per target (default 3600)
 #   TARGET...    targets to run (default: all, in the order below)
-# Environment: BUILD=1 builds the binaries first (see README.md, "Running"); JOBS=1 always.
+# Environment: BUILD=1 builds the binaries first (see README.md, "Running"). One process, one
+# target at a time (no -jobs/-workers: libFuzzer would fork and log to fuzz-N.log).
 #
 # Needs bin/<target> (built as README.md says: -s none, the *_rep targets -s address).
 # Corpora grow in corpus/<target>, findings land in artifacts/<target>/, logs in logs/.
@@ -49,12 +50,15 @@ for t in "${targets[@]}"; do
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
         "bin/$t" "corpus/$t" "seeds/$t" -dict="dicts/${t%_rep}.dict" \
         -timeout=2 -rss_limit_mb=1024 -malloc_limit_mb=1024 \
-        -runs="$runs" -max_total_time="$max" -jobs=1 -workers=1 \
+        -runs="$runs" -max_total_time="$max" \
         -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"$log" 2>&1 || true
     end=$(date +%s.%N)
     secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", b - a }')
-    execs=$(awk -F: '/stat::number_of_executed_units/ { gsub(/ /, "", $2); n = $2 } END { print n + 0 }' "$log")
-    rate=$(awk -F: '/stat::average_exec_per_sec/ { gsub(/ /, "", $2); n = $2 } END { print n + 0 }' "$log")
+    # Final stats when the run ended cleanly, else the last progress line ("#N ...").
+    execs=$(awk -F: '/stat::number_of_executed_units/ { gsub(/ /, "", $2); n = $2 }
+        /^#[0-9]+/ { if (!n) { p = substr($1, 2); sub(/[^0-9].*/, "", p); last = p } }
+        END { print (n ? n : last) + 0 }' "$log")
+    rate=$(awk -v e="$execs" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", e / (b - a) }')
     corpus=$(find "corpus/$t" -type f | wc -l)
     after=$(find "artifacts/$t" -type f | wc -l)
     found=$((after - before))
