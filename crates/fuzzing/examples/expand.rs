@@ -1,6 +1,6 @@
 //! Writes the file a `*_rep` fuzz input stands for (`chexlocalize_fuzzing::expand`), to look at a
 //! finding or to feed it to the CLI:
-//! `cargo run -p chexlocalize-fuzzing --example expand -- fuzz/pending/pickle_rep/x > x.pkl`.
+//! `cargo run -p chexlocalize-fuzzing --example expand -- fuzz/regressions/pickle_rep/x > x.pkl`.
 
 use std::io::Write;
 

@@ -3,9 +3,7 @@
 //! or raise the process's peak memory over 1 GiB — the limits the fuzzer runs with
 //! (`-timeout=2 -rss_limit_mb=1024`), so an input that is slow or big fails here too.
 //!
-//! `fuzz/pending/<target>/` holds findings whose fixes are not merged yet; the ignored test
-//! `pending_findings_replay` replays them (`cargo test -p chexlocalize-fuzzing -- --ignored`)
-//! before they move to `regressions/`.
+//! A new finding goes to `regressions/<target>/` with the fix that makes it pass.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -80,13 +78,6 @@ fn seeds_and_regressions_replay_within_bounds() {
     }
     let n = replay(&["seeds", "regressions"]);
     eprintln!("{n} inputs replayed");
-}
-
-#[test]
-#[ignore = "findings whose fixes are on other branches; run with --ignored after merging"]
-fn pending_findings_replay() {
-    let n = replay(&["pending"]);
-    eprintln!("{n} pending inputs replayed");
 }
 
 #[test]
