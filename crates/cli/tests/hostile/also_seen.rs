@@ -95,7 +95,7 @@ fn salient(pt: [f64; 2]) -> (harness::Run, tempfile::TempDir) {
             let counts = if t == "Edema" {
                 one_pixel_rle(6, 5, 3, col)
             } else {
-                "R".into()
+                Rle::empty(6, 5).to_counts_string()
             };
             m.insert(t.into(), json!({"size": [6, 5], "counts": counts}));
         }

@@ -19,7 +19,7 @@ pub(crate) const MAX_SECS: f64 = 5.0;
 /// The bound on peak RSS, per hostile file: 1.2 GB.
 pub(crate) const MAX_RSS_BYTES: u64 = 1_200_000_000;
 /// A child still running after this long is killed and the test fails.
-pub(crate) const HARD_KILL: Duration = Duration::from_secs(20);
+pub(crate) const HARD_KILL: Duration = Duration::from_secs(10);
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -202,11 +202,11 @@ fn run_unserialised<S: AsRef<OsStr>>(cwd: Option<&Path>, args: &[S]) -> Run {
     } else {
         Command::new("env")
     };
-    // A safety net, not a bound: address space capped at 4 GiB (prlimit execs the binary, so
+    // A safety net, not a bound: address space capped at 2.5 GiB (about twice the RSS bound) (prlimit execs the binary, so
     // GNU time still measures it), so that a runaway child fails here instead of taking the
     // shared machine's memory.
     if Path::new(PRLIMIT).exists() {
-        cmd.args([PRLIMIT, "--as=4294967296", "--"]);
+        cmd.args([PRLIMIT, "--as=2684354560", "--"]);
     }
     cmd.arg(bin);
     cmd.args(args)

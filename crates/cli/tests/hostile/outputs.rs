@@ -195,12 +195,7 @@ fn plots_all_or_none() {
         &"--save_dir",
         &save,
     ]);
-    all_or_none(
-        c,
-        &save,
-        "rec_area_ratio_dist.png",
-        "num_instances_dist.png",
-    );
+    all_or_none(c, &save, "irrectangularity_dist.png", "n_instance_dist.png");
 }
 
 /// Also seen: a failure left 1 of 2 regression files.
