@@ -6,10 +6,12 @@
 //!   repository's sample and compares with the reference outputs of the Python scripts.
 //! - `cargo xtask reproduce [--data DIR] [--out DIR]`: the paper's pipeline end to end.
 //! - `cargo xtask bench`: our commands against the Python reference; writes `BENCHMARKS.md`.
+//! - `cargo xtask hostile --out DIR`: the hostile inputs of the hostile-input suite, as files.
 
 mod bench;
 mod conformance;
 mod fixtures;
+mod hostile;
 mod reproduce;
 mod util;
 
@@ -33,6 +35,8 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Time our commands against the Python reference (`CHEXLOCALIZE_PY`); write BENCHMARKS.md.
     Bench(bench::BenchArgs),
+    /// Write every hostile input of the hostile-input suite to a folder.
+    Hostile(hostile::HostileArgs),
     /// Compare our commands with the Python reference's outputs on the original sample.
     Conformance {
         /// The original repository's `sample/` folder with its `reference/` outputs.
@@ -48,5 +52,6 @@ fn main() -> Result<()> {
         Command::Conformance { sample } => conformance::run(&sample),
         Command::Reproduce(a) => reproduce::run(&a),
         Command::Bench(a) => bench::run(&a),
+        Command::Hostile(a) => hostile::run(&a),
     }
 }

@@ -29,3 +29,5 @@ pub fn sample_dir() -> Option<PathBuf> {
     eprintln!("skipped: {} not found", dir.display());
     None
 }
+
+pub mod hostile;
