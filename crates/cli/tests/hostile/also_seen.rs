@@ -149,10 +149,11 @@ fn salient_point_slightly_outside_is_scored_like_the_original() {
         .iter()
         .position(|h| *h == "Edema")
         .expect("Edema column");
+    // eval.py's per-CXR CSV: the task columns, then `img_id` (pandas' column order).
     let id = header
         .iter()
-        .position(|h| h.contains("name") || h.contains("cxr") || h.is_empty())
-        .unwrap_or(0);
+        .position(|h| *h == "img_id")
+        .expect("img_id column");
     let mut got = Vec::new();
     for l in lines {
         let f: Vec<&str> = l.split(',').collect();
@@ -179,9 +180,10 @@ fn salient_point_past_the_far_edge_is_a_clear_error() {
 
 /// Table row: a 1 x 1 heatmap on a 50 x 40 CXR, in all four modes (Otsu, fixed threshold,
 /// smoothing, probability cutoff): exit 0 within the bounds.
-// TODO(parity): the masks themselves are compared with the original scripts' by the parity
-// suite's oracle fixtures (the single-pixel and constant-map cases of issue 17, made by the
-// parity helper); this suite asserts only outcome, time and memory.
+// The masks themselves are compared with the original scripts' in
+// `crates/saliency/tests/edge_oracle.rs` (constant, 1 x 1, hot-pixel and subnormal maps on CXRs
+// up to 64 px, all modes) and `crates/cli/tests/parity_edges.rs` (end to end); this suite
+// asserts outcome, time and memory.
 #[test]
 fn one_pixel_map_on_a_50x40_cxr_all_four_modes() {
     let m = Mini::new(Some((
@@ -207,7 +209,7 @@ fn one_pixel_map_on_a_50x40_cxr_all_four_modes() {
 }
 
 /// Also seen: subnormal-valued maps (differed by 2–9 px): exit 0 within the bounds.
-// TODO(parity): exact masks against the original through the parity suite's oracle fixtures.
+// Exact masks against the original: `crates/saliency/tests/edge_oracle.rs` (subnormal cases).
 #[test]
 fn subnormal_map_heatmap_to_segmentation() {
     let m = Mini::new(Some((
@@ -223,7 +225,8 @@ fn subnormal_map_heatmap_to_segmentation() {
 
 /// Also seen: polygon coordinates beyond the int32 range: exit 0 within the bounds (a
 /// rasteriser walking the polygon's extent would take minutes).
-// TODO(parity): exact masks against Pillow through the raster crate's oracle fixtures.
+// Exact masks against Pillow: `crates/raster/tests/pillow_oracle.rs`
+// (`coordinates_beyond_int32_match_pillow`).
 #[test]
 fn polygon_coordinates_beyond_int32_annotation_to_segmentation() {
     let dir = tempfile::tempdir().expect("tmp");
