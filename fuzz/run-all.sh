@@ -26,7 +26,9 @@ targets=("${@:-${all[@]}}")
 
 if [[ ${BUILD:-0} == 1 ]]; then
     export RUSTC_BOOTSTRAP=1 CARGO_BUILD_JOBS=1
-    cargo fuzz build -s none pickle torch npy rle json csv
+    for t in pickle torch npy rle json csv; do
+        cargo fuzz build -s none "$t"
+    done
     cargo fuzz build -s address --target-dir target-asan pickle_rep
     cargo fuzz build -s address --target-dir target-asan torch_rep
     mkdir -p bin
