@@ -18,6 +18,9 @@ mod also_seen;
 #[path = "hostile/outputs.rs"]
 mod outputs;
 
+#[path = "hostile/at_the_limits.rs"]
+mod at_the_limits;
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 

@@ -10,14 +10,17 @@ use crate::IoError;
 ///
 /// The defaults ([`Limits::BUILTIN`], also [`Limits::default`]) are sized from real CheXlocalize
 /// data with a margin, and keep the peak memory of reading one heatmap or one submission at
-/// about 1 GB at most: a CheXpert image is about 2 500 x 3 000 pixels (the limit: 2^26 pixels,
-/// 8 192 x 8 192), a heatmap 320 x 320 = 102 400 elements (2^24), a heatmap pickle 1.6 MB and the
-/// test set's annotation JSON about 1 million values and tens of MB (256 MiB, 8 Mi values).
+/// about 1 GB at most (measured by the hostile-input suite and `cargo xtask bench`): a CheXpert
+/// image is about 2 500 x 3 000 pixels (the limit: 2^25 pixels, e.g. 5 792 x 5 792), a heatmap
+/// 320 x 320 = 102 400 elements (2^22, 2 048 x 2 048: segmenting a map costs
+/// about 90 bytes per map element, so this bounds it at about 400 MB), a heatmap pickle 1.6 MB, a submission for the 668-CXR
+/// test set about 30 MB and its annotation JSON about 910 000 values (64 MiB, 8 Mi values; a
+/// segmentation file at the size limit decodes to at most about 300 MB of runs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Limits of the pickle machine (tensor elements, string lengths, nesting depth, …).
     pub pickle: chexlocalize_pickle::Limits,
-    /// Largest input file read into memory, in bytes (default 256 MiB).
+    /// Largest input file read into memory, in bytes (default 64 MiB).
     pub max_file_bytes: u64,
     /// Most values in a JSON document, object keys included (default 2^23 = 8 388 608; the test
     /// set's annotations have about 910 000). A parsed value takes about 80 bytes, so this bounds
@@ -25,8 +28,8 @@ pub struct Limits {
     pub max_json_values: u64,
     /// Largest image or mask side (height or width) in pixels (default 65 536).
     pub max_image_side: u64,
-    /// Largest image or mask in pixels, `height × width` (default 2^26 = 67 108 864, e.g.
-    /// 8 192 × 8 192; masks and upsampled heatmaps of this size take 64 MiB and 256 MiB).
+    /// Largest image or mask in pixels, `height × width` (default 2^25 = 33 554 432, e.g.
+    /// 5 792 × 5 792; masks and upsampled heatmaps of this size take 32 MiB and 128 MiB).
     pub max_image_pixels: u64,
 }
 
@@ -34,10 +37,10 @@ impl Limits {
     /// The built-in limits.
     pub const BUILTIN: Limits = Limits {
         pickle: chexlocalize_pickle::Limits::BUILTIN,
-        max_file_bytes: 1 << 28,
+        max_file_bytes: 1 << 26,
         max_json_values: 1 << 23,
         max_image_side: 1 << 16,
-        max_image_pixels: 1 << 26,
+        max_image_pixels: 1 << 25,
     };
 
     /// Checks an image or mask size `(height, width)` read from `path` at `location` (a CXR id,
@@ -107,13 +110,14 @@ mod tests {
         let l = Limits::BUILTIN;
         let p = Path::new("x.json");
         assert!(l.check_image(p, "CXR a", 2828, 2320).is_ok());
-        assert!(l.check_image(p, "CXR a", 8192, 8192).is_ok());
+        assert!(l.check_image(p, "CXR a", 5792, 5792).is_ok());
+        assert!(l.check_image(p, "CXR a", 8192, 8192).is_err());
         let e = l
             .check_image(p, "CXR a, task Edema", 100_000, 100_000)
             .expect_err("huge");
         assert_eq!(
             e.to_string(),
-            "x.json: CXR a, task Edema: an image of 100000 x 100000 pixels (h x w) is over the limit: at most 65536 pixels a side and 67108864 pixels in all"
+            "x.json: CXR a, task Edema: an image of 100000 x 100000 pixels (h x w) is over the limit: at most 65536 pixels a side and 33554432 pixels in all"
         );
         assert!(l.check_image(p, "c", 1, 70_000).is_err());
         assert!(l.check_image(p, "c", u64::MAX, u64::MAX).is_err());

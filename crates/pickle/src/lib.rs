@@ -65,10 +65,10 @@ use vm::Machine;
 /// heatmap pickles (a 320×320 map and a 3×320×320 image use well under 1 % of them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest tensor or storage, in elements (default 2^24). A tensor counts at the size it
+    /// Largest tensor or storage, in elements (default 2^22 = 2 048 x 2 048). A tensor counts at the size it
     /// materialises to: a stride-0 (broadcast) view of one element counts every element it shows.
     pub max_elements: u64,
-    /// Largest string or bytes object, in bytes (default 256 MiB).
+    /// Largest string or bytes object, in bytes (default 64 MiB).
     pub max_bytes_object: u64,
     /// Deepest nesting of containers (default 100; at most 1 000 whatever is set, so that decoded
     /// [`Value`]s can be dropped and compared recursively). Checked as each container is built or
@@ -98,8 +98,8 @@ impl Limits {
     /// pickle is 1.6 MB, its map 320 x 320 = 102 400 elements and its whole record about 1.6 MB
     /// of tensor data, a few dozen objects.
     pub const BUILTIN: Limits = Limits {
-        max_elements: 1 << 24,
-        max_bytes_object: 1 << 28,
+        max_elements: 1 << 22,
+        max_bytes_object: 1 << 26,
         max_depth: 100,
         max_stack: 100_000,
         max_memo: 100_000,

@@ -13,12 +13,14 @@
 //! assert!(nested.len() > 200_000 && nested.len() < 201_000);
 //! ```
 
+mod limits;
 mod pickle;
 mod zip;
 
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use limits::{MAX_SIDE, json_values, largest_heatmap, largest_segmentations};
 use pickle::{P, record};
 
 /// The CXR id the cases use (in the ground truth the tests write).
