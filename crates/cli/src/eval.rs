@@ -424,41 +424,6 @@ fn heatmap_hit_table(
     })
 }
 
-/// The pixel `(row, col)` that `eval.py` reads for a human benchmark point `[x, y]`.
-///
-/// Parity: `get_hb_hitrates` reads `gt_mask[int(y), int(x)]`. Python's `int()` truncates toward
-/// zero (`-0.5 -> 0`, `-1.2 -> -1`) and fails on NaN and infinities; numpy then takes an index
-/// `i` of an axis of size `n` when `-n <= i < n`, a negative one counting from the far side
-/// (`-1 -> n - 1`), and raises IndexError otherwise. We score the same pixel, and give an error
-/// where the original fails.
-fn human_point_index(
-    x: f64,
-    y: f64,
-    height: usize,
-    width: usize,
-) -> std::result::Result<(usize, usize), String> {
-    let index = |v: f64, n: usize, axis: &str| {
-        if !v.is_finite() {
-            return Err(format!(
-                "has a non-finite {axis} coordinate (the original's int() fails there)"
-            ));
-        }
-        let (t, n_f) = (v.trunc(), n as f64);
-        if t >= n_f || t < -n_f {
-            return Err(format!(
-                "is outside the {height}x{width} ground-truth mask, past its edge: {axis} index {t} is not in [-{n}, {n}) (the original fails with IndexError there)"
-            ));
-        }
-        // In range, so the cast is exact; a negative index counts from the far side.
-        Ok(if t < 0.0 {
-            n - (-t) as usize
-        } else {
-            t as usize
-        })
-    };
-    Ok((index(y, height, "row")?, index(x, width, "column")?))
-}
-
 /// `get_hb_hitrates` of eval.py: a hit when any of the human's points is in the ground truth.
 fn human_hit_table(
     gt: &Segmentations,
@@ -479,13 +444,10 @@ fn human_hit_table(
                 let mut hit = 0.0;
                 for &[x, y] in pts.get(id, task).unwrap_or(&[]) {
                     let (h, w) = (g.height(), g.width());
-                    let (row, col) = human_point_index(x, y, h, w).map_err(|e| {
-                        anyhow!(
-                            "{}: CXR {id}, task {task}: salient point [{x}, {y}] {e}",
-                            pts_path.display()
-                        )
+                    let (row, col) = metrics::human_point_to_pixel(x, y, h, w).map_err(|e| {
+                        anyhow!("{}: CXR {id}, task {task}: salient {e}", pts_path.display())
                     })?;
-                    if !(x >= 0.0 && y >= 0.0 && x < w as f64 && y < h as f64) {
+                    if !metrics::point_inside(x, y, h, w) {
                         eprintln!(
                             "warning: {}: CXR {id}, task {task}: salient point [{x}, {y}] is outside the {h}x{w} image; scored at row {row}, column {col}, as the original indexes it (int() truncation, negative indices wrap)",
                             pts_path.display()

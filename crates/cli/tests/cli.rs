@@ -188,7 +188,10 @@ fn human_points_outside_the_image_are_named() {
         save.to_str().expect("utf-8"),
     ]);
     assert_clean_failure(&out, "CXR c, task Edema");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("point [3, 0] is outside"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("point [3, 0] is past the edge of the 2x3 image")
+    );
     assert!(!save.exists());
 }
 

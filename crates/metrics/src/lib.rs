@@ -34,7 +34,7 @@ pub use bootstrap::{Ci, bootstrap, confidence_interval};
 pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_sum};
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
-pub use score::{hit_with_tolerance, human_point_to_pixel, iou};
+pub use score::{hit_with_tolerance, human_point_to_pixel, iou, point_inside};
 pub use tune::{GridError, MAX_GRID_LEN, arange, parse_grid, python_argmax};
 
 /// Why a score could not be computed.
@@ -46,9 +46,15 @@ pub enum MetricsError {
     Rle(#[from] chexlocalize_rle::RleError),
     /// A human benchmark point outside the image.
     #[error(
-        "point [{x}, {y}] is outside the {width}x{height} image (expected 0 <= x < {width}, 0 <= y < {height})"
+        "point [{x}, {y}] is past the edge of the {height}x{width} image: its {axis} index int({coordinate}) is not in [-{size}, {size}), or not finite (the original fails there: IndexError, or int() of NaN)"
     )]
     PointOutside {
+        /// "row" (from y) or "column" (from x).
+        axis: &'static str,
+        /// The coordinate that indexes that axis.
+        coordinate: f64,
+        /// The size of that axis.
+        size: usize,
         /// The point's x.
         x: f64,
         /// The point's y.

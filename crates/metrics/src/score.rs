@@ -48,28 +48,46 @@ pub fn hit_with_tolerance(gt: &Rle, row: usize, col: usize, tolerance_px: f64) -
     false
 }
 
-/// The pixel `(row, col)` a human benchmark point `[x, y]` designates.
+/// The pixel `(row, col)` that `eval.py` reads for a human benchmark point `[x, y]`.
 ///
-/// Parity: `eval.py` indexes `gt_mask[int(y), int(x)]`: Python's `int()` truncates toward zero.
-/// numpy then wraps negative indices to the other side of the image and raises on indices past
-/// the end. We refuse any point outside the image (after truncation) with an error: a silent
-/// wrap-around scores a point on the wrong side of the chest.
+/// Parity: `get_hb_hitrates` reads `gt_mask[int(y), int(x)]`. Python's `int()` truncates toward
+/// zero (`-0.5 -> 0`, `-1.2 -> -1`) and fails on NaN and infinities; numpy then takes an index
+/// `i` of an axis of size `n` when `-n <= i < n`, a negative one counting from the far side
+/// (`-1 -> n - 1`), and raises IndexError otherwise. We score the same pixel, and give an error
+/// where the original fails. A point that is not inside the image (`0 <= x < w`, `0 <= y < h`)
+/// but is scored is worth a warning: the caller checks [`point_inside`].
 pub fn human_point_to_pixel(
     x: f64,
     y: f64,
     height: usize,
     width: usize,
 ) -> Result<(usize, usize), MetricsError> {
-    let (xt, yt) = (x.trunc(), y.trunc());
-    if !(xt >= 0.0 && yt >= 0.0 && xt < width as f64 && yt < height as f64) {
-        return Err(MetricsError::PointOutside {
-            x,
-            y,
-            height,
-            width,
-        });
-    }
-    Ok((yt as usize, xt as usize))
+    let index = |coordinate: f64, size: usize, axis: &'static str| {
+        let t = coordinate.trunc();
+        if !t.is_finite() || t >= size as f64 || t < -(size as f64) {
+            return Err(MetricsError::PointOutside {
+                axis,
+                coordinate,
+                size,
+                x,
+                y,
+                height,
+                width,
+            });
+        }
+        // In range, so the cast is exact; a negative index counts from the far side.
+        Ok(if t < 0.0 {
+            size - (-t) as usize
+        } else {
+            t as usize
+        })
+    };
+    Ok((index(y, height, "row")?, index(x, width, "column")?))
+}
+
+/// Whether `[x, y]` lies inside a `height x width` image (`0 <= x < width`, `0 <= y < height`).
+pub fn point_inside(x: f64, y: f64, height: usize, width: usize) -> bool {
+    x >= 0.0 && y >= 0.0 && x < width as f64 && y < height as f64
 }
 
 #[cfg(test)]
@@ -106,14 +124,25 @@ mod tests {
     }
 
     #[test]
-    fn human_points_truncate_and_stay_inside() {
+    fn human_points_index_as_numpy() {
+        // Expected pixels: Python's int() then numpy's indexing, by hand.
         assert_eq!(
             human_point_to_pixel(2020.9, 2021.2, 2022, 2021),
             Ok((2021, 2020))
         );
         assert_eq!(human_point_to_pixel(-0.5, 0.0, 10, 10), Ok((0, 0)));
-        assert!(human_point_to_pixel(10.0, 0.0, 10, 10).is_err());
-        assert!(human_point_to_pixel(-1.0, 0.0, 10, 10).is_err());
-        assert!(human_point_to_pixel(f64::NAN, 0.0, 10, 10).is_err());
+        assert_eq!(human_point_to_pixel(-1.2, 3.0, 5, 6), Ok((3, 5)));
+        assert_eq!(human_point_to_pixel(-6.9, -5.0, 5, 6), Ok((0, 0)));
+        assert!(!point_inside(-1.2, 3.0, 5, 6) && point_inside(5.9, 4.9, 5, 6));
+        for (x, y) in [
+            (6.0, 0.0),
+            (-7.0, 0.0),
+            (0.0, 5.0),
+            (0.0, -6.0),
+            (f64::NAN, 0.0),
+        ] {
+            let e = human_point_to_pixel(x, y, 5, 6).expect_err("past the edge");
+            assert!(e.to_string().contains("past the edge"), "{e}");
+        }
     }
 }
