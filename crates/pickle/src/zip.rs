@@ -28,19 +28,22 @@ pub(crate) fn is_zip(bytes: &[u8]) -> bool {
 }
 
 fn u16_at(b: &[u8], at: usize) -> ZipResult<u16> {
-    b.get(at..at + 2)
+    at.checked_add(2)
+        .and_then(|end| b.get(at..end))
         .map(|s| u16::from_le_bytes([s[0], s[1]]))
         .ok_or_else(|| format!("truncated at byte {at}"))
 }
 
 fn u32_at(b: &[u8], at: usize) -> ZipResult<u32> {
-    b.get(at..at + 4)
+    at.checked_add(4)
+        .and_then(|end| b.get(at..end))
         .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
         .ok_or_else(|| format!("truncated at byte {at}"))
 }
 
 fn u64_at(b: &[u8], at: usize) -> ZipResult<u64> {
-    b.get(at..at + 8)
+    at.checked_add(8)
+        .and_then(|end| b.get(at..end))
         .map(|s| {
             let mut a = [0u8; 8];
             a.copy_from_slice(s);
