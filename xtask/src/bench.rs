@@ -37,13 +37,20 @@ pub(crate) struct BenchArgs {
 }
 
 /// One timed process: wall seconds and peak resident memory in MB (if measurable).
-struct Measure {
-    seconds: f64,
-    peak_mb: Option<f64>,
+pub(crate) struct Measure {
+    pub(crate) seconds: f64,
+    pub(crate) peak_mb: Option<f64>,
 }
 
-/// Runs `program args` in `cwd` under GNU time when available; fails on a non-zero exit.
-fn measure(program: &Path, args: &[String], cwd: &Path) -> Result<Measure> {
+/// One timed process that may fail: its measure, exit code and standard error.
+pub(crate) struct Outcome {
+    pub(crate) measure: Measure,
+    pub(crate) code: Option<i32>,
+    pub(crate) stderr: String,
+}
+
+/// Runs `program args` in `cwd` under GNU time when available, whatever its exit status.
+pub(crate) fn measure_any(program: &Path, args: &[String], cwd: &Path) -> Result<Outcome> {
     let gnu_time = Path::new("/usr/bin/time");
     let stats = std::env::temp_dir().join(format!("chexlocalize-bench-{}.txt", std::process::id()));
     let mut cmd = if gnu_time.exists() {
@@ -60,23 +67,34 @@ fn measure(program: &Path, args: &[String], cwd: &Path) -> Result<Measure> {
         .output()
         .with_context(|| format!("running {}", program.display()))?;
     let wall = t.elapsed().as_secs_f64();
-    if !out.status.success() {
+    // GNU time writes "Command exited with non-zero status N" before its line on a failure.
+    let peak_mb = std::fs::read_to_string(&stats).ok().and_then(|s| {
+        let kb: f64 = s.lines().last()?.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    });
+    let _ = std::fs::remove_file(&stats);
+    Ok(Outcome {
+        measure: Measure {
+            seconds: wall,
+            peak_mb,
+        },
+        code: out.status.code(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// Runs `program args` in `cwd` under GNU time when available; fails on a non-zero exit.
+fn measure(program: &Path, args: &[String], cwd: &Path) -> Result<Measure> {
+    let o = measure_any(program, args, cwd)?;
+    if o.code != Some(0) {
         bail!(
             "{} {} failed:\n{}",
             program.display(),
             args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
+            o.stderr
         );
     }
-    let peak_mb = std::fs::read_to_string(&stats).ok().and_then(|s| {
-        let kb: f64 = s.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb / 1024.0)
-    });
-    let _ = std::fs::remove_file(&stats);
-    Ok(Measure {
-        seconds: wall,
-        peak_mb,
-    })
+    Ok(o.measure)
 }
 
 /// A benchmark row: our subcommand and arguments; the Python script gets the same arguments.
@@ -481,6 +499,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
             None => String::new(),
         }
     )?;
+    crate::bench_hostile::write_sections(&mut md, &bin, &scratch.join("hostile"))?;
     let output = args
         .output
         .clone()

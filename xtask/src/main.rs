@@ -9,6 +9,7 @@
 //! - `cargo xtask hostile --out DIR`: the hostile inputs of the hostile-input suite, as files.
 
 mod bench;
+mod bench_hostile;
 mod conformance;
 mod fixtures;
 mod hostile;
