@@ -84,7 +84,7 @@ pub(crate) fn run(args: &InspectArgs, limits: &Limits) -> Result<()> {
         let rows = pickles
             .iter()
             .map(|p| {
-                let rec = chexlocalize_io::read_heatmap(p, &limits)?;
+                let rec = chexlocalize_io::read_heatmap(p, limits)?;
                 Ok(heatmap_row(p, &rec))
             })
             .collect::<Result<Vec<_>>>()?;

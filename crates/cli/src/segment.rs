@@ -263,7 +263,7 @@ pub(crate) fn heatmap_to_segmentation(args: &HeatmapArgs, limits: &Limits) -> Re
         files
             .par_iter()
             .map(|(f, task)| {
-                let r = segment_one(f, *task, &plan, &limits);
+                let r = segment_one(f, *task, &plan, limits);
                 progress.inc();
                 r
             })

@@ -147,17 +147,17 @@ impl Report {
 type Expected = BTreeMap<String, Option<(usize, usize)>>;
 
 pub(crate) fn run(args: &ValidateArgs, limits: &Limits) -> Result<()> {
-    let expected = read_expected(&args.expected, args.images_root.as_deref(), &limits)?;
+    let expected = read_expected(&args.expected, args.images_root.as_deref(), limits)?;
     if expected.is_empty() {
         bail!("{}: expected at least one CXR", args.expected.display());
     }
     let mut report = Report::default();
-    let seg_stats = check_segmentations(&args.seg_path, &expected, &limits, &mut report);
+    let seg_stats = check_segmentations(&args.seg_path, &expected, limits, &mut report);
     report.problems.sort();
     let mut maps = Report::default();
     let map_stats = match &args.map_dir {
         Some(dir) => Some(check_heatmaps(
-            dir, &expected, &limits, args.jobs, &mut maps,
+            dir, &expected, limits, args.jobs, &mut maps,
         )?),
         None => None,
     };

@@ -378,7 +378,7 @@ pub fn parse_segmentations(
                 continue;
             };
             let loc = format!("CXR {cxr_id}, task {task}");
-            let rle = parse_rle(path, &loc, m, &limits)?;
+            let rle = parse_rle(path, &loc, m, limits)?;
             segs.insert(cxr_id, task, rle).map_err(|_| {
                 IoError::schema(
                     path,
