@@ -365,3 +365,71 @@ fn check_heatmap(
     }
     report.problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::report::problem_text;
+
+    #[test]
+    fn every_mask_problem_is_listed_with_its_kind_and_text() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("seg.json");
+        std::fs::write(
+            &path,
+            r#"{"c": {"Edema": {"size": [2, 3], "counts": "06"}, "Atelectasis": [], "Cardiomegaly": {"size": [2]},
+                      "Consolidation": {"size": [2, 3], "counts": [1, -1]}, "Lung Lesion": {"size": [2, 3], "counts": 6},
+                      "Pleural Effusion": {"size": [2, 3], "counts": "07"}, "Pneumothorax": {"size": [3, 2], "counts": "06"},
+                      "Support Devices": {"size": [2, 3], "counts": [6]}},
+                "d": 5, "x": {"Edema": 5}}"#,
+        )
+        .expect("write");
+        let expected: Expected = [
+            ("c".to_owned(), Some((2, 3))),
+            ("d".to_owned(), None),
+            ("e".to_owned(), None),
+        ]
+        .into_iter()
+        .collect();
+        let mut report = Report::default();
+        let stats = check_segmentations(&path, &expected, &Limits::BUILTIN, &mut report);
+        report.problems.sort();
+        let p = path.display();
+        let lines: Vec<String> = report.problems.iter().map(problem_text).collect();
+        let mut want = vec![
+            format!(
+                "{p}: CXR c, task Atelectasis: bad_mask: expected an RLE mask {{\"size\": [h, w], \"counts\": str}}"
+            ),
+            format!(
+                "{p}: CXR c, task Cardiomegaly: bad_mask: size: expected [h, w], two non-negative integers"
+            ),
+            format!(
+                "{p}: CXR c, task Consolidation: bad_mask: counts: expected a string or a list of run lengths"
+            ),
+            format!(
+                "{p}: CXR c, task Lung Lesion: bad_mask: counts: expected a pycocotools counts string"
+            ),
+            format!(
+                "{p}: CXR c, task Pleural Effusion: corrupt_rle: corrupt RLE: {}",
+                chexlocalize_rle::Rle::from_counts_str(2, 3, "07").expect_err("7 pixels")
+            ),
+            format!(
+                "{p}: CXR c, task Pneumothorax: size_mismatch: mask is 3x2 (h x w), the image is 2x3"
+            ),
+            format!("{p}: CXR d: bad_mask: expected an object {{task: RLE mask}}"),
+            format!("{p}: CXR e: missing_cxr: no masks for this CXR (expected 10)"),
+            format!("{p}: CXR x: extra_cxr: not in the expected list"),
+        ];
+        for task in ["Airspace Opacity", "Enlarged Cardiomediastinum"] {
+            want.push(format!(
+                "{p}: CXR c, task {task}: missing_task: no mask (expected one per task; an empty mask if nothing is found)"
+            ));
+        }
+        let mut lines = lines;
+        lines.sort();
+        want.sort();
+        assert_eq!(lines, want);
+        // 3 CXRs in the file; c has 8 mask entries (read or not), d none, x is not looked into.
+        assert_eq!(stats, (3, 8));
+    }
+}
