@@ -7,7 +7,7 @@
 //! | `torch.save` heatmap `<cxr_id>_<task>_map.pt` (zip or legacy) | [`read_heatmap`], [`list_heatmaps`] | [`pickle::dump_heatmap_torch_zip`] |
 //! | `.npy` heatmap `<cxr_id>_<task>_map.npy` + sidecar `<cxr_id>_<task>_map.json` (`{"prob": p, "cxr_dims": [w, h]}`) | [`read_heatmap`], [`parse_npy`] | [`write_npy_heatmap`], [`npy_bytes`] |
 //! | annotations `{cxr_id: {"img_size": [h, w], task: polygons}}` | [`read_annotations`] | [`annotations_to_json_string`] |
-//! | segmentations `{cxr_id: {task: RLE}}` | [`read_segmentations`] | [`write_segmentations`] |
+//! | segmentations `{cxr_id: {task: RLE}}` | [`read_segmentations`], [`parse_segmentations_with`] (every problem, or the first) | [`write_segmentations`] |
 //! | salient points `{cxr_id: {task: [[x, y], ...]}}` | [`read_salient_points`] | [`salient_points_to_json_string`] |
 //! | CSV (pandas' dialect) | [`CsvTable`], [`read_thresholds`], [`read_probability_cutoffs`] | [`CsvWriter`] |
 //! | any JSON, any file, a folder's files | [`read_json`], [`read_bytes`], [`list_files`] | [`write_atomic`] |
@@ -66,10 +66,11 @@ pub use heatmap::{
     read_heatmap, write_heatmap, write_npy_heatmap,
 };
 pub use json::{
-    Annotations, CxrAnnotations, CxrMasks, DuplicateMask, Polygon, SalientPoints, Segmentations,
-    TaskPoints, annotations_to_json_string, parse_annotations, parse_salient_points,
-    parse_segmentations, read_annotations, read_salient_points, read_segmentations,
-    salient_points_to_json_string, write_segmentations,
+    Annotations, CxrAnnotations, CxrMasks, DuplicateMask, MaskFault, Polygon, Problems,
+    SalientPoints, SegProblem, Segmentations, TaskPoints, annotations_to_json_string,
+    parse_annotations, parse_salient_points, parse_segmentations, parse_segmentations_with,
+    read_annotations, read_salient_points, read_segmentations, salient_points_to_json_string,
+    write_segmentations,
 };
 pub use json_value::{parse_json, read_json};
 pub use limits::Limits;

@@ -33,8 +33,8 @@
 //! # Ok::<(), chexlocalize_rle::RleError>(())
 //! ```
 //!
-//! With the `serde` feature an [`Rle`] (de)serialises as pycocotools' JSON object
-//! `{"size": [h, w], "counts": "..."}` (a list of run lengths is accepted for `counts` too).
+//! Segmentation files (`{cxr_id: {task: {"size": [h, w], "counts": "..."}}}`) are read and
+//! written by `chexlocalize-io`, in one place.
 //!
 //! [pycocotools]: https://github.com/cocodataset/cocoapi
 #![deny(missing_docs)]
@@ -44,8 +44,6 @@ mod error;
 mod mask;
 mod ops;
 mod rows;
-#[cfg(feature = "serde")]
-mod serde_impl;
 
 pub use error::RleError;
 

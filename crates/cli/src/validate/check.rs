@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use chexlocalize_io::{HEATMAP_SUFFIXES, IoError, Limits, Task};
-use chexlocalize_rle::Rle;
+use chexlocalize_io::{
+    HEATMAP_SUFFIXES, Limits, MaskFault, Problems, SegProblem, Task, parse_segmentations_with,
+};
 use rayon::prelude::*;
 use serde_json::Value;
 
@@ -14,7 +15,8 @@ use super::{Expected, Kind, Problem, Report};
 use crate::heatmaps::{map_and_dims, task_probability};
 use crate::progress::thread_pool;
 
-/// Checks the segmentation JSON; returns (CXRs, masks) found.
+/// Checks the segmentation JSON with the segmentation reader's list-every-problem mode; returns
+/// (CXRs, masks) found.
 pub(super) fn check_segmentations(
     path: &Path,
     expected: &Expected,
@@ -39,7 +41,16 @@ pub(super) fn check_segmentations(
             return (0, 0);
         }
     };
-    let Some(top) = v.as_object() else {
+    let mut found = Vec::new();
+    let segs = match parse_segmentations_with(path, &v, limits, Problems::Collect(&mut found)) {
+        Ok(segs) => segs,
+        // Collecting never stops at a problem; should it, the error says why.
+        Err(e) => {
+            report.add(Kind::UnreadableFile, path, None, None, e.to_string());
+            return (0, 0);
+        }
+    };
+    if found.contains(&SegProblem::TopLevel) {
         report.add(
             Kind::UnreadableFile,
             path,
@@ -48,72 +59,49 @@ pub(super) fn check_segmentations(
             "expected an object {cxr_id: {task: RLE mask}} at the top level",
         );
         return (0, 0);
-    };
-    let mut masks = 0;
-    for (id, entry) in top {
-        let Some(size) = expected.get(id) else {
+    }
+    // CXRs that are not expected are reported as such, and not looked into.
+    for cxr in segs.cxrs() {
+        if !expected.contains_key(&cxr.cxr_id) {
             report.add(
                 Kind::ExtraCxr,
                 path,
-                Some(id),
+                Some(&cxr.cxr_id),
                 None,
                 "not in the expected list",
             );
-            continue;
-        };
-        let Some(obj) = entry.as_object() else {
-            report.add(
-                Kind::BadMask,
-                path,
-                Some(id),
-                None,
-                "expected an object {task: RLE mask}",
-            );
-            continue;
-        };
-        let mut seen: HashMap<Task, &str> = HashMap::new();
-        for (key, m) in obj {
-            let Some(task) = Task::from_name(key) else {
-                report.add(
-                    Kind::UnknownTask,
-                    path,
-                    Some(id),
-                    Some(key),
-                    "not one of the 10 CheXlocalize tasks (\"Lung Opacity\" and \"Airspace Opacity\" are both accepted)",
-                );
-                continue;
-            };
-            if let Some(first) = seen.insert(task, key) {
-                report.add(
-                    Kind::DuplicateTask,
-                    path,
-                    Some(id),
-                    Some(task.name()),
-                    format!(
-                        "two masks for one task: \"{}\" and \"{}\"",
-                        escape_name(first),
-                        escape_name(key)
-                    ),
-                );
-                continue;
-            }
-            masks += 1;
-            check_mask(path, id, task, m, *size, limits, report);
         }
-        for task in Task::ALL {
-            if !seen.contains_key(&task) {
+    }
+    let is_expected = |p: &SegProblem| p.cxr_id().is_some_and(|id| expected.contains_key(id));
+    // Every mask entry of a task is either read or reported.
+    let mut masks = found
+        .iter()
+        .filter(|p| is_expected(p) && matches!(p, SegProblem::Mask { .. }))
+        .count();
+    for problem in found.iter().filter(|p| is_expected(p)) {
+        add_problem(path, problem, report);
+    }
+    for cxr in segs.cxrs() {
+        let Some(size) = expected.get(&cxr.cxr_id) else {
+            continue;
+        };
+        masks += cxr.masks.len();
+        let Some((eh, ew)) = *size else { continue };
+        for (task, rle) in &cxr.masks {
+            let (h, w) = (rle.height(), rle.width());
+            if (eh, ew) != (h, w) {
                 report.add(
-                    Kind::MissingTask,
+                    Kind::SizeMismatch,
                     path,
-                    Some(id),
+                    Some(&cxr.cxr_id),
                     Some(task.name()),
-                    "no mask (expected one per task; an empty mask if nothing is found)",
+                    format!("mask is {h}x{w} (h x w), the image is {eh}x{ew}"),
                 );
             }
         }
     }
     for id in expected.keys() {
-        if !top.contains_key(id) {
+        if !segs.contains(id) {
             report.add(
                 Kind::MissingCxr,
                 path,
@@ -123,85 +111,79 @@ pub(super) fn check_segmentations(
             );
         }
     }
-    (top.len(), masks)
+    (segs.len(), masks)
 }
 
-fn check_mask(
-    path: &Path,
-    id: &str,
-    task: Task,
-    m: &Value,
-    expected_size: Option<(usize, usize)>,
-    limits: &Limits,
-    report: &mut Report,
-) {
-    let mut bad = |kind, msg: String| report.add(kind, path, Some(id), Some(task.name()), msg);
-    let Some(obj) = m.as_object() else {
-        bad(
+/// A problem the segmentation reader found, as the report lists it.
+fn add_problem(path: &Path, problem: &SegProblem, report: &mut Report) {
+    let (kind, cxr_id, task, message): (Kind, &str, Option<&str>, String) = match problem {
+        // Reported before anything else is looked at.
+        SegProblem::TopLevel => return,
+        SegProblem::NotAnObject { cxr_id } => (
             Kind::BadMask,
-            "expected an RLE mask {\"size\": [h, w], \"counts\": str}".to_owned(),
-        );
-        return;
-    };
-    let size = obj
-        .get("size")
-        .and_then(Value::as_array)
-        .filter(|a| a.len() == 2)
-        .and_then(|a| Some((a[0].as_u64()?, a[1].as_u64()?)));
-    let Some((h, w)) = size else {
-        bad(
-            Kind::BadMask,
-            "size: expected [h, w], two non-negative integers".to_owned(),
-        );
-        return;
-    };
-    if let Err(e) = limits.check_image(path, "", h, w) {
-        let IoError::Limit { what, limit, .. } = e else {
-            return;
-        };
-        bad(
-            Kind::OverLimit,
-            format!("size: {what} is over the limit: {limit}"),
-        );
-        return;
-    }
-    let (h, w) = (h as usize, w as usize);
-    let rle = match obj.get("counts") {
-        Some(Value::String(s)) => Rle::from_counts_str(h, w, s),
-        Some(Value::Array(a)) => match a
-            .iter()
-            .map(|x| x.as_u64().and_then(|u| u32::try_from(u).ok()))
-            .collect::<Option<Vec<u32>>>()
-        {
-            Some(runs) => Rle::from_runs(h, w, runs),
-            None => {
-                bad(
+            cxr_id,
+            None,
+            "expected an object {task: RLE mask}".to_owned(),
+        ),
+        SegProblem::UnknownTask { cxr_id, key } => (
+            Kind::UnknownTask,
+            cxr_id,
+            Some(key),
+            "not one of the 10 CheXlocalize tasks (\"Lung Opacity\" and \"Airspace Opacity\" are both accepted)".to_owned(),
+        ),
+        SegProblem::DuplicateTask {
+            cxr_id,
+            task,
+            first,
+            second,
+        } => (
+            Kind::DuplicateTask,
+            cxr_id,
+            Some(task.name()),
+            format!(
+                "two masks for one task: \"{}\" and \"{}\"",
+                escape_name(first),
+                escape_name(second)
+            ),
+        ),
+        SegProblem::MissingTask { cxr_id, task } => (
+            Kind::MissingTask,
+            cxr_id,
+            Some(task.name()),
+            "no mask (expected one per task; an empty mask if nothing is found)".to_owned(),
+        ),
+        SegProblem::Mask {
+            cxr_id,
+            task,
+            fault,
+        } => {
+            let (kind, message) = match fault {
+                MaskFault::NotAnObject => (
+                    Kind::BadMask,
+                    "expected an RLE mask {\"size\": [h, w], \"counts\": str}".to_owned(),
+                ),
+                MaskFault::Size => (
+                    Kind::BadMask,
+                    "size: expected [h, w], two non-negative integers".to_owned(),
+                ),
+                MaskFault::OverLimit { what, limit } => (
+                    Kind::OverLimit,
+                    format!("size: {what} is over the limit: {limit}"),
+                ),
+                MaskFault::Runs => (
                     Kind::BadMask,
                     "counts: expected a string or a list of run lengths".to_owned(),
-                );
-                return;
-            }
-        },
-        _ => {
-            bad(
-                Kind::BadMask,
-                "counts: expected a pycocotools counts string".to_owned(),
-            );
-            return;
+                ),
+                MaskFault::Counts => (
+                    Kind::BadMask,
+                    "counts: expected a pycocotools counts string".to_owned(),
+                ),
+                MaskFault::Corrupt(e) => (Kind::CorruptRle, format!("corrupt RLE: {e}")),
+            };
+            (kind, cxr_id, Some(task.name()), message)
         }
     };
-    if let Err(e) = rle {
-        bad(Kind::CorruptRle, format!("corrupt RLE: {e}"));
-        return;
-    }
-    if let Some((eh, ew)) = expected_size {
-        if (eh, ew) != (h, w) {
-            bad(
-                Kind::SizeMismatch,
-                format!("mask is {h}x{w} (h x w), the image is {eh}x{ew}"),
-            );
-        }
-    }
+    report.add(kind, path, Some(cxr_id), task, message);
 }
 
 /// Checks the heatmap folder; returns the number of heatmap files found.
@@ -382,4 +364,72 @@ fn check_heatmap(
         add(Kind::BadHeatmap, e);
     }
     report.problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::report::problem_text;
+
+    #[test]
+    fn every_mask_problem_is_listed_with_its_kind_and_text() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("seg.json");
+        std::fs::write(
+            &path,
+            r#"{"c": {"Edema": {"size": [2, 3], "counts": "06"}, "Atelectasis": [], "Cardiomegaly": {"size": [2]},
+                      "Consolidation": {"size": [2, 3], "counts": [1, -1]}, "Lung Lesion": {"size": [2, 3], "counts": 6},
+                      "Pleural Effusion": {"size": [2, 3], "counts": "07"}, "Pneumothorax": {"size": [3, 2], "counts": "06"},
+                      "Support Devices": {"size": [2, 3], "counts": [6]}},
+                "d": 5, "x": {"Edema": 5}}"#,
+        )
+        .expect("write");
+        let expected: Expected = [
+            ("c".to_owned(), Some((2, 3))),
+            ("d".to_owned(), None),
+            ("e".to_owned(), None),
+        ]
+        .into_iter()
+        .collect();
+        let mut report = Report::default();
+        let stats = check_segmentations(&path, &expected, &Limits::BUILTIN, &mut report);
+        report.problems.sort();
+        let p = path.display();
+        let lines: Vec<String> = report.problems.iter().map(problem_text).collect();
+        let mut want = vec![
+            format!(
+                "{p}: CXR c, task Atelectasis: bad_mask: expected an RLE mask {{\"size\": [h, w], \"counts\": str}}"
+            ),
+            format!(
+                "{p}: CXR c, task Cardiomegaly: bad_mask: size: expected [h, w], two non-negative integers"
+            ),
+            format!(
+                "{p}: CXR c, task Consolidation: bad_mask: counts: expected a string or a list of run lengths"
+            ),
+            format!(
+                "{p}: CXR c, task Lung Lesion: bad_mask: counts: expected a pycocotools counts string"
+            ),
+            format!(
+                "{p}: CXR c, task Pleural Effusion: corrupt_rle: corrupt RLE: {}",
+                chexlocalize_rle::Rle::from_counts_str(2, 3, "07").expect_err("7 pixels")
+            ),
+            format!(
+                "{p}: CXR c, task Pneumothorax: size_mismatch: mask is 3x2 (h x w), the image is 2x3"
+            ),
+            format!("{p}: CXR d: bad_mask: expected an object {{task: RLE mask}}"),
+            format!("{p}: CXR e: missing_cxr: no masks for this CXR (expected 10)"),
+            format!("{p}: CXR x: extra_cxr: not in the expected list"),
+        ];
+        for task in ["Airspace Opacity", "Enlarged Cardiomediastinum"] {
+            want.push(format!(
+                "{p}: CXR c, task {task}: missing_task: no mask (expected one per task; an empty mask if nothing is found)"
+            ));
+        }
+        let mut lines = lines;
+        lines.sort();
+        want.sort();
+        assert_eq!(lines, want);
+        // 3 CXRs in the file; c has 8 mask entries (read or not), d none, x is not looked into.
+        assert_eq!(stats, (3, 8));
+    }
 }
