@@ -10,9 +10,9 @@
 //! The multiply-add must be correctly rounded, as torch's contracted one is. Where the CPU has
 //! a hardware FMA (x86-64 with FMA and AVX2, detected at run time; every aarch64) the row loops
 //! run inside a function compiled for those features, through `pulp`'s safe dispatch (the
-//! `dispatch` module), and vectorise; elsewhere the exact software FMA of the `fma` module is used. Both give the same
-//! bits (tested against each other and against the straightforward implementation in
-//! [`reference`](crate::reference)).
+//! `dispatch` module), and vectorise; elsewhere the exact software FMA of the `fma` module is
+//! used. Both give the same bits (tested against each other and against the straightforward
+//! implementation in [`reference`](crate::reference)).
 
 use ndarray::{Array2, ArrayView2};
 
