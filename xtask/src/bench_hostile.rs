@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use chexlocalize_io::Limits;
 use chexlocalize_testkit::hostile::{self, CXR};
 
-use crate::bench::measure_any;
+use crate::measure::measure_any;
 use crate::util::workspace_root;
 
 /// One hostile run: what it is, the command (its folder holds the inputs), and the files to

@@ -7,12 +7,15 @@
 //! - `cargo xtask reproduce [--data DIR] [--out DIR]`: the paper's pipeline end to end.
 //! - `cargo xtask bench`: our commands against the Python reference; writes `BENCHMARKS.md`.
 //! - `cargo xtask hostile --out DIR`: the hostile inputs of the hostile-input suite, as files.
+//! - `cargo xtask cycles`: fails naming the cycle if files of a crate import each other in one.
 
 mod bench;
 mod bench_hostile;
 mod conformance;
+mod cycles;
 mod fixtures;
 mod hostile;
+mod measure;
 mod reproduce;
 mod util;
 
@@ -38,6 +41,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Write every hostile input of the hostile-input suite to a folder.
     Hostile(hostile::HostileArgs),
+    /// Fail if the files of a crate import each other in a cycle.
+    Cycles(cycles::CyclesArgs),
     /// Compare our commands with the Python reference's outputs on the original sample.
     Conformance {
         /// The original repository's `sample/` folder with its `reference/` outputs.
@@ -54,5 +59,6 @@ fn main() -> Result<()> {
         Command::Reproduce(a) => reproduce::run(&a),
         Command::Bench(a) => bench::run(&a),
         Command::Hostile(a) => hostile::run(&a),
+        Command::Cycles(a) => cycles::run(&a),
     }
 }

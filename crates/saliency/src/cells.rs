@@ -271,7 +271,7 @@ mod tests {
             let map = ndarray::Array2::from_shape_fn((h, w), |(r, c)| seed[r * 8 + c]);
             let up = crate::reference::upsample_bilinear(map.view(), oh, ow);
             let group = |input: usize, output: usize| {
-                let a = crate::upsample::axis(input, output);
+                let a = crate::axis::axis(input, output);
                 let mut g: Vec<(usize, usize, usize, usize)> = Vec::new();
                 for x in 0..output {
                     match g.last_mut() {

@@ -24,7 +24,7 @@ use pulp::bytemuck::cast;
 use pulp::x86::V3;
 
 use crate::cells::bounds;
-use crate::engine::{first_where, quantize_fast};
+use crate::threshold::{first_where, quantize_fast};
 
 /// `_CMP_GE_OQ`: `a >= b`, false for NaN.
 const GE: i32 = 0x1d;

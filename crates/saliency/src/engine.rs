@@ -9,80 +9,16 @@
 //!
 //! The multiply-add must be correctly rounded, as torch's contracted one is. Where the CPU has
 //! a hardware FMA (x86-64 with FMA and AVX2, detected at run time; every aarch64) the row loops
-//! run inside a function compiled for those features, through `pulp`'s safe dispatch, and
-//! vectorise; elsewhere the exact software FMA of the `fma` module is used. Both give the same
-//! bits (tested against each other and against the straightforward implementation in
-//! [`reference`](crate::reference)).
+//! run inside a function compiled for those features, through `pulp`'s safe dispatch (the
+//! `dispatch` module), and vectorise; elsewhere the exact software FMA of the `fma` module is
+//! used. Both give the same bits (tested against each other and against the straightforward
+//! implementation in [`reference`](crate::reference)).
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::axis::axis;
 use crate::cells::{Cells, Class, from_order_key, order_key};
-use crate::upsample::axis;
-
-/// `a * b + c` with a single rounding.
-pub(crate) trait Fma {
-    /// Whether this is the CPU's instruction (then the dispatch enabled FMA and AVX2 or is on
-    /// aarch64).
-    const HARDWARE: bool;
-    fn fma(a: f32, b: f32, c: f32) -> f32;
-}
-
-/// The CPU's FMA instruction (only used inside a dispatch with FMA enabled, or on aarch64).
-pub(crate) struct HardwareFma;
-
-/// The exact software FMA.
-pub(crate) struct SoftwareFma;
-
-impl Fma for HardwareFma {
-    const HARDWARE: bool = true;
-    #[inline(always)]
-    fn fma(a: f32, b: f32, c: f32) -> f32 {
-        a.mul_add(b, c)
-    }
-}
-
-impl Fma for SoftwareFma {
-    const HARDWARE: bool = false;
-    #[inline(always)]
-    fn fma(a: f32, b: f32, c: f32) -> f32 {
-        crate::fma::fmaf(a, b, c)
-    }
-}
-
-/// Work that is generic over the FMA implementation. `run` and everything it calls in its hot
-/// loops must be `#[inline(always)]`, so that they are compiled for the dispatched features.
-pub(crate) trait Job {
-    type Output;
-    fn run<F: Fma>(self) -> Self::Output;
-}
-
-/// Whether the CPU has a hardware FMA that `pulp`'s dispatch enables.
-fn hardware_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        true
-    }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    {
-        false
-    }
-}
-
-/// Runs `job` with the fastest exact FMA this CPU has.
-pub(crate) fn dispatch<J: Job>(job: J) -> J::Output {
-    if hardware_fma() {
-        pulp::Arch::new().dispatch(
-            #[inline(always)]
-            move || job.run::<HardwareFma>(),
-        )
-    } else {
-        job.run::<SoftwareFma>()
-    }
-}
+use crate::dispatch::{Fma, Job, dispatch};
 
 /// A heatmap prepared for upsampling to `out_h × out_w`: the width pass of every source row it
 /// reads, and the height-pass indices and weights of every output row.
@@ -552,104 +488,11 @@ impl Job for MinMax<'_> {
     }
 }
 
-/// `np.uint8(255 * ((v - min) / range))` in float32, written so that it vectorises: the
-/// saturating float-to-int cast becomes a clamp, a floor and the exponent trick (adding 2^23
-/// puts an integer below 2^23 in the low mantissa bits). Equal to [`crate::quantize`] of the
-/// normalised value for every input, NaN included (→ 0).
-#[inline(always)]
-#[allow(clippy::manual_clamp)] // `clamp` keeps NaN; `max(0.0)` maps it to 0 as the cast does
-pub(crate) fn quantize_fast(v: f32, min: f32, range: f32) -> u8 {
-    let x = (255.0f32 * ((v - min) / range)).max(0.0).min(255.0).floor();
-    ((x + 8_388_608.0).to_bits() & 0xff) as u8
-}
-
-/// The first (by value) `f32` in `[lo, hi]` where the monotone predicate `p` holds, or `None`
-/// if it does not hold at `hi`. Used to turn a threshold on normalised or quantised values
-/// into one threshold on raw upsampled values.
-#[inline(always)] // compiled inside a dispatch where called from one
-pub(crate) fn first_where(lo: f32, hi: f32, p: impl Fn(f32) -> bool) -> Option<f32> {
-    // Total order of non-NaN floats as unsigned keys (-0.0 just below +0.0).
-    fn key(x: f32) -> u32 {
-        let b = x.to_bits();
-        if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
-    }
-    fn from_key(k: u32) -> f32 {
-        f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
-    }
-    if !p(hi) {
-        return None;
-    }
-    let (mut a, mut b) = (key(lo), key(hi));
-    while a < b {
-        let m = a + (b - a) / 2;
-        if p(from_key(m)) {
-            b = m;
-        } else {
-            a = m + 1;
-        }
-    }
-    Some(from_key(a))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dispatch::SoftwareFma;
     use proptest::prelude::*;
-
-    #[test]
-    fn quantize_fast_equals_the_cast() {
-        let specials = [
-            0.0f32,
-            -0.0,
-            1.0,
-            0.5,
-            1.0 + f32::EPSILON,
-            -1e-9,
-            -0.9,
-            -1.5,
-            f32::NAN,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            254.0 / 255.0,
-            3.0 / 255.0,
-        ];
-        for &x in &specials {
-            assert_eq!(quantize_fast(x, 0.0, 1.0), crate::quantize(x), "{x}");
-        }
-        // Floats across [-0.01, 1.01], and the 64 floats on each side of every level k/255.
-        for i in 0..=102_000 {
-            let x = -0.01 + i as f32 * 1e-5;
-            assert_eq!(quantize_fast(x, 0.0, 1.0), crate::quantize(x), "{x}");
-        }
-        for k in 0..=255u32 {
-            let c = k as f32 / 255.0;
-            let mut y = c;
-            for _ in 0..64 {
-                assert_eq!(quantize_fast(y, 0.0, 1.0), crate::quantize(y), "{y}");
-                y = y.next_up();
-            }
-            let mut y = c;
-            for _ in 0..64 {
-                assert_eq!(quantize_fast(y, 0.0, 1.0), crate::quantize(y), "{y}");
-                y = y.next_down();
-            }
-        }
-    }
-
-    #[test]
-    fn first_where_finds_the_boundary() {
-        assert_eq!(first_where(-2.0, 2.0, |x| x >= 0.5), Some(0.5));
-        assert_eq!(first_where(-2.0, 2.0, |x| x > 0.5), Some(0.5f32.next_up()));
-        assert_eq!(
-            first_where(-2.0, 2.0, |x| x > -1.0),
-            Some((-1.0f32).next_up())
-        );
-        assert_eq!(first_where(-2.0, 2.0, |_| true), Some(-2.0));
-        assert_eq!(first_where(-2.0, 2.0, |x| x > 2.0), None);
-        assert_eq!(first_where(0.0, 0.0, |_| true), Some(0.0));
-        // -0.0 and +0.0: the predicate cannot tell them apart; either answer compares equal.
-        assert_eq!(first_where(-1.0, 1.0, |x| x >= 0.0), Some(0.0));
-    }
 
     fn map_strategy() -> impl Strategy<Value = (Array2<f32>, usize, usize)> {
         (1usize..12, 1usize..12, 1usize..60, 1usize..60).prop_flat_map(|(h, w, oh, ow)| {

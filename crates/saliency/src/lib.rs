@@ -26,21 +26,23 @@
 //! ```
 #![deny(missing_docs)]
 
+mod axis;
 mod cells;
 #[cfg(target_arch = "x86_64")]
 mod columns;
+mod dispatch;
 mod engine;
 mod fma;
+mod histogram;
 pub mod reference;
 mod segment;
 mod small;
 mod smooth;
+mod threshold;
 mod upsample;
 
 pub use engine::Upsampled;
-pub use segment::{
-    Threshold, normalization, otsu_threshold, quantize, segment, segment_rle, segment_runs,
-    segment_thresholds,
-};
+pub use segment::{segment, segment_rle, segment_runs, segment_thresholds};
 pub use smooth::{box_filter, smooth};
+pub use threshold::{Threshold, normalization, otsu_threshold, quantize};
 pub use upsample::{max_point, upsample_bilinear};

@@ -7,9 +7,9 @@
 use chexlocalize_raster::{fill_polygon, find_contours};
 use ndarray::{Array2, ArrayView2};
 
+use crate::axis::axis;
 use crate::fma::fmaf;
-use crate::segment::{Threshold, normalization, otsu_threshold, quantize};
-use crate::upsample::axis;
+use crate::threshold::{Threshold, normalization, otsu_threshold, quantize};
 
 /// Calls `row(oh, values)` for every output row, in order, without holding the whole image.
 fn for_each_row(

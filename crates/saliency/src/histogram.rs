@@ -1,0 +1,282 @@
+//! Otsu's histogram of the 8-bit image, counted in runs of equal values (a row of a smooth map
+//! changes value every few pixels), a row at a time or down the columns of each row of cells
+//! (see `columns`), without building the image.
+
+use crate::cells::Class;
+use crate::dispatch::{Fma, Job};
+use crate::engine::Upsampled;
+use crate::threshold::{first_where, quantize_fast};
+
+/// Adds the values of `q` to `hist` run by run: a row of a smooth map changes value every few
+/// pixels, so a block of bytes is compared at once with its right neighbours (one bit per
+/// byte), and only the positions where the value changes cost work. A run of value `a` over
+/// `[s, e)` is counted as `+e` and `-s` on `hist[a]` (wrapping), so a change at `p` from `a` to
+/// `b` is two updates and no run start has to be remembered.
+#[inline(always)]
+pub(crate) fn add_runs(hist: &mut [u64; 256], q: &[u8], simd: Simd) {
+    let Some(&first) = q.first() else {
+        return;
+    };
+    let n = q.len();
+    let mut prev = usize::from(first);
+    let mut change = |hist: &mut [u64; 256], p: usize, b: u8| {
+        let b = usize::from(b);
+        hist[prev] = hist[prev].wrapping_add(p as u64);
+        hist[b] = hist[b].wrapping_sub(p as u64);
+        prev = b;
+    };
+    // Block at `base`: bit j of `m` says whether q[base + j + 1] differs from q[base + j].
+    let mut base = 0;
+    while let (Some(x), Some(y)) = (q.get(base..base + 32), q.get(base + 1..base + 33)) {
+        let (Ok(x), Ok(y)) = (<&[u8; 32]>::try_from(x), <&[u8; 32]>::try_from(y)) else {
+            break;
+        };
+        let mut m = differences(simd, x, y);
+        while m != 0 {
+            let j = m.trailing_zeros() as usize;
+            change(hist, base + j + 1, y[j]);
+            m &= m - 1;
+        }
+        base += 32;
+    }
+    for p in base + 1..n {
+        if q[p] != q[p - 1] {
+            change(hist, p, q[p]);
+        }
+    }
+    hist[prev] = hist[prev].wrapping_add(n as u64);
+}
+
+/// The AVX2 instructions [`differences`] uses, when the CPU has them (`None`: eight-byte words;
+/// always `None` off x86-64).
+#[cfg(target_arch = "x86_64")]
+pub(crate) type Simd = Option<pulp::x86::V3>;
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) type Simd = Option<std::convert::Infallible>;
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn simd() -> Simd {
+    pulp::x86::V3::try_new()
+}
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) fn simd() -> Simd {
+    None
+}
+
+/// Bit `j` set where `x[j] != y[j]`: a byte compare and a mask extraction with AVX2, else eight
+/// bytes at a time.
+#[inline(always)]
+fn differences(simd: Simd, x: &[u8; 32], y: &[u8; 32]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(v3) = simd {
+        use pulp::bytemuck::cast;
+        let eq = v3.avx2._mm256_cmpeq_epi8(cast(*x), cast(*y));
+        return !(v3.avx2._mm256_movemask_epi8(eq) as u32);
+    }
+    let _ = simd;
+    let mut m = 0u32;
+    for k in 0..4 {
+        let word = |b: &[u8; 32]| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[8 * k..8 * k + 8]);
+            u64::from_le_bytes(w)
+        };
+        let d = word(x) ^ word(y);
+        // One bit per non-zero byte of `d`.
+        let nz =
+            (((d & 0x7f7f_7f7f_7f7f_7f7f) + 0x7f7f_7f7f_7f7f_7f7f) | d) & 0x8080_8080_8080_8080;
+        let bits = (nz >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        m |= (bits as u32) << (8 * k);
+    }
+    m
+}
+
+/// Otsu's histogram of the 8-bit image. Columns whose cell is below `v1` (the first value that
+/// quantises to 1) are counted as zeros without being computed; the others are counted down the
+/// columns of each row of cells where the CPU has AVX2 and FMA (see `columns`), else a row at a
+/// time, in runs of equal values.
+pub(crate) struct Histogram<'a> {
+    up: &'a Upsampled,
+    /// The smallest and largest upsampled values (the normalisation is `(lo, hi - lo)`).
+    lo: f32,
+    hi: f32,
+    v1: f32,
+    /// Whether to count by columns where the CPU can (always, but for tests of both paths).
+    by_columns: bool,
+}
+
+impl Job for Histogram<'_> {
+    type Output = [u64; 256];
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> [u64; 256] {
+        // Counting by columns needs the rows of cells (a map with a non-finite value that no
+        // output pixel reads has none: then its rows are one group that reads many sources).
+        #[cfg(target_arch = "x86_64")]
+        if F::HARDWARE && self.by_columns && self.up.has_cells() {
+            // (No closure here: it would not be compiled for the dispatched features.)
+            if let Some(v3) = pulp::x86::V3::try_new() {
+                if let Some(hist) = self.count_by_columns(v3) {
+                    return hist;
+                }
+            }
+        }
+        let (_, w) = self.up.dim();
+        let (min, range) = (self.lo, self.hi - self.lo);
+        let (mut v, mut q) = (vec![0f32; w], vec![0u8; w]);
+        let mut hist = [0u64; 256];
+        let mut ranges = Vec::new();
+        let simd = simd();
+        for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
+            self.up.ranges(gy, self.v1, &mut ranges);
+            for oh in start..end {
+                for &(a, b, class) in &ranges {
+                    if class == Class::Below {
+                        hist[0] = hist[0].wrapping_add((b - a) as u64);
+                        continue;
+                    }
+                    self.up.row_range_with::<F>(oh, a, b, &mut v);
+                    for (q, &x) in q[..b - a].iter_mut().zip(&v[..b - a]) {
+                        *q = quantize_fast(x, min, range);
+                    }
+                    add_runs(&mut hist, &q[..b - a], simd);
+                }
+            }
+        }
+        hist
+    }
+}
+
+impl<'a> Histogram<'a> {
+    /// The histogram of a finite, non-constant map with extremes `lo < hi`.
+    pub(crate) fn new(up: &'a Upsampled, lo: f32, hi: f32) -> Self {
+        let (min, range) = (lo, hi - lo);
+        let v1 = first_where(lo, hi, |v| quantize_fast(v, min, range) >= 1).unwrap_or(hi);
+        Histogram {
+            up,
+            lo,
+            hi,
+            v1,
+            by_columns: true,
+        }
+    }
+
+    /// The same histogram counted down the columns of each row of cells (see `columns`).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn count_by_columns(&self, v3: pulp::x86::V3) -> Option<[u64; 256]> {
+        let norm = (self.lo, self.hi - self.lo);
+        let mut counts = crate::columns::ColumnCounts::new(v3, (self.lo, self.hi), norm)?;
+        let (mut ranges, mut weights) = (Vec::new(), Vec::new());
+        for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
+            self.up.ranges(gy, self.v1, &mut ranges);
+            weights.clear();
+            weights.extend((start..end).map(|oh| self.up.weights(oh)));
+            let sources = self.up.sources(start);
+            // Runs of columns that are not below `v1` (whether mixed or above).
+            let mut run: Option<(usize, usize)> = None;
+            for &(a, b, class) in &ranges {
+                if class == Class::Below {
+                    counts.direct[0] += ((b - a) * (end - start)) as u64;
+                    if let Some(columns) = run.take() {
+                        counts.add_columns(sources, &weights, columns);
+                    }
+                } else {
+                    run = Some((run.map_or(a, |r| r.0), b));
+                }
+            }
+            if let Some(columns) = run {
+                counts.add_columns(sources, &weights, columns);
+            }
+        }
+        Some(counts.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    use crate::dispatch::dispatch;
+    use crate::threshold::{normalization, quantize};
+
+    /// The obvious histogram: one count per byte.
+    fn naive_hist(q: &[u8]) -> [u64; 256] {
+        let mut h = [0u64; 256];
+        q.iter().for_each(|&v| h[usize::from(v)] += 1);
+        h
+    }
+
+    /// Otsu's histogram of a map as `segment_runs` counts it, by columns or by rows; `None` for
+    /// maps that take another path (NaN, constant, infinite).
+    fn histogram(map: &Array2<f32>, h: usize, w: usize, by_columns: bool) -> Option<[u64; 256]> {
+        let up = Upsampled::new(map.view(), h, w);
+        let (lo, hi) = up.extremes()?;
+        let range = hi - lo;
+        if range == 0.0 || !(lo.is_finite() && hi.is_finite() && range.is_finite()) {
+            return None;
+        }
+        let job = Histogram {
+            by_columns,
+            ..Histogram::new(&up, lo, hi)
+        };
+        Some(dispatch(job))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Both ways of counting Otsu's histogram count every pixel of the reference's 8-bit
+        /// image at its level: smooth and rough maps (steep blocks), offsets far from zero (wide
+        /// rounding margins), flat zero areas, and outputs from much smaller to much larger than
+        /// the map (rows of cells from one row to more than a batch of lane counters).
+        #[test]
+        fn histograms_count_every_pixel(
+            (h, w) in (1usize..10, 1usize..10),
+            (oh, ow) in (1usize..140, 1usize..140),
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    3 => 0.0f32..1.0,
+                    2 => proptest::strategy::Just(0.0f32),
+                    1 => -3.0f32..3.0,
+                    1 => 1e-30f32..1e-29,
+                ],
+                100,
+            ),
+            offset in proptest::prop_oneof![
+                proptest::strategy::Just(0.0f32),
+                -1.0f32..1.0,
+                1e3f32..1e5,
+            ],
+        ) {
+            let map = Array2::from_shape_fn((h, w), |(r, c)| values[r * 10 + c] + offset);
+            let reference = crate::reference::upsample_bilinear(map.view(), oh, ow);
+            let (min, range) = normalization(&reference);
+            let q: Vec<u8> = reference.iter().map(|&v| quantize((v - min) / range)).collect();
+            let want = naive_hist(&q);
+            if let Some(rows) = histogram(&map, oh, ow, false) {
+                proptest::prop_assert_eq!(rows, want);
+            }
+            if let Some(columns) = histogram(&map, oh, ow, true) {
+                proptest::prop_assert_eq!(columns, want);
+            }
+        }
+
+        /// Run counting, with and without AVX2, equals counting every byte; values drawn from a
+        /// few levels so that runs and changes both occur, lengths around the 32-byte blocks.
+        #[test]
+        fn add_runs_counts_every_byte(
+            q in proptest::collection::vec(0u8..4, 0..200),
+            scale in 1u8..64,
+        ) {
+            let q: Vec<u8> = q.iter().map(|&v| v.wrapping_mul(scale)).collect();
+            let mut fast = [0u64; 256];
+            add_runs(&mut fast, &q, simd());
+            proptest::prop_assert_eq!(fast, naive_hist(&q));
+            let mut portable = [0u64; 256];
+            add_runs(&mut portable, &q, None);
+            proptest::prop_assert_eq!(portable, naive_hist(&q));
+        }
+    }
+}
