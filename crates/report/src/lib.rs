@@ -55,10 +55,12 @@
 mod charts;
 mod cxr;
 mod error;
+mod options;
 mod overlay;
 mod page;
 mod tables;
 
 pub use charts::pathology_feature_plot;
 pub use error::{DirProblem, ReportError};
-pub use page::{Options, Report, build_report};
+pub use options::Options;
+pub use page::{Report, build_report};

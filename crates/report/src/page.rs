@@ -12,6 +12,7 @@ use chexlocalize_io::{CsvTable, Limits, Segmentations};
 
 use crate::ReportError;
 use crate::error::{DirProblem, chain_text};
+use crate::options::Options;
 use crate::tables::esc;
 
 mod analyses;
@@ -23,28 +24,6 @@ use analyses::{pixels_section, regressions_section, thresholds_section};
 use figures::{features_section, overlays_section};
 use results::{charts_section, results_section};
 use run::{read_run_json, run_section};
-
-/// What to put in the report besides the run's files.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Options {
-    /// Overlay pictures per task (CXRs with a ground-truth finding first, then by CXR id).
-    pub overlays_per_task: usize,
-    /// Width of an overlay picture in pixels.
-    pub overlay_width: usize,
-    /// What the run's files and the data folder's heatmaps and X-rays may claim.
-    pub limits: Limits,
-}
-
-impl Default for Options {
-    /// Two overlays per task, 260 pixels wide.
-    fn default() -> Self {
-        Options {
-            overlays_per_task: 2,
-            overlay_width: 260,
-            limits: Limits::BUILTIN,
-        }
-    }
-}
 
 /// A built report.
 #[derive(Clone, Debug, PartialEq, Eq)]
