@@ -41,8 +41,9 @@ pub use tune::{GridError, MAX_GRID_LEN, arange, parse_grid, python_argmax};
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MetricsError {
-    /// Two masks of different sizes.
-    #[error("{0}")]
+    /// Two masks of different sizes (the RLE error is the whole message: it is not repeated as
+    /// a cause).
+    #[error(transparent)]
     Rle(#[from] chexlocalize_rle::RleError),
     /// A human benchmark point outside the image.
     #[error(
@@ -64,7 +65,24 @@ pub enum MetricsError {
         /// Image width.
         width: usize,
     },
-    /// Tables that should line up do not.
-    #[error("{0}")]
-    Shape(String),
+    /// The two bootstrap tables of [`percentage_decrease`] hold different numbers of
+    /// replicates (rows).
+    #[error(
+        "the human benchmark has {human_benchmark} bootstrap replicates, the predictions {predictions}"
+    )]
+    ReplicateCountMismatch {
+        /// Replicates in the human benchmark's table.
+        human_benchmark: usize,
+        /// Replicates in the predictions' table.
+        predictions: usize,
+    },
+    /// The two bootstrap tables of [`percentage_decrease`] do not have the same columns (in any
+    /// order).
+    #[error("the bootstrap tables have different columns: {human_benchmark:?} and {predictions:?}")]
+    ColumnMismatch {
+        /// The human benchmark table's column names, in its order.
+        human_benchmark: Vec<String>,
+        /// The predictions table's column names, in its order.
+        predictions: Vec<String>,
+    },
 }
