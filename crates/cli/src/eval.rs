@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 use chexlocalize_io::{CsvWriter, Field, Limits, Segmentations, Task};
-use chexlocalize_metrics as metrics;
+use chexlocalize_metrics::{self as metrics, Scoring};
 use chexlocalize_rle::Rle;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
@@ -133,7 +133,11 @@ pub(crate) fn run(args: &EvalArgs, limits: &Limits) -> Result<()> {
                 &args.gt_path,
                 &pred,
                 &args.pred_path,
-                args.true_pos_only,
+                if args.true_pos_only {
+                    Scoring::TruePositivesOnly
+                } else {
+                    Scoring::All
+                },
             )?
         }
         (Metric::Hitmiss, false) => heatmap_hit_table(
@@ -260,17 +264,17 @@ pub(crate) fn iou_table(
     gt_path: &Path,
     pred: &Segmentations,
     pred_path: &Path,
-    true_pos_only: bool,
+    scoring: Scoring,
 ) -> Result<ResultsTable> {
     let mut ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();
-    let pred_only: Vec<String> = if true_pos_only {
-        Vec::new()
-    } else {
-        pred.sorted_ids()
+    let pred_only: Vec<String> = match scoring {
+        Scoring::TruePositivesOnly => Vec::new(),
+        Scoring::All => pred
+            .sorted_ids()
             .into_iter()
             .filter(|id| !gt.contains(id))
             .map(str::to_owned)
-            .collect()
+            .collect(),
     };
     let mut values = Vec::with_capacity(10);
     for task in Task::SORTED {
@@ -291,7 +295,7 @@ pub(crate) fn iou_table(
                 &empty
             };
             size_check(p, g, || format!("CXR {id}, task {task}"))?;
-            col.push(metrics::iou(p, g, true_pos_only)?);
+            col.push(metrics::iou(p, g, scoring)?);
         }
         for id in &pred_only {
             let p = pred.get(id, task).ok_or_else(|| {
@@ -303,7 +307,7 @@ pub(crate) fn iou_table(
             col.push(metrics::iou(
                 p,
                 &Rle::empty(p.height(), p.width()),
-                true_pos_only,
+                scoring,
             )?);
         }
         values.push(col);

@@ -144,15 +144,36 @@ impl Command {
     }
 }
 
-/// The error and its causes, leaving out a cause whose text the message already shows.
+/// The error and its causes joined by `": "`, each cause once.
+///
+/// Our errors leave a wrapped cause out of their own message (they return it from
+/// [`source`](std::error::Error::source)), so the chain is printed as it is; a cause that the
+/// link before it already ends with (some other crates' errors print their source too) is not
+/// repeated.
 pub fn error_text(e: &anyhow::Error) -> String {
-    let mut text = e.to_string();
-    for cause in e.chain().skip(1) {
+    join_chain(e.chain())
+}
+
+/// [`error_text`] of any error (the problems `validate-submission` lists, for one).
+pub(crate) fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    join_chain(std::iter::successors(Some(e), |c| c.source()))
+}
+
+fn join_chain<'a>(
+    mut links: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>,
+) -> String {
+    let Some(first) = links.next() else {
+        return String::new();
+    };
+    let mut text = first.to_string();
+    let mut previous = text.clone();
+    for cause in links {
         let c = cause.to_string();
-        if !text.contains(&c) {
+        if !previous.ends_with(&c) {
             text.push_str(": ");
             text.push_str(&c);
         }
+        previous = c;
     }
     text
 }
@@ -211,5 +232,62 @@ pub fn main() -> ExitCode {
             eprintln!("error: {}", error_text(&e));
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io_read_error() -> chexlocalize_io::IoError {
+        chexlocalize_io::IoError::Read {
+            path: "d/a.json".into(),
+            source: std::io::Error::other("disk on fire"),
+        }
+    }
+
+    /// An io error under a context: every link once, the text users always saw.
+    #[test]
+    fn the_chain_is_printed_once() {
+        let e = anyhow::Error::from(io_read_error()).context("reading the ground truth");
+        let text = error_text(&e);
+        assert_eq!(
+            text,
+            "reading the ground truth: d/a.json: cannot read: disk on fire"
+        );
+        assert_eq!(text.matches("disk on fire").count(), 1, "{text}");
+        assert_eq!(
+            chain_text(&io_read_error()),
+            "d/a.json: cannot read: disk on fire"
+        );
+    }
+
+    /// A cause is printed even when its text happens to occur earlier in the message; only a
+    /// link that ends with its cause (another crate's error that prints its source) skips it.
+    #[test]
+    fn only_a_cause_already_printed_by_its_parent_is_skipped() {
+        #[derive(Debug)]
+        struct PrintsItsSource {
+            source: std::io::Error,
+        }
+        impl std::fmt::Display for PrintsItsSource {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "disk on fire: {}", self.source)
+            }
+        }
+        impl std::error::Error for PrintsItsSource {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.source)
+            }
+        }
+        let e = anyhow::Error::from(PrintsItsSource {
+            source: std::io::Error::other("disk on fire"),
+        });
+        assert_eq!(error_text(&e), "disk on fire: disk on fire");
+        let e = anyhow::Error::from(io_read_error()).context("disk on fire, again");
+        assert_eq!(
+            error_text(&e),
+            "disk on fire, again: d/a.json: cannot read: disk on fire"
+        );
     }
 }

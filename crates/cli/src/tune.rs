@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use chexlocalize_io::pickle::{Prob, TensorData};
 use chexlocalize_io::{CsvWriter, Field, HeatmapFile, HeatmapRecord, Limits, Segmentations, Task};
-use chexlocalize_metrics::{arange, iou, nanmean, numpy_round, parse_grid, python_argmax};
+use chexlocalize_metrics::{Scoring, arange, iou, nanmean, numpy_round, parse_grid, python_argmax};
 use chexlocalize_rle::Rle;
 use chexlocalize_saliency::{Threshold, segment_rle, segment_thresholds};
 use clap::Args;
@@ -137,7 +137,7 @@ pub(crate) fn tune_heatmap_threshold(args: &TuneArgs, limits: &Limits) -> Result
             for runs in segment_thresholds(map.view(), h, w, chunk) {
                 let pred = Rle::from_row_runs(h, w, runs.rows())
                     .with_context(|| format!("{}", file.path.display()))?;
-                out.push(iou(&pred, g, true)?);
+                out.push(iou(&pred, g, Scoring::TruePositivesOnly)?);
             }
         }
         Ok(out)
@@ -236,7 +236,7 @@ pub(crate) fn tune_probability_threshold(args: &TuneArgs, limits: &Limits) -> Re
                         &empty
                     }
                 };
-                iou(&pred, g, false)?
+                iou(&pred, g, Scoring::All)?
             } else {
                 f64::NAN
             };

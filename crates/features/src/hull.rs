@@ -72,10 +72,22 @@ fn sklansky(p: &[[i32; 2]], start: usize, end: usize, nsign: i32, sign2: i32) ->
     stack[..size - 1].iter().map(|&i| i as usize).collect()
 }
 
+/// The direction a hull is walked in, as OpenCV's `convexHull(points, clockwise)` means it: with
+/// the x axis pointing right and the y axis pointing up (OpenCV's documented convention; on an
+/// image, where y points down, each direction looks reversed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Orientation {
+    /// `clockwise=true`.
+    Clockwise,
+    /// `clockwise=false`, OpenCV's default: `[0, 0], [4, 0], [4, 4], [0, 4]` for a square.
+    CounterClockwise,
+}
+
 /// The input indices of the convex hull of `points`, as OpenCV's `convexHull(points, clockwise,
-/// returnPoints=false)` orders them before returning points. "Clockwise" is in image coordinates
-/// (y down), as OpenCV means it. Empty for no points; one index when all points coincide.
-pub fn convex_hull_indices(points: &[[i32; 2]], clockwise: bool) -> Vec<usize> {
+/// returnPoints=false)` orders them before returning points, walked in `orientation`. Empty for
+/// no points; one index when all points coincide.
+pub fn convex_hull_indices(points: &[[i32; 2]], orientation: Orientation) -> Vec<usize> {
+    let clockwise = orientation == Orientation::Clockwise;
     let total = points.len();
     if total == 0 {
         return Vec::new();
@@ -179,9 +191,10 @@ fn rotate_to_monotone(hull: &mut Vec<usize>) {
     }
 }
 
-/// The convex hull of `points` as OpenCV's `convexHull(points, clockwise)` returns it.
-pub fn convex_hull(points: &[[i32; 2]], clockwise: bool) -> Vec<[i32; 2]> {
-    convex_hull_indices(points, clockwise)
+/// The convex hull of `points` as OpenCV's `convexHull(points, clockwise)` returns it, walked in
+/// `orientation`.
+pub fn convex_hull(points: &[[i32; 2]], orientation: Orientation) -> Vec<[i32; 2]> {
+    convex_hull_indices(points, orientation)
         .into_iter()
         .map(|i| points[i])
         .collect()

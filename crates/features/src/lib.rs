@@ -11,11 +11,16 @@
 //! - [`min_area_rect`], [`convex_hull`], [`contour_area`]: the OpenCV functions themselves.
 //!
 //! ```
-//! use chexlocalize_features::{contour_area, convex_hull, mask_features, min_area_rect};
+//! use chexlocalize_features::{
+//!     Orientation, contour_area, convex_hull, mask_features, min_area_rect,
+//! };
 //! use ndarray::Array2;
 //!
 //! let square = [[0, 0], [4, 0], [4, 4], [0, 4], [2, 2]];
-//! assert_eq!(convex_hull(&square, false), vec![[0, 0], [4, 0], [4, 4], [0, 4]]);
+//! assert_eq!(
+//!     convex_hull(&square, Orientation::CounterClockwise),
+//!     vec![[0, 0], [4, 0], [4, 4], [0, 4]]
+//! );
 //! assert_eq!(contour_area(&square[..4]), 16.0);
 //! let r = min_area_rect(&square);
 //! assert_eq!((r.width, r.height), (4.0, 4.0));
@@ -31,6 +36,6 @@ mod hull;
 mod mask;
 mod rect;
 
-pub use hull::{convex_hull, convex_hull_indices};
+pub use hull::{Orientation, convex_hull, convex_hull_indices};
 pub use mask::{MaskFeatures, mask_features};
 pub use rect::{RotatedRect, contour_area, min_area_rect};

@@ -1,6 +1,6 @@
 //! `minAreaRect` and `contourArea` as OpenCV computes them, float32 rounding included.
 
-use crate::hull::convex_hull;
+use crate::hull::{Orientation, convex_hull};
 
 /// A rotated rectangle (`cv::RotatedRect`): centre, side lengths and angle, all float32 as in
 /// OpenCV.
@@ -36,7 +36,7 @@ pub struct RotatedRect {
 /// zero-size rectangle. (OpenCV 5 also swaps the sides and normalises the angle afterwards; the
 /// side lengths as a pair are the same, and CheXlocalize only uses their ratio and product.)
 pub fn min_area_rect(points: &[[i32; 2]]) -> RotatedRect {
-    let hull: Vec<[f32; 2]> = convex_hull(points, false)
+    let hull: Vec<[f32; 2]> = convex_hull(points, Orientation::CounterClockwise)
         .into_iter()
         .map(|[x, y]| [x as f32, y as f32])
         .collect();

@@ -2,7 +2,7 @@
 //! extreme points found by brute force, and the rectangle's area is the smallest of the
 //! rectangles aligned with each hull edge (computed in f64), up to float32 rounding.
 
-use chexlocalize_features::{convex_hull, min_area_rect};
+use chexlocalize_features::{Orientation, convex_hull, min_area_rect};
 use proptest::prelude::*;
 
 fn cross(o: [i32; 2], a: [i32; 2], b: [i32; 2]) -> i64 {
@@ -76,12 +76,12 @@ proptest! {
     ) {
         let pts: Vec<[i32; 2]> = pts.into_iter().map(|(x, y)| [x, y]).collect();
         let want = brute_hull(&pts);
-        for cw in [true, false] {
+        for cw in [Orientation::Clockwise, Orientation::CounterClockwise] {
             let mut got = convex_hull(&pts, cw);
             got.sort();
             prop_assert_eq!(&got, &want);
         }
-        let hull = convex_hull(&pts, false);
+        let hull = convex_hull(&pts, Orientation::CounterClockwise);
         if hull.len() >= 3 {
             let r = min_area_rect(&pts);
             let area = f64::from(r.width) * f64::from(r.height);

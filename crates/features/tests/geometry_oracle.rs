@@ -4,7 +4,7 @@
 //! point sets with duplicates and collinear runs. Hulls are compared vertex for vertex in order;
 //! rectangles and areas bit for bit.
 
-use chexlocalize_features::{contour_area, convex_hull, min_area_rect};
+use chexlocalize_features::{Orientation, contour_area, convex_hull, min_area_rect};
 use serde_json::Value;
 
 fn points(v: &Value) -> Vec<[i32; 2]> {
@@ -29,7 +29,10 @@ fn every_case_matches_opencv() {
             long += usize::from(pts.len() > 300);
         }
         let mut diffs = Vec::new();
-        for (cw, key) in [(true, "hull_cw"), (false, "hull_ccw")] {
+        for (cw, key) in [
+            (Orientation::Clockwise, "hull_cw"),
+            (Orientation::CounterClockwise, "hull_ccw"),
+        ] {
             let want = points(&v[key]);
             let got = convex_hull(&pts, cw);
             if got != want {

@@ -7,15 +7,22 @@ use crate::files::escape_path;
 /// What went wrong reading or writing a CheXlocalize file. Every variant names the file (as
 /// [`escape_path`](crate::escape_path) shows it: control characters and bytes that are not UTF-8
 /// escaped); the content errors also name the CXR id / task / line and say what was expected.
+///
+/// A variant that wraps a cause (the operating system's error, the JSON parser's, the RLE
+/// decoder's, the pickle reader's) returns it from [`source`](std::error::Error::source) and
+/// leaves it out of its own message: print the chain (`chexlocalize`'s `error_text`, `anyhow`'s
+/// `{:#}`) to show every cause once, e.g. `a.json: cannot read: No such file or directory (os
+/// error 2)`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IoError {
     /// The file could not be opened, read or listed.
-    #[error("{}: cannot read: {source}", escape_path(.path))]
+    #[error("{}: cannot read", escape_path(.path))]
     Read {
         /// The file or folder.
         path: PathBuf,
         /// The operating system's error.
+        #[source]
         source: std::io::Error,
     },
     /// The path names something other than a regular file (a FIFO, a device, a socket, a
@@ -28,19 +35,21 @@ pub enum IoError {
         kind: &'static str,
     },
     /// The output could not be written.
-    #[error("{}: cannot write: {source}", escape_path(.path))]
+    #[error("{}: cannot write", escape_path(.path))]
     Write {
         /// The output file.
         path: PathBuf,
         /// The operating system's error.
+        #[source]
         source: std::io::Error,
     },
     /// The file is not valid JSON.
-    #[error("{}: not valid JSON: {source}", escape_path(.path))]
+    #[error("{}: not valid JSON", escape_path(.path))]
     Json {
         /// The file.
         path: PathBuf,
         /// The parser's error, with line and column.
+        #[source]
         source: serde_json::Error,
     },
     /// The JSON is valid but not shaped as expected.
@@ -54,21 +63,23 @@ pub enum IoError {
         expected: String,
     },
     /// A run-length encoded mask is corrupt.
-    #[error("{}: {location}: corrupt RLE mask: {source}", escape_path(.path))]
+    #[error("{}: {location}: corrupt RLE mask", escape_path(.path))]
     Rle {
         /// The file.
         path: PathBuf,
         /// CXR id and task.
         location: String,
         /// What is wrong with the counts.
+        #[source]
         source: chexlocalize_rle::RleError,
     },
     /// A heatmap pickle could not be decoded (nothing in it was executed).
-    #[error("{}: not a CheXlocalize heatmap pickle: {source}", escape_path(.path))]
+    #[error("{}: not a CheXlocalize heatmap pickle", escape_path(.path))]
     Pickle {
         /// The file.
         path: PathBuf,
         /// What the safe reader refused.
+        #[source]
         source: chexlocalize_pickle::PickleError,
     },
     /// A CSV file is malformed or lacks what the command needs.
@@ -137,5 +148,165 @@ impl IoError {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// `e` and its causes joined by `": "`, each printed as it is (no deduplication): what a chain
+/// printer such as `anyhow`'s `{:#}` shows.
+#[cfg(test)]
+pub(crate) fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    /// One error of every variant (the match below has no wildcard: a new variant must be
+    /// added here), with the text the chain printer must show for it.
+    fn one_of_each() -> Vec<(IoError, String)> {
+        let p = || PathBuf::from("d/a.json");
+        let json = serde_json::from_str::<serde_json::Value>("{").expect_err("bad JSON");
+        let json_text = json.to_string();
+        let rle = chexlocalize_rle::RleError::SumMismatch {
+            expected: 6,
+            got: 7,
+        };
+        let rle_text = rle.to_string();
+        let pickle = chexlocalize_pickle::PickleError::Truncated {
+            context: "pickle",
+            offset: 3,
+            needed: 1,
+        };
+        let pickle_text = pickle.to_string();
+        let all = vec![
+            (
+                IoError::read(&p(), std::io::Error::other("disk on fire")),
+                "d/a.json: cannot read: disk on fire".to_owned(),
+            ),
+            (
+                IoError::not_regular(&p(), "a FIFO"),
+                "d/a.json: is a FIFO, not a regular file".to_owned(),
+            ),
+            (
+                IoError::Write {
+                    path: p(),
+                    source: std::io::Error::other("disk full"),
+                },
+                "d/a.json: cannot write: disk full".to_owned(),
+            ),
+            (
+                IoError::Json {
+                    path: p(),
+                    source: json,
+                },
+                format!("d/a.json: not valid JSON: {json_text}"),
+            ),
+            (
+                IoError::schema(&p(), "CXR x", "an object"),
+                "d/a.json: CXR x: expected an object".to_owned(),
+            ),
+            (
+                IoError::Rle {
+                    path: p(),
+                    location: "CXR x, task Edema".to_owned(),
+                    source: rle,
+                },
+                format!("d/a.json: CXR x, task Edema: corrupt RLE mask: {rle_text}"),
+            ),
+            (
+                IoError::Pickle {
+                    path: p(),
+                    source: pickle,
+                },
+                format!("d/a.json: not a CheXlocalize heatmap pickle: {pickle_text}"),
+            ),
+            (
+                IoError::Csv {
+                    path: p(),
+                    line: 2,
+                    expected: "3 fields".to_owned(),
+                },
+                "d/a.json: line 2: expected 3 fields".to_owned(),
+            ),
+            (
+                IoError::Limit {
+                    path: p(),
+                    location: "CXR x".to_owned(),
+                    what: "an image of 9 x 9 pixels".to_owned(),
+                    limit: "at most 4".to_owned(),
+                },
+                "d/a.json: CXR x: an image of 9 x 9 pixels is over the limit: at most 4".to_owned(),
+            ),
+            (
+                IoError::Npy {
+                    path: p(),
+                    reason: "dtype <i8".to_owned(),
+                },
+                "d/a.json: not a heatmap .npy array: dtype <i8".to_owned(),
+            ),
+            (
+                IoError::FileName {
+                    path: p(),
+                    expected: "<cxr_id>_<task>_map.pkl".to_owned(),
+                },
+                "d/a.json: file name: expected <cxr_id>_<task>_map.pkl".to_owned(),
+            ),
+        ];
+        for (e, _) in &all {
+            match e {
+                IoError::Read { .. }
+                | IoError::NotRegular { .. }
+                | IoError::Write { .. }
+                | IoError::Json { .. }
+                | IoError::Schema { .. }
+                | IoError::Rle { .. }
+                | IoError::Pickle { .. }
+                | IoError::Csv { .. }
+                | IoError::Limit { .. }
+                | IoError::Npy { .. }
+                | IoError::FileName { .. } => {}
+            }
+        }
+        all
+    }
+
+    /// Printing the chain shows every cause once, and the text users see is unchanged.
+    #[test]
+    fn no_variant_repeats_its_source() {
+        for (e, expected) in one_of_each() {
+            let text = chain_text(&e);
+            assert_eq!(text, expected);
+            let mut link: &(dyn Error + 'static) = &e;
+            while let Some(cause) = link.source() {
+                let c = cause.to_string();
+                assert!(!c.is_empty(), "{text}");
+                assert!(
+                    !link.to_string().contains(&c),
+                    "{link} shows its source {c:?} in its own message"
+                );
+                assert_eq!(text.matches(&c).count(), 1, "{c:?} twice in {text:?}");
+                link = cause;
+            }
+        }
+    }
+
+    /// The wrapping variants do expose their cause (so a chain printer can show it).
+    #[test]
+    fn wrapped_causes_are_sources() {
+        let with_source = one_of_each()
+            .iter()
+            .filter(|(e, _)| e.source().is_some())
+            .count();
+        assert_eq!(with_source, 5);
     }
 }

@@ -224,5 +224,17 @@ fn corrupt_torch_archives_are_refused() {
     // Truncated archives have no end record.
     std::fs::write(&p, &bytes[..bytes.len() / 2]).expect("write");
     let e = read_heatmap(&p, &Limits::default()).expect_err("truncated");
-    assert!(e.to_string().contains("torch archive"), "{e}");
+    let text = chain_text(&e);
+    assert!(text.contains("torch archive"), "{text}");
+}
+
+/// The error and its causes joined by `": "`, as a chain printer shows them.
+fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }

@@ -3,12 +3,12 @@
 //! and pandas code. Light on purpose: it depends only on `chexlocalize-rle` and `rand_chacha`.
 //!
 //! ```
-//! use chexlocalize_metrics::{NumpyLegacyRng, bootstrap, confidence_interval, iou};
+//! use chexlocalize_metrics::{NumpyLegacyRng, Scoring, bootstrap, confidence_interval, iou};
 //! use chexlocalize_rle::Rle;
 //!
 //! let gt = Rle::encode(&[1, 1, 0, 0], 2, 2)?;
 //! let pred = Rle::encode(&[0, 1, 0, 1], 2, 2)?;
-//! assert_eq!(iou(&pred, &gt, true)?, 1.0 / 3.0);
+//! assert_eq!(iou(&pred, &gt, Scoring::TruePositivesOnly)?, 1.0 / 3.0);
 //!
 //! // Per-CXR scores of two tasks (NaN = not applicable), bootstrapped as `eval.py --seed 0`.
 //! let columns = vec![vec![0.5, f64::NAN, 0.25, 1.0], vec![1.0, 0.0, 0.0, 1.0]];
@@ -34,15 +34,16 @@ pub use bootstrap::{Ci, bootstrap, confidence_interval};
 pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_sum};
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
-pub use score::{hit_with_tolerance, human_point_to_pixel, iou, point_inside};
+pub use score::{Scoring, hit_with_tolerance, human_point_to_pixel, iou, point_inside};
 pub use tune::{GridError, MAX_GRID_LEN, arange, parse_grid, python_argmax};
 
 /// Why a score could not be computed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MetricsError {
-    /// Two masks of different sizes.
-    #[error("{0}")]
+    /// Two masks of different sizes (the RLE error is the whole message: it is not repeated as
+    /// a cause).
+    #[error(transparent)]
     Rle(#[from] chexlocalize_rle::RleError),
     /// A human benchmark point outside the image.
     #[error(
@@ -64,7 +65,24 @@ pub enum MetricsError {
         /// Image width.
         width: usize,
     },
-    /// Tables that should line up do not.
-    #[error("{0}")]
-    Shape(String),
+    /// The two bootstrap tables of [`percentage_decrease`] hold different numbers of
+    /// replicates (rows).
+    #[error(
+        "the human benchmark has {human_benchmark} bootstrap replicates, the predictions {predictions}"
+    )]
+    ReplicateCountMismatch {
+        /// Replicates in the human benchmark's table.
+        human_benchmark: usize,
+        /// Replicates in the predictions' table.
+        predictions: usize,
+    },
+    /// The two bootstrap tables of [`percentage_decrease`] do not have the same columns (in any
+    /// order).
+    #[error("the bootstrap tables have different columns: {human_benchmark:?} and {predictions:?}")]
+    ColumnMismatch {
+        /// The human benchmark table's column names, in its order.
+        human_benchmark: Vec<String>,
+        /// The predictions table's column names, in its order.
+        predictions: Vec<String>,
+    },
 }

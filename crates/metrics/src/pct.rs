@@ -41,20 +41,20 @@ pub fn percentage_decrease(
     pred: &[Vec<f64>],
 ) -> Result<PctDecrease, MetricsError> {
     if hb.len() != pred.len() {
-        return Err(MetricsError::Shape(format!(
-            "the human benchmark has {} bootstrap replicates, the predictions {}",
-            hb.len(),
-            pred.len()
-        )));
+        return Err(MetricsError::ReplicateCountMismatch {
+            human_benchmark: hb.len(),
+            predictions: pred.len(),
+        });
     }
     let mut sorted_hb = hb_names.to_vec();
     sorted_hb.sort();
     let mut sorted_pred = pred_names.to_vec();
     sorted_pred.sort();
     if sorted_hb != sorted_pred {
-        return Err(MetricsError::Shape(format!(
-            "the bootstrap tables have different columns: {hb_names:?} and {pred_names:?}"
-        )));
+        return Err(MetricsError::ColumnMismatch {
+            human_benchmark: hb_names.to_vec(),
+            predictions: pred_names.to_vec(),
+        });
     }
     // pandas keeps the order when both frames agree, and sorts the union otherwise.
     let names: Vec<String> = if hb_names == pred_names {
@@ -115,4 +115,39 @@ pub fn percentage_decrease(
         pct_diff_upper: numpy_round(ci.upper, 3),
     });
     Ok(PctDecrease { rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|&s| s.to_owned()).collect()
+    }
+
+    #[test]
+    fn tables_that_do_not_line_up_say_what_differs() {
+        let (ab, ba) = (names(&["a", "b"]), names(&["b", "a"]));
+        let e = percentage_decrease(&ab, &vec![vec![1.0, 1.0]; 2], &ab, &vec![vec![1.0, 1.0]; 3])
+            .expect_err("2 and 3 replicates");
+        assert_eq!(
+            e,
+            MetricsError::ReplicateCountMismatch {
+                human_benchmark: 2,
+                predictions: 3
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "the human benchmark has 2 bootstrap replicates, the predictions 3"
+        );
+        let ac = names(&["a", "c"]);
+        let e = percentage_decrease(&ab, &[vec![1.0, 1.0]], &ac, &[vec![1.0, 1.0]])
+            .expect_err("columns");
+        assert_eq!(
+            e.to_string(),
+            r#"the bootstrap tables have different columns: ["a", "b"] and ["a", "c"]"#
+        );
+        assert!(percentage_decrease(&ab, &[vec![1.0, 2.0]], &ba, &[vec![2.0, 1.0]]).is_ok());
+    }
 }

@@ -4,18 +4,28 @@ use chexlocalize_rle::Rle;
 
 use crate::MetricsError;
 
+/// Which mask pairs [`iou`] scores (the others are NaN, left out of means): `eval.py
+/// --true_pos_only True` is [`Scoring::TruePositivesOnly`], `False` is [`Scoring::All`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scoring {
+    /// Only true positives: both masks non-empty.
+    TruePositivesOnly,
+    /// Every pair whose union is non-empty (a false positive or false negative scores 0).
+    All,
+}
+
 /// IoU of a predicted and a ground-truth mask with `eval.py`'s rules.
 ///
-/// With `true_pos_only`, NaN unless both masks are non-empty (only true positives are scored);
-/// otherwise NaN only when the union is empty. The division is float64 as numpy does it.
-pub fn iou(pred: &Rle, gt: &Rle, true_pos_only: bool) -> Result<f64, MetricsError> {
+/// NaN for a pair that `scoring` leaves out: with [`Scoring::TruePositivesOnly`] unless both
+/// masks are non-empty, with [`Scoring::All`] only when the union is empty. The division is
+/// float64 as numpy does it.
+pub fn iou(pred: &Rle, gt: &Rle, scoring: Scoring) -> Result<f64, MetricsError> {
     let inter = pred.intersection_area(gt)?;
     let (pa, ga) = (pred.area(), gt.area());
     let union = pa + ga - inter;
-    let nan = if true_pos_only {
-        pa == 0 || ga == 0
-    } else {
-        union == 0
+    let nan = match scoring {
+        Scoring::TruePositivesOnly => pa == 0 || ga == 0,
+        Scoring::All => union == 0,
     };
     Ok(if nan {
         f64::NAN
@@ -103,12 +113,23 @@ mod tests {
         let empty = Rle::empty(2, 2);
         let a = mask(&[1, 1, 0, 0], 2, 2);
         let b = mask(&[0, 1, 0, 1], 2, 2);
-        assert!(iou(&empty, &empty, true).expect("ok").is_nan());
-        assert!(iou(&empty, &empty, false).expect("ok").is_nan());
-        assert!(iou(&a, &empty, true).expect("ok").is_nan());
-        assert_eq!(iou(&a, &empty, false).expect("ok"), 0.0);
-        assert_eq!(iou(&a, &b, true).expect("ok"), 1.0 / 3.0);
-        assert!(iou(&a, &Rle::empty(3, 2), false).is_err());
+        assert!(
+            iou(&empty, &empty, Scoring::TruePositivesOnly)
+                .expect("ok")
+                .is_nan()
+        );
+        assert!(iou(&empty, &empty, Scoring::All).expect("ok").is_nan());
+        assert!(
+            iou(&a, &empty, Scoring::TruePositivesOnly)
+                .expect("ok")
+                .is_nan()
+        );
+        assert_eq!(iou(&a, &empty, Scoring::All).expect("ok"), 0.0);
+        assert_eq!(
+            iou(&a, &b, Scoring::TruePositivesOnly).expect("ok"),
+            1.0 / 3.0
+        );
+        assert!(iou(&a, &Rle::empty(3, 2), Scoring::All).is_err());
     }
 
     #[test]

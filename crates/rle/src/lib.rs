@@ -30,6 +30,8 @@
 //! let other = Rle::encode(&[0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0], 3, 4)?;
 //! assert_eq!(rle.intersection_area(&other)?, 2);
 //! assert_eq!(rle.iou(&other)?, 2.0 / 6.0);
+//! assert_eq!(rle.merge(&other, chexlocalize_rle::Merge::Intersection)?.area(), 2);
+//! assert_eq!(rle.merge(&other, chexlocalize_rle::Merge::Union)?.area(), 6);
 //! # Ok::<(), chexlocalize_rle::RleError>(())
 //! ```
 //!
@@ -46,6 +48,7 @@ mod ops;
 mod rows;
 
 pub use error::RleError;
+pub use ops::Merge;
 
 /// A binary mask as pycocotools run-length encoding. See the [crate documentation](crate).
 ///

@@ -2,6 +2,16 @@
 
 use crate::{Rle, RleError};
 
+/// How [`Rle::merge`] combines two masks: pycocotools' `merge(rles, intersect=0)` is
+/// [`Merge::Union`], `intersect=1` is [`Merge::Intersection`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Merge {
+    /// A pixel is set when it is set in either mask.
+    Union,
+    /// A pixel is set when it is set in both masks.
+    Intersection,
+}
+
 /// Walks two run lists in step, calling `f(len, a_set, b_set)` for every stretch where neither
 /// changes.
 fn zip_runs(a: &[u32], b: &[u32], mut f: impl FnMut(u64, bool, bool)) {
@@ -68,16 +78,18 @@ impl Rle {
         Ok(i as f64 / u as f64)
     }
 
-    /// The union (`intersect == false`) or intersection (`true`) of two masks, like
-    /// pycocotools' `merge`. The result's runs are canonical: no zero-length runs except a
-    /// leading one.
-    pub fn merge(&self, other: &Rle, intersect: bool) -> Result<Rle, RleError> {
+    /// The union or intersection of two masks (see [`Merge`]), like pycocotools' `merge`. The
+    /// result's runs are canonical: no zero-length runs except a leading one.
+    pub fn merge(&self, other: &Rle, how: Merge) -> Result<Rle, RleError> {
         self.same_size(other)?;
         let mut runs: Vec<u32> = Vec::with_capacity(self.runs.len() + other.runs.len());
         let mut cur = false;
         let mut len = 0u64;
         zip_runs(&self.runs, &other.runs, |c, a, b| {
-            let v = if intersect { a && b } else { a || b };
+            let v = match how {
+                Merge::Union => a || b,
+                Merge::Intersection => a && b,
+            };
             if v != cur {
                 runs.push(len as u32);
                 len = 0;
@@ -109,6 +121,7 @@ mod tests {
             a.intersection_area(&b),
             Err(RleError::SizeMismatch { .. })
         ));
-        assert!(a.merge(&b, false).is_err());
+        assert!(a.merge(&b, Merge::Union).is_err());
+        assert!(a.merge(&b, Merge::Intersection).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! The fast run-based implementation against a slow, obvious pixel-by-pixel one.
 
-use chexlocalize_rle::Rle;
+use chexlocalize_rle::{Merge, Rle};
 use proptest::prelude::*;
 
 /// Column-major runs of a row-major mask, one pixel at a time (the definition).
@@ -159,8 +159,8 @@ proptest! {
         prop_assert_eq!(ra.iou(&rb).expect("iou"), iou);
         let and: Vec<u8> = (0..h * w).map(|i| u8::from(a[i] != 0 && b[i] != 0)).collect();
         let or: Vec<u8> = (0..h * w).map(|i| u8::from(a[i] != 0 || b[i] != 0)).collect();
-        prop_assert_eq!(ra.merge(&rb, true).expect("and"), Rle::encode(&and, h, w).expect("and"));
-        prop_assert_eq!(ra.merge(&rb, false).expect("or"), Rle::encode(&or, h, w).expect("or"));
+        prop_assert_eq!(ra.merge(&rb, Merge::Intersection).expect("and"), Rle::encode(&and, h, w).expect("and"));
+        prop_assert_eq!(ra.merge(&rb, Merge::Union).expect("or"), Rle::encode(&or, h, w).expect("or"));
     }
 
     #[test]
@@ -212,8 +212,8 @@ proptest! {
         prop_assert_eq!(ra.iou(&rb).expect("iou"), iou);
         let and: Vec<u8> = (0..h * w).map(|i| ma[i] & mb[i]).collect();
         let or: Vec<u8> = (0..h * w).map(|i| ma[i] | mb[i]).collect();
-        prop_assert_eq!(ra.merge(&rb, true).expect("and").runs().to_vec(), naive_runs(&and, h, w));
-        prop_assert_eq!(ra.merge(&rb, false).expect("or").runs().to_vec(), naive_runs(&or, h, w));
+        prop_assert_eq!(ra.merge(&rb, Merge::Intersection).expect("and").runs().to_vec(), naive_runs(&and, h, w));
+        prop_assert_eq!(ra.merge(&rb, Merge::Union).expect("or").runs().to_vec(), naive_runs(&or, h, w));
     }
 }
 

@@ -26,7 +26,13 @@ pub(super) fn check_segmentations(
     let text = match chexlocalize_io::read_bytes(path, limits) {
         Ok(t) => t,
         Err(e) => {
-            report.add(Kind::UnreadableFile, path, None, None, e.to_string());
+            report.add(
+                Kind::UnreadableFile,
+                path,
+                None,
+                None,
+                crate::chain_text(&e),
+            );
             return (0, 0);
         }
     };
@@ -37,7 +43,7 @@ pub(super) fn check_segmentations(
                 chexlocalize_io::IoError::Limit { .. } => Kind::OverLimit,
                 _ => Kind::UnreadableFile,
             };
-            report.add(kind, path, None, None, e.to_string());
+            report.add(kind, path, None, None, crate::chain_text(&e));
             return (0, 0);
         }
     };
@@ -330,7 +336,7 @@ fn check_heatmap(
         Ok(r) => r,
         Err(e) => {
             // The error names the file already; keep only what was wrong.
-            let text = e.to_string();
+            let text = crate::chain_text(&e);
             let prefix = format!("{}: ", p.display());
             let msg = text.strip_prefix(&prefix).unwrap_or(&text).to_owned();
             add(Kind::UnreadableHeatmap, msg);
