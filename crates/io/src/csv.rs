@@ -112,7 +112,7 @@ pub struct CsvTable {
 impl CsvTable {
     /// Reads and parses a CSV file of at most `limits.max_file_bytes`.
     pub fn read(path: &Path, limits: &crate::Limits) -> Result<CsvTable, IoError> {
-        let bytes = crate::limits::read_file(path, limits)?;
+        let bytes = crate::files::read_file(path, limits)?;
         let text = String::from_utf8(bytes).map_err(|e| IoError::Csv {
             path: path.to_path_buf(),
             line: 1,

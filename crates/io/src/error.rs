@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::files::escape_path;
+use crate::names::escape_path;
 
 /// What went wrong reading or writing a CheXlocalize file. Every variant names the file (as
 /// [`escape_path`](crate::escape_path) shows it: control characters and bytes that are not UTF-8

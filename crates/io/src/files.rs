@@ -15,6 +15,12 @@ use std::path::{Path, PathBuf};
 
 use crate::{IoError, Limits};
 
+/// Reads a whole regular file of at most `limits.max_file_bytes` bytes; the readers of this
+/// crate call it under this name.
+pub(crate) fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
+    read_bytes(path, limits)
+}
+
 /// Reads a whole regular file of at most `limits.max_file_bytes` bytes. A FIFO, a device, a
 /// socket or a folder is refused by name ([`IoError::NotRegular`]) without waiting on it; a file
 /// longer than the limit is an [`IoError::Limit`] and no more than one byte past the limit is
@@ -150,39 +156,6 @@ pub(crate) fn first_error(mut bad: Vec<(PathBuf, IoError)>) -> Result<(), IoErro
     match bad.into_iter().next() {
         Some((_, e)) => Err(e),
         None => Ok(()),
-    }
-}
-
-/// A path as error messages and reports show it: UTF-8 text as is, control characters and
-/// newlines escaped (`\n`, `\t`, `\x1b`, `\u{85}`) so that a name cannot forge a line or a
-/// terminal sequence, and bytes that are not UTF-8 as `\xNN`.
-pub fn escape_path(path: &Path) -> String {
-    let mut out = String::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
-            push_escaped(&mut out, chunk.valid());
-            for b in chunk.invalid() {
-                out.push_str(&format!("\\x{b:02x}"));
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    push_escaped(&mut out, &path.to_string_lossy());
-    out
-}
-
-fn push_escaped(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() && c.is_ascii() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::names::escape_path;
 
 fn limits(max_file_bytes: u64) -> Limits {
     Limits {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use chexlocalize_pickle::{CxrImg, HeatmapRecord, Prob, Tensor, TensorData, Value};
 use serde_json::Value as Json;
 
-use crate::limits::read_file;
+use crate::files::read_file;
 use crate::{IoError, Limits, Task};
 
 /// The file name endings [`list_heatmaps`] looks for.

@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::limits::read_file;
+use crate::files::read_file;
 use crate::{IoError, Limits};
 
 /// Values left to parse, and whether the parse ran out.

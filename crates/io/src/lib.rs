@@ -51,6 +51,7 @@ mod heatmap;
 mod json;
 mod json_value;
 mod limits;
+mod names;
 mod npy;
 mod pyfmt;
 mod tasks;
@@ -60,7 +61,7 @@ pub use chexlocalize_pickle as pickle;
 pub use chexlocalize_pickle::HeatmapRecord;
 pub use csv::{CsvTable, CsvWriter, Field, read_probability_cutoffs, read_thresholds};
 pub use error::IoError;
-pub use files::{escape_path, list_files, open_input, read_bytes};
+pub use files::{list_files, open_input, read_bytes};
 pub use heatmap::{
     HEATMAP_SUFFIXES, HeatmapFile, list_heatmaps, npy_sidecar_path, parse_heatmap_name,
     read_heatmap, write_heatmap, write_npy_heatmap,
@@ -74,6 +75,7 @@ pub use json::{
 };
 pub use json_value::{parse_json, read_json};
 pub use limits::Limits;
+pub use names::escape_path;
 pub use npy::{npy_bytes, parse_npy};
 pub use pyfmt::{json_float, push_json_string, py_float_repr};
 pub use tasks::{CHEXPERT_TASKS, Task};

@@ -78,13 +78,6 @@ impl Default for Limits {
     }
 }
 
-/// Reads a whole regular file of at most `limits.max_file_bytes` bytes (see
-/// [`read_bytes`](crate::files::read_bytes): FIFOs and devices are refused by
-/// name, reading stops at the cap whatever the file's length claims).
-pub(crate) fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
-    crate::files::read_bytes(path, limits)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
