@@ -356,6 +356,12 @@ pub fn csv(data: &[u8]) {
     if blank(&t.header) || t.rows.iter().any(blank) {
         return;
     }
+    // A first header field starting with U+FEFF (after blank lines, say) would be written at the
+    // very start of the file, where readers (pandas and ours) take it for a byte-order mark: such
+    // a table cannot round-trip, in pandas either.
+    if t.header.first().is_some_and(|h| h.starts_with('\u{feff}')) {
+        return;
+    }
     let mut w = CsvWriter::new();
     w.row(t.header.iter().map(String::as_str));
     for r in &t.rows {
