@@ -155,19 +155,7 @@ fn human_points_outside_the_image_are_named() {
     let dir = tempfile::tempdir().expect("tmp");
     let gt = dir.path().join("gt.json");
     let pts = dir.path().join("pts.json");
-    let tasks = [
-        "Airspace Opacity",
-        "Atelectasis",
-        "Cardiomegaly",
-        "Consolidation",
-        "Edema",
-        "Enlarged Cardiomediastinum",
-        "Lung Lesion",
-        "Pleural Effusion",
-        "Pneumothorax",
-        "Support Devices",
-    ];
-    let masks: Vec<String> = tasks
+    let masks: Vec<String> = chexlocalize_testkit::hostile::TASKS
         .iter()
         .map(|t| format!("\"{t}\": {{\"size\": [2, 3], \"counts\": \"06\"}}"))
         .collect();

@@ -3,32 +3,16 @@
 //! against the limits before anything is allocated; heatmaps in the new formats work in the
 //! commands that read heatmaps (`validate-submission`: `validate_submission.rs`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
 
 use chexlocalize_io::HeatmapRecord;
 use chexlocalize_io::pickle::{CxrImg, Prob, Tensor, TensorData, Value};
+use chexlocalize_testkit::hostile::TASKS;
+use common::{fixtures, run, s, stderr};
 use serde_json::{Value as Json, json};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chexlocalize"))
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// Exit code 1, every needle in the message, no panic.
 fn assert_clean_failure(out: &Output, needles: &[&str]) {
@@ -52,19 +36,6 @@ fn files_in(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
-
-const TASKS: [&str; 10] = [
-    "Airspace Opacity",
-    "Atelectasis",
-    "Cardiomegaly",
-    "Consolidation",
-    "Edema",
-    "Enlarged Cardiomediastinum",
-    "Lung Lesion",
-    "Pleural Effusion",
-    "Pneumothorax",
-    "Support Devices",
-];
 
 /// A segmentation JSON with ten 2x3 masks per CXR, the last replaced by `edema`.
 fn seg_json(ids: &[&str], edema: &Json) -> String {

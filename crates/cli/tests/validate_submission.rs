@@ -1,31 +1,14 @@
 //! `validate-submission` end to end: it lists every problem of a deliberately broken submission
 //! made from the fixtures, and accepts the original repository's sample.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chexlocalize_io::Limits;
+use common::{fixtures, run, s, stderr};
 use serde_json::{Value as Json, json};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chexlocalize"))
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// Makes a submission from the fixtures (heatmap-to-segmentation on their 80 maps), with the
 /// expected list as a CheXpert-style CSV whose sizes come from the fixture images.
