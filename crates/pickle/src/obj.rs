@@ -220,6 +220,9 @@ enum KeyForm {
     Tuple(Box<[u32]>),
 }
 
+/// Length from which a string, bytes or big-integer key is remembered by address.
+const LONG_KEY: usize = 64;
+
 /// 2^63 as a float (exact).
 const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
@@ -241,9 +244,12 @@ impl KeyTable {
 
     /// The key id of `k`, or what makes it unhashable.
     fn id(&mut self, k: &Obj) -> Result<u32, &'static str> {
+        // Short strings are cheaper to hash again than to remember: only long ones (where a key
+        // used many times would cost its length each time) are kept by address.
         let rc_addr = match k {
-            Obj::BigInt(b) | Obj::Bytes(b) => Some(b.as_ptr() as usize),
-            Obj::Str(s) => Some(s.as_ptr() as usize),
+            Obj::BigInt(b) | Obj::Bytes(b) if b.len() >= LONG_KEY => Some(b.as_ptr() as usize),
+            Obj::Str(s) if s.len() >= LONG_KEY => Some(s.as_ptr() as usize),
+            Obj::BigInt(_) | Obj::Bytes(_) | Obj::Str(_) => None,
             Obj::Tuple(n) => Some(addr(n)),
             Obj::Storage(s) => Some(Rc::as_ptr(s) as usize),
             Obj::Tensor(t) => Some(Rc::as_ptr(t) as usize),
