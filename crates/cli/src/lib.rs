@@ -151,31 +151,7 @@ impl Command {
 /// link before it already ends with (some other crates' errors print their source too) is not
 /// repeated.
 pub fn error_text(e: &anyhow::Error) -> String {
-    join_chain(e.chain())
-}
-
-/// [`error_text`] of any error (the problems `validate-submission` lists, for one).
-pub(crate) fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
-    join_chain(std::iter::successors(Some(e), |c| c.source()))
-}
-
-fn join_chain<'a>(
-    mut links: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>,
-) -> String {
-    let Some(first) = links.next() else {
-        return String::new();
-    };
-    let mut text = first.to_string();
-    let mut previous = text.clone();
-    for cause in links {
-        let c = cause.to_string();
-        if !previous.ends_with(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-        previous = c;
-    }
-    text
+    chexlocalize_io::chain_text(e.as_ref())
 }
 
 /// Parses `args` (the first one is the program name) as the `chexlocalize` command line and runs
@@ -257,7 +233,7 @@ mod tests {
         );
         assert_eq!(text.matches("disk on fire").count(), 1, "{text}");
         assert_eq!(
-            chain_text(&io_read_error()),
+            chexlocalize_io::chain_text(&io_read_error()),
             "d/a.json: cannot read: disk on fire"
         );
     }

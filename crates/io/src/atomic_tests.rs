@@ -79,7 +79,7 @@ fn a_folder_as_the_last_destination_leaves_older_files_untouched() {
     let e = write_atomic_all(&[(&a, b"new a"), (&b, b"new b"), (&c, b"new c")])
         .expect_err("c is a folder");
     assert_eq!(
-        crate::error::chain_text(&e),
+        crate::error::full_chain(&e),
         format!("{}: cannot write: it is a folder", c.display())
     );
     assert_eq!(read(&a), "old a");
@@ -102,7 +102,7 @@ fn a_failed_rename_puts_everything_back() {
     let e = write_atomic_all(&[(&new, b"1"), (&a, b"2"), (&b, b"3")]).expect_err("injected");
     FAIL_RENAME_AT.with(|f| f.set(None));
     assert!(
-        crate::error::chain_text(&e).contains("b.csv: cannot write: injected failure"),
+        crate::error::full_chain(&e).contains("b.csv: cannot write: injected failure"),
         "{e}"
     );
     assert_eq!((read(&a), read(&b)), ("old a".into(), "old b".into()));

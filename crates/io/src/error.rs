@@ -151,10 +151,30 @@ impl IoError {
     }
 }
 
+/// An error and its causes joined by `": "`, each cause once: a cause is left out only when the
+/// link before it already ends with its text (errors of other crates that print their source
+/// too). Every variant of this crate keeps its cause out of its own message, so this is how a
+/// front end (the CLI, the report's notes) words any error chain.
+pub fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut previous = text.clone();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !previous.ends_with(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        previous = t;
+        cause = c.source();
+    }
+    text
+}
+
 /// `e` and its causes joined by `": "`, each printed as it is (no deduplication): what a chain
 /// printer such as `anyhow`'s `{:#}` shows.
 #[cfg(test)]
-pub(crate) fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn full_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
@@ -284,7 +304,7 @@ mod tests {
     #[test]
     fn no_variant_repeats_its_source() {
         for (e, expected) in one_of_each() {
-            let text = chain_text(&e);
+            let text = full_chain(&e);
             assert_eq!(text, expected);
             let mut link: &(dyn Error + 'static) = &e;
             while let Some(cause) = link.source() {

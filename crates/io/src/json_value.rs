@@ -225,7 +225,7 @@ mod tests {
     fn deep_nesting_is_a_syntax_error_not_a_crash() {
         let t = "[".repeat(100_000);
         let e = parse_json(Path::new("t.json"), t.as_bytes(), &Limits::BUILTIN).expect_err("deep");
-        let text = crate::error::chain_text(&e);
+        let text = crate::error::full_chain(&e);
         assert!(text.contains("recursion limit"), "{text}");
     }
 }

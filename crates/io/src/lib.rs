@@ -60,7 +60,7 @@ pub use atomic::{write_atomic, write_atomic_all};
 pub use chexlocalize_pickle as pickle;
 pub use chexlocalize_pickle::HeatmapRecord;
 pub use csv::{CsvTable, CsvWriter, Field, read_probability_cutoffs, read_thresholds};
-pub use error::IoError;
+pub use error::{IoError, chain_text};
 pub use files::{list_files, open_input, read_bytes};
 pub use heatmap::{
     HEATMAP_SUFFIXES, HeatmapFile, list_heatmaps, npy_sidecar_path, parse_heatmap_name,

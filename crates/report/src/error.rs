@@ -102,26 +102,10 @@ impl ReportError {
     }
 }
 
-/// `e` and its causes joined by `": "`, each once: a cause whose text the message already shows
-/// (an error of another crate that also prints its source) is not repeated. This is how a note
-/// of the report words an error.
-pub(crate) fn chain_text(e: &(dyn Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let t = c.to_string();
-        if !text.contains(&t) {
-            text.push_str(": ");
-            text.push_str(&t);
-        }
-        cause = c.source();
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chexlocalize_io::chain_text;
 
     fn png_error() -> ReportError {
         let cause = image::ImageError::Limits(image::error::LimitError::from_kind(

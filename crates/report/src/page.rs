@@ -11,9 +11,10 @@ use base64::Engine as _;
 use chexlocalize_io::{CsvTable, Limits, Segmentations};
 
 use crate::ReportError;
-use crate::error::{DirProblem, chain_text};
+use crate::error::DirProblem;
 use crate::options::Options;
 use crate::tables::esc;
+use chexlocalize_io::chain_text;
 
 mod analyses;
 mod figures;

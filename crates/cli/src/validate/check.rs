@@ -31,7 +31,7 @@ pub(super) fn check_segmentations(
                 path,
                 None,
                 None,
-                crate::chain_text(&e),
+                chexlocalize_io::chain_text(&e),
             );
             return (0, 0);
         }
@@ -43,7 +43,7 @@ pub(super) fn check_segmentations(
                 chexlocalize_io::IoError::Limit { .. } => Kind::OverLimit,
                 _ => Kind::UnreadableFile,
             };
-            report.add(kind, path, None, None, crate::chain_text(&e));
+            report.add(kind, path, None, None, chexlocalize_io::chain_text(&e));
             return (0, 0);
         }
     };
@@ -336,7 +336,7 @@ fn check_heatmap(
         Ok(r) => r,
         Err(e) => {
             // The error names the file already; keep only what was wrong.
-            let text = crate::chain_text(&e);
+            let text = chexlocalize_io::chain_text(&e);
             let prefix = format!("{}: ", p.display());
             let msg = text.strip_prefix(&prefix).unwrap_or(&text).to_owned();
             add(Kind::UnreadableHeatmap, msg);

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use chexlocalize_io::{CsvTable, Limits, Task};
 
 use super::Page;
-use crate::error::chain_text;
 use crate::tables::{DASH, csv_html, esc, num};
+use chexlocalize_io::chain_text;
 
 /// A title for a regression output file.
 fn regression_title(file: &str) -> String {

@@ -7,9 +7,9 @@ use chexlocalize_io::Task;
 
 use super::{Options, Page, css};
 use crate::cxr::{OverlayInput, XrayCache, overlay};
-use crate::error::chain_text;
 use crate::overlay::{GT_RGB, PRED_RGB};
 use crate::tables::esc;
+use chexlocalize_io::chain_text;
 
 pub(super) fn overlays_section(page: &mut Page, data: Option<&Path>, options: &Options) {
     page.section("overlays", "Heatmaps and outlines");

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::{Options, Page};
 use chexlocalize_io::Limits;
 
-use crate::error::chain_text;
 use crate::tables::{esc, num};
+use chexlocalize_io::chain_text;
 
 /// The run's `run.json`.
 pub(super) struct RunJson {
