@@ -1,36 +1,20 @@
 //! `cargo xtask reproduce`: the paper's pipeline end to end, in-process.
 //!
-//! Runs every stage on a data folder laid out like the original repository's `sample/`
-//! (default: the committed `fixtures/`) through the `chexlocalize` commands as a library
-//! (`chexlocalize_cli::run`, no subprocesses), writes every output under `--out` (default
-//! `target/reproduce/`, one folder per stage), `run.json` (parameters and timings), then the
-//! HTML report, and prints a timing table. A stage whose input is missing (no human benchmark,
-//! no heatmaps, ...) is skipped with a message; a stage that fails stops the run with its error.
-//!
-//! Output layout (the report reads it):
-//! ```text
-//! run.json                                  {"parameters": {...}, "stages": [{"name", "seconds", "status"}]}
-//! inspect/pkl_summary.csv                   what every heatmap pickle holds
-//! segmentations/gt_segmentations.json       ground truth, human benchmark, saliency masks
-//! segmentations/hb_segmentations.json       (Otsu, tuned thresholds, tuned cutoffs, smoothed)
-//! segmentations/saliency_{otsu,threshold,probcut,otsu_smooth_k5}.json
-//! tune/tuning_results.csv, tune/probability_tuning_results.csv
-//! eval_iou_tp/, eval_iou_hb_tp/, eval_hitmiss/, eval_hitmiss_hb/   eval.py's three CSVs each
-//! pct_decrease/, precision_recall_specificity/, count_segs/
-//! features/, feature_plots/, regression_features/, regression_model_assurance/
-//! report.html
-//! ```
+//! Calls [`chexlocalize::reproduce`] on a data folder laid out like the original repository's
+//! `sample/` (default: the committed `fixtures/`), writing the run folder (default
+//! `target/reproduce/`; its layout is [`chexlocalize::RunLayout`]'s) and the HTML report, then
+//! prints one line per stage and a summary table: mIoU and hit rate per task with their 95%
+//! bootstrap CIs, for the saliency method and the human benchmark.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
+use chexlocalize::{
+    DataLayout, EvalRun, Level, Options, Reproduce, RunLayout, RunSummary, StageStatus, Task,
+};
 use clap::Args;
 
 use crate::util::workspace_root;
-use stages::{stages, text};
-
-mod stages;
 
 /// Arguments of `cargo xtask reproduce`.
 #[derive(Args, Debug)]
@@ -44,42 +28,6 @@ pub(crate) struct ReproduceArgs {
     /// Bootstrap seed of the evaluations.
     #[arg(long, default_value_t = 0)]
     seed: u32,
-}
-
-/// What happened to a stage.
-struct Timing {
-    name: &'static str,
-    seconds: f64,
-    status: String,
-}
-
-/// `run.json`: the run's parameters and the stages' timings.
-fn run_json(params: &[(&str, String)], timings: &[Timing]) -> String {
-    let mut s = String::from("{\"parameters\": {");
-    for (i, (k, v)) in params.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        chexlocalize_io::push_json_string(&mut s, k);
-        s.push_str(": ");
-        chexlocalize_io::push_json_string(&mut s, v);
-    }
-    s.push_str("}, \"stages\": [");
-    for (i, t) in timings.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        s.push_str("{\"name\": ");
-        chexlocalize_io::push_json_string(&mut s, t.name);
-        s.push_str(&format!(
-            ", \"seconds\": {}, \"status\": ",
-            chexlocalize_io::json_float(t.seconds)
-        ));
-        chexlocalize_io::push_json_string(&mut s, &t.status);
-        s.push('}');
-    }
-    s.push_str("]}\n");
-    s
 }
 
 /// The output of a command, or `unknown`.
@@ -105,115 +53,133 @@ pub(crate) fn run(args: &ReproduceArgs) -> Result<()> {
         .with_context(|| format!("data folder {}", data.display()))?;
     std::fs::create_dir_all(&out).with_context(|| format!("output folder {}", out.display()))?;
     let out = out.canonicalize()?;
-    let stages = stages(&data, &out, args.seed);
-    let n = stages.len();
-    let started = Instant::now();
-    let mut timings = Vec::with_capacity(n + 1);
-    for (i, st) in stages.iter().enumerate() {
-        let t = Instant::now();
-        let status = if st.needs.iter().all(Option::is_some) {
-            eprintln!("[{}/{n}] {}", i + 1, st.name);
-            let args = std::iter::once("chexlocalize".to_owned()).chain(st.args.clone());
-            match chexlocalize_cli::run(args) {
-                Ok(()) => "done".to_owned(),
-                Err(e) if st.optional => {
-                    let why = chexlocalize_cli::error_text(&e);
-                    eprintln!("[{}/{n}] {} failed, going on: {why}", i + 1, st.name);
-                    format!("failed: {why}")
-                }
-                Err(e) => {
-                    let why = chexlocalize_cli::error_text(&e);
-                    return Err(anyhow!("stage {:?}: {why}", st.name));
-                }
-            }
-        } else {
-            eprintln!("[{}/{n}] {} skipped: an input is missing", i + 1, st.name);
-            "skipped: an input is missing".to_owned()
-        };
-        timings.push(Timing {
-            name: st.name,
-            seconds: t.elapsed().as_secs_f64(),
-            status,
-        });
-    }
-    let params = [
-        ("data", text(&data)),
-        ("output", text(&out)),
-        ("bootstrap replicates", "1000".to_owned()),
-        ("bootstrap seed", args.seed.to_string()),
+    let extra = vec![
         (
-            "bootstrap RNG",
-            "numpy (MT19937, np.random.choice)".to_owned(),
+            "chexlocalize-rs".to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
         ),
         (
-            "saliency masks evaluated",
-            "Otsu (segmentations/saliency_otsu.json)".to_owned(),
+            "git commit".to_owned(),
+            command_output(
+                "git",
+                &[
+                    "-C",
+                    &root.to_string_lossy(),
+                    "rev-parse",
+                    "--short",
+                    "HEAD",
+                ],
+            ),
         ),
+        ("rustc".to_owned(), command_output("rustc", &["--version"])),
         (
-            "fixed thresholds",
-            "tuned here: tune/tuning_results.csv".to_owned(),
-        ),
-        (
-            "probability cutoffs",
-            "tuned here: tune/probability_tuning_results.csv".to_owned(),
-        ),
-        ("chexlocalize-rs", env!("CARGO_PKG_VERSION").to_owned()),
-        (
-            "git commit",
-            command_output("git", &["-C", &text(&root), "rev-parse", "--short", "HEAD"]),
-        ),
-        ("rustc", command_output("rustc", &["--version"])),
-        (
-            "platform",
+            "platform".to_owned(),
             format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         ),
         (
-            "threads",
+            "threads".to_owned(),
             std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .to_string(),
         ),
-        (
-            "pipeline seconds",
-            format!("{:.3}", started.elapsed().as_secs_f64()),
-        ),
     ];
-    chexlocalize_io::write_atomic(
-        &out.join("run.json"),
-        run_json(&params, &timings).as_bytes(),
-    )?;
-    // The report reads run.json (parameters and the stage table), so it comes last.
-    let t = Instant::now();
-    eprintln!("[report] report.html");
-    chexlocalize_cli::run([
-        "chexlocalize".to_owned(),
-        "report".to_owned(),
-        "--run-dir".to_owned(),
-        text(&out),
-        "--data".to_owned(),
-        text(&data),
-    ])
-    .map_err(|e| anyhow!("stage \"report\": {}", chexlocalize_cli::error_text(&e)))?;
-    timings.push(Timing {
-        name: "HTML report",
-        seconds: t.elapsed().as_secs_f64(),
-        status: "done".to_owned(),
-    });
-
-    println!("\n{:<48} {:>9}", "stage", "seconds");
-    for t in &timings {
-        let note = if t.status == "done" {
-            String::new()
-        } else {
-            format!("  ({})", t.status.split(':').next().unwrap_or_default())
-        };
-        println!("{:<48} {:>9.3}{note}", t.name, t.seconds);
-    }
-    println!("{:<48} {:>9.3}", "total", started.elapsed().as_secs_f64());
+    let run = RunLayout::new(out.clone());
+    let summary = chexlocalize::reproduce(
+        &Reproduce {
+            data: DataLayout::new(data),
+            run: run.clone(),
+            seed: args.seed,
+            extra_parameters: extra,
+        },
+        &Options::default(),
+        |i, n, stage| {
+            let status = match &stage.status {
+                StageStatus::Done => String::new(),
+                StageStatus::Skipped => "  (skipped: an input is missing)".to_owned(),
+                StageStatus::Failed(why) => format!("  (failed, going on: {why})"),
+            };
+            let warnings = stage
+                .notes
+                .iter()
+                .filter(|n| n.level == Level::Warning)
+                .count();
+            let warnings = match warnings {
+                0 => String::new(),
+                1 => "  1 warning".to_owned(),
+                w => format!("  {w} warnings"),
+            };
+            eprintln!(
+                "[{i:>2}/{n}] {:<46} {:>7.3} s{status}{warnings}",
+                stage.name, stage.seconds
+            );
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{}", chexlocalize_io::chain_text(&e)))?;
+    print_warnings(&summary);
+    print_summary(&summary);
     println!(
-        "\noutputs in {}; open {}",
+        "\n{} stages in {:.1} s; outputs in {}; open {}",
+        summary.stages.len(),
+        summary.seconds,
         out.display(),
-        out.join("report.html").display()
+        run.report().display()
     );
     Ok(())
+}
+
+/// Each stage's warnings, once, under its name.
+fn print_warnings(summary: &RunSummary) {
+    for stage in &summary.stages {
+        let warnings: Vec<&str> = stage
+            .notes
+            .iter()
+            .filter(|n| n.level == Level::Warning)
+            .map(|n| n.text.as_str())
+            .collect();
+        if !warnings.is_empty() {
+            eprintln!("\n{}:", stage.name);
+            for w in warnings {
+                eprintln!("  {w}");
+            }
+        }
+    }
+}
+
+/// `mean [lower, upper]`, `n/a` when the task has no result.
+fn ci_text(summary: &RunSummary, run: EvalRun, task: Task) -> String {
+    let ci = summary
+        .evaluations
+        .iter()
+        .find(|(r, _)| *r == run)
+        .and_then(|(_, per_task)| per_task.iter().find(|(t, _)| *t == task))
+        .map(|(_, ci)| *ci);
+    match ci {
+        Some(ci) if !ci.mean.is_nan() => {
+            format!("{:.3} [{:.3}, {:.3}]", ci.mean, ci.lower, ci.upper)
+        }
+        _ => "n/a".to_owned(),
+    }
+}
+
+/// The table: per task, mIoU and hit rate (saliency, human benchmark) with 95% CIs.
+fn print_summary(summary: &RunSummary) {
+    let columns = [
+        ("mIoU, saliency", EvalRun::IouSaliency),
+        ("mIoU, human", EvalRun::IouHumanBenchmark),
+        ("hit rate, saliency", EvalRun::HitSaliency),
+        ("hit rate, human", EvalRun::HitHumanBenchmark),
+    ];
+    println!("\nlocalisation per task, mean [95% bootstrap CI]:");
+    print!("{:<28}", "task");
+    for (name, _) in &columns {
+        print!(" {name:<22}");
+    }
+    println!();
+    for task in Task::SORTED {
+        print!("{:<28}", task.name());
+        for (_, run) in &columns {
+            print!(" {:<22}", ci_text(summary, *run, task));
+        }
+        println!();
+    }
 }

@@ -63,10 +63,3 @@ pub(crate) fn seed(s: &str) -> Result<u32, String> {
 pub(crate) fn overlays(s: &str) -> Result<usize, String> {
     int_in(0, MAX_OVERLAYS, "a number of overlays per task")(s)
 }
-
-/// Worker threads for `work` items: `jobs` (all cores when `None`), but never more than there
-/// are items (at least 1).
-pub(crate) fn jobs_for(jobs: Option<usize>, work: usize) -> Option<usize> {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    Some(jobs.unwrap_or(cores).min(work).max(1))
-}

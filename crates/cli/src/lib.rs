@@ -10,8 +10,9 @@
 //! Every command takes the global `--max-*` flags (`limits::LimitArgs`): what an input file may
 //! claim (image sizes, tensor elements, file length) before anything is allocated for it.
 //!
-//! The commands are also a library, so that pipelines (such as `cargo xtask reproduce`) run them
-//! in-process, with the same arguments as on the command line:
+//! This crate is argument parsing only: each subcommand becomes one call of the `chexlocalize`
+//! library (the pipeline's typed stages), whose notes it prints to stderr. Programs call that
+//! library directly; [`run`] parses a command line in-process (for tests):
 //!
 //! ```no_run
 //! chexlocalize_cli::run([
@@ -22,22 +23,13 @@
 #![deny(missing_docs)]
 
 mod args;
-mod eval;
-mod features;
-mod heatmaps;
-mod inspect;
+mod commands;
 mod limits;
-mod plot;
-mod progress;
-mod regress;
-mod report;
-mod segment;
-mod summaries;
-mod tune;
-mod validate;
 
-use chexlocalize_io::Limits;
 use std::process::ExitCode;
+
+use chexlocalize::{Options, Outcome, ProgressBars};
+use commands::{analyses, eval, segment, tools};
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -55,7 +47,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Summarise heatmap pickles or a segmentation JSON without running any of their code.
-    Inspect(inspect::InspectArgs),
+    Inspect(tools::InspectArgs),
     /// Radiologist polygons (JSON) to RLE segmentation masks (`annotation_to_segmentation.py`).
     #[command(
         name = "annotation-to-segmentation",
@@ -72,65 +64,65 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Number of CXRs with a non-empty mask per task (`count_segs.py`).
     #[command(name = "count-segs", visible_alias = "count_segs")]
-    CountSegs(summaries::CountSegsArgs),
+    CountSegs(analyses::CountSegsArgs),
     /// Percentage decrease from the human benchmark, with bootstrap CIs
     /// (`calculate_percentage_decrease.py`).
     #[command(
         name = "calculate-percentage-decrease",
         visible_alias = "calculate_percentage_decrease"
     )]
-    CalculatePercentageDecrease(summaries::PctArgs),
+    CalculatePercentageDecrease(analyses::PctArgs),
     /// Pixel precision, recall and specificity per task (`precision_recall_specificity.py`).
     #[command(
         name = "precision-recall-specificity",
         visible_alias = "precision_recall_specificity"
     )]
-    PrecisionRecallSpecificity(summaries::PrsArgs),
+    PrecisionRecallSpecificity(analyses::PrsArgs),
     /// Check a competition submission (segmentation JSON, optional heatmap folder) against the
     /// expected CXRs and image sizes; list every problem.
     #[command(name = "validate-submission", visible_alias = "validate_submission")]
-    ValidateSubmission(validate::ValidateArgs),
+    ValidateSubmission(tools::ValidateArgs),
     /// Per-task fixed heatmap threshold with the best mIoU (`tune_heatmap_threshold.py`).
     #[command(
         name = "tune-heatmap-threshold",
         visible_alias = "tune_heatmap_threshold"
     )]
-    TuneHeatmapThreshold(tune::TuneArgs),
+    TuneHeatmapThreshold(analyses::TuneArgs),
     /// mIoU of every probability cutoff per task (`tune_probability_threshold.py`).
     #[command(
         name = "tune-probability-threshold",
         visible_alias = "tune_probability_threshold"
     )]
-    TuneProbabilityThreshold(tune::TuneArgs),
+    TuneProbabilityThreshold(analyses::TuneArgs),
     /// Number of instances, area ratio, elongation and rectangularity of every ground-truth mask
     /// (`compute_pathology_features.py`).
     #[command(
         name = "compute-pathology-features",
         visible_alias = "compute_pathology_features"
     )]
-    ComputePathologyFeatures(features::FeaturesArgs),
+    ComputePathologyFeatures(analyses::FeaturesArgs),
     /// OLS of the localisation metrics on the pathology features, pooled over tasks
     /// (`regression_pathology_features.py`).
     #[command(
         name = "regression-pathology-features",
         visible_alias = "regression_pathology_features"
     )]
-    RegressionPathologyFeatures(regress::FeaturesRegressionArgs),
+    RegressionPathologyFeatures(analyses::FeaturesRegressionArgs),
     /// One PNG per pathology feature: its distribution per task (`plot_pathology_features.py`).
     #[command(
         name = "plot-pathology-features",
         visible_alias = "plot_pathology_features"
     )]
-    PlotPathologyFeatures(plot::PlotArgs),
+    PlotPathologyFeatures(analyses::PlotArgs),
     /// OLS and Spearman correlation of a localisation metric on the model's probability, per task
     /// (`regression_model_assurance.py`).
     #[command(
         name = "regression-model-assurance",
         visible_alias = "regression_model_assurance"
     )]
-    RegressionModelAssurance(regress::ModelAssuranceArgs),
+    RegressionModelAssurance(analyses::ModelAssuranceArgs),
     /// The HTML report of a run folder: tables with CIs, charts, overlays, plots, regressions.
-    Report(report::ReportArgs),
+    Report(tools::ReportArgs),
 }
 
 impl Command {
@@ -141,6 +133,20 @@ impl Command {
             _ => None,
         }?;
         Some(Cli::command().error(ErrorKind::ArgumentConflict, msg))
+    }
+
+    /// The command's `--jobs`, for those that take it.
+    fn jobs(&self) -> Option<usize> {
+        match self {
+            Command::AnnotationToSegmentation(a) => a.jobs,
+            Command::HeatmapToSegmentation(a) => a.jobs,
+            Command::Eval(a) => a.jobs,
+            Command::ValidateSubmission(a) => a.jobs,
+            Command::TuneHeatmapThreshold(a) | Command::TuneProbabilityThreshold(a) => a.jobs,
+            Command::ComputePathologyFeatures(a) => a.jobs,
+            Command::RegressionModelAssurance(a) => a.jobs,
+            _ => None,
+        }
     }
 }
 
@@ -165,33 +171,40 @@ where
     if let Some(e) = cli.command.usage_error() {
         return Err(anyhow::anyhow!("{e}"));
     }
-    execute(cli.command, &cli.limits.limits())
+    execute(cli.command, cli.limits.limits())
 }
 
 /// Runs one command with the limits of its `--max-*` flags, passed down to every reader (no
-/// process-global state: two calls in one process each get their own).
-fn execute(command: Command, limits: &Limits) -> anyhow::Result<()> {
-    match command {
-        Command::Inspect(a) => inspect::run(&a, limits),
-        Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a, limits),
-        Command::HeatmapToSegmentation(a) => segment::heatmap_to_segmentation(&a, limits),
-        Command::Eval(a) => eval::run(&a, limits),
-        Command::CountSegs(a) => summaries::count_segs(&a, limits),
-        Command::CalculatePercentageDecrease(a) => summaries::percentage_decrease(&a, limits),
-        Command::PrecisionRecallSpecificity(a) => {
-            summaries::precision_recall_specificity(&a, limits)
-        }
-        Command::ValidateSubmission(a) => validate::run(&a, limits),
-        Command::TuneHeatmapThreshold(a) => tune::tune_heatmap_threshold(&a, limits),
-        Command::TuneProbabilityThreshold(a) => tune::tune_probability_threshold(&a, limits),
-        Command::ComputePathologyFeatures(a) => features::compute_pathology_features(&a, limits),
-        Command::RegressionPathologyFeatures(a) => {
-            regress::regression_pathology_features(&a, limits)
-        }
-        Command::RegressionModelAssurance(a) => regress::regression_model_assurance(&a, limits),
-        Command::PlotPathologyFeatures(a) => plot::plot_pathology_features(&a, limits),
-        Command::Report(a) => report::report(&a, limits),
+/// process-global state: two calls in one process each get their own), and prints the stage's
+/// notes (warnings, what was written) to stderr.
+fn execute(command: Command, limits: chexlocalize::Limits) -> anyhow::Result<()> {
+    let options = Options {
+        limits,
+        jobs: command.jobs(),
+        progress: ProgressBars::Terminal,
+    };
+    let o = &options;
+    let outcome: Outcome = match command {
+        Command::Inspect(a) => tools::inspect(&a, o)?,
+        Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a, o)?,
+        Command::HeatmapToSegmentation(a) => segment::heatmap_to_segmentation(&a, o)?,
+        Command::Eval(a) => eval::eval(&a, o)?.outcome,
+        Command::CountSegs(a) => analyses::count_segs(&a, o)?,
+        Command::CalculatePercentageDecrease(a) => analyses::percentage_decrease(&a, o)?,
+        Command::PrecisionRecallSpecificity(a) => analyses::precision_recall_specificity(&a, o)?,
+        Command::ValidateSubmission(a) => tools::validate(&a, o)?,
+        Command::TuneHeatmapThreshold(a) => analyses::tune_heatmap_threshold(&a, o)?,
+        Command::TuneProbabilityThreshold(a) => analyses::tune_probability_threshold(&a, o)?,
+        Command::ComputePathologyFeatures(a) => analyses::compute_pathology_features(&a, o)?,
+        Command::RegressionPathologyFeatures(a) => analyses::regression_pathology_features(&a, o)?,
+        Command::RegressionModelAssurance(a) => analyses::regression_model_assurance(&a, o)?,
+        Command::PlotPathologyFeatures(a) => analyses::plot_pathology_features(&a, o)?,
+        Command::Report(a) => tools::report(&a, o)?,
+    };
+    for note in &outcome.notes {
+        eprintln!("{note}");
     }
+    Ok(())
 }
 
 /// The `chexlocalize` binary: parses the process's arguments (clap prints usage errors, an
@@ -202,7 +215,7 @@ pub fn main() -> ExitCode {
     if let Some(e) = cli.command.usage_error() {
         e.exit();
     }
-    match execute(cli.command, &cli.limits.limits()) {
+    match execute(cli.command, cli.limits.limits()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", error_text(&e));

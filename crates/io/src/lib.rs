@@ -50,6 +50,7 @@ mod files;
 mod heatmap;
 mod json;
 mod json_value;
+pub mod layout;
 mod limits;
 mod names;
 mod npy;
@@ -74,6 +75,7 @@ pub use json::{
     write_segmentations,
 };
 pub use json_value::{parse_json, read_json};
+pub use layout::{DataLayout, RunLayout};
 pub use limits::Limits;
 pub use names::escape_path;
 pub use npy::{npy_bytes, parse_npy};

@@ -29,7 +29,7 @@
 //! plot-pathology-features`.
 //!
 //! ```
-//! use chexlocalize_report::{DirProblem, Options, ReportError, build_report};
+//! use chexlocalize_report::{DirProblem, Options, ReportError, RunLayout, build_report};
 //!
 //! // A run folder with nothing but its parameters.
 //! let run = tempfile::tempdir()?;
@@ -37,7 +37,7 @@
 //!     run.path().join("run.json"),
 //!     r#"{"parameters": {"bootstrap seed": "0"}, "stages": [{"name": "eval", "seconds": 0.5, "status": "done"}]}"#,
 //! )?;
-//! let report = build_report(run.path(), None, &Options::default())?;
+//! let report = build_report(&RunLayout::new(run.path()), None, &Options::default())?;
 //! assert!(report.html.starts_with("<!DOCTYPE html>"));
 //! assert!(report.html.contains("bootstrap seed"));
 //! // Everything else is missing, and the report says so instead of failing.
@@ -45,7 +45,8 @@
 //! assert_eq!(report.images, 0);
 //!
 //! // A missing run folder is an error naming it.
-//! let err = build_report(&run.path().join("nope"), None, &Options::default()).unwrap_err();
+//! let err = build_report(&RunLayout::new(run.path().join("nope")), None, &Options::default())
+//!     .unwrap_err();
 //! assert!(err.to_string().contains("nope"));
 //! assert!(matches!(err, ReportError::RunDir { reason: DirProblem::Missing, .. }));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -61,6 +62,7 @@ mod page;
 mod tables;
 
 pub use charts::pathology_feature_plot;
+pub use chexlocalize_io::RunLayout;
 pub use error::{DirProblem, ReportError};
 pub use options::Options;
 pub use page::{Report, build_report};

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use chexlocalize_io::{CsvTable, Limits, Segmentations};
+use chexlocalize_io::{CsvTable, Limits, RunLayout, Segmentations};
 
 use crate::ReportError;
 use crate::error::DirProblem;
@@ -40,7 +40,7 @@ pub struct Report {
 
 /// The page being written.
 struct Page {
-    run: PathBuf,
+    run: RunLayout,
     limits: Limits,
     body: String,
     toc: Vec<(&'static str, &'static str)>,
@@ -81,14 +81,18 @@ impl Page {
         )
     }
 
-    fn path(&self, rel: &str) -> PathBuf {
-        self.run.join(rel)
+    /// `path` relative to the run folder, as notes name it.
+    fn rel(&self, path: &Path) -> String {
+        path.strip_prefix(self.run.root())
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// A CSV of the run, or `None` with a note when it is missing or malformed.
-    fn csv(&mut self, rel: &str, missing: &str) -> Option<CsvTable> {
-        let path = self.path(rel);
+    fn csv(&mut self, path: PathBuf, missing: &str) -> Option<CsvTable> {
         if !path.is_file() {
+            let rel = self.rel(&path);
             self.note(&format!("Not in this run: {rel} ({missing})."));
             return None;
         }
@@ -104,11 +108,11 @@ impl Page {
     /// Parses a CSV read by [`Page::csv`] with `parse`, or `None` with a note.
     fn parsed<T>(
         &mut self,
-        rel: &str,
+        path: PathBuf,
         missing: &str,
         parse: impl FnOnce(&CsvTable) -> Result<T, chexlocalize_io::IoError>,
     ) -> Option<T> {
-        let t = self.csv(rel, missing)?;
+        let t = self.csv(path, missing)?;
         match parse(&t) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -119,9 +123,9 @@ impl Page {
     }
 
     /// A segmentation file of the run, or `None` with a note.
-    fn segmentations(&mut self, rel: &str, missing: &str) -> Option<Segmentations> {
-        let path = self.path(rel);
+    fn segmentations(&mut self, path: PathBuf, missing: &str) -> Option<Segmentations> {
         if !path.is_file() {
+            let rel = self.rel(&path);
             self.note(&format!("Not in this run: {rel} ({missing})."));
             return None;
         }
@@ -194,10 +198,11 @@ table.stages td.failed{color:#a3321f}
 /// Everything in the run is optional: a missing or malformed file leaves its part of the report
 /// out with a note. Errors: `run_dir` is not a folder, or `data_dir` is given and is not one.
 pub fn build_report(
-    run_dir: &Path,
+    run: &RunLayout,
     data_dir: Option<&Path>,
     options: &Options,
 ) -> Result<Report, ReportError> {
+    let run_dir = run.root();
     if let Some(reason) = DirProblem::of(run_dir) {
         return Err(ReportError::RunDir {
             path: run_dir.to_path_buf(),
@@ -211,7 +216,7 @@ pub fn build_report(
         });
     }
     let mut page = Page {
-        run: run_dir.to_path_buf(),
+        run: run.clone(),
         limits: options.limits.clone(),
         body: String::new(),
         toc: Vec::new(),
@@ -316,25 +321,33 @@ mod tests {
         let o = Options::default();
         let err = |r: Result<Report, ReportError>| r.expect_err("an error");
         assert!(matches!(
-            err(build_report(&file, None, &o)),
+            err(build_report(&RunLayout::new(&file), None, &o)),
             ReportError::RunDir { reason: DirProblem::NotAFolder, path } if path == file
         ));
         assert!(matches!(
-            err(build_report(&tmp.path().join("nope"), None, &o)),
+            err(build_report(
+                &RunLayout::new(tmp.path().join("nope")),
+                None,
+                &o
+            )),
             ReportError::RunDir {
                 reason: DirProblem::Missing,
                 ..
             }
         ));
         assert!(matches!(
-            err(build_report(tmp.path(), Some(&tmp.path().join("nope")), &o)),
+            err(build_report(
+                &RunLayout::new(tmp.path()),
+                Some(&tmp.path().join("nope")),
+                &o
+            )),
             ReportError::DataDir {
                 reason: DirProblem::Missing,
                 ..
             }
         ));
         assert!(matches!(
-            err(build_report(tmp.path(), Some(&file), &o)),
+            err(build_report(&RunLayout::new(tmp.path()), Some(&file), &o)),
             ReportError::DataDir {
                 reason: DirProblem::NotAFolder,
                 ..

@@ -52,11 +52,18 @@ pub(super) fn regressions_section(page: &mut Page) {
          with Spearman's correlation: <code>coefficient, (95 % CI)</code>; stars: p &lt; 0.05, \
          0.01, 0.001 after Bonferroni correction.</p>",
     );
-    for (dir, command) in [
-        ("regression_features", "regression-pathology-features"),
-        ("regression_model_assurance", "regression-model-assurance"),
+    for (path, command) in [
+        (
+            page.run.regression_features_dir(),
+            "regression-pathology-features",
+        ),
+        (
+            page.run.regression_model_assurance_dir(),
+            "regression-model-assurance",
+        ),
     ] {
-        let files = match chexlocalize_io::list_files(&page.path(dir)) {
+        let dir = page.rel(&path);
+        let files = match chexlocalize_io::list_files(&path) {
             Ok(f) => f,
             Err(_) => {
                 page.note(&format!("Not in this run: {dir}/ ({command})."));
@@ -92,17 +99,11 @@ pub(super) fn regressions_section(page: &mut Page) {
 pub(super) fn pixels_section(page: &mut Page) {
     page.section("pixels", "Pixel precision, recall, specificity");
     let mut tables = Vec::new();
-    for (rel, title) in [
-        (
-            "precision_recall_specificity/pred_precision_recall_specificity.csv",
-            "Saliency method (Otsu masks)",
-        ),
-        (
-            "precision_recall_specificity/hb_precision_recall_specificity.csv",
-            "Human benchmark",
-        ),
+    for (path, title) in [
+        (page.run.prs("pred"), "Saliency method (Otsu masks)"),
+        (page.run.prs("hb"), "Human benchmark"),
     ] {
-        if let Some(t) = page.csv(rel, "precision-recall-specificity") {
+        if let Some(t) = page.csv(path, "precision-recall-specificity") {
             tables.push(format!(
                 "<div><h3>{}</h3>{}</div>",
                 esc(title),
@@ -123,20 +124,20 @@ pub(super) fn pixels_section(page: &mut Page) {
 pub(super) fn thresholds_section(page: &mut Page) {
     page.section("thresholds", "Tuned thresholds");
     let mut cols: Vec<(&str, BTreeMap<Task, f64>)> = Vec::new();
-    for (rel, title, read) in [
+    for (path, title, read) in [
         (
-            "tune/tuning_results.csv",
+            page.run.tuning_results(),
             "Heatmap threshold",
             chexlocalize_io::read_thresholds as fn(&Path, &Limits) -> _,
         ),
         (
-            "tune/probability_tuning_results.csv",
+            page.run.probability_tuning_results(),
             "Probability cutoff",
             chexlocalize_io::read_probability_cutoffs,
         ),
     ] {
-        let path = page.path(rel);
         if !path.is_file() {
+            let rel = page.rel(&path);
             page.note(&format!("Not in this run: {rel}."));
             continue;
         }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use chexlocalize_io::Task;
+use chexlocalize_io::layout::{self, SegFile};
 
 use super::{Options, Page, css};
 use crate::cxr::{OverlayInput, XrayCache, overlay};
@@ -36,11 +37,11 @@ pub(super) fn overlays_section(page: &mut Page, data: Option<&Path>, options: &O
         }
     };
     let gt = page.segmentations(
-        "segmentations/gt_segmentations.json",
+        page.run.segmentations(SegFile::GroundTruth),
         "ground-truth masks: no outline drawn",
     );
     let pred = page.segmentations(
-        "segmentations/saliency_otsu.json",
+        page.run.segmentations(SegFile::Otsu),
         "Otsu masks: no predicted outline drawn",
     );
     page.push(&format!(
@@ -116,10 +117,10 @@ pub(super) fn overlays_section(page: &mut Page, data: Option<&Path>, options: &O
 
 /// The four plots of `plot-pathology-features`, in the reference's order, with their titles.
 const FEATURE_PLOTS: [(&str, &str); 4] = [
-    ("n_instance_dist.png", "Number of instances"),
-    ("area_ratio_dist.png", "Area ratio"),
-    ("elongation_dist.png", "Elongation"),
-    ("irrectangularity_dist.png", "Irrectangularity"),
+    ("n_instance", "Number of instances"),
+    ("area_ratio", "Area ratio"),
+    ("elongation", "Elongation"),
+    ("irrectangularity", "Irrectangularity"),
 ];
 
 /// Width and height of a PNG, if `bytes` is one.
@@ -132,7 +133,7 @@ fn png_size(bytes: &[u8]) -> Option<(usize, usize)> {
 
 pub(super) fn features_section(page: &mut Page) {
     page.section("features", "Pathology features");
-    let dir = page.path("feature_plots");
+    let dir = page.run.feature_plots_dir();
     page.push(
         "<p class=\"caption\">Shape of the ground-truth findings per task (letter-value plots of \
          <code>plot-pathology-features</code>): number of separate instances, share of the image \
@@ -154,15 +155,19 @@ pub(super) fn features_section(page: &mut Page) {
     };
     // The four known plots first, then any other PNG of the folder.
     let mut ordered: Vec<(PathBuf, String)> = Vec::new();
-    for (file, title) in FEATURE_PLOTS {
-        match files.iter().find(|p| name(p) == file) {
+    let known: Vec<String> = FEATURE_PLOTS
+        .iter()
+        .map(|(f, _)| layout::feature_plot(f))
+        .collect();
+    for (file, (_, title)) in known.iter().zip(FEATURE_PLOTS) {
+        match files.iter().find(|p| name(p) == *file) {
             Some(p) => ordered.push((p.clone(), title.to_owned())),
             None => page.note(&format!("Not in this run: feature_plots/{file}.")),
         }
     }
     for p in &files {
         let n = name(p);
-        if n.ends_with(".png") && !FEATURE_PLOTS.iter().any(|(f, _)| *f == n) {
+        if n.ends_with(".png") && !known.contains(&n) {
             ordered.push((p.clone(), n));
         }
     }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use chexlocalize_io::layout::EvalRun;
 use chexlocalize_io::{CsvTable, Task};
 
 use super::{Page, css};
@@ -10,35 +11,47 @@ use crate::ReportError;
 use crate::charts::{HUMAN_RGB, SALIENCY_RGB, Series, metric_bar_chart};
 use crate::tables::{Ci, DASH, PctRow, PctTable, ci_cell, counts, esc, num, pct_decrease, summary};
 
-const IOU_SAL: &str = "eval_iou_tp/iou_summary_results.csv";
-const IOU_HB: &str = "eval_iou_hb_tp/iou_humanbenchmark_summary_results.csv";
-const HIT_SAL: &str = "eval_hitmiss/hitmiss_summary_results.csv";
-const HIT_HB: &str = "eval_hitmiss_hb/hitmiss_humanbenchmark_summary_results.csv";
-const PCT_IOU: &str = "pct_decrease/miou_pct_decrease.csv";
-const PCT_HIT: &str = "pct_decrease/hitrate_pct_decrease.csv";
-
 type Summary = BTreeMap<Task, Ci>;
 
 fn summaries(page: &mut Page) -> [Option<Summary>; 4] {
     [
-        page.parsed(IOU_SAL, "eval --metric iou of the saliency masks", summary),
-        page.parsed(IOU_HB, "no human benchmark segmentations?", summary),
-        page.parsed(HIT_SAL, "eval --metric hitmiss of the heatmaps", summary),
-        page.parsed(HIT_HB, "no human benchmark salient points?", summary),
+        page.parsed(
+            page.run.eval_summary(EvalRun::IouSaliency),
+            "eval --metric iou of the saliency masks",
+            summary,
+        ),
+        page.parsed(
+            page.run.eval_summary(EvalRun::IouHumanBenchmark),
+            "no human benchmark segmentations?",
+            summary,
+        ),
+        page.parsed(
+            page.run.eval_summary(EvalRun::HitSaliency),
+            "eval --metric hitmiss of the heatmaps",
+            summary,
+        ),
+        page.parsed(
+            page.run.eval_summary(EvalRun::HitHumanBenchmark),
+            "no human benchmark salient points?",
+            summary,
+        ),
     ]
 }
 
 pub(super) fn results_section(page: &mut Page) {
     page.section("results", "Results per task");
     let [iou_s, iou_h, hit_s, hit_h] = summaries(page);
-    let pct_i: Option<PctTable> = page.parsed(PCT_IOU, "needs both mIoU evaluations", pct_decrease);
-    let pct_h: Option<PctTable> =
-        page.parsed(PCT_HIT, "needs both hit-rate evaluations", pct_decrease);
-    let n = page.parsed(
-        "count_segs/n_segs.csv",
-        "count-segs of the ground truth",
-        counts,
+    let pct_i: Option<PctTable> = page.parsed(
+        page.run.pct_decrease("miou"),
+        "needs both mIoU evaluations",
+        pct_decrease,
     );
+    let pct_h: Option<PctTable> = page.parsed(
+        page.run.pct_decrease("hitrate"),
+        "needs both hit-rate evaluations",
+        pct_decrease,
+    );
+    let n = page.parsed(page.run.n_segs(), "count-segs of the ground truth", counts);
     if iou_s.is_none() && iou_h.is_none() && hit_s.is_none() && hit_h.is_none() {
         page.note("No evaluation results in this run: the table is left out.");
         page.end_section();
@@ -116,13 +129,18 @@ pub(super) fn charts_section(page: &mut Page) -> Result<(), ReportError> {
     page.section("charts", "Charts");
     let mut notes = Vec::new();
     let mut figures = Vec::new();
-    for (metric, sal_rel, hb_rel) in [("mIoU", IOU_SAL, IOU_HB), ("Hit rate", HIT_SAL, HIT_HB)] {
-        let read = |rel: &str| {
-            CsvTable::read(&page.path(rel), &page.limits)
+    for (metric, sal, hb) in [
+        ("mIoU", EvalRun::IouSaliency, EvalRun::IouHumanBenchmark),
+        ("Hit rate", EvalRun::HitSaliency, EvalRun::HitHumanBenchmark),
+    ] {
+        let read = |run: EvalRun| {
+            CsvTable::read(&page.run.eval_summary(run), &page.limits)
                 .ok()
                 .and_then(|t| summary(&t).ok())
         };
-        let (s, h) = (read(sal_rel), read(hb_rel));
+        let (s, h) = (read(sal), read(hb));
+        let sal_rel = page.rel(&page.run.eval_summary(sal));
+        let hb_rel = page.rel(&page.run.eval_summary(hb));
         if s.is_none() && h.is_none() {
             notes.push(format!(
                 "No {metric} chart: neither {sal_rel} nor {hb_rel} could be read (see the results section)."

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{Options, Page};
-use chexlocalize_io::Limits;
+use chexlocalize_io::{Limits, RunLayout};
 
 use crate::tables::{esc, num};
 use chexlocalize_io::chain_text;
@@ -75,8 +75,8 @@ impl std::fmt::Display for RunJsonPart {
 }
 
 /// `run.json` of the run folder `run`.
-pub(super) fn read_run_json(run: &Path, limits: &Limits) -> Result<RunJson, RunJsonError> {
-    let path = run.join("run.json");
+pub(super) fn read_run_json(run: &RunLayout, limits: &Limits) -> Result<RunJson, RunJsonError> {
+    let path = run.run_json();
     if !path.is_file() {
         return Err(RunJsonError::Missing);
     }
@@ -191,7 +191,7 @@ mod tests {
             if let Some(t) = text {
                 std::fs::write(tmp.path().join("run.json"), t).expect("write");
             }
-            read_run_json(tmp.path(), &Limits::BUILTIN)
+            read_run_json(&RunLayout::new(tmp.path()), &Limits::BUILTIN)
                 .err()
                 .map(|e| e.note())
         };

@@ -12,19 +12,6 @@ use serde_json::Value;
 
 use super::{Expected, Kind, Problem, Report};
 
-/// The error returned when the report itself already says what is wrong: `main` exits with 1
-/// without printing it again.
-#[derive(Debug)]
-pub(crate) struct Reported;
-
-impl std::fmt::Display for Reported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the submission has problems (listed above)")
-    }
-}
-
-impl std::error::Error for Reported {}
-
 /// A name as the reports print it: a backslash doubled, `\n`, `\r`, `\t` and `\0` for those
 /// characters, `\xNN` for the other ASCII control characters (ESC is `\x1b`), `\u{NN}` for
 /// the C1 controls and for the Unicode line separators and bidirectional controls (which could

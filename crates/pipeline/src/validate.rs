@@ -1,4 +1,4 @@
-//! `chexlocalize validate-submission`: every problem of a competition submission, at once.
+//! `validate_submission`: every problem of a competition submission, at once.
 //!
 //! A CheXplanation submission is a segmentation JSON `{cxr_id: {task: RLE mask}}` with a mask
 //! for each of the ten tasks of each test CXR, and optionally a folder of heatmaps (per-pixel
@@ -8,8 +8,7 @@
 //! or segmentation JSON (its `img_size` or mask sizes).
 //!
 //! Unlike the readers the other commands use, which stop at the first error, this walks the
-//! whole submission and lists every problem, then a summary line; the exit code is 1 when there
-//! is any problem.
+//! whole submission and lists every problem, then a summary line.
 
 mod check;
 mod expected;
@@ -18,47 +17,59 @@ mod report;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow, bail};
-use chexlocalize_io::Limits;
-use clap::{Args, ValueEnum};
+use crate::error::{Error, Result};
+use crate::options::Options;
 
 use check::{check_heatmaps, check_segmentations};
 use expected::read_expected;
-pub(crate) use report::Reported;
 use report::{json_report, problem_text, summary_line};
 
-/// Arguments of `chexlocalize validate-submission`.
-#[derive(Args, Debug)]
-pub(crate) struct ValidateArgs {
+/// Inputs of [`validate_submission`].
+#[derive(Clone, Debug)]
+pub struct ValidateSubmission {
     /// The submitted segmentation JSON `{cxr_id: {task: {"size": [h, w], "counts": ...}}}`.
-    #[arg(long = "seg-path", visible_alias = "seg_path")]
-    seg_path: PathBuf,
+    pub seg_path: PathBuf,
     /// The submitted heatmap folder (optional): `<cxr_id>_<task>_map.pkl|.pt|.npy`, searched
     /// recursively.
-    #[arg(long = "map-dir", visible_alias = "map_dir")]
-    map_dir: Option<PathBuf>,
+    pub map_dir: Option<PathBuf>,
     /// The expected CXRs and their image sizes: a CSV with a `Path` column (like CheXpert's
     /// `valid.csv`), or an annotation or segmentation JSON.
-    #[arg(long)]
-    expected: PathBuf,
+    pub expected: PathBuf,
     /// Where the CSV's image paths are resolved, when it has no `height`/`width` columns
     /// (default: the CSV's folder). A path that does not exist there is tried without its
     /// leading folders (`CheXpert-v1.0/valid/p/s/v.jpg`, then `valid/p/s/v.jpg`, …).
-    #[arg(long = "images-root", visible_alias = "images_root")]
-    images_root: Option<PathBuf>,
-    /// Report format: `text` (one line per problem and a summary) or `json`.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// Worker threads for reading heatmaps (1 to 1024, at most one per core; default: all
-    /// cores).
-    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
-    jobs: Option<usize>,
+    pub images_root: Option<PathBuf>,
+    /// Report format.
+    pub format: ReportFormat,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
+/// The format of [`Validation::report`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// One line per problem and a summary line.
+    #[default]
     Text,
+    /// One JSON object: the problems, their counts by kind, the summary.
     Json,
+}
+
+/// What [`validate_submission`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validation {
+    /// The report in the requested format (every problem, then the summary).
+    pub report: String,
+    /// The summary line.
+    pub summary: String,
+    /// How many problems there are (0: the submission can be scored).
+    pub problems: usize,
+}
+
+impl Validation {
+    /// Whether the submission has no problem. [`validate_submission`] returns
+    /// [`Error::Rejected`] otherwise; this is for callers of [`check_submission`].
+    pub fn is_valid(&self) -> bool {
+        self.problems == 0
+    }
 }
 
 /// The kinds of problems, in report order.
@@ -146,27 +157,28 @@ impl Report {
 /// Expected CXRs: id -> `(height, width)` when known.
 type Expected = BTreeMap<String, Option<(usize, usize)>>;
 
-pub(crate) fn run(args: &ValidateArgs, limits: &Limits) -> Result<()> {
+/// Checks a submission and returns its report, whether or not it has problems: an error only
+/// when the expected CXRs cannot be read or a folder cannot be listed.
+pub fn check_submission(args: &ValidateSubmission, options: &Options) -> Result<Validation> {
+    let limits = &options.limits;
     let expected = read_expected(&args.expected, args.images_root.as_deref(), limits)?;
     if expected.is_empty() {
-        bail!("{}: expected at least one CXR", args.expected.display());
+        return Err(Error::input(&args.expected, "expected at least one CXR"));
     }
     let mut report = Report::default();
     let seg_stats = check_segmentations(&args.seg_path, &expected, limits, &mut report);
     report.problems.sort();
     let mut maps = Report::default();
     let map_stats = match &args.map_dir {
-        Some(dir) => Some(check_heatmaps(
-            dir, &expected, limits, args.jobs, &mut maps,
-        )?),
+        Some(dir) => Some(check_heatmaps(dir, &expected, options, &mut maps)?),
         None => None,
     };
     // The segmentation's problems first, then the heatmaps', each sorted by file, CXR, task.
     maps.problems.sort();
     report.problems.extend(maps.problems);
     let summary = summary_line(&report, &expected, seg_stats, map_stats);
-    match args.format {
-        Format::Text => {
+    let text = match args.format {
+        ReportFormat::Text => {
             let mut out = String::new();
             for p in &report.problems {
                 out.push_str(&problem_text(p));
@@ -174,16 +186,29 @@ pub(crate) fn run(args: &ValidateArgs, limits: &Limits) -> Result<()> {
             }
             out.push_str(&summary);
             out.push('\n');
-            print!("{out}");
+            out
         }
-        Format::Json => print!(
-            "{}",
-            json_report(&report, &expected, seg_stats, map_stats, &summary)
-        ),
-    }
-    if report.problems.is_empty() {
-        Ok(())
+        ReportFormat::Json => json_report(&report, &expected, seg_stats, map_stats, &summary),
+    };
+    Ok(Validation {
+        report: text,
+        summary,
+        problems: report.problems.len(),
+    })
+}
+
+/// [`check_submission`], then [`Error::Rejected`] when there is any problem; the report is
+/// handed to `show` first either way (the command line prints it).
+pub fn validate_submission(
+    args: &ValidateSubmission,
+    options: &Options,
+    show: impl FnOnce(&Validation),
+) -> Result<Validation> {
+    let v = check_submission(args, options)?;
+    show(&v);
+    if v.is_valid() {
+        Ok(v)
     } else {
-        Err(anyhow!(Reported))
+        Err(Error::Rejected)
     }
 }

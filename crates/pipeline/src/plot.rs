@@ -1,30 +1,29 @@
-//! `plot-pathology-features`: one PNG per feature with the per-task distributions, drawn as
+//! `plot_pathology_features`: one PNG per feature with the per-task distributions, drawn as
 //! letter-value ("boxen") plots like the reference's `seaborn.boxenplot`. The drawing lives in
 //! `chexlocalize_report::pathology_feature_plot` (the report uses the same charts).
 
-use chexlocalize_io::Limits;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-use chexlocalize_io::Task;
-use clap::Args;
+use chexlocalize_io::{Task, layout};
 
+use crate::error::Result;
 use crate::features::{FEATURES, read_feature_rows};
+use crate::options::{Notes, Options, Outcome};
 
-/// Arguments of `chexlocalize plot-pathology-features`.
-#[derive(Args, Debug)]
-pub(crate) struct PlotArgs {
-    /// Folder with the four feature CSV files of `compute-pathology-features`.
-    #[arg(long = "features-dir", visible_alias = "features_dir")]
-    features_dir: PathBuf,
+/// Inputs of [`plot_pathology_features`] (`plot_pathology_features.py`).
+#[derive(Clone, Debug)]
+pub struct PlotPathologyFeatures {
+    /// Folder with the four feature CSV files of `compute_pathology_features`.
+    pub features_dir: PathBuf,
     /// Where to write `<feature>_dist.png`.
-    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
-    save_dir: PathBuf,
+    pub save_dir: PathBuf,
 }
 
-pub(crate) fn plot_pathology_features(args: &PlotArgs, limits: &Limits) -> Result<()> {
-    let rows = read_feature_rows(&args.features_dir, limits)?;
+/// One PNG per pathology feature: its distribution per task (`plot_pathology_features.py`),
+/// all four or none.
+pub fn plot_pathology_features(args: &PlotPathologyFeatures, options: &Options) -> Result<Outcome> {
+    let rows = read_feature_rows(&args.features_dir, &options.limits)?;
     let mut pngs = Vec::new();
     for (i, (name, label)) in FEATURES.iter().enumerate() {
         let mut per_task: BTreeMap<Task, Vec<f64>> = BTreeMap::new();
@@ -32,7 +31,7 @@ pub(crate) fn plot_pathology_features(args: &PlotArgs, limits: &Limits) -> Resul
             per_task.entry(r.task).or_default().push(r.feature(i));
         }
         pngs.push((
-            format!("{name}_dist.png"),
+            layout::feature_plot(name),
             chexlocalize_report::pathology_feature_plot(&per_task, label)?,
         ));
     }
@@ -44,11 +43,12 @@ pub(crate) fn plot_pathology_features(args: &PlotArgs, limits: &Limits) -> Resul
         .map(|(p, (_, png))| (p.as_path(), png.as_slice()))
         .collect();
     chexlocalize_io::write_atomic_all(&outputs)?;
-    eprintln!(
+    let notes = Notes::default();
+    notes.info(format!(
         "{} plots of {} (CXR, task) rows written to {}",
         pngs.len(),
         rows.len(),
         args.save_dir.display()
-    );
-    Ok(())
+    ));
+    Ok(notes.outcome(paths))
 }

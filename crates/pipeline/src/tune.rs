@@ -9,47 +9,57 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
 use chexlocalize_io::pickle::{Prob, TensorData};
-use chexlocalize_io::{CsvWriter, Field, HeatmapFile, HeatmapRecord, Limits, Segmentations, Task};
-use chexlocalize_metrics::{Scoring, arange, iou, nanmean, numpy_round, parse_grid, python_argmax};
+use chexlocalize_io::{CsvWriter, Field, HeatmapFile, HeatmapRecord, Segmentations, Task, layout};
+use chexlocalize_metrics::{Scoring, arange, iou, nanmean, numpy_round, python_argmax};
 use chexlocalize_rle::Rle;
 use chexlocalize_saliency::{Threshold, segment_rle, segment_thresholds};
-use clap::Args;
 use rayon::prelude::*;
 
+use crate::error::{Error, Result};
 use crate::heatmaps::{map_and_dims, task_heatmaps};
-use crate::progress::{Progress, thread_pool};
+use crate::options::{Notes, Options, Outcome};
+use crate::progress::{Progress, thread_pool_for};
 
-/// Arguments shared by both tuning commands.
-#[derive(Args, Debug)]
-pub(crate) struct TuneArgs {
+/// Inputs of [`tune_heatmap_threshold`] and [`tune_probability_threshold`].
+#[derive(Clone, Debug)]
+pub struct Tune {
     /// Folder with the heatmap pickles (`*_map.pkl`, searched recursively).
-    #[arg(long = "map-dir", visible_alias = "map_dir")]
-    map_dir: PathBuf,
+    pub map_dir: PathBuf,
     /// Ground-truth segmentation JSON.
-    #[arg(long = "gt-path", visible_alias = "gt_path")]
-    gt_path: PathBuf,
+    pub gt_path: PathBuf,
     /// Folder for the result CSV (created if missing).
-    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
-    save_dir: PathBuf,
-    /// Candidates instead of the reference's grid: `start:stop:step` (numpy's `arange`, stop
-    /// excluded; step > 0, start < stop) or a comma-separated list. Finite values, 1 to 1000
-    /// candidates. Applies to every task.
-    #[arg(long, value_parser = grid, allow_hyphen_values = true)]
-    grid: Option<Grid>,
-    /// Worker threads (1 to 1024, at most one per core; default: all cores).
-    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
-    jobs: Option<usize>,
+    pub save_dir: PathBuf,
+    /// The candidates tried.
+    pub grid: Candidates,
 }
 
-/// A checked `--grid` ([`chexlocalize_metrics::parse_grid`]).
-#[derive(Clone, Debug)]
-pub(crate) struct Grid(Vec<f64>);
+/// The candidates a tuning stage tries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Candidates {
+    /// The reference's grid (thresholds `np.arange(0.2, 0.8, 0.1)`; cutoffs
+    /// `np.arange(0, .9, .1)`, from 0.1 for Lung Lesion).
+    #[default]
+    Reference,
+    /// These, for every task: finite, 1 to 1000 of them (see
+    /// [`chexlocalize_metrics::parse_grid`] for the command line's spelling).
+    Custom(Vec<f64>),
+}
 
-/// The clap value parser of `--grid`: a refused grid is a usage error naming the bound.
-fn grid(s: &str) -> Result<Grid, String> {
-    parse_grid(s).map(Grid).map_err(|e| e.to_string())
+impl Candidates {
+    /// The custom list, checked.
+    fn custom(&self) -> Result<Option<Vec<f64>>> {
+        match self {
+            Candidates::Reference => Ok(None),
+            Candidates::Custom(v) if v.is_empty() || v.len() > 1000 => Err(Error::Options(
+                format!("grid: expected 1 to 1000 candidates, found {}", v.len()),
+            )),
+            Candidates::Custom(v) if v.iter().any(|x| !x.is_finite()) => Err(Error::Options(
+                "grid: expected finite candidates".to_owned(),
+            )),
+            Candidates::Custom(v) => Ok(Some(v.clone())),
+        }
+    }
 }
 
 /// Candidates segmented at once per map: bounds the masks held in memory whatever the grid's
@@ -68,20 +78,21 @@ fn gt_for<'a>(
         return Ok(None);
     }
     let g = gt.get(&file.cxr_id, task).ok_or_else(|| {
-        anyhow!(
-            "{}: CXR {}: expected a mask for task {task}",
-            gt_path.display(),
-            file.cxr_id
+        Error::input(
+            gt_path,
+            format!("CXR {}: expected a mask for task {task}", file.cxr_id),
         )
     })?;
     if (g.height(), g.width()) != (h, w) {
-        bail!(
-            "{}: cxr_dims give {h}x{w} (h x w) but the ground truth of CXR {}, task {task} is {}x{}",
-            file.path.display(),
-            file.cxr_id,
-            g.height(),
-            g.width()
-        );
+        return Err(Error::input(
+            &file.path,
+            format!(
+                "cxr_dims give {h}x{w} (h x w) but the ground truth of CXR {}, task {task} is {}x{}",
+                file.cxr_id,
+                g.height(),
+                g.width()
+            ),
+        ));
     }
     Ok(Some(g))
 }
@@ -89,13 +100,13 @@ fn gt_for<'a>(
 /// Reads every heatmap of `files` in parallel and applies `f` to it; results in file order.
 fn per_map<T: Send>(
     files: &[(HeatmapFile, Task)],
-    jobs: Option<usize>,
+    options: &Options,
     what: &str,
-    limits: &Limits,
     f: impl Fn(&HeatmapFile, Task, &HeatmapRecord) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
-    let pool = thread_pool(crate::args::jobs_for(jobs, files.len()))?;
-    let progress = Progress::new(files.len() as u64, what);
+    let limits = &options.limits;
+    let pool = thread_pool_for(options, files.len())?;
+    let progress = Progress::new(options, files.len() as u64, what);
     let out = pool.install(|| {
         files
             .par_iter()
@@ -120,15 +131,13 @@ fn per_map<T: Send>(
 /// `mious.index(max(mious))` ([`python_argmax`]); the threshold is written rounded to one
 /// decimal (`np.round`), tasks in sorted order, every task (0.2 when it has no maps, as the
 /// reference's all-NaN list gives).
-pub(crate) fn tune_heatmap_threshold(args: &TuneArgs, limits: &Limits) -> Result<()> {
-    let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
-    let grid = match &args.grid {
-        Some(g) => g.0.clone(),
-        None => arange(0.2, 0.8, 0.1),
-    };
-    let files = task_heatmaps(&args.map_dir)?;
-    let ious: Vec<Vec<f64>> = per_map(&files, args.jobs, "tuning", limits, |file, task, rec| {
-        let (map, h, w) = map_and_dims(rec).map_err(|e| anyhow!("{}: {e}", file.path.display()))?;
+pub fn tune_heatmap_threshold(args: &Tune, options: &Options) -> Result<Outcome> {
+    let grid = args.grid.custom()?.unwrap_or_else(|| arange(0.2, 0.8, 0.1));
+    let gt = chexlocalize_io::read_segmentations(&args.gt_path, &options.limits)?;
+    let notes = Notes::default();
+    let files = task_heatmaps(&args.map_dir, &notes)?;
+    let ious: Vec<Vec<f64>> = per_map(&files, options, "tuning", |file, task, rec| {
+        let (map, h, w) = map_and_dims(rec).map_err(|e| Error::input(&file.path, e))?;
         let Some(g) = gt_for(&gt, &args.gt_path, file, task, (h, w))? else {
             return Ok(vec![f64::NAN; grid.len()]);
         };
@@ -136,7 +145,7 @@ pub(crate) fn tune_heatmap_threshold(args: &TuneArgs, limits: &Limits) -> Result
         for chunk in grid.chunks(THRESHOLD_CHUNK) {
             for runs in segment_thresholds(map.view(), h, w, chunk) {
                 let pred = Rle::from_row_runs(h, w, runs.rows())
-                    .with_context(|| format!("{}", file.path.display()))?;
+                    .map_err(|e| Error::at(&file.path, "", e))?;
                 out.push(iou(&pred, g, Scoring::TruePositivesOnly)?);
             }
         }
@@ -160,7 +169,7 @@ pub(crate) fn tune_heatmap_threshold(args: &TuneArgs, limits: &Limits) -> Result
             Field::from(task.name()),
         ]);
     }
-    write_into(&args.save_dir, "tuning_results.csv", &csv)
+    write_into(&args.save_dir, layout::TUNING_RESULTS, &csv, notes)
 }
 
 /// Whether a map's probability for `task` keeps its mask at `cutoff`, as
@@ -207,49 +216,49 @@ fn default_cutoffs(task: Task) -> Vec<f64> {
 /// Parity: IoU with `true_pos_only=False` (NaN when both masks are empty) over all the task's
 /// maps, with an empty ground truth for CXRs not in it; mIoU rounded to 3 decimals (`np.round`);
 /// every cutoff written (rounded to 1 decimal), NaN as an empty field.
-pub(crate) fn tune_probability_threshold(args: &TuneArgs, limits: &Limits) -> Result<()> {
-    let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
-    let custom = args.grid.as_ref().map(|g| g.0.clone());
+pub fn tune_probability_threshold(args: &Tune, options: &Options) -> Result<Outcome> {
+    let custom = args.grid.custom()?;
+    let gt = chexlocalize_io::read_segmentations(&args.gt_path, &options.limits)?;
     let grid_of = |task: Task| custom.clone().unwrap_or_else(|| default_cutoffs(task));
-    let files = task_heatmaps(&args.map_dir)?;
-    let ious: BTreeMap<usize, Vec<f64>> =
-        per_map(&files, args.jobs, "tuning", limits, |file, task, rec| {
-            let ctx = |e: String| anyhow!("{}: {e}", file.path.display());
-            let (map, h, w) = map_and_dims(rec).map_err(ctx)?;
-            let g = gt_for(&gt, &args.gt_path, file, task, (h, w))?;
-            let gt_area = g.map_or(0, Rle::area);
-            let cutoffs = grid_of(task);
-            let kept: Vec<bool> = cutoffs
-                .iter()
-                .map(|&c| keeps(rec, task, c))
-                .collect::<Result<_, String>>()
-                .map_err(ctx)?;
-            // The Otsu mask's IoU, computed once if any cutoff keeps it.
-            let kept_iou = if kept.contains(&true) {
-                let pred = segment_rle(map.view(), h, w, Threshold::Otsu { smoothing: None })
-                    .with_context(|| format!("{}", file.path.display()))?;
-                let empty;
-                let g = match g {
-                    Some(g) => g,
-                    None => {
-                        empty = Rle::empty(h, w);
-                        &empty
-                    }
-                };
-                iou(&pred, g, Scoring::All)?
-            } else {
-                f64::NAN
+    let notes = Notes::default();
+    let files = task_heatmaps(&args.map_dir, &notes)?;
+    let ious: BTreeMap<usize, Vec<f64>> = per_map(&files, options, "tuning", |file, task, rec| {
+        let ctx = |e: String| Error::input(&file.path, e);
+        let (map, h, w) = map_and_dims(rec).map_err(ctx)?;
+        let g = gt_for(&gt, &args.gt_path, file, task, (h, w))?;
+        let gt_area = g.map_or(0, Rle::area);
+        let cutoffs = grid_of(task);
+        let kept: Vec<bool> = cutoffs
+            .iter()
+            .map(|&c| keeps(rec, task, c))
+            .collect::<Result<_, String>>()
+            .map_err(ctx)?;
+        // The Otsu mask's IoU, computed once if any cutoff keeps it.
+        let kept_iou = if kept.contains(&true) {
+            let pred = segment_rle(map.view(), h, w, Threshold::Otsu { smoothing: None })
+                .map_err(|e| Error::at(&file.path, "", e))?;
+            let empty;
+            let g = match g {
+                Some(g) => g,
+                None => {
+                    empty = Rle::empty(h, w);
+                    &empty
+                }
             };
-            // An emptied mask: IoU 0 against a non-empty ground truth, NaN against an empty one.
-            let dropped = if gt_area == 0 { f64::NAN } else { 0.0 };
-            Ok(kept
-                .iter()
-                .map(|&k| if k { kept_iou } else { dropped })
-                .collect())
-        })?
-        .into_iter()
-        .enumerate()
-        .collect();
+            iou(&pred, g, Scoring::All)?
+        } else {
+            f64::NAN
+        };
+        // An emptied mask: IoU 0 against a non-empty ground truth, NaN against an empty one.
+        let dropped = if gt_area == 0 { f64::NAN } else { 0.0 };
+        Ok(kept
+            .iter()
+            .map(|&k| if k { kept_iou } else { dropped })
+            .collect())
+    })?
+    .into_iter()
+    .enumerate()
+    .collect();
     let mut csv = CsvWriter::new();
     csv.row(["prob_threshold", "mIoU", "task"]);
     for task in Task::SORTED {
@@ -268,13 +277,18 @@ pub(crate) fn tune_probability_threshold(args: &TuneArgs, limits: &Limits) -> Re
             ]);
         }
     }
-    write_into(&args.save_dir, "probability_tuning_results.csv", &csv)
+    write_into(
+        &args.save_dir,
+        layout::PROBABILITY_TUNING_RESULTS,
+        &csv,
+        notes,
+    )
 }
 
 /// Writes `csv` as `dir/name` (atomically; `dir` is created if missing) and says so.
-fn write_into(dir: &Path, name: &str, csv: &CsvWriter) -> Result<()> {
+fn write_into(dir: &Path, name: &str, csv: &CsvWriter, notes: Notes) -> Result<Outcome> {
     let path = dir.join(name);
     csv.write(&path)?;
-    eprintln!("Saved {}", path.display());
-    Ok(())
+    notes.info(format!("Saved {}", path.display()));
+    Ok(notes.outcome(vec![path]))
 }

@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
 use chexlocalize_io::{CsvTable, Limits};
 use serde_json::Value;
 
 use super::Expected;
+use crate::error::{Error, Result};
 
 /// The CXR id of a CheXpert image path: `…/patient64541/study1/view1_frontal.jpg` ->
 /// `patient64541_study1_view1_frontal` (the naming of the heatmap files and JSON keys).
@@ -59,28 +59,33 @@ pub(super) fn read_expected(
         let line = r + 2;
         let p = &row[cp];
         let id = cxr_id_of_path(p).ok_or_else(|| {
-            anyhow!(
-                "{}: line {line}: expected a Path like CheXpert-v1.0/valid/<patient>/<study>/<view>.jpg, found {p:?}",
-                path.display()
+            Error::input(
+                path,
+                format!("line {line}: expected a Path like CheXpert-v1.0/valid/<patient>/<study>/<view>.jpg, found {p:?}"),
             )
         })?;
         let size = match (ch, cw) {
             (Some(ch), Some(cw)) => {
                 let (h, w) = (t.f64_at(r, ch)?, t.f64_at(r, cw)?);
                 if !(h >= 1.0 && w >= 1.0 && h.fract() == 0.0 && w.fract() == 0.0) {
-                    bail!(
-                        "{}: line {line}: expected a positive integer height and width, found {h} and {w}",
-                        path.display()
-                    );
+                    return Err(Error::input(
+                        path,
+                        format!(
+                            "line {line}: expected a positive integer height and width, found {h} and {w}"
+                        ),
+                    ));
                 }
                 (h as usize, w as usize)
             }
             _ => image_size(&root, p)
-                .with_context(|| format!("{}: line {line}: CXR {id}", path.display()))?,
+                .map_err(|e| Error::at(path, format!("line {line}: CXR {id}"), e))?,
         };
         limits.check_image(path, &format!("CXR {id}"), size.0 as u64, size.1 as u64)?;
         if out.insert(id.clone(), Some(size)).is_some() {
-            bail!("{}: line {line}: CXR {id} is listed twice", path.display());
+            return Err(Error::input(
+                path,
+                format!("line {line}: CXR {id} is listed twice"),
+            ));
         }
     }
     Ok(out)
@@ -98,29 +103,28 @@ fn image_size(root: &Path, p: &str) -> Result<(usize, usize)> {
         })
         .find(|c| c.is_file())
         .ok_or_else(|| {
-            anyhow!(
-                "image {p:?} not found under {} (give --images-root, or height and width columns)",
-                root.display()
+            Error::input(
+                root,
+                format!(
+                    "image {p:?} not found here (give --images-root, or height and width columns)"
+                ),
             )
         })?;
     let file = chexlocalize_io::open_input(&candidate)?;
     let (w, h) = image::ImageReader::new(std::io::BufReader::new(file))
         .with_guessed_format()
-        .map_err(|e| anyhow!("{}: cannot read: {e}", candidate.display()))?
+        .map_err(|e| Error::at(&candidate, "cannot read", e))?
         .into_dimensions()
-        .map_err(|e| anyhow!("{}: not a readable image: {e}", candidate.display()))?;
+        .map_err(|e| Error::at(&candidate, "not a readable image", e))?;
     Ok((h as usize, w as usize))
 }
 
 fn expected_from_json(path: &Path, limits: &Limits) -> Result<Expected> {
     let bytes = chexlocalize_io::read_bytes(path, limits)?;
     let v: Value = chexlocalize_io::parse_json(path, &bytes, limits)?;
-    let top = v.as_object().ok_or_else(|| {
-        anyhow!(
-            "{}: top level: expected an object {{cxr_id: ...}}",
-            path.display()
-        )
-    })?;
+    let top = v
+        .as_object()
+        .ok_or_else(|| Error::input(path, "top level: expected an object {cxr_id: ...}"))?;
     let annotations = top
         .values()
         .any(|e| e.as_object().is_some_and(|o| o.contains_key("img_size")));
@@ -141,11 +145,13 @@ fn expected_from_json(path: &Path, limits: &Limits) -> Result<Expected> {
             .map(|(_, r)| (r.height(), r.width()))
             .collect();
         if sizes.len() > 1 {
-            bail!(
-                "{}: CXR {}: expected masks of one size, found {sizes:?}",
-                path.display(),
-                cxr.cxr_id
-            );
+            return Err(Error::input(
+                path,
+                format!(
+                    "CXR {}: expected masks of one size, found {sizes:?}",
+                    cxr.cxr_id
+                ),
+            ));
         }
         let size = sizes.pop_first();
         if let Some((h, w)) = size {

@@ -1,30 +1,25 @@
-//! `count-segs` and `precision-recall-specificity`.
+//! `count_segs`, `precision_recall_specificity` and `calculate_percentage_decrease`.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow};
-use chexlocalize_io::{CsvTable, CsvWriter, Field, Limits, Segmentations, Task};
+use chexlocalize_io::{CsvTable, CsvWriter, Field, Limits, Segmentations, Task, layout};
 use chexlocalize_rle::Rle;
-use clap::Args;
 
-/// Arguments of `chexlocalize count-segs`.
-#[derive(Args, Debug)]
-pub(crate) struct CountSegsArgs {
+use crate::error::{Error, Result};
+use crate::options::{Notes, Options, Outcome};
+
+/// Inputs of [`count_segs`] (`count_segs.py`).
+#[derive(Clone, Debug)]
+pub struct CountSegs {
     /// Segmentation JSON.
-    #[arg(long = "seg-path", visible_alias = "seg_path")]
-    seg_path: PathBuf,
+    pub seg_path: PathBuf,
     /// Where to write `n_segs.csv`.
-    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
-    save_dir: PathBuf,
+    pub save_dir: PathBuf,
 }
 
 fn mask<'a>(segs: &'a Segmentations, path: &Path, id: &str, task: Task) -> Result<&'a Rle> {
-    segs.get(id, task).ok_or_else(|| {
-        anyhow!(
-            "{}: CXR {id}: expected a mask for task {task}",
-            path.display()
-        )
-    })
+    segs.get(id, task)
+        .ok_or_else(|| Error::input(path, format!("CXR {id}: expected a mask for task {task}")))
 }
 
 /// Per task, the number of CXRs with a non-empty mask (`count_segs.py`).
@@ -42,27 +37,25 @@ pub(crate) fn count_segs_csv(segs: &Segmentations, path: &Path) -> Result<CsvWri
     Ok(w)
 }
 
-pub(crate) fn count_segs(args: &CountSegsArgs, limits: &Limits) -> Result<()> {
-    let segs = chexlocalize_io::read_segmentations(&args.seg_path, limits)?;
-    count_segs_csv(&segs, &args.seg_path)?.write(&args.save_dir.join("n_segs.csv"))?;
-    Ok(())
+/// The number of CXRs with a non-empty mask per task (`count_segs.py`).
+pub fn count_segs(args: &CountSegs, options: &Options) -> Result<Outcome> {
+    let segs = chexlocalize_io::read_segmentations(&args.seg_path, &options.limits)?;
+    let path = args.save_dir.join(layout::N_SEGS);
+    count_segs_csv(&segs, &args.seg_path)?.write(&path)?;
+    Ok(Notes::default().outcome(vec![path]))
 }
 
-/// Arguments of `chexlocalize precision-recall-specificity`.
-#[derive(Args, Debug)]
-pub(crate) struct PrsArgs {
+/// Inputs of [`precision_recall_specificity`] (`precision_recall_specificity.py`).
+#[derive(Clone, Debug)]
+pub struct PrecisionRecallSpecificity {
     /// Ground-truth segmentation JSON.
-    #[arg(long = "gt-path", visible_alias = "gt_path")]
-    gt_path: PathBuf,
+    pub gt_path: PathBuf,
     /// Saliency method segmentation JSON.
-    #[arg(long = "pred-seg-path", visible_alias = "pred_seg_path")]
-    pred_seg_path: PathBuf,
+    pub pred_seg_path: PathBuf,
     /// Human benchmark segmentation JSON.
-    #[arg(long = "hb-seg-path", visible_alias = "hb_seg_path")]
-    hb_seg_path: PathBuf,
+    pub hb_seg_path: PathBuf,
     /// Where to write `pred_…` and `hb_precision_recall_specificity.csv`.
-    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
-    save_dir: PathBuf,
+    pub save_dir: PathBuf,
 }
 
 /// Pixel-level precision, recall and specificity per task over the ground-truth CXRs
@@ -95,7 +88,7 @@ pub(crate) fn prs_csv(
             };
             let inter = s
                 .intersection_area(g)
-                .map_err(|e| anyhow!("{}: CXR {id}, task {task}: {e}", seg_path.display()))?;
+                .map_err(|e| Error::at(seg_path, format!("CXR {id}, task {task}"), e))?;
             let total = (g.height() * g.width()) as u64;
             tp += inter;
             fp += s.area() - inter;
@@ -115,7 +108,13 @@ pub(crate) fn prs_csv(
     Ok(w)
 }
 
-pub(crate) fn precision_recall_specificity(args: &PrsArgs, limits: &Limits) -> Result<()> {
+/// Pixel precision, recall and specificity per task of the saliency method and of the human
+/// benchmark (`precision_recall_specificity.py`): both files or none.
+pub fn precision_recall_specificity(
+    args: &PrecisionRecallSpecificity,
+    options: &Options,
+) -> Result<Outcome> {
+    let limits = &options.limits;
     let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
     let pred = chexlocalize_io::read_segmentations(&args.pred_seg_path, limits)?;
     let hb = chexlocalize_io::read_segmentations(&args.hb_seg_path, limits)?;
@@ -131,7 +130,7 @@ pub(crate) fn precision_recall_specificity(args: &PrsArgs, limits: &Limits) -> R
         .iter()
         .map(|(source, _)| {
             args.save_dir
-                .join(format!("{source}_precision_recall_specificity.csv"))
+                .join(layout::precision_recall_specificity(source))
         })
         .collect();
     let files: Vec<(&Path, &[u8])> = paths
@@ -140,31 +139,39 @@ pub(crate) fn precision_recall_specificity(args: &PrsArgs, limits: &Limits) -> R
         .map(|(p, (_, csv))| (p.as_path(), csv.as_str().as_bytes()))
         .collect();
     chexlocalize_io::write_atomic_all(&files)?;
-    Ok(())
+    Ok(Notes::default().outcome(paths))
 }
 
-/// Arguments of `chexlocalize calculate-percentage-decrease`.
-#[derive(Args, Debug)]
-pub(crate) struct PctArgs {
-    /// `miou` or `hitrate` (names the output file).
-    #[arg(long, value_parser = ["miou", "hitrate"])]
-    metric: String,
-    /// Bootstrap CSV of the human benchmark (`eval --if_human_benchmark True`).
-    #[arg(long = "hb-bootstrap-results", visible_alias = "hb_bootstrap_results")]
-    hb_bootstrap_results: PathBuf,
+/// Inputs of [`percentage_decrease`] (`calculate_percentage_decrease.py`).
+#[derive(Clone, Debug)]
+pub struct PercentageDecrease {
+    /// Which metric the bootstrap files hold (names the output file).
+    pub metric: DecreaseMetric,
+    /// Bootstrap CSV of the human benchmark.
+    pub hb_bootstrap_results: PathBuf,
     /// Bootstrap CSV of the saliency method.
-    #[arg(
-        long = "pred-bootstrap-results",
-        visible_alias = "pred_bootstrap_results"
-    )]
-    pred_bootstrap_results: PathBuf,
+    pub pred_bootstrap_results: PathBuf,
     /// Where to write `{metric}_pct_decrease.csv`.
-    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
-    save_dir: PathBuf,
-    /// Accepted for compatibility with the script (which seeds numpy but draws nothing): 0 to
-    /// 4294967295 (2^32 - 1, numpy's legacy seed range).
-    #[arg(long, default_value_t = 0, value_parser = crate::args::seed, allow_negative_numbers = true)]
-    seed: u32,
+    pub save_dir: PathBuf,
+}
+
+/// The metric of [`percentage_decrease`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecreaseMetric {
+    /// mIoU (`miou_pct_decrease.csv`).
+    Miou,
+    /// Hit rate (`hitrate_pct_decrease.csv`).
+    HitRate,
+}
+
+impl DecreaseMetric {
+    /// The name in the output file: `miou` or `hitrate`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DecreaseMetric::Miou => "miou",
+            DecreaseMetric::HitRate => "hitrate",
+        }
+    }
 }
 
 fn bootstrap_table(path: &Path, limits: &Limits) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
@@ -179,15 +186,18 @@ fn bootstrap_table(path: &Path, limits: &Limits) -> Result<(Vec<String>, Vec<Vec
     Ok((t.header, rows))
 }
 
-pub(crate) fn percentage_decrease(args: &PctArgs, limits: &Limits) -> Result<()> {
+/// The percentage decrease of the saliency method from the human benchmark per task, with
+/// bootstrap CIs (`calculate_percentage_decrease.py`).
+pub fn percentage_decrease(args: &PercentageDecrease, options: &Options) -> Result<Outcome> {
+    let limits = &options.limits;
     let (hb_names, hb) = bootstrap_table(&args.hb_bootstrap_results, limits)?;
     let (pred_names, pred) = bootstrap_table(&args.pred_bootstrap_results, limits)?;
     let table = chexlocalize_metrics::percentage_decrease(&hb_names, &hb, &pred_names, &pred)
         .map_err(|e| {
-            anyhow!(
-                "{} and {}: {e}",
-                args.hb_bootstrap_results.display(),
-                args.pred_bootstrap_results.display()
+            Error::at(
+                &args.hb_bootstrap_results,
+                format!("and {}", args.pred_bootstrap_results.display()),
+                e,
             )
         })?;
     let mut w = CsvWriter::new();
@@ -209,10 +219,7 @@ pub(crate) fn percentage_decrease(args: &PctArgs, limits: &Limits) -> Result<()>
             Field::Float(r.pct_diff_upper),
         ]);
     }
-    w.write(
-        &args
-            .save_dir
-            .join(format!("{}_pct_decrease.csv", args.metric)),
-    )?;
-    Ok(())
+    let path = args.save_dir.join(layout::pct_decrease(args.metric.name()));
+    w.write(&path)?;
+    Ok(Notes::default().outcome(vec![path]))
 }

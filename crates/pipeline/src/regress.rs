@@ -1,17 +1,16 @@
-//! `regression-pathology-features` and `regression-model-assurance`.
+//! `regression_pathology_features` and `regression_model_assurance`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow, bail};
-use chexlocalize_io::{CsvTable, CsvWriter, Field, Limits, Task, py_float_repr};
+use chexlocalize_io::{CsvTable, CsvWriter, Field, Limits, Task, layout, py_float_repr};
 use chexlocalize_stats::{FisherIssue, Regression, SpearmanIssue, linear_regression, stars};
-use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
-use crate::args::py_bool;
+use crate::error::{Error, Result};
 use crate::features::{FEATURES, read_feature_rows};
 use crate::heatmaps::{task_heatmaps, task_probability};
+use crate::options::{Notes, Options, Outcome};
 use crate::progress::thread_pool;
 
 /// A per-CXR result CSV of `eval` (`<task>...,img_id`), looked up by CXR id.
@@ -28,12 +27,14 @@ impl Results {
         let mut rows = HashMap::new();
         for (i, r) in table.rows.iter().enumerate() {
             if rows.insert(r[id].clone(), i).is_some() {
-                bail!(
-                    "{}: line {}: CXR {} listed twice; expected one row per CXR",
-                    path.display(),
-                    i + 2,
-                    r[id]
-                );
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "line {}: CXR {} listed twice; expected one row per CXR",
+                        i + 2,
+                        r[id]
+                    ),
+                ));
             }
         }
         let mut columns = HashMap::new();
@@ -55,9 +56,9 @@ impl Results {
     /// error naming the CXR where a result is missing.
     fn get(&self, id: &str, task: Task) -> Result<f64> {
         let r = *self.rows.get(id).ok_or_else(|| {
-            anyhow!(
-                "{}: no row for CXR {id}; expected a result for every CXR with a ground-truth {task}",
-                self.table.path.display()
+            Error::input(
+                &self.table.path,
+                format!("no row for CXR {id}; expected a result for every CXR with a ground-truth {task}"),
             )
         })?;
         Ok(self.table.f64_at(r, self.columns[&task])?)
@@ -91,65 +92,66 @@ fn format_ci(r: &Regression, bonferroni: f64) -> (String, String) {
 }
 
 /// Warnings for the numbers of `r` that are NaN where the reference crashes or returns NaN.
-fn warn(what: &str, r: &Regression, with_correlation: bool) {
+fn warn(notes: &Notes, what: &str, r: &Regression, with_correlation: bool) {
     if r.fit.n == 0 {
-        eprintln!("warning: {what}: no rows with both values; coefficient left NaN");
+        notes.warn(format!(
+            "warning: {what}: no rows with both values; coefficient left NaN"
+        ));
     } else if r.fit.df_resid.is_nan() || r.fit.df_resid <= 0.0 {
-        eprintln!(
+        notes.warn(format!(
             "warning: {what}: {} row(s), too few for a confidence interval of the coefficient (nan)",
             r.fit.n
-        );
+        ));
     }
     if !with_correlation {
         return;
     }
     match r.correlation {
-        Err(SpearmanIssue::TooFewPairs | SpearmanIssue::TooFewRows) => eprintln!(
+        Err(SpearmanIssue::TooFewPairs | SpearmanIssue::TooFewRows) => notes.warn(format!(
             "warning: {what}: fewer than 2 complete pairs, Spearman correlation left NaN (the \
              reference stops with \"The input must have at least 3 entries!\")"
-        ),
-        Err(SpearmanIssue::Constant) => {
-            eprintln!("warning: {what}: a constant variable, Spearman correlation undefined (nan)")
-        }
+        )),
+        Err(SpearmanIssue::Constant) => notes.warn(format!(
+            "warning: {what}: a constant variable, Spearman correlation undefined (nan)"
+        )),
         Ok(_) => match r.correlation_ci {
-            Err(FisherIssue::TooFewRows) => eprintln!(
+            Err(FisherIssue::TooFewRows) => notes.warn(format!(
                 "warning: {what}: n = {} <= 3, Fisher-z interval of the correlation left NaN \
                  (the reference stops with a math error)",
                 r.n
-            ),
-            Err(FisherIssue::Perfect) => eprintln!(
+            )),
+            Err(FisherIssue::Perfect) => notes.warn(format!(
                 "warning: {what}: perfect rank correlation, Fisher-z interval left NaN (the \
                  reference stops with a math domain error)"
-            ),
+            )),
             _ => {}
         },
     }
 }
 
-/// Arguments of `chexlocalize regression-pathology-features`.
-#[derive(Args, Debug)]
-pub(crate) struct FeaturesRegressionArgs {
+/// Inputs of [`regression_pathology_features`] (`regression_pathology_features.py`).
+#[derive(Clone, Debug)]
+pub struct RegressionPathologyFeatures {
     /// Folder with `num_instances.csv`, `area_ratio.csv`, `elongation.csv`, `rec_area_ratio.csv`.
-    #[arg(long = "features-dir", visible_alias = "features_dir")]
-    features_dir: PathBuf,
+    pub features_dir: PathBuf,
     /// Per-CXR IoU results of the saliency method (`iou_results_per_cxr.csv`).
-    #[arg(long = "pred-iou-results", visible_alias = "pred_iou_results")]
-    pred_iou_results: PathBuf,
+    pub pred_iou_results: PathBuf,
     /// Per-CXR hit/miss results of the saliency method (`hitmiss_results_per_cxr.csv`).
-    #[arg(long = "pred-hitmiss-results", visible_alias = "pred_hitmiss_results")]
-    pred_hitmiss_results: PathBuf,
-    /// Also regress the human benchmark's differences: True or False.
-    #[arg(long = "evaluate-hb", visible_alias = "evaluate_hb", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "False")]
-    evaluate_hb: bool,
-    /// Per-CXR IoU results of the human benchmark (with --evaluate_hb True).
-    #[arg(long = "hb-iou-results", visible_alias = "hb_iou_results")]
-    hb_iou_results: Option<PathBuf>,
-    /// Per-CXR hit/miss results of the human benchmark (with --evaluate_hb True).
-    #[arg(long = "hb-hitmiss-results", visible_alias = "hb_hitmiss_results")]
-    hb_hitmiss_results: Option<PathBuf>,
+    pub pred_hitmiss_results: PathBuf,
+    /// The human benchmark's per-CXR results, to regress its differences too (the
+    /// reference's `--evaluate_hb True`).
+    pub human_benchmark: Option<HumanBenchmarkResults>,
     /// Where to write `regression_features_<y>.csv`.
-    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
-    save_dir: PathBuf,
+    pub save_dir: PathBuf,
+}
+
+/// The human benchmark's per-CXR results, for [`RegressionPathologyFeatures`].
+#[derive(Clone, Debug)]
+pub struct HumanBenchmarkResults {
+    /// Per-CXR IoU results (`iou_humanbenchmark_results_per_cxr.csv`).
+    pub iou: PathBuf,
+    /// Per-CXR hit/miss results (`hitmiss_humanbenchmark_results_per_cxr.csv`).
+    pub hitmiss: PathBuf,
 }
 
 /// `normalize` of the reference: min-max scaling over the non-NaN values, the column unchanged
@@ -164,25 +166,23 @@ fn normalize(v: &[f64]) -> Vec<f64> {
     v.iter().map(|x| (x - min) / (max - min)).collect()
 }
 
-pub(crate) fn regression_pathology_features(
-    args: &FeaturesRegressionArgs,
-    limits: &Limits,
-) -> Result<()> {
+/// OLS of the localisation metrics on the pathology features, pooled over tasks
+/// (`regression_pathology_features.py`): every file or none.
+pub fn regression_pathology_features(
+    args: &RegressionPathologyFeatures,
+    options: &Options,
+) -> Result<Outcome> {
+    let limits = &options.limits;
+    let notes = Notes::default();
     let rows = read_feature_rows(&args.features_dir, limits)?;
     let pred_iou = Results::read(&args.pred_iou_results, limits)?;
     let pred_hit = Results::read(&args.pred_hitmiss_results, limits)?;
-    let hb = if args.evaluate_hb {
-        let need = |p: &Option<PathBuf>, flag: &str| {
-            p.as_ref()
-                .ok_or_else(|| anyhow!("--evaluate_hb True needs --{flag}"))
-                .and_then(|p| Results::read(p, limits))
-        };
-        Some((
-            need(&args.hb_iou_results, "hb_iou_results")?,
-            need(&args.hb_hitmiss_results, "hb_hitmiss_results")?,
-        ))
-    } else {
-        None
+    let hb = match &args.human_benchmark {
+        Some(hb) => Some((
+            Results::read(&hb.iou, limits)?,
+            Results::read(&hb.hitmiss, limits)?,
+        )),
+        None => None,
     };
     let mut ys: Vec<(&str, Vec<f64>)> = Vec::new();
     let column = |res: &Results| -> Result<Vec<f64>> {
@@ -213,7 +213,12 @@ pub(crate) fn regression_pathology_features(
         w.row(["task", "feature", "Linear regression coefficients"]);
         for ((feature, _), x) in FEATURES.iter().zip(&xs) {
             let r = linear_regression(y, x);
-            warn(&format!("{y_name} ~ {feature} (Overall)"), &r, false);
+            warn(
+                &notes,
+                &format!("{y_name} ~ {feature} (Overall)"),
+                &r,
+                false,
+            );
             // Parity: the four features are one family: Bonferroni correction 4.
             let (coef, _) = format_ci(&r, 4.0);
             w.row([
@@ -222,7 +227,7 @@ pub(crate) fn regression_pathology_features(
                 Field::from(coef),
             ]);
         }
-        outputs.push((format!("regression_features_{y_name}.csv"), w));
+        outputs.push((layout::regression_features(y_name), w));
     }
     // Every file or none.
     let paths: Vec<PathBuf> = outputs.iter().map(|(n, _)| args.save_dir.join(n)).collect();
@@ -232,41 +237,35 @@ pub(crate) fn regression_pathology_features(
         .map(|(p, (_, w))| (p.as_path(), w.as_str().as_bytes()))
         .collect();
     chexlocalize_io::write_atomic_all(&files)?;
-    eprintln!(
+    notes.info(format!(
         "regressions on {} (CXR, task) rows written to {}",
         rows.len(),
         args.save_dir.display()
-    );
-    Ok(())
+    ));
+    Ok(notes.outcome(paths))
 }
 
-/// The metric of `regression-model-assurance`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Metric {
+/// The dependent variable of [`regression_model_assurance`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssuranceMetric {
+    /// IoU (`regression_modelprob_iou.csv`).
     Iou,
-    Hitmiss,
+    /// Hit or miss (`regression_modelprob_hitmiss.csv`).
+    HitMiss,
 }
 
-/// Arguments of `chexlocalize regression-model-assurance`.
-#[derive(Args, Debug)]
-pub(crate) struct ModelAssuranceArgs {
-    /// `iou` or `hitmiss`: the dependent variable (names the output file).
-    #[arg(long, value_enum)]
-    metric: Metric,
-    /// Folder of heatmap pickles (searched recursively); their `prob` is the independent
-    /// variable. Nothing in them is executed.
-    #[arg(long = "map-dir", visible_alias = "map_dir")]
-    map_dir: PathBuf,
+/// Inputs of [`regression_model_assurance`] (`regression_model_assurance.py`).
+#[derive(Clone, Debug)]
+pub struct RegressionModelAssurance {
+    /// The dependent variable (names the output file).
+    pub metric: AssuranceMetric,
+    /// Folder of heatmaps (searched recursively); their `prob` is the independent variable.
+    /// Nothing in them is executed.
+    pub map_dir: PathBuf,
     /// Per-CXR results of the saliency method for that metric.
-    #[arg(long = "pred-results", visible_alias = "pred_results")]
-    pred_results: PathBuf,
+    pub pred_results: PathBuf,
     /// Where to write `regression_modelprob_<metric>.csv`.
-    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
-    save_dir: PathBuf,
-    /// Worker threads for reading the pickles (1 to 1024, at most one per core; default: all
-    /// cores).
-    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
-    jobs: Option<usize>,
+    pub save_dir: PathBuf,
 }
 
 /// The model probability of every heatmap, by (CXR id, task).
@@ -276,18 +275,18 @@ pub(crate) struct ModelAssuranceArgs {
 /// a float is used as it is.
 fn probabilities(
     map_dir: &Path,
-    jobs: Option<usize>,
-    limits: &Limits,
+    options: &Options,
+    notes: &Notes,
 ) -> Result<HashMap<(String, Task), f64>> {
-    let files = task_heatmaps(map_dir)?;
-    let pool = thread_pool(jobs)?;
+    let limits = &options.limits;
+    let files = task_heatmaps(map_dir, notes)?;
+    let pool = thread_pool(options)?;
     let probs: Vec<((String, Task), f64)> = pool.install(|| {
         files
             .par_iter()
             .map(|(f, task)| {
                 let rec = chexlocalize_io::read_heatmap(&f.path, limits)?;
-                let p = task_probability(&rec, *task)
-                    .map_err(|e| anyhow!("{}: {e}", f.path.display()))?;
+                let p = task_probability(&rec, *task).map_err(|e| Error::input(&f.path, e))?;
                 Ok(((f.cxr_id.clone(), *task), p))
             })
             .collect::<Result<_>>()
@@ -295,13 +294,19 @@ fn probabilities(
     Ok(probs.into_iter().collect())
 }
 
-pub(crate) fn regression_model_assurance(args: &ModelAssuranceArgs, limits: &Limits) -> Result<()> {
-    let results = Results::read(&args.pred_results, limits)?;
-    let probs = probabilities(&args.map_dir, args.jobs, limits)?;
+/// OLS and Spearman correlation of a localisation metric on the model's probability, per task
+/// and overall (`regression_model_assurance.py`).
+pub fn regression_model_assurance(
+    args: &RegressionModelAssurance,
+    options: &Options,
+) -> Result<Outcome> {
+    let notes = Notes::default();
+    let results = Results::read(&args.pred_results, &options.limits)?;
+    let probs = probabilities(&args.map_dir, options, &notes)?;
     let ids = results.ids();
     let metric = match args.metric {
-        Metric::Iou => "iou",
-        Metric::Hitmiss => "hitmiss",
+        AssuranceMetric::Iou => "iou",
+        AssuranceMetric::HitMiss => "hitmiss",
     };
     let mut w = CsvWriter::new();
     w.row([
@@ -313,7 +318,7 @@ pub(crate) fn regression_model_assurance(args: &ModelAssuranceArgs, limits: &Lim
     let (mut all_y, mut all_x) = (Vec::new(), Vec::new());
     let emit = |name: &str, y: &[f64], x: &[f64], w: &mut CsvWriter| {
         let r = linear_regression(y, x);
-        warn(&format!("{metric} ~ prob ({name})"), &r, true);
+        warn(&notes, &format!("{metric} ~ prob ({name})"), &r, true);
         // Parity: one test per row: Bonferroni correction 1.
         let (coef, corr) = format_ci(&r, 1.0);
         // Parity: pandas stores `n` in a float column after the concat: `21.0`.
@@ -330,10 +335,12 @@ pub(crate) fn regression_model_assurance(args: &ModelAssuranceArgs, limits: &Lim
         for id in &ids {
             y.push(results.get(id, task)?);
             x.push(*probs.get(&((*id).to_owned(), task)).ok_or_else(|| {
-                anyhow!(
-                    "{}: no heatmap for CXR {id}, task {task} (listed in {})",
-                    args.map_dir.display(),
-                    args.pred_results.display()
+                Error::input(
+                    &args.map_dir,
+                    format!(
+                        "no heatmap for CXR {id}, task {task} (listed in {})",
+                        args.pred_results.display()
+                    ),
                 )
             })?);
         }
@@ -342,15 +349,14 @@ pub(crate) fn regression_model_assurance(args: &ModelAssuranceArgs, limits: &Lim
         all_x.extend(x);
     }
     emit("Overall", &all_y, &all_x, &mut w);
-    w.write(
-        &args
-            .save_dir
-            .join(format!("regression_modelprob_{metric}.csv")),
-    )?;
-    eprintln!(
+    let path = args
+        .save_dir
+        .join(layout::regression_model_assurance(metric));
+    w.write(&path)?;
+    notes.info(format!(
         "model assurance regression of {} CXRs written to {}",
         ids.len(),
         args.save_dir.display()
-    );
-    Ok(())
+    ));
+    Ok(notes.outcome(vec![path]))
 }

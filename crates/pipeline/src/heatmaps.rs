@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
 use chexlocalize_io::pickle::Prob;
 use chexlocalize_io::{HeatmapFile, HeatmapRecord, Task};
+
+use crate::error::{Error, Result};
+use crate::options::Notes;
 
 /// The probability of a record for `task`.
 ///
@@ -40,26 +42,29 @@ pub(crate) fn map_and_dims(
 }
 
 /// Lists the heatmaps of `dir`, keeping the ten tasks and refusing duplicate (CXR, task) pairs.
-pub(crate) fn task_heatmaps(dir: &Path) -> Result<Vec<(HeatmapFile, Task)>> {
+pub(crate) fn task_heatmaps(dir: &Path, notes: &Notes) -> Result<Vec<(HeatmapFile, Task)>> {
     let files = chexlocalize_io::list_heatmaps(dir)?;
     let mut seen: HashMap<(String, Task), PathBuf> = HashMap::new();
     let mut out = Vec::with_capacity(files.len());
     for f in files {
         let Some(task) = f.task else {
-            eprintln!(
+            notes.warn(format!(
                 "skipping {}: {:?} is not a CheXlocalize task",
                 f.path.display(),
                 f.task_name
-            );
+            ));
             continue;
         };
         if let Some(first) = seen.insert((f.cxr_id.clone(), task), f.path.clone()) {
-            bail!(
-                "two heatmaps for CXR {}, task {task}: {} and {}",
-                f.cxr_id,
-                first.display(),
-                f.path.display()
-            );
+            return Err(Error::input(
+                dir,
+                format!(
+                    "two heatmaps for CXR {}, task {task}: {} and {}",
+                    f.cxr_id,
+                    first.display(),
+                    f.path.display()
+                ),
+            ));
         }
         out.push((f, task));
     }

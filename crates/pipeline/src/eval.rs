@@ -3,80 +3,87 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow, bail};
-use chexlocalize_io::{CsvWriter, Field, Limits, Segmentations, Task};
+use chexlocalize_io::{CsvWriter, Field, Segmentations, Task};
 use chexlocalize_metrics::{self as metrics, Scoring};
 use chexlocalize_rle::Rle;
-use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
-use crate::args::py_bool;
+use crate::error::{Error, Result};
 use crate::heatmaps::{map_and_dims, task_heatmaps};
+use crate::options::{Notes, Options, Outcome};
 use crate::progress::{Progress, thread_pool};
 
-/// Arguments of `chexlocalize eval`.
-#[derive(Args, Debug)]
-pub(crate) struct EvalArgs {
-    /// `iou` (mIoU of segmentations) or `hitmiss` (pointing game).
-    #[arg(long, value_enum)]
-    metric: Metric,
+/// Inputs of [`evaluate`] (`eval.py`).
+#[derive(Clone, Debug)]
+pub struct Evaluate {
+    /// What is scored.
+    pub metric: Metric,
     /// Ground-truth segmentation JSON.
-    #[arg(long = "gt-path", visible_alias = "gt_path")]
-    gt_path: PathBuf,
-    /// Predictions: a segmentation JSON (iou), a folder of heatmap pickles (hitmiss), or a
-    /// salient-points JSON (hitmiss with --if_human_benchmark True).
-    #[arg(long = "pred-path", visible_alias = "pred_path")]
-    pred_path: PathBuf,
-    /// IoU only on CXRs where both masks are non-empty (True), or also false positives and
-    /// negatives (False).
-    #[arg(long = "true-pos-only", visible_alias = "true_pos_only", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "True")]
-    true_pos_only: bool,
+    pub gt_path: PathBuf,
+    /// Predictions: a segmentation JSON ([`Metric::Iou`]), a folder of heatmaps
+    /// ([`Metric::HitMiss`] of a saliency method), or a salient-points JSON ([`Metric::HitMiss`]
+    /// of the human benchmark).
+    pub pred_path: PathBuf,
+    /// Whose predictions they are (names the output files; selects the points reader).
+    pub predictor: Predictor,
     /// Where to write the three CSV files.
-    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
-    save_dir: PathBuf,
-    /// The predictions are a human benchmark: True or False.
-    #[arg(long = "if-human-benchmark", visible_alias = "if_human_benchmark", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "False")]
-    if_human_benchmark: bool,
-    /// Bootstrap seed: 0 to 4294967295 (2^32 - 1, numpy's legacy seed range).
-    #[arg(long, default_value_t = 0, value_parser = crate::args::seed, allow_negative_numbers = true)]
-    seed: u32,
-    /// Bootstrap generator: `numpy` reproduces the reference (`np.random.seed(seed)`) exactly;
-    /// `chacha` is a modern generator with the same statistics but other draws.
-    #[arg(long, value_enum, default_value_t = RngArg::Numpy)]
-    rng: RngArg,
-    /// Worker threads (1 to 1024, at most one per core; default: all cores).
-    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
-    jobs: Option<usize>,
-    /// Pointing game tolerance in pixels: a hit when a ground-truth pixel lies within this
-    /// distance of the point: 0 to 1000 (0 = the reference's exact rule; TorchRay uses 15).
-    #[arg(
-        long = "tolerance-px",
-        visible_alias = "tolerance_px",
-        default_value_t = 0.0,
-        value_parser = tolerance,
-        allow_negative_numbers = true
-    )]
-    tolerance_px: f64,
+    pub save_dir: PathBuf,
+    /// Bootstrap seed (numpy's legacy range, 0 to 2^32 - 1).
+    pub seed: u32,
+    /// Bootstrap generator.
+    pub rng: BootstrapRng,
 }
 
-/// A pointing-game tolerance: a finite number of pixels from 0 to 1000.
-fn tolerance(s: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .ok()
-        .filter(|t| (0.0..=1000.0).contains(t))
-        .ok_or_else(|| format!("expected a number of pixels from 0 to 1000, found {s:?}"))
+/// The metric of [`evaluate`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Metric {
+    /// IoU of the segmentations, averaged per task (mIoU).
+    Iou(Scoring),
+    /// The pointing game: a hit when the ground truth holds a pixel within `tolerance_px`
+    /// (0 to 1000; 0 is the reference's exact rule, TorchRay uses 15) of the point.
+    HitMiss {
+        /// Tolerance in pixels.
+        tolerance_px: f64,
+    },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Metric {
-    Iou,
-    Hitmiss,
+impl Metric {
+    /// The name in the output files: `iou` or `hitmiss`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Iou(_) => "iou",
+            Metric::HitMiss { .. } => "hitmiss",
+        }
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum RngArg {
+/// Whose predictions are evaluated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Predictor {
+    /// A saliency method: segmentations, or heatmaps for the pointing game.
+    #[default]
+    Saliency,
+    /// The human benchmark: segmentations, or salient points for the pointing game.
+    HumanBenchmark,
+}
+
+/// The bootstrap's random generator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BootstrapRng {
+    /// numpy's legacy `np.random.seed(seed)` stream: the reference's draws exactly.
+    #[default]
     Numpy,
-    Chacha,
+    /// ChaCha8: the same statistics, other draws.
+    ChaCha,
+}
+
+/// What [`evaluate`] found: the per-task confidence intervals it wrote to the summary file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// The files written and the notes.
+    pub outcome: Outcome,
+    /// Per task, sorted by task name: the bootstrap mean and its 95% interval.
+    pub summary: Vec<(Task, metrics::Ci)>,
 }
 
 /// Per-CXR results: one column per task, rows sorted by CXR id.
@@ -123,79 +130,88 @@ impl ResultsTable {
     }
 }
 
-pub(crate) fn run(args: &EvalArgs, limits: &Limits) -> Result<()> {
-    let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
-    let table = match (args.metric, args.if_human_benchmark) {
-        (Metric::Iou, _) => {
-            let pred = chexlocalize_io::read_segmentations(&args.pred_path, limits)?;
-            iou_table(
-                &gt,
-                &args.gt_path,
-                &pred,
-                &args.pred_path,
-                if args.true_pos_only {
-                    Scoring::TruePositivesOnly
-                } else {
-                    Scoring::All
-                },
-            )?
+/// mIoU or hit rate per CXR with bootstrap confidence intervals (`eval.py`): writes
+/// `<metric>_[humanbenchmark_]results_per_cxr.csv`, `..._bootstrap_results_per_cxr.csv` and
+/// `..._summary_results.csv` (all three or none).
+pub fn evaluate(args: &Evaluate, options: &Options) -> Result<Evaluation> {
+    let limits = &options.limits;
+    if let Metric::HitMiss { tolerance_px } = args.metric {
+        if !(0.0..=1000.0).contains(&tolerance_px) {
+            return Err(Error::Options(format!(
+                "tolerance: expected a number of pixels from 0 to 1000, found {tolerance_px}"
+            )));
         }
-        (Metric::Hitmiss, false) => heatmap_hit_table(
+    }
+    let notes = Notes::default();
+    let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
+    let table = match (args.metric, args.predictor) {
+        (Metric::Iou(scoring), _) => {
+            let pred = chexlocalize_io::read_segmentations(&args.pred_path, limits)?;
+            iou_table(&gt, &args.gt_path, &pred, &args.pred_path, scoring)?
+        }
+        (Metric::HitMiss { tolerance_px }, Predictor::Saliency) => heatmap_hit_table(
             &gt,
             &args.gt_path,
             &args.pred_path,
-            args.tolerance_px,
-            args.jobs,
-            limits,
+            tolerance_px,
+            options,
+            &notes,
         )?,
-        (Metric::Hitmiss, true) => {
+        (Metric::HitMiss { tolerance_px }, Predictor::HumanBenchmark) => {
             let pts = chexlocalize_io::read_salient_points(&args.pred_path, limits)?;
-            human_hit_table(&gt, &args.gt_path, &pts, &args.pred_path, args.tolerance_px)?
+            human_hit_table(
+                &gt,
+                &args.gt_path,
+                &pts,
+                &args.pred_path,
+                tolerance_px,
+                &notes,
+            )?
         }
     };
-    let metric = match args.metric {
-        Metric::Iou => "iou",
-        Metric::Hitmiss => "hitmiss",
-    };
-    let hb = if args.if_human_benchmark {
-        "humanbenchmark_"
-    } else {
-        ""
-    };
+    let files = chexlocalize_io::layout::EvalFiles::new(
+        args.metric.name(),
+        args.predictor == Predictor::HumanBenchmark,
+    );
     let replicates = bootstrap_table(&table, args.seed, args.rng);
-    let files = [
-        (format!("{metric}_{hb}results_per_cxr.csv"), table.to_csv()),
-        (
-            format!("{metric}_{hb}bootstrap_results_per_cxr.csv"),
-            bootstrap_csv(&replicates),
-        ),
-        (
-            format!("{metric}_{hb}summary_results.csv"),
-            summary_csv(&replicates),
-        ),
+    let summary = summary(&replicates);
+    let contents = [
+        (files.per_cxr, table.to_csv()),
+        (files.bootstrap, bootstrap_csv(&replicates)),
+        (files.summary, summary_csv(&summary)),
     ];
     // All three files or none.
-    let paths: Vec<PathBuf> = files.iter().map(|(n, _)| args.save_dir.join(n)).collect();
+    let paths: Vec<PathBuf> = contents
+        .iter()
+        .map(|(n, _)| args.save_dir.join(n))
+        .collect();
     let outputs: Vec<(&Path, &[u8])> = paths
         .iter()
-        .zip(&files)
+        .zip(&contents)
         .map(|(p, (_, csv))| (p.as_path(), csv.as_str().as_bytes()))
         .collect();
     chexlocalize_io::write_atomic_all(&outputs)?;
-    eprintln!("{} results written to {}", metric, args.save_dir.display());
-    Ok(())
+    notes.info(format!(
+        "{} results written to {}",
+        args.metric.name(),
+        args.save_dir.display()
+    ));
+    Ok(Evaluation {
+        outcome: notes.outcome(paths),
+        summary,
+    })
 }
 
 /// The bootstrap replicate means, `[replicate][task]` in `LOCALIZATION_TASKS` order.
-pub(crate) fn bootstrap_table(table: &ResultsTable, seed: u32, rng: RngArg) -> Vec<Vec<f64>> {
+pub(crate) fn bootstrap_table(table: &ResultsTable, seed: u32, rng: BootstrapRng) -> Vec<Vec<f64>> {
     // Parity: eval.py's bootstrap iterates `df[LOCALIZATION_TASKS].columns`, i.e. the
     // LOCALIZATION_TASKS order, not the per-CXR CSV's sorted order.
     let columns: Vec<Vec<f64>> = Task::ALL.iter().map(|&t| table.column(t)).collect();
     match rng {
-        RngArg::Numpy => {
+        BootstrapRng::Numpy => {
             metrics::bootstrap(&columns, 1000, &mut metrics::NumpyLegacyRng::new(seed))
         }
-        RngArg::Chacha => metrics::bootstrap(
+        BootstrapRng::ChaCha => metrics::bootstrap(
             &columns,
             1000,
             &mut metrics::ChaChaSampler::new(u64::from(seed)),
@@ -212,9 +228,8 @@ fn bootstrap_csv(replicates: &[Vec<f64>]) -> CsvWriter {
     w
 }
 
-fn summary_csv(replicates: &[Vec<f64>]) -> CsvWriter {
-    let mut w = CsvWriter::new();
-    w.row(["name", "lower", "mean", "upper"]);
+/// Per task, sorted by name: the replicates' mean and 95% interval.
+fn summary(replicates: &[Vec<f64>]) -> Vec<(Task, metrics::Ci)> {
     let mut records: Vec<(Task, metrics::Ci)> = Task::ALL
         .iter()
         .enumerate()
@@ -224,6 +239,12 @@ fn summary_csv(replicates: &[Vec<f64>]) -> CsvWriter {
         })
         .collect();
     records.sort_by_key(|(t, _)| t.name());
+    records
+}
+
+fn summary_csv(records: &[(Task, metrics::Ci)]) -> CsvWriter {
+    let mut w = CsvWriter::new();
+    w.row(["name", "lower", "mean", "upper"]);
     for (t, ci) in records {
         w.row([
             Field::from(t.name()),
@@ -236,24 +257,23 @@ fn summary_csv(replicates: &[Vec<f64>]) -> CsvWriter {
 }
 
 fn gt_mask<'a>(gt: &'a Segmentations, path: &Path, id: &str, task: Task) -> Result<&'a Rle> {
-    gt.get(id, task).ok_or_else(|| {
-        anyhow!(
-            "{}: CXR {id}: expected a mask for task {task}",
-            path.display()
-        )
-    })
+    gt.get(id, task)
+        .ok_or_else(|| Error::input(path, format!("CXR {id}: expected a mask for task {task}")))
 }
 
-fn size_check(a: &Rle, b: &Rle, what: impl FnOnce() -> String) -> Result<()> {
+fn size_check(a: &Rle, b: &Rle, file: &Path, what: impl FnOnce() -> String) -> Result<()> {
     if (a.height(), a.width()) != (b.height(), b.width()) {
-        bail!(
-            "{}: mask sizes differ: prediction {}x{}, ground truth {}x{} (h x w)",
-            what(),
-            a.height(),
-            a.width(),
-            b.height(),
-            b.width()
-        );
+        return Err(Error::input(
+            file,
+            format!(
+                "{}: mask sizes differ: prediction {}x{}, ground truth {}x{} (h x w)",
+                what(),
+                a.height(),
+                a.width(),
+                b.height(),
+                b.width()
+            ),
+        ));
     }
     Ok(())
 }
@@ -284,9 +304,9 @@ pub(crate) fn iou_table(
             let empty;
             let p = if pred.contains(id) {
                 pred.get(id, task).ok_or_else(|| {
-                    anyhow!(
-                        "{}: CXR {id}: expected a mask for task {task}",
-                        pred_path.display()
+                    Error::input(
+                        pred_path,
+                        format!("CXR {id}: expected a mask for task {task}"),
                     )
                 })?
             } else {
@@ -294,14 +314,14 @@ pub(crate) fn iou_table(
                 empty = Rle::empty(g.height(), g.width());
                 &empty
             };
-            size_check(p, g, || format!("CXR {id}, task {task}"))?;
+            size_check(p, g, pred_path, || format!("CXR {id}, task {task}"))?;
             col.push(metrics::iou(p, g, scoring)?);
         }
         for id in &pred_only {
             let p = pred.get(id, task).ok_or_else(|| {
-                anyhow!(
-                    "{}: CXR {id}: expected a mask for task {task}",
-                    pred_path.display()
+                Error::input(
+                    pred_path,
+                    format!("CXR {id}: expected a mask for task {task}"),
                 )
             })?;
             col.push(metrics::iou(
@@ -357,40 +377,45 @@ fn heatmap_hit_table(
     gt_path: &Path,
     map_dir: &Path,
     tolerance: f64,
-    jobs: Option<usize>,
-    limits: &Limits,
+    options: &Options,
+    notes: &Notes,
 ) -> Result<ResultsTable> {
-    let files: Vec<_> = task_heatmaps(map_dir)?
+    let limits = &options.limits;
+    let files: Vec<_> = task_heatmaps(map_dir, notes)?
         .into_iter()
         .filter(|(f, _)| gt.contains(&f.cxr_id))
         .collect();
     let ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();
     for id in &ids {
         if !files.iter().any(|(f, _)| &f.cxr_id == id) {
-            bail!(
-                "{}: no heatmap for CXR {id} of the ground truth {}",
-                map_dir.display(),
-                gt_path.display()
-            );
+            return Err(Error::input(
+                map_dir,
+                format!(
+                    "no heatmap for CXR {id} of the ground truth {}",
+                    gt_path.display()
+                ),
+            ));
         }
     }
-    let pool = thread_pool(jobs)?;
-    let progress = Progress::new(files.len() as u64, "pointing");
+    let pool = thread_pool(options)?;
+    let progress = Progress::new(options, files.len() as u64, "pointing");
     let hits: Vec<f64> = pool.install(|| {
         files
             .par_iter()
             .map(|(f, task)| {
                 let g = gt_mask(gt, gt_path, &f.cxr_id, *task)?;
                 let rec = chexlocalize_io::read_heatmap(&f.path, limits)?;
-                let (map, h, w) = map_and_dims(&rec).map_err(|e| anyhow!("{}: {e}", f.path.display()))?;
+                let (map, h, w) = map_and_dims(&rec).map_err(|e| Error::input(&f.path, e))?;
                 if (h, w) != (g.height(), g.width()) {
-                    bail!(
-                        "{}: cxr_dims give {h}x{w} (h x w) but the ground truth of CXR {}, task {task} is {}x{}",
-                        f.path.display(),
-                        f.cxr_id,
-                        g.height(),
-                        g.width()
-                    );
+                    return Err(Error::input(
+                        &f.path,
+                        format!(
+                            "cxr_dims give {h}x{w} (h x w) but the ground truth of CXR {}, task {task} is {}x{}",
+                            f.cxr_id,
+                            g.height(),
+                            g.width()
+                        ),
+                    ));
                 }
                 let (row, col) = chexlocalize_saliency::max_point(map.view(), h, w);
                 progress.inc();
@@ -435,6 +460,7 @@ fn human_hit_table(
     pts: &chexlocalize_io::SalientPoints,
     pts_path: &Path,
     tolerance: f64,
+    notes: &Notes,
 ) -> Result<ResultsTable> {
     let ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();
     let mut values = Vec::with_capacity(10);
@@ -449,13 +475,13 @@ fn human_hit_table(
                 for &[x, y] in pts.get(id, task).unwrap_or(&[]) {
                     let (h, w) = (g.height(), g.width());
                     let (row, col) = metrics::human_point_to_pixel(x, y, h, w).map_err(|e| {
-                        anyhow!("{}: CXR {id}, task {task}: salient {e}", pts_path.display())
+                        Error::input(pts_path, format!("CXR {id}, task {task}: salient {e}"))
                     })?;
                     if !metrics::point_inside(x, y, h, w) {
-                        eprintln!(
+                        notes.warn(format!(
                             "warning: {}: CXR {id}, task {task}: salient point [{x}, {y}] is outside the {h}x{w} image; scored at row {row}, column {col}, as the original indexes it (int() truncation, negative indices wrap)",
                             pts_path.display()
-                        );
+                        ));
                     }
                     if metrics::hit_with_tolerance(g, row, col, tolerance) {
                         hit = 1.0;

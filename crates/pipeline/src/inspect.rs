@@ -1,33 +1,45 @@
-//! `chexlocalize inspect`: a safe look into submission files.
+//! `inspect`: a safe look into submission files.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use chexlocalize_io::pickle::{CxrImg, Prob, Tensor, Value};
 use chexlocalize_io::{Field, HeatmapRecord, Limits, Task, py_float_repr};
 use chexlocalize_metrics::pairwise_sum;
-use clap::{Args, ValueEnum};
 
-/// Arguments of `chexlocalize inspect`.
-#[derive(Args, Debug)]
-pub(crate) struct InspectArgs {
+use crate::error::{Error, Result};
+use crate::options::{Notes, Options, Outcome};
+
+/// Inputs of [`inspect`].
+#[derive(Clone, Debug)]
+pub struct Inspect {
     /// Heatmap files (`.pkl`, `.pt`, `.npy` with its sidecar; or folders searched recursively
     /// for `*_map.pkl|.pt|.npy`) or segmentation JSON files.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
+    pub paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-    /// Write to this file (atomically) instead of standard output.
-    #[arg(long)]
-    output: Option<PathBuf>,
+    pub format: InspectFormat,
+    /// Also write the text to this file (atomically).
+    pub output: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
+/// The format of [`inspect`]'s summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InspectFormat {
+    /// Aligned columns for a terminal.
+    #[default]
     Table,
+    /// CSV (the reference's `pkl_summary.csv` columns for heatmaps).
     Csv,
+    /// A JSON array of objects.
     Json,
+}
+
+/// What [`inspect`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inspection {
+    /// The summary in the requested format.
+    pub text: String,
+    /// The file written, if any.
+    pub outcome: Outcome,
 }
 
 /// Column names of a heatmap summary: those of the reference's `pkl_summary.csv`.
@@ -49,7 +61,10 @@ const PKL_COLUMNS: [&str; 13] = [
 
 const SEG_COLUMNS: [&str; 6] = ["cxr_id", "task", "h", "w", "area", "bbox"];
 
-pub(crate) fn run(args: &InspectArgs, limits: &Limits) -> Result<()> {
+/// Summarises heatmap files (one row each) or segmentation JSON files (one row per mask)
+/// without running any of their code.
+pub fn inspect(args: &Inspect, options: &Options) -> Result<Inspection> {
+    let limits = &options.limits;
     let mut pickles = Vec::new();
     let mut jsons = Vec::new();
     for p in &args.paths {
@@ -68,16 +83,19 @@ pub(crate) fn run(args: &InspectArgs, limits: &Limits) -> Result<()> {
         } else if p.extension().is_some_and(|e| e == "json") {
             jsons.push(p.clone());
         } else if !p.exists() {
-            bail!("{}: no such file or folder", p.display());
+            return Err(Error::input(p, "no such file or folder"));
         } else {
-            bail!(
-                "{}: expected a heatmap file (*.pkl, *.pt, *.npy), a folder of them, or a segmentation JSON",
-                p.display()
-            );
+            return Err(Error::input(
+                p,
+                "expected a heatmap file (*.pkl, *.pt, *.npy), a folder of them, or a segmentation JSON",
+            ));
         }
     }
     if !pickles.is_empty() && !jsons.is_empty() {
-        bail!("inspect either heatmap pickles or segmentation JSON files in one call, not both");
+        return Err(Error::Options(
+            "inspect either heatmap pickles or segmentation JSON files in one call, not both"
+                .to_owned(),
+        ));
     }
     let (columns, rows): (&[&str], Vec<Vec<Field>>) = if jsons.is_empty() {
         pickles.sort_by(|a, b| a.file_name().cmp(&b.file_name()).then_with(|| a.cmp(b)));
@@ -97,11 +115,17 @@ pub(crate) fn run(args: &InspectArgs, limits: &Limits) -> Result<()> {
         (&SEG_COLUMNS, rows)
     };
     let text = render(args.format, columns, &rows);
-    match &args.output {
-        Some(path) => chexlocalize_io::write_atomic(path, text.as_bytes())?,
-        None => print!("{text}"),
-    }
-    Ok(())
+    let written = match &args.output {
+        Some(path) => {
+            chexlocalize_io::write_atomic(path, text.as_bytes())?;
+            vec![path.clone()]
+        }
+        None => Vec::new(),
+    };
+    Ok(Inspection {
+        text,
+        outcome: Notes::default().outcome(written),
+    })
 }
 
 fn heatmap_row(path: &Path, rec: &HeatmapRecord) -> Vec<Field> {
@@ -238,7 +262,7 @@ fn segmentation_rows(path: &Path, limits: &Limits) -> Result<Vec<Vec<Field>>> {
             }
         }
     }
-    Ok::<_, anyhow::Error>(rows).with_context(|| format!("summarising {}", path.display()))
+    Ok(rows)
 }
 
 fn field_text(f: &Field) -> String {
@@ -250,9 +274,9 @@ fn field_text(f: &Field) -> String {
     }
 }
 
-fn render(format: Format, columns: &[&str], rows: &[Vec<Field>]) -> String {
+fn render(format: InspectFormat, columns: &[&str], rows: &[Vec<Field>]) -> String {
     match format {
-        Format::Csv => {
+        InspectFormat::Csv => {
             let mut w = chexlocalize_io::CsvWriter::new();
             w.row(columns.iter().copied());
             for r in rows {
@@ -260,7 +284,7 @@ fn render(format: Format, columns: &[&str], rows: &[Vec<Field>]) -> String {
             }
             w.as_str().to_owned()
         }
-        Format::Json => {
+        InspectFormat::Json => {
             let mut out = String::from("[");
             for (i, r) in rows.iter().enumerate() {
                 out.push_str(if i == 0 { "\n  {" } else { ",\n  {" });
@@ -281,7 +305,7 @@ fn render(format: Format, columns: &[&str], rows: &[Vec<Field>]) -> String {
             out.push_str("\n]\n");
             out
         }
-        Format::Table => {
+        InspectFormat::Table => {
             let cells: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| r.iter().map(field_text).collect())

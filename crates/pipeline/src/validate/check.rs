@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
 use chexlocalize_io::{
     HEATMAP_SUFFIXES, Limits, MaskFault, Problems, SegProblem, Task, parse_segmentations_with,
 };
@@ -12,8 +11,10 @@ use serde_json::Value;
 
 use super::report::{escape_name, escape_path};
 use super::{Expected, Kind, Problem, Report};
+use crate::error::Result;
 use crate::heatmaps::{map_and_dims, task_probability};
-use crate::progress::thread_pool;
+use crate::options::Options;
+use crate::progress::thread_pool_for;
 
 /// Checks the segmentation JSON with the segmentation reader's list-every-problem mode; returns
 /// (CXRs, masks) found.
@@ -196,10 +197,10 @@ fn add_problem(path: &Path, problem: &SegProblem, report: &mut Report) {
 pub(super) fn check_heatmaps(
     dir: &Path,
     expected: &Expected,
-    limits: &Limits,
-    jobs: Option<usize>,
+    options: &Options,
     report: &mut Report,
 ) -> Result<usize> {
+    let limits = &options.limits;
     if !dir.is_dir() {
         report.add(
             Kind::UnreadableFile,
@@ -269,7 +270,7 @@ pub(super) fn check_heatmaps(
         }
         named.push((p.clone(), id, task));
     }
-    let pool = thread_pool(crate::args::jobs_for(jobs, named.len()))?;
+    let pool = thread_pool_for(options, named.len())?;
     let found: Vec<Vec<Problem>> = pool.install(|| {
         named
             .par_iter()

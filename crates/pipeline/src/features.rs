@@ -1,42 +1,37 @@
-//! `compute-pathology-features` and the feature tables that the plot and regression commands read.
+//! `compute_pathology_features` and the feature tables that the plot and regression stages read.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
 use chexlocalize_features::{MaskFeatures, mask_features};
+use chexlocalize_io::layout::FEATURE_FILES;
 use chexlocalize_io::{CsvTable, CsvWriter, Field, Limits, Task};
-use clap::Args;
 use rayon::prelude::*;
 
+use crate::error::{Error, Result};
+use crate::options::{Notes, Options, Outcome};
 use crate::progress::{Progress, thread_pool};
 
-/// Arguments of `chexlocalize compute-pathology-features`.
-#[derive(Args, Debug)]
-pub(crate) struct FeaturesArgs {
+/// Inputs of [`compute_pathology_features`] (`compute_pathology_features.py`).
+#[derive(Clone, Debug)]
+pub struct ComputePathologyFeatures {
     /// Ground-truth annotation JSON (polygons: gives the number of instances).
-    #[arg(long = "gt-ann", visible_alias = "gt_ann")]
-    gt_ann: PathBuf,
+    pub gt_ann: PathBuf,
     /// Ground-truth segmentation JSON (masks: gives area, elongation, irrectangularity).
-    #[arg(long = "gt-seg", visible_alias = "gt_seg")]
-    gt_seg: PathBuf,
-    /// Where to write `num_instances.csv`, `area_ratio.csv`, `elongation.csv`, `rec_area_ratio.csv`.
-    #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
-    save_dir: PathBuf,
-    /// Worker threads (1 to 1024, at most one per core; default: all cores).
-    #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
-    jobs: Option<usize>,
+    pub gt_seg: PathBuf,
+    /// Where to write `num_instances.csv`, `area_ratio.csv`, `elongation.csv`,
+    /// `rec_area_ratio.csv`.
+    pub save_dir: PathBuf,
 }
 
-/// The four feature files, in the order the reference writes them.
-pub(crate) const FEATURE_FILES: [&str; 4] = [
-    "num_instances.csv",
-    "area_ratio.csv",
-    "elongation.csv",
-    "rec_area_ratio.csv",
-];
-
-pub(crate) fn compute_pathology_features(args: &FeaturesArgs, limits: &Limits) -> Result<()> {
+/// Number of instances, area ratio, elongation and rectangularity of every ground-truth mask
+/// (`compute_pathology_features.py`): all four files or none.
+pub fn compute_pathology_features(
+    args: &ComputePathologyFeatures,
+    options: &Options,
+) -> Result<Outcome> {
+    let limits = &options.limits;
+    let notes = Notes::default();
     let ann = chexlocalize_io::read_annotations(&args.gt_ann, limits)?;
     let seg = chexlocalize_io::read_segmentations(&args.gt_seg, limits)?;
     let mut ids: Vec<&str> = ann.cxrs.iter().map(|c| c.cxr_id.as_str()).collect();
@@ -48,22 +43,22 @@ pub(crate) fn compute_pathology_features(args: &FeaturesArgs, limits: &Limits) -
         .filter(|(_, id)| seg.contains(id))
         .flat_map(|(r, _)| Task::SORTED.into_iter().map(move |t| (r, t)))
         .collect();
-    let pool = thread_pool(args.jobs)?;
-    let progress = Progress::new(jobs.len() as u64, "features");
+    let pool = thread_pool(options)?;
+    let progress = Progress::new(options, jobs.len() as u64, "features");
     let measured: Vec<((usize, Task), Option<MaskFeatures>)> = pool.install(|| {
         jobs.par_iter()
             .map(|&(r, task)| {
                 let id = ids[r];
                 let rle = seg.get(id, task).ok_or_else(|| {
-                    anyhow!(
-                        "{}: CXR {id}: expected a mask for task {task}",
-                        args.gt_seg.display()
+                    Error::input(
+                        &args.gt_seg,
+                        format!("CXR {id}: expected a mask for task {task}"),
                     )
                 })?;
                 let mask =
                     ndarray::Array2::from_shape_vec((rle.height(), rle.width()), rle.decode())
-                        .with_context(|| {
-                            format!("{}: CXR {id}, task {task}", args.gt_seg.display())
+                        .map_err(|e| {
+                            Error::at(&args.gt_seg, format!("CXR {id}, task {task}"), e)
                         })?;
                 progress.inc();
                 Ok(((r, task), mask_features(&mask)))
@@ -77,7 +72,7 @@ pub(crate) fn compute_pathology_features(args: &FeaturesArgs, limits: &Limits) -
         .collect();
     for (&(r, task), f) in &measured {
         if f.degenerate {
-            eprintln!(
+            notes.warn(format!(
                 "warning: {}: CXR {}, task {task}: the longest contour ({} points) is a single \
                  pixel or a 1-pixel-wide line, its minimum-area rectangle has a zero side; \
                  elongation and rec_area_ratio left empty (NaN) (the reference divides by zero \
@@ -85,7 +80,7 @@ pub(crate) fn compute_pathology_features(args: &FeaturesArgs, limits: &Limits) -
                 args.gt_seg.display(),
                 ids[r],
                 f.longest_contour_len
-            );
+            ));
         }
     }
     let cxr_ann: BTreeMap<&str, &chexlocalize_io::CxrAnnotations> =
@@ -145,12 +140,12 @@ pub(crate) fn compute_pathology_features(args: &FeaturesArgs, limits: &Limits) -
         .map(|(p, w)| (p.as_path(), w.as_str().as_bytes()))
         .collect();
     chexlocalize_io::write_atomic_all(&outputs)?;
-    eprintln!(
+    notes.info(format!(
         "features of {} CXRs written to {}",
         ids.len(),
         args.save_dir.display()
-    );
-    Ok(())
+    ));
+    Ok(notes.outcome(paths))
 }
 
 /// One row of the pooled regression / plot data: a CXR with a ground-truth instance of a task.
@@ -211,15 +206,17 @@ pub(crate) fn read_feature_rows(dir: &Path, limits: &Limits) -> Result<Vec<Featu
             .map(|(i, r)| (r[c].as_str(), i))
             .collect();
         if m.len() != t.rows.len() {
-            anyhow::bail!("{}: expected each img_id once", t.path.display());
+            return Err(Error::input(&t.path, "expected each img_id once"));
         }
         for id in &ids {
             if !m.contains_key(id) {
-                anyhow::bail!(
-                    "{}: no row for CXR {id} (listed in {})",
-                    t.path.display(),
-                    tables[0].path.display()
-                );
+                return Err(Error::input(
+                    &t.path,
+                    format!(
+                        "no row for CXR {id} (listed in {})",
+                        tables[0].path.display()
+                    ),
+                ));
             }
         }
         lookups.push(m);

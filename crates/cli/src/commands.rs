@@ -1,0 +1,6 @@
+//! The subcommands' arguments, and how each becomes a call of the `chexlocalize` pipeline.
+
+pub(crate) mod analyses;
+pub(crate) mod eval;
+pub(crate) mod segment;
+pub(crate) mod tools;
