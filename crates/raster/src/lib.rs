@@ -70,9 +70,10 @@ pub enum RasterError {
         /// Index of the polygon.
         index: usize,
     },
-    /// The all-touched rasteriser refused the canvas.
-    #[error("all-touched rasteriser: {0}")]
-    Backend(String),
+    /// The all-touched rasteriser (`geo-rasterize`) refused the canvas (it cannot, as both sides
+    /// are always given; kept typed rather than unwrapped).
+    #[error("all-touched rasteriser refused the canvas")]
+    Backend(#[source] geo_rasterize::RasterizeError),
 }
 
 /// The union of `polygons` filled with Pillow's rule on an all-zero `height × width` mask

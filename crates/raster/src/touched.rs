@@ -26,7 +26,7 @@ pub(crate) fn rasterize_all_touched(
         .width(width)
         .height(height)
         .build()
-        .map_err(|e| RasterError::Backend(e.to_string()))?;
+        .map_err(RasterError::Backend)?;
     for (index, poly) in polygons.iter().enumerate() {
         let shape = Polygon::new(poly.clone(), Vec::new());
         r.rasterize(&shape)
