@@ -35,7 +35,8 @@ use crate::util::workspace_root;
 /// Arguments of `cargo xtask fixtures`.
 #[derive(Args, Debug)]
 pub(crate) struct FixturesArgs {
-    /// `small`: the committed test set in `fixtures/`; `mid`: 40 CXRs, small images (the
+    /// `small`: the committed test set in `fixtures/` (60 CXRs: 8 with the hard cases, 52 plain
+    /// ones that give every task enough findings for every stage); `mid`: 40 CXRs, small images (the
     /// regression oracle of `crates/stats/tests/data`); `val`: 234 CXRs for benchmarks.
     #[arg(long, value_enum, default_value_t = Scale::Small)]
     scale: Scale,
@@ -94,6 +95,7 @@ pub(crate) struct Spec {
 }
 
 impl Spec {
+    /// The committed `fixtures/`: the 8 hard-case CXRs, then 52 plain ones (see the module doc).
     pub(crate) fn small() -> Self {
         Spec {
             n_cxrs: 8,
