@@ -8,10 +8,14 @@
 //! tuning_results.csv, probability_tuning_results.csv  thresholds for heatmap-to-segmentation
 //! valid/<patient>/<study>/view1_frontal.jpg   CXR-like grayscale images
 //! ```
-//! The small set (committed in `fixtures/`) carries the hard cases: odd image sizes, a constant
-//! map, an all-zero map, negative values, tied maxima, float64 and 14-vector probabilities, a
-//! tensor `cxr_img`, polygons partly outside the image, a 2-point polygon, a CXR with heatmaps but
-//! no ground truth. `--scale val` writes a validation-sized set (234 CXRs x 10 tasks, 320x320
+//! The small set (committed in `fixtures/`) is 60 CXRs. Its first 8 (patient90001-90008) carry
+//! the hard cases: odd image sizes, a constant map, an all-zero map, negative values, tied maxima,
+//! float64 and 14-vector probabilities, a tensor `cxr_img`, polygons partly outside the image, a
+//! 2-point polygon, a CXR with heatmaps but no ground truth. The 52 after them (patient90009-90060,
+//! a random stream of their own, so the first 8 do not depend on them) are plain, all in the
+//! ground truth, and give every task at least 17 findings that are also in the human benchmark
+//! and its salient points, so that `cargo xtask reproduce` has data for every stage (only the
+//! first 6 of them have a JPEG, at half size, enough for the report's overlays). `--scale val` writes a validation-sized set (234 CXRs x 10 tasks, 320x320
 //! maps, CXRs of 2000-2900 px) under `target/` for benchmarks.
 
 use std::path::{Path, PathBuf};
@@ -31,7 +35,8 @@ use crate::util::workspace_root;
 /// Arguments of `cargo xtask fixtures`.
 #[derive(Args, Debug)]
 pub(crate) struct FixturesArgs {
-    /// `small`: the committed test set in `fixtures/`; `mid`: 40 CXRs, small images (the
+    /// `small`: the committed test set in `fixtures/` (60 CXRs: 8 with the hard cases, 52 plain
+    /// ones that give every task enough findings for every stage); `mid`: 40 CXRs, small images (the
     /// regression oracle of `crates/stats/tests/data`); `val`: 234 CXRs for benchmarks.
     #[arg(long, value_enum, default_value_t = Scale::Small)]
     scale: Scale,
@@ -65,7 +70,7 @@ pub(crate) fn run(args: &FixturesArgs) -> Result<()> {
     generate(&out, &spec, args.seed)?;
     println!(
         "fixtures: {} CXRs written to {}",
-        spec.n_cxrs,
+        spec.n_cxrs + spec.extra_cxrs,
         out.display()
     );
     Ok(())
@@ -79,6 +84,9 @@ pub(crate) fn generate_val(out: &Path) -> Result<()> {
 /// Size parameters of a generated set.
 pub(crate) struct Spec {
     n_cxrs: usize,
+    /// CXRs after the first `n_cxrs`, drawn from a stream of their own, without hard cases,
+    /// each with ground truth, with a scheduled finding for every task every third CXR.
+    extra_cxrs: usize,
     map_size: usize,
     min_dim: usize,
     max_dim: usize,
@@ -87,9 +95,11 @@ pub(crate) struct Spec {
 }
 
 impl Spec {
+    /// The committed `fixtures/`: the 8 hard-case CXRs, then 52 plain ones (see the module doc).
     pub(crate) fn small() -> Self {
         Spec {
             n_cxrs: 8,
+            extra_cxrs: 52,
             map_size: 20,
             min_dim: 150,
             max_dim: 420,
@@ -103,6 +113,7 @@ impl Spec {
     pub(crate) fn mid() -> Self {
         Spec {
             n_cxrs: 40,
+            extra_cxrs: 0,
             map_size: 20,
             min_dim: 150,
             max_dim: 420,
@@ -114,6 +125,7 @@ impl Spec {
     pub(crate) fn val() -> Self {
         Spec {
             n_cxrs: 234,
+            extra_cxrs: 0,
             map_size: 320,
             min_dim: 2000,
             max_dim: 2900,
@@ -121,6 +133,23 @@ impl Spec {
             images: false,
         }
     }
+}
+
+/// Mixed into the seed for the stream of the extra CXRs.
+const EXTRA_STREAM: u64 = 0x6578_7472_6163_7872;
+
+/// How many of the extra CXRs get an X-ray JPEG (at half size): the report's overlays need them.
+const EXTRA_IMAGES: usize = 6;
+
+/// Whether a task's finding is in a CXR's ground truth.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    /// Drawn at random (the first `n_cxrs` CXRs: 40 %; the extras: 35 %).
+    Drawn(bool),
+    /// Extra CXR `j`, task `k` with `(j + k) % 3 == 0`: present, and in the human benchmark and
+    /// salient points. So each task has a finding in at least `extra_cxrs / 3` (rounded down)
+    /// extras, and any 6 consecutive extras hold every task at least twice.
+    Scheduled,
 }
 
 /// A small wrapper over ChaCha for the few distributions we need.
@@ -167,7 +196,16 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
     let mut gt = Annotations::default();
     let mut hb = Annotations::default();
     let mut hb_pts = SalientPoints::default();
-    for i in 0..spec.n_cxrs {
+    // The extra CXRs draw from their own stream, so that the first `n_cxrs` (and the tuning
+    // CSVs drawn after them) are the same with or without them.
+    let mut extra_g = Gen(ChaCha8Rng::seed_from_u64(seed ^ EXTRA_STREAM));
+    for i in 0..spec.n_cxrs + spec.extra_cxrs {
+        let extra = i.checked_sub(spec.n_cxrs);
+        let g = if extra.is_some() {
+            &mut extra_g
+        } else {
+            &mut g
+        };
         let id = cxr_id(i);
         let (h, w) = if spec.hard_cases && i == 0 {
             (97, 131) // tiny, odd, non-square
@@ -177,8 +215,14 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
                 g.int(spec.min_dim, spec.max_dim),
             )
         };
-        if spec.images {
-            write_image(&out.join(image_rel_path(i)), h, w, &mut g)?;
+        match extra {
+            None if spec.images => write_image(&out.join(image_rel_path(i)), h, w, g)?,
+            // The report shows, per task, the first two CXRs (by id) with the finding: the
+            // first EXTRA_IMAGES extras hold every task at least twice (see `Presence`).
+            Some(j) if j < EXTRA_IMAGES => {
+                write_image(&out.join(image_rel_path(i)), h / 2, w / 2, g)?;
+            }
+            _ => {}
         }
         // The last CXR of the small set has heatmaps but no ground truth.
         let in_gt = !(spec.hard_cases && i == spec.n_cxrs - 1);
@@ -188,21 +232,34 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
         let tensor_prob = spec.hard_cases && (i == 1 || i == 4);
         let probs: Vec<f32> = (0..14).map(|_| g.unit() as f32).collect();
         for (k, task) in Task::ALL.into_iter().enumerate() {
-            let present = in_gt && g.chance(0.4);
+            let presence = match extra {
+                None => Presence::Drawn(in_gt && g.chance(0.4)),
+                Some(j) if (j + k) % 3 == 0 => Presence::Scheduled,
+                Some(_) => Presence::Drawn(g.chance(0.35)),
+            };
+            let present = in_gt && presence != Presence::Drawn(false);
+            // A scheduled finding is always in the human benchmark and its salient points.
+            let p_hb = if presence == Presence::Scheduled {
+                1.0
+            } else {
+                0.9
+            };
             let blob = Blob {
                 cx: g.range(0.15, 0.85) * w as f64,
                 cy: g.range(0.15, 0.85) * h as f64,
                 r: g.range(0.06, 0.2) * h.min(w) as f64,
             };
             if present {
-                let mut polys = vec![blob_polygon(&blob, &mut g, 1.0)];
+                // The extras' outlines are coarser: the annotation files stay small.
+                let max_vertices = if extra.is_some() { 12 } else { 20 };
+                let mut polys = vec![blob_polygon(&blob, g, 1.0, max_vertices)];
                 if g.chance(0.3) {
                     let b2 = Blob {
                         cx: g.range(0.0, 1.0) * w as f64,
                         cy: g.range(0.0, 1.0) * h as f64,
                         r: g.range(0.05, 0.12) * h.min(w) as f64,
                     };
-                    polys.push(blob_polygon(&b2, &mut g, 1.0));
+                    polys.push(blob_polygon(&b2, g, 1.0, max_vertices));
                 }
                 if spec.hard_cases && i == 2 && k == 0 {
                     // partly outside the image, negative coordinates included
@@ -211,7 +268,7 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
                         cy: h as f64 * 0.5,
                         r: h as f64 * 0.2,
                     };
-                    polys.push(blob_polygon(&b3, &mut g, 1.0));
+                    polys.push(blob_polygon(&b3, g, 1.0, max_vertices));
                 }
                 if spec.hard_cases && i == 3 && k == 1 {
                     // a 2-point polygon: Pillow draws it as a line
@@ -228,23 +285,28 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
                             .collect()
                     })
                     .collect();
+                // The extras' readers point closer to the finding (a human benchmark that hits
+                // more often than the saliency maps, as in the paper).
+                let spread = if extra.is_some() { 0.9 } else { 1.5 };
                 let n_pts = g.int(1, 3);
                 let pts: Vec<[f64; 2]> = (0..n_pts)
                     .map(|_| {
-                        let x = (blob.cx + g.range(-1.5, 1.5) * blob.r).clamp(0.0, (w - 1) as f64);
-                        let y = (blob.cy + g.range(-1.5, 1.5) * blob.r).clamp(0.0, (h - 1) as f64);
+                        let x = (blob.cx + g.range(-spread, spread) * blob.r)
+                            .clamp(0.0, (w - 1) as f64);
+                        let y = (blob.cy + g.range(-spread, spread) * blob.r)
+                            .clamp(0.0, (h - 1) as f64);
                         [g.coord(x), g.coord(y)]
                     })
                     .collect();
                 gt_tasks.push((task, polys));
-                if g.chance(0.9) {
+                if g.chance(p_hb) {
                     hb_tasks.push((task, hb_polys));
                 }
-                if g.chance(0.9) {
+                if g.chance(p_hb) {
                     pt_tasks.push((task, pts));
                 }
             }
-            let map = heatmap(spec, &blob, present, h, w, i, k, &mut g)?;
+            let map = heatmap(spec, &blob, present, h, w, i, k, g)?;
             let prob = if tensor_prob {
                 Prob::Tensor(Tensor::new(vec![14], TensorData::F32(probs.clone()))?)
             } else {
@@ -308,9 +370,10 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
     Ok(())
 }
 
-/// An irregular blob polygon around `b` with 8-20 vertices and 5-decimal coordinates.
-fn blob_polygon(b: &Blob, g: &mut Gen, scale: f64) -> Vec<[f64; 2]> {
-    let n = g.int(8, 20);
+/// An irregular blob polygon around `b` with 8 to `max_vertices` vertices and 5-decimal
+/// coordinates.
+fn blob_polygon(b: &Blob, g: &mut Gen, scale: f64, max_vertices: usize) -> Vec<[f64; 2]> {
+    let n = g.int(8, max_vertices);
     (0..n)
         .map(|j| {
             let t = j as f64 / n as f64 * std::f64::consts::TAU;

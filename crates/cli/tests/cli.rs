@@ -34,7 +34,8 @@ fn inspect_fixture_pickles_as_csv() {
     );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 81, "header + 80 pickles");
+    // 60 CXRs x 10 tasks: one pickle each.
+    assert_eq!(lines.len(), 601, "header + 600 pickles");
     assert!(lines[0].starts_with("file,task,gt,cxr_img,cxr_w,cxr_h,prob,map_shape"));
     // Rows are sorted by file name; the tiny odd-sized CXR comes first.
     assert!(lines[1].starts_with(
@@ -249,7 +250,8 @@ fn annotation_to_segmentation_on_fixtures() {
     let text = std::fs::read_to_string(&out).expect("written, parent folder created");
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
     let cxrs = v.as_object().expect("object");
-    assert_eq!(cxrs.len(), 7, "the fixtures' CXRs with ground truth");
+    // The 8 hard-case CXRs but the last (heatmaps, no ground truth), and the 52 extras.
+    assert_eq!(cxrs.len(), 7 + 52, "the fixtures' CXRs with ground truth");
     // The reference writes all ten tasks per CXR, in LOCALIZATION_TASKS order.
     let first = cxrs
         .values()

@@ -253,14 +253,15 @@ fn dev_zero_seg_path_validate_submission() {
     ]);
 }
 
-/// Table row 6: a FIFO named like a heatmap beside the fixtures' 80 maps (was: skipped, exit 0).
+/// Table row 6: a FIFO named like a heatmap beside the fixtures' 600 maps (was: skipped, exit 0).
 /// It must be reported by name, and never opened blocking (a blocking open would hang here).
 #[test]
 fn fifo_beside_heatmaps_heatmap_to_segmentation() {
     let dir = tempfile::tempdir().expect("tmp");
     let maps = dir.path().join("maps");
     harness::copy_fixture_maps(&maps);
-    let fifo_name = hostile::map_name("patient90009_study1_view1_frontal", "Edema");
+    // The fixtures' CXRs are patient90001 to patient90060: this name is none of theirs.
+    let fifo_name = hostile::map_name("patient90099_study1_view1_frontal", "Edema");
     hostile::mkfifo(&maps.join(&fifo_name)).expect("mkfifo");
     let out = dir.path().join("out.json");
     run(&[
