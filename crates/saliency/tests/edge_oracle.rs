@@ -48,9 +48,11 @@ fn map(maps: &Value, name: &str) -> Array2<f32> {
 /// has a histogram with an exact tie between two Otsu thresholds (e.g. values 234, 236, 237,
 /// 238, 240 twice each: thresholds 236 and 237 have the same between-class variance, 8/3).
 /// OpenCV's wheels compute Otsu with Intel IPP (`ippiComputeThreshold_Otsu_8u_C1R`), whose
-/// rounding breaks such ties sometimes one way, sometimes the other (236 here; in 48 random
-/// tied histograms it took the first threshold 32 times, the last 16 times); we follow OpenCV's
-/// own C++ formula, which agrees with IPP everywhere else.
+/// rounding breaks such ties sometimes one way, sometimes the other (236 here), and differently
+/// on CPUs with other instruction sets (SSE4.2 vs AVX-512): the reference's own masks are not
+/// reproducible across machines on ties. We follow OpenCV's own C++ formula, which agrees with
+/// IPP on every untied histogram (`otsu_oracle.rs`: 905 tied and 100 untied histograms; IPP
+/// always picks one of the tied thresholds).
 const KNOWN: [&str; 3] = [
     "one_0.5 on 5x2, smooth5",
     "one_1e-40 on 5x2, smooth5",

@@ -17,7 +17,7 @@ d in 1..2: thresholds a and a+d always tie, variance d^2/2).
 Measured: IPP agrees with OpenCV's C++ on every untied histogram; on ties it takes the first
 tied threshold in some cases and a later one in others, and its choice also depends on the
 dispatch level (OPENCV_IPP=sse42 gives different answers from the default/avx2 on the "tri"
-set). No rule reproducing it has been found yet (see the report of branch ipp-otsu).
+set). No rule reproducing it has been found yet (closing note of issue 17: float32/double, bin centres, FMA, nine variance forms and both comparisons were tried; the best rule matched 76% of the "tri" ties).
 """
 import json
 import sys
