@@ -7,12 +7,17 @@
 //! (`fuzz/seeds/<target>/`) and every crash found so far (`fuzz/regressions/<target>/`) through
 //! them on stable Rust, in `cargo test`.
 //!
-//! Two targets, `pickle_rep` and `torch_rep`, first [`expand`] their input: a few bytes of
-//! "repeat this piece N times" records stand for a file of up to 8 MiB, so one mutated byte turns
-//! a seed with a dozen nested tuples, dict keys or archive names into one with a million, and
-//! the fuzzer reaches the shapes whose cost grows with the file (deep nesting, many keys, long
-//! central directories, huge broadcast tensors) without ever holding such a file in its corpus.
-//! Both read with the default limits (what a user gets), where the other targets use small ones.
+//! Two targets, `pickle_rep` and `torch_rep`, first expand their input ([`expand_to`]): a few
+//! bytes of "repeat this piece N times" records stand for a file of up to [`REP_MAX`] (16 KiB),
+//! so one mutated byte turns a seed with a dozen nested tuples, dict keys or archive names into
+//! one with hundreds, and the fuzzer reaches the shapes whose cost grows with the file (deep
+//! nesting, many keys, long central directories, huge broadcast tensors) without ever holding
+//! such a file in its corpus. They read with the built-in limits scaled down as the file is
+//! ([`rep_limits`]: every count and size divided by [`REP_SCALE`] = 512, the depth kept), so an
+//! input meets each limit where a full-size file meets the built-in one, at about 15 000
+//! executions a second. [`expand`] (8 MiB) writes full-size versions of the same inputs (the
+//! seeds' tests, `examples/expand.rs`); the hostile-input suite of the CLI checks the full-size
+//! shapes against the built-in limits for time and memory.
 //!
 //! ```
 //! // The evil pickle of the README: refused, nothing runs.
@@ -63,6 +68,16 @@ pub const EXPAND_MAX: usize = 8 << 20;
 /// assert_eq!(expand(b"\x02\x01x").len(), 9);
 /// ```
 pub fn expand(data: &[u8]) -> Vec<u8> {
+    expand_to(data, EXPAND_MAX)
+}
+
+/// [`expand`] with another cap than [`EXPAND_MAX`]: expansion stops before the output would
+/// pass `cap` bytes.
+///
+/// ```
+/// assert_eq!(chexlocalize_fuzzing::expand_to(b"\x7f\x01x", 10), b"xxxxxxxxxx");
+/// ```
+pub fn expand_to(data: &[u8], cap: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut rest = data;
     while let [k, len, tail @ ..] = rest {
@@ -76,7 +91,7 @@ pub fn expand(data: &[u8]) -> Vec<u8> {
             continue;
         }
         let reps = 1 + usize::from(k & 0x7f).pow(3);
-        let n = reps.min((EXPAND_MAX - out.len()) / piece.len());
+        let n = reps.min((cap - out.len()) / piece.len());
         match at {
             // Plain copies: doubling, a few large copies rather than millions of small ones.
             None => {
@@ -107,7 +122,7 @@ pub fn expand(data: &[u8]) -> Vec<u8> {
             return out;
         }
     }
-    if out.len() + rest.len() <= EXPAND_MAX {
+    if out.len() + rest.len() <= cap {
         out.extend_from_slice(rest);
     }
     out
@@ -141,26 +156,52 @@ pub fn rescale(data: &mut [u8], seed: u32) -> bool {
     true
 }
 
-/// Plain pickles of any size ([`expand`]ed), read as a heatmap with the default limits on a
-/// thread with a rayon worker's stack ([`WORKER_STACK`]). Only
+/// Plain pickles expanded to up to [`REP_MAX`] bytes ([`expand_to`]), read as a heatmap with
+/// [`rep_limits`] on a thread with a rayon worker's stack ([`WORKER_STACK`]). Only
 /// "no panic, no hang, no allocation over the limits" is checked: time and memory are bounded
 /// by the fuzzer's `-timeout` and `-rss_limit_mb`.
 pub fn pickle_rep(data: &[u8]) {
-    read_default(&expand(data));
+    read_scaled(&expand_to(data, REP_MAX));
 }
 
-/// `torch.save` files of any size ([`expand`]ed; long central directories, large stored
-/// entries), read as a heatmap with the default limits, like [`pickle_rep`].
+/// `torch.save` files expanded like [`pickle_rep`]'s (long central directories, many entries,
+/// large stored entries), read the same way.
 pub fn torch_rep(data: &[u8]) {
-    read_default(&expand(data));
+    read_scaled(&expand_to(data, REP_MAX));
 }
 
 /// The stack of a rayon worker (2 MiB), where the CLI reads heatmaps: recursion that the main
 /// thread's 8 MiB would survive must fail the target too.
 pub const WORKER_STACK: usize = 2 << 20;
 
-fn read_default(bytes: &[u8]) {
-    let limits = chexlocalize_io::Limits::default().pickle;
+/// Most bytes the `*_rep` targets expand an input to (16 KiB, 1/512 of [`EXPAND_MAX`]).
+pub const REP_MAX: usize = 16 << 10;
+
+/// What [`rep_limits`] divides the built-in counts and sizes by: [`EXPAND_MAX`] / [`REP_MAX`].
+pub const REP_SCALE: u64 = (EXPAND_MAX / REP_MAX) as u64;
+
+/// The limits of the `*_rep` targets: the built-in ones with every count and size divided by
+/// [`REP_SCALE`] (as [`REP_MAX`] is), the nesting depth kept. A file 1/512 of the size then
+/// meets each limit where a full-size one meets the built-in limit, so the fuzzer reaches every
+/// limit check and the shapes just under them at about 15 000 executions a second (10 million in
+/// about ten minutes; the full-size files ran at 24 to 61 a second under AddressSanitizer).
+pub fn rep_limits() -> Limits {
+    let b = Limits::BUILTIN;
+    let n = REP_SCALE as usize;
+    Limits {
+        max_elements: b.max_elements / REP_SCALE,
+        max_bytes_object: b.max_bytes_object / REP_SCALE,
+        max_depth: b.max_depth,
+        max_stack: b.max_stack / n,
+        max_memo: b.max_memo / n,
+        max_containers: b.max_containers / REP_SCALE,
+        max_values: b.max_values / REP_SCALE,
+        max_value_bytes: b.max_value_bytes / REP_SCALE,
+    }
+}
+
+fn read_scaled(bytes: &[u8]) {
+    let limits = rep_limits();
     let read = || {
         if let Ok(v) = load_any(bytes, &limits) {
             let _ = heatmap_from_value(v);
