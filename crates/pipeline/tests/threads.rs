@@ -84,23 +84,26 @@ fn eight_threads_with_different_limits_each_get_their_own_result() {
 #[test]
 fn eight_threads_with_different_seeds_each_get_their_own_bootstrap() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let gt = tmp.path().join("gt.json");
-    chexlocalize::annotations_to_segmentations(
-        &AnnotationsToSegmentations {
-            ann_path: fixtures().join("gt_annotations_val.json"),
-            output_path: gt.clone(),
-            fill_rule: PolygonFill::Pillow,
-        },
-        &Options::default(),
-    )
-    .expect("ground truth");
+    let [gt, hb] = ["gt", "hb"].map(|who| {
+        let out = tmp.path().join(format!("{who}.json"));
+        chexlocalize::annotations_to_segmentations(
+            &AnnotationsToSegmentations {
+                ann_path: fixtures().join(format!("{who}_annotations_val.json")),
+                output_path: out.clone(),
+                fill_rule: PolygonFill::Pillow,
+            },
+            &Options::default(),
+        )
+        .expect("masks");
+        out
+    });
     let eval = |seed: u32, dir: &Path| {
         let e = evaluate(
             &Evaluate {
                 metric: Metric::Iou(Scoring::All),
                 gt_path: gt.clone(),
-                pred_path: gt.clone(),
-                predictor: Predictor::Saliency,
+                pred_path: hb.clone(),
+                predictor: Predictor::HumanBenchmark,
                 save_dir: dir.to_path_buf(),
                 seed,
                 rng: BootstrapRng::Numpy,
@@ -108,7 +111,8 @@ fn eight_threads_with_different_seeds_each_get_their_own_bootstrap() {
             &Options::default(),
         )
         .expect("evaluate");
-        std::fs::read(dir.join("iou_bootstrap_results_per_cxr.csv")).map(|b| (e.summary, b))
+        std::fs::read(dir.join("iou_humanbenchmark_bootstrap_results_per_cxr.csv"))
+            .map(|b| (e.summary, b))
     };
     // Alone: seeds 0 and 1 give different replicates (the bootstrap draws other CXRs).
     let (_, b0) = eval(0, &tmp.path().join("a0")).expect("read");

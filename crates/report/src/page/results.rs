@@ -17,7 +17,7 @@ fn summaries(page: &mut Page) -> [Option<Summary>; 4] {
     [
         page.parsed(
             page.run.eval_summary(EvalRun::IouSaliency),
-            "eval --metric iou of the saliency masks",
+            "the mIoU evaluation of the saliency masks",
             summary,
         ),
         page.parsed(
@@ -27,7 +27,7 @@ fn summaries(page: &mut Page) -> [Option<Summary>; 4] {
         ),
         page.parsed(
             page.run.eval_summary(EvalRun::HitSaliency),
-            "eval --metric hitmiss of the heatmaps",
+            "the hit-rate evaluation of the heatmaps",
             summary,
         ),
         page.parsed(
