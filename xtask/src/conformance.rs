@@ -1,14 +1,20 @@
 //! `cargo xtask conformance`: our commands against the Python reference's outputs.
 //!
-//! Each check runs the `chexlocalize` binary on the original sample (read in place, never copied)
-//! and compares its outputs with `reference/` (see `reference/README.md` there for the commands
-//! that produced them). The run fails if any check fails.
+//! Each check runs one stage of the `chexlocalize` library with the inputs of one of the
+//! reference's commands (`reference/README.md` in the sample lists them), on the original sample
+//! (read in place, never copied), and compares its outputs with `reference/`. The run fails if any
+//! check fails. The command line's mapping of the scripts' flags onto the stages is tested by
+//! `crates/cli/tests` (every flag, both spellings).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-
-use crate::util::{build_cli, run_cli};
+use chexlocalize::{
+    AnnotationsToSegmentations, BootstrapRng, Candidates, ComputePathologyFeatures, CountSegs,
+    DecreaseMetric, EvalRun, Evaluate, HeatmapsToSegmentations, HumanBenchmarkResults, Inspect,
+    InspectFormat, Metric, Options, PercentageDecrease, PolygonFill, PrecisionRecallSpecificity,
+    Predictor, RegressionPathologyFeatures, RunLayout, Scoring, Smoothing, Thresholds, Tune,
+};
 
 struct Report {
     passed: usize,
@@ -45,22 +51,18 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
         return Ok(());
     }
     let sample = sample.canonicalize()?;
-    let bin = build_cli()?;
     let mut report = Report {
         passed: 0,
         failures: Vec::new(),
     };
     let out = tempfile_dir()?;
     let ctx = Ctx {
-        bin: &bin,
         sample: &sample,
         out: &out,
+        options: Options::default(),
     };
-    report.check("inspect gradcam_maps_val", inspect_pickles(&bin, &sample));
-    report.check(
-        "inspect segmentations",
-        inspect_segmentations(&bin, &sample),
-    );
+    report.check("inspect gradcam_maps_val", ctx.inspect_pickles());
+    report.check("inspect segmentations", ctx.inspect_segmentations());
     for (name, input, reference, out) in [
         (
             "ground truth",
@@ -86,41 +88,41 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
             ctx.annotations(input, reference, out),
         );
     }
-    for (name, extra, reference) in [
-        ("otsu", &[][..], "reference/saliency_otsu.json"),
+    for (name, thresholds, smoothing, reference) in [
+        (
+            "otsu",
+            Thresholds::Otsu,
+            Smoothing::None,
+            "reference/saliency_otsu.json",
+        ),
         (
             "threshold",
-            &["--threshold_path", "tuning_results.csv"][..],
+            Thresholds::Fixed(sample.join("tuning_results.csv")),
+            Smoothing::None,
             "reference/saliency_threshold.json",
         ),
         (
             "probcut",
-            &[
-                "--probability_threshold_path",
-                "probability_tuning_results.csv",
-            ][..],
+            Thresholds::ProbabilityCutoffs(sample.join("probability_tuning_results.csv")),
+            Smoothing::None,
             "reference/saliency_probcut.json",
         ),
         (
             "otsu_smooth_k5",
-            &["--if_smoothing", "True", "--k", "5"][..],
+            Thresholds::Otsu,
+            Smoothing::BoxFilter(5),
             "reference/saliency_otsu_smooth_k5.json",
         ),
     ] {
         report.check(
             &format!("heatmap-to-segmentation ({name})"),
-            ctx.heatmaps(name, extra, reference),
+            ctx.heatmaps(name, thresholds, smoothing, reference),
         );
     }
-    for line in REFERENCE_COMMANDS
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        let args: Vec<&str> = line.split_whitespace().collect();
+    for check in reference_stages(&sample) {
         report.check(
-            &format!("{} {}", args[0], args[args.len() - 1]),
-            ctx.csv_command(&args),
+            &format!("{} {}", check.stage, check.reference_dir),
+            ctx.csv_stage(&check),
         );
     }
     println!(
@@ -134,36 +136,271 @@ pub(crate) fn run(sample: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The reference's commands (reference/README.md) whose outputs are CSV files, with the script
-/// names replaced by our subcommands. The last argument is the reference's output folder.
-/// `regression_features/` holds only `regression_features_pred_iou.csv`: the reference crashed
-/// on the next dependent variable (reference/CRASHES.md); we write all four files and compare the
-/// one it wrote.
-const REFERENCE_COMMANDS: &str = "
-eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only True --seed 0 --save_dir reference/eval_iou_tp
-eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only False --seed 0 --save_dir reference/eval_iou_all
-eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_otsu.json --true_pos_only True --seed 7 --save_dir reference/eval_iou_tp_seed7
-eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/saliency_probcut.json --true_pos_only False --seed 0 --save_dir reference/eval_iou_probcut_all
-eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/hb_segmentations.json --true_pos_only True --if_human_benchmark True --seed 0 --save_dir reference/eval_iou_hb_tp
-eval --metric iou --gt_path gt_segmentations_val.json --pred_path reference/hb_segmentations.json --true_pos_only False --if_human_benchmark True --seed 0 --save_dir reference/eval_iou_hb_all
-eval --metric hitmiss --gt_path gt_segmentations_val.json --pred_path gradcam_maps_val --seed 0 --save_dir reference/eval_hitmiss
-eval --metric hitmiss --gt_path gt_segmentations_val.json --pred_path gradcam_maps_val --seed 7 --save_dir reference/eval_hitmiss_seed7
-eval --metric hitmiss --gt_path gt_segmentations_val.json --pred_path reference/derived_inputs/hb_salient_pts.json --if_human_benchmark True --seed 0 --save_dir reference/eval_hitmiss_hb
-count-segs --seg_path gt_segmentations_val.json --save_dir reference/count_segs_gt
-count-segs --seg_path reference/saliency_otsu.json --save_dir reference/count_segs_otsu
-calculate-percentage-decrease --metric miou --hb_bootstrap_results reference/eval_iou_hb_tp/iou_humanbenchmark_bootstrap_results_per_cxr.csv --pred_bootstrap_results reference/eval_iou_tp/iou_bootstrap_results_per_cxr.csv --save_dir reference/pct_decrease
-calculate-percentage-decrease --metric hitrate --hb_bootstrap_results reference/eval_hitmiss_hb/hitmiss_humanbenchmark_bootstrap_results_per_cxr.csv --pred_bootstrap_results reference/eval_hitmiss/hitmiss_bootstrap_results_per_cxr.csv --save_dir reference/pct_decrease
-precision-recall-specificity --gt_path gt_segmentations_val.json --pred_seg_path reference/saliency_otsu.json --hb_seg_path reference/hb_segmentations.json --save_dir reference/precision_recall_specificity
-tune-heatmap-threshold --map_dir gradcam_maps_val --gt_path gt_segmentations_val.json --save_dir reference/tune_heatmap_threshold
-tune-probability-threshold --map_dir gradcam_maps_val --gt_path gt_segmentations_val.json --save_dir reference/tune_probability_threshold
-compute-pathology-features --gt_ann gt_annotations_val.json --gt_seg gt_segmentations_val.json --save_dir reference/features
-regression-pathology-features --features_dir reference/features --pred_iou_results reference/eval_iou_tp/iou_results_per_cxr.csv --pred_hitmiss_results reference/eval_hitmiss/hitmiss_results_per_cxr.csv --evaluate_hb True --hb_iou_results reference/eval_iou_hb_tp/iou_humanbenchmark_results_per_cxr.csv --hb_hitmiss_results reference/eval_hitmiss_hb/hitmiss_humanbenchmark_results_per_cxr.csv --save_dir reference/regression_features
-";
+/// A stage whose outputs are CSV files, run into a folder and compared with a reference folder.
+struct CsvCheck {
+    /// The stage's name (the subcommand that runs it).
+    stage: &'static str,
+    /// The reference's output folder, relative to the sample.
+    reference_dir: &'static str,
+    /// Only the reference files whose name starts with this (folders shared by two runs).
+    prefix: &'static str,
+    /// Runs the stage with its outputs in the given folder.
+    run: Box<dyn Fn(&Path, &Options) -> chexlocalize::Result<()>>,
+}
+
+/// The reference's commands whose outputs are CSV files (`reference/README.md` lists them), as
+/// typed stage calls. `regression_features/` holds only `regression_features_pred_iou.csv`: the
+/// reference crashed on the next dependent variable (reference/CRASHES.md); we write all four
+/// files and compare the one it wrote.
+fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
+    let s = |rel: &str| sample.join(rel);
+    let gt = s("gt_segmentations_val.json");
+    let mut v: Vec<CsvCheck> = Vec::new();
+    let iou = |pred: &str, scoring, seed, predictor, dir: &'static str| {
+        let a = Evaluate {
+            metric: Metric::Iou(scoring),
+            gt_path: gt.clone(),
+            pred_path: s(pred),
+            predictor,
+            save_dir: PathBuf::new(),
+            seed,
+            rng: BootstrapRng::Numpy,
+        };
+        CsvCheck {
+            stage: "eval",
+            reference_dir: dir,
+            prefix: "",
+            run: Box::new(move |out, o| {
+                let a = Evaluate {
+                    save_dir: out.to_path_buf(),
+                    ..a.clone()
+                };
+                chexlocalize::evaluate(&a, o).map(drop)
+            }),
+        }
+    };
+    use Predictor::{HumanBenchmark as Hb, Saliency as Sal};
+    use Scoring::{All, TruePositivesOnly as Tp};
+    v.push(iou(
+        "reference/saliency_otsu.json",
+        Tp,
+        0,
+        Sal,
+        "reference/eval_iou_tp",
+    ));
+    v.push(iou(
+        "reference/saliency_otsu.json",
+        All,
+        0,
+        Sal,
+        "reference/eval_iou_all",
+    ));
+    v.push(iou(
+        "reference/saliency_otsu.json",
+        Tp,
+        7,
+        Sal,
+        "reference/eval_iou_tp_seed7",
+    ));
+    v.push(iou(
+        "reference/saliency_probcut.json",
+        All,
+        0,
+        Sal,
+        "reference/eval_iou_probcut_all",
+    ));
+    v.push(iou(
+        "reference/hb_segmentations.json",
+        Tp,
+        0,
+        Hb,
+        "reference/eval_iou_hb_tp",
+    ));
+    v.push(iou(
+        "reference/hb_segmentations.json",
+        All,
+        0,
+        Hb,
+        "reference/eval_iou_hb_all",
+    ));
+    for (pred, seed, predictor, dir) in [
+        ("gradcam_maps_val", 0, Sal, "reference/eval_hitmiss"),
+        ("gradcam_maps_val", 7, Sal, "reference/eval_hitmiss_seed7"),
+        (
+            "reference/derived_inputs/hb_salient_pts.json",
+            0,
+            Hb,
+            "reference/eval_hitmiss_hb",
+        ),
+    ] {
+        let a = Evaluate {
+            metric: Metric::HitMiss { tolerance_px: 0.0 },
+            gt_path: gt.clone(),
+            pred_path: s(pred),
+            predictor,
+            save_dir: PathBuf::new(),
+            seed,
+            rng: BootstrapRng::Numpy,
+        };
+        v.push(CsvCheck {
+            stage: "eval",
+            reference_dir: dir,
+            prefix: "",
+            run: Box::new(move |out, o| {
+                let a = Evaluate {
+                    save_dir: out.to_path_buf(),
+                    ..a.clone()
+                };
+                chexlocalize::evaluate(&a, o).map(drop)
+            }),
+        });
+    }
+    for (seg, dir) in [
+        ("gt_segmentations_val.json", "reference/count_segs_gt"),
+        ("reference/saliency_otsu.json", "reference/count_segs_otsu"),
+    ] {
+        let seg_path = s(seg);
+        v.push(CsvCheck {
+            stage: "count-segs",
+            reference_dir: dir,
+            prefix: "",
+            run: Box::new(move |out, o| {
+                let a = CountSegs {
+                    seg_path: seg_path.clone(),
+                    save_dir: out.to_path_buf(),
+                };
+                chexlocalize::count_segs(&a, o).map(drop)
+            }),
+        });
+    }
+    for (metric, hb, pred, prefix) in [
+        (
+            DecreaseMetric::Miou,
+            EvalRun::IouHumanBenchmark,
+            EvalRun::IouSaliency,
+            "miou",
+        ),
+        (
+            DecreaseMetric::HitRate,
+            EvalRun::HitHumanBenchmark,
+            EvalRun::HitSaliency,
+            "hitrate",
+        ),
+    ] {
+        // The reference's own bootstrap files, where its README's command reads them.
+        let reference_run = RunLayout::new(s("reference"));
+        let hb_file = reference_run.eval_bootstrap(hb);
+        let pred_file = reference_run.eval_bootstrap(pred);
+        v.push(CsvCheck {
+            stage: "calculate-percentage-decrease",
+            reference_dir: "reference/pct_decrease",
+            prefix,
+            run: Box::new(move |out, o| {
+                let a = PercentageDecrease {
+                    metric,
+                    hb_bootstrap_results: hb_file.clone(),
+                    pred_bootstrap_results: pred_file.clone(),
+                    save_dir: out.to_path_buf(),
+                };
+                chexlocalize::percentage_decrease(&a, o).map(drop)
+            }),
+        });
+    }
+    let (gt2, otsu, hbs) = (
+        gt.clone(),
+        s("reference/saliency_otsu.json"),
+        s("reference/hb_segmentations.json"),
+    );
+    v.push(CsvCheck {
+        stage: "precision-recall-specificity",
+        reference_dir: "reference/precision_recall_specificity",
+        prefix: "",
+        run: Box::new(move |out, o| {
+            let a = PrecisionRecallSpecificity {
+                gt_path: gt2.clone(),
+                pred_seg_path: otsu.clone(),
+                hb_seg_path: hbs.clone(),
+                save_dir: out.to_path_buf(),
+            };
+            chexlocalize::precision_recall_specificity(&a, o).map(drop)
+        }),
+    });
+    for (stage, dir, heatmap) in [
+        (
+            "tune-heatmap-threshold",
+            "reference/tune_heatmap_threshold",
+            true,
+        ),
+        (
+            "tune-probability-threshold",
+            "reference/tune_probability_threshold",
+            false,
+        ),
+    ] {
+        let (maps, gt3) = (s("gradcam_maps_val"), gt.clone());
+        v.push(CsvCheck {
+            stage,
+            reference_dir: dir,
+            prefix: "",
+            run: Box::new(move |out, o| {
+                let a = Tune {
+                    map_dir: maps.clone(),
+                    gt_path: gt3.clone(),
+                    save_dir: out.to_path_buf(),
+                    grid: Candidates::Reference,
+                };
+                if heatmap {
+                    chexlocalize::tune_heatmap_threshold(&a, o).map(drop)
+                } else {
+                    chexlocalize::tune_probability_threshold(&a, o).map(drop)
+                }
+            }),
+        });
+    }
+    let (ann, gt4) = (s("gt_annotations_val.json"), gt.clone());
+    v.push(CsvCheck {
+        stage: "compute-pathology-features",
+        reference_dir: "reference/features",
+        prefix: "",
+        run: Box::new(move |out, o| {
+            let a = ComputePathologyFeatures {
+                gt_ann: ann.clone(),
+                gt_seg: gt4.clone(),
+                save_dir: out.to_path_buf(),
+            };
+            chexlocalize::compute_pathology_features(&a, o).map(drop)
+        }),
+    });
+    let reference_run = RunLayout::new(s("reference"));
+    let regression = RegressionPathologyFeatures {
+        features_dir: s("reference/features"),
+        pred_iou_results: reference_run.eval_per_cxr(EvalRun::IouSaliency),
+        pred_hitmiss_results: reference_run.eval_per_cxr(EvalRun::HitSaliency),
+        human_benchmark: Some(HumanBenchmarkResults {
+            iou: reference_run.eval_per_cxr(EvalRun::IouHumanBenchmark),
+            hitmiss: reference_run.eval_per_cxr(EvalRun::HitHumanBenchmark),
+        }),
+        save_dir: PathBuf::new(),
+    };
+    v.push(CsvCheck {
+        stage: "regression-pathology-features",
+        reference_dir: "reference/regression_features",
+        prefix: "",
+        run: Box::new(move |out, o| {
+            let a = RegressionPathologyFeatures {
+                save_dir: out.to_path_buf(),
+                ..regression.clone()
+            };
+            chexlocalize::regression_pathology_features(&a, o).map(drop)
+        }),
+    });
+    v
+}
 
 struct Ctx<'a> {
-    bin: &'a Path,
     sample: &'a Path,
     out: &'a Path,
+    options: Options,
 }
 
 fn tempfile_dir() -> Result<PathBuf> {
@@ -175,22 +412,24 @@ fn tempfile_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-impl Ctx<'_> {
-    fn run(&self, args: &[&str]) -> Result<String> {
-        run_cli(self.bin, self.sample, args)
-    }
+/// A stage's error as text.
+fn text(e: chexlocalize::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}", chexlocalize::chain_text(&e))
+}
 
+impl Ctx<'_> {
     /// Annotations to masks: every RLE string identical, and the file byte-identical.
     fn annotations(&self, input: &str, reference: &str, name: &str) -> Result<String> {
         let out = self.out.join(name);
-        let out_s = out.to_string_lossy();
-        self.run(&[
-            "annotation-to-segmentation",
-            "--ann_path",
-            input,
-            "--output_path",
-            &out_s,
-        ])?;
+        chexlocalize::annotations_to_segmentations(
+            &AnnotationsToSegmentations {
+                ann_path: self.sample.join(input),
+                output_path: out.clone(),
+                fill_rule: PolygonFill::Pillow,
+            },
+            &self.options,
+        )
+        .map_err(text)?;
         let cmp = compare_masks(&out, &self.sample.join(reference))?;
         if cmp.differing_masks > 0 {
             bail!("{cmp}");
@@ -202,18 +441,24 @@ impl Ctx<'_> {
     }
 
     /// Heatmaps to masks: at most one differing pixel per mask (the reference's own float drift).
-    fn heatmaps(&self, name: &str, extra: &[&str], reference: &str) -> Result<String> {
+    fn heatmaps(
+        &self,
+        name: &str,
+        thresholds: Thresholds,
+        smoothing: Smoothing,
+        reference: &str,
+    ) -> Result<String> {
         let out = self.out.join(format!("saliency_{name}.json"));
-        let out_s = out.to_string_lossy();
-        let mut args = vec![
-            "heatmap-to-segmentation",
-            "--map_dir",
-            "gradcam_maps_val",
-            "--output_path",
-            &out_s,
-        ];
-        args.extend_from_slice(extra);
-        self.run(&args)?;
+        chexlocalize::heatmaps_to_segmentations(
+            &HeatmapsToSegmentations {
+                map_dir: self.sample.join("gradcam_maps_val"),
+                thresholds,
+                smoothing,
+                output_path: out.clone(),
+            },
+            &self.options,
+        )
+        .map_err(text)?;
         let cmp = compare_masks(&out, &self.sample.join(reference))?;
         if cmp.max_pixels_per_mask > 1 || cmp.missing > 0 {
             bail!("{cmp}");
@@ -221,20 +466,12 @@ impl Ctx<'_> {
         Ok(cmp.to_string())
     }
 
-    /// A command writing CSV files: every file of the reference folder, field by field.
-    fn csv_command(&self, args: &[&str]) -> Result<String> {
-        let reference_dir = self.sample.join(args[args.len() - 1]);
-        let ours_dir = self.out.join(args[args.len() - 1].replace('/', "_"));
-        let ours_s = ours_dir.to_string_lossy();
-        let mut a = args[..args.len() - 1].to_vec();
-        a.push(&ours_s);
-        self.run(&a)?;
-        // Several commands may share a reference folder (pct_decrease): compare every reference
-        // file this command is meant to write, i.e. those whose name starts with its metric.
-        let metric = args
-            .iter()
-            .position(|a| *a == "--metric")
-            .map(|i| args[i + 1]);
+    /// A stage writing CSV files: every file of the reference folder (with the check's prefix),
+    /// field by field.
+    fn csv_stage(&self, check: &CsvCheck) -> Result<String> {
+        let reference_dir = self.sample.join(check.reference_dir);
+        let ours_dir = self.out.join(check.reference_dir.replace('/', "_"));
+        (check.run)(&ours_dir, &self.options).map_err(text)?;
         let mut files = Vec::new();
         for entry in std::fs::read_dir(&reference_dir)? {
             let path = entry?.path();
@@ -242,9 +479,7 @@ impl Ctx<'_> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if args[0] != "calculate-percentage-decrease"
-                || metric.is_some_and(|m| name.starts_with(m))
-            {
+            if name.starts_with(check.prefix) {
                 files.push(path);
             }
         }
@@ -262,6 +497,50 @@ impl Ctx<'_> {
             details.push(format!("{name} {detail}"));
         }
         Ok(details.join("; "))
+    }
+
+    /// `inspect` of the heatmaps against `reference/pkl_summary.csv`.
+    fn inspect_pickles(&self) -> Result<String> {
+        let ours = self.inspect(&self.sample.join("gradcam_maps_val"))?;
+        let reference = std::fs::read_to_string(self.sample.join("reference/pkl_summary.csv"))?;
+        compare_csv(&ours, &reference)
+    }
+
+    fn inspect(&self, path: &Path) -> Result<String> {
+        let found = chexlocalize::inspect(
+            &Inspect {
+                paths: vec![path.to_path_buf()],
+                format: InspectFormat::Csv,
+                output: None,
+            },
+            &self.options,
+        )
+        .map_err(text)?;
+        Ok(found.text)
+    }
+
+    /// `reference/rle_summary.csv` holds pycocotools' area and toBbox of the ground-truth and of
+    /// the repository's Grad-CAM masks; `inspect` of the two JSON files must give the same numbers.
+    fn inspect_segmentations(&self) -> Result<String> {
+        let gt = csv_rows(&self.inspect(&self.sample.join("gt_segmentations_val.json"))?);
+        let pred =
+            csv_rows(&self.inspect(&self.sample.join("gradcam_segmentations_val_sample.json"))?);
+        let reference = csv_rows(&std::fs::read_to_string(
+            self.sample.join("reference/rle_summary.csv"),
+        )?);
+        // Ours: cxr_id,task,h,w,area,bbox; reference: cxr_id,task,h,w,gt_area,gt_bbox,pred_area,pred_bbox,iou.
+        let mut ours = vec!["cxr_id,task,h,w,gt_area,gt_bbox,pred_area,pred_bbox".to_owned()];
+        for (g, p) in gt.iter().zip(&pred).skip(1) {
+            if g[..2] != p[..2] {
+                bail!("gt and prediction rows not aligned: {g:?} vs {p:?}");
+            }
+            ours.push(format!(
+                "{},{},{},{},{},{},{},{}",
+                g[0], g[1], g[2], g[3], g[4], g[5], p[4], p[5]
+            ));
+        }
+        let reference: Vec<String> = reference.iter().map(|r| r[..8].join(",")).collect();
+        compare_csv(&ours.join("\n"), &reference.join("\n"))
     }
 }
 
@@ -376,50 +655,4 @@ fn compare_csv(ours: &str, reference: &str) -> Result<String> {
         diffs.truncate(10);
         bail!("{}", diffs.join("\n      "))
     }
-}
-
-fn inspect_pickles(bin: &Path, sample: &Path) -> Result<String> {
-    let ours = run_cli(
-        bin,
-        sample,
-        &["inspect", "gradcam_maps_val", "--format", "csv"],
-    )?;
-    let reference = std::fs::read_to_string(sample.join("reference/pkl_summary.csv"))?;
-    compare_csv(&ours, &reference)
-}
-
-/// `reference/rle_summary.csv` holds pycocotools' area and toBbox of the ground-truth and of the
-/// repository's Grad-CAM masks; `inspect` of the two JSON files must give the same numbers.
-fn inspect_segmentations(bin: &Path, sample: &Path) -> Result<String> {
-    let gt = csv_rows(&run_cli(
-        bin,
-        sample,
-        &["inspect", "gt_segmentations_val.json", "--format", "csv"],
-    )?);
-    let pred = csv_rows(&run_cli(
-        bin,
-        sample,
-        &[
-            "inspect",
-            "gradcam_segmentations_val_sample.json",
-            "--format",
-            "csv",
-        ],
-    )?);
-    let reference = csv_rows(&std::fs::read_to_string(
-        sample.join("reference/rle_summary.csv"),
-    )?);
-    // Ours: cxr_id,task,h,w,area,bbox; reference: cxr_id,task,h,w,gt_area,gt_bbox,pred_area,pred_bbox,iou.
-    let mut ours = vec!["cxr_id,task,h,w,gt_area,gt_bbox,pred_area,pred_bbox".to_owned()];
-    for (g, p) in gt.iter().zip(&pred).skip(1) {
-        if g[..2] != p[..2] {
-            bail!("gt and prediction rows not aligned: {g:?} vs {p:?}");
-        }
-        ours.push(format!(
-            "{},{},{},{},{},{},{},{}",
-            g[0], g[1], g[2], g[3], g[4], g[5], p[4], p[5]
-        ));
-    }
-    let reference: Vec<String> = reference.iter().map(|r| r[..8].join(",")).collect();
-    compare_csv(&ours.join("\n"), &reference.join("\n"))
 }

@@ -29,21 +29,3 @@ pub(crate) fn build_cli() -> Result<PathBuf> {
         .join("release")
         .join(format!("chexlocalize{}", std::env::consts::EXE_SUFFIX)))
 }
-
-/// Runs the CLI with `args` in `cwd`; returns stdout, failing with stderr on a non-zero exit.
-pub(crate) fn run_cli(bin: &Path, cwd: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .with_context(|| format!("running {} {}", bin.display(), args.join(" ")))?;
-    if !out.status.success() {
-        bail!(
-            "chexlocalize {} failed ({}):\n{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
