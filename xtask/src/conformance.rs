@@ -145,8 +145,11 @@ struct CsvCheck {
     /// Only the reference files whose name starts with this (folders shared by two runs).
     prefix: &'static str,
     /// Runs the stage with its outputs in the given folder.
-    run: Box<dyn Fn(&Path, &Options) -> chexlocalize::Result<()>>,
+    run: StageRun,
 }
+
+/// A stage call with its inputs bound, taking the output folder.
+type StageRun = Box<dyn Fn(&Path, &Options) -> chexlocalize::Result<()>>;
 
 /// The reference's commands whose outputs are CSV files (`reference/README.md` lists them), as
 /// typed stage calls. `regression_features/` holds only `regression_features_pred_iou.csv`: the
