@@ -159,9 +159,9 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
     let s = |rel: &str| sample.join(rel);
     let gt = s("gt_segmentations_val.json");
     let mut v: Vec<CsvCheck> = Vec::new();
-    let iou = |pred: &str, scoring, seed, predictor, dir: &'static str| {
+    let eval = |metric, pred: &str, seed, predictor, dir: &'static str| {
         let a = Evaluate {
-            metric: Metric::Iou(scoring),
+            metric,
             gt_path: gt.clone(),
             pred_path: s(pred),
             predictor,
@@ -184,79 +184,42 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
     };
     use Predictor::{HumanBenchmark as Hb, Saliency as Sal};
     use Scoring::{All, TruePositivesOnly as Tp};
-    v.push(iou(
+    let (otsu, probcut, hb) = (
         "reference/saliency_otsu.json",
-        Tp,
-        0,
-        Sal,
-        "reference/eval_iou_tp",
-    ));
-    v.push(iou(
-        "reference/saliency_otsu.json",
-        All,
-        0,
-        Sal,
-        "reference/eval_iou_all",
-    ));
-    v.push(iou(
-        "reference/saliency_otsu.json",
-        Tp,
-        7,
-        Sal,
-        "reference/eval_iou_tp_seed7",
-    ));
-    v.push(iou(
         "reference/saliency_probcut.json",
-        All,
-        0,
-        Sal,
-        "reference/eval_iou_probcut_all",
-    ));
-    v.push(iou(
         "reference/hb_segmentations.json",
-        Tp,
-        0,
-        Hb,
-        "reference/eval_iou_hb_tp",
-    ));
-    v.push(iou(
-        "reference/hb_segmentations.json",
-        All,
-        0,
-        Hb,
-        "reference/eval_iou_hb_all",
-    ));
-    for (pred, seed, predictor, dir) in [
-        ("gradcam_maps_val", 0, Sal, "reference/eval_hitmiss"),
-        ("gradcam_maps_val", 7, Sal, "reference/eval_hitmiss_seed7"),
+    );
+    let hit = Metric::HitMiss { tolerance_px: 0.0 };
+    for (metric, pred, seed, predictor, dir) in [
+        (Metric::Iou(Tp), otsu, 0, Sal, "reference/eval_iou_tp"),
+        (Metric::Iou(All), otsu, 0, Sal, "reference/eval_iou_all"),
+        (Metric::Iou(Tp), otsu, 7, Sal, "reference/eval_iou_tp_seed7"),
         (
+            Metric::Iou(All),
+            probcut,
+            0,
+            Sal,
+            "reference/eval_iou_probcut_all",
+        ),
+        (Metric::Iou(Tp), hb, 0, Hb, "reference/eval_iou_hb_tp"),
+        (Metric::Iou(All), hb, 0, Hb, "reference/eval_iou_hb_all"),
+        (hit, "gradcam_maps_val", 0, Sal, "reference/eval_hitmiss"),
+        (
+            hit,
+            "gradcam_maps_val",
+            7,
+            Sal,
+            "reference/eval_hitmiss_seed7",
+        ),
+        (
+            hit,
             "reference/derived_inputs/hb_salient_pts.json",
             0,
             Hb,
             "reference/eval_hitmiss_hb",
         ),
     ] {
-        let a = Evaluate {
-            metric: Metric::HitMiss { tolerance_px: 0.0 },
-            gt_path: gt.clone(),
-            pred_path: s(pred),
-            predictor,
-            save_dir: PathBuf::new(),
-            seed,
-            rng: BootstrapRng::Numpy,
-        };
-        v.push(CsvCheck {
-            stage: "eval",
-            reference_dir: dir,
-            prefix: "",
-            run: Box::new(move |out, o| {
-                let a = Evaluate {
-                    save_dir: out.to_path_buf(),
-                    ..a.clone()
-                };
-                chexlocalize::evaluate(&a, o).map(drop)
-            }),
-        });
+        v.push(eval(metric, pred, seed, predictor, dir));
     }
     for (seg, dir) in [
         ("gt_segmentations_val.json", "reference/count_segs_gt"),

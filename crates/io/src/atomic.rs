@@ -18,6 +18,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     write_atomic_all(&[(path, bytes)])
 }
 
+/// [`write_atomic_all`] of files named `name` in the folder `dir` (created if missing); returns
+/// their paths, in order.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let written = chexlocalize_io::write_atomic_all_in(
+///     dir.path(),
+///     [("a.csv", &b"x\n"[..]), ("b.csv", &b"y\n"[..])],
+/// )?;
+/// assert_eq!(written, [dir.path().join("a.csv"), dir.path().join("b.csv")]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_atomic_all_in<'a, N: AsRef<Path>>(
+    dir: &Path,
+    files: impl IntoIterator<Item = (N, &'a [u8])>,
+) -> Result<Vec<PathBuf>, IoError> {
+    let (paths, bytes): (Vec<PathBuf>, Vec<&[u8]>) =
+        files.into_iter().map(|(n, b)| (dir.join(n), b)).unzip();
+    let pairs: Vec<(&Path, &[u8])> = paths.iter().map(PathBuf::as_path).zip(bytes).collect();
+    write_atomic_all(&pairs)?;
+    Ok(paths)
+}
+
 /// Writes several files as one output set, all or none:
 ///
 /// 1. Each destination is resolved. An existing symbolic link is followed (to the end of its

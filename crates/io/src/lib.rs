@@ -57,7 +57,7 @@ mod npy;
 mod pyfmt;
 mod tasks;
 
-pub use atomic::{write_atomic, write_atomic_all};
+pub use atomic::{write_atomic, write_atomic_all, write_atomic_all_in};
 pub use chexlocalize_pickle as pickle;
 pub use chexlocalize_pickle::HeatmapRecord;
 pub use csv::{CsvTable, CsvWriter, Field, read_probability_cutoffs, read_thresholds};

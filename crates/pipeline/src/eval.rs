@@ -181,16 +181,10 @@ pub fn evaluate(args: &Evaluate, options: &Options) -> Result<Evaluation> {
         (files.summary, summary_csv(&summary)),
     ];
     // All three files or none.
-    let paths: Vec<PathBuf> = contents
-        .iter()
-        .map(|(n, _)| args.save_dir.join(n))
-        .collect();
-    let outputs: Vec<(&Path, &[u8])> = paths
-        .iter()
-        .zip(&contents)
-        .map(|(p, (_, csv))| (p.as_path(), csv.as_str().as_bytes()))
-        .collect();
-    chexlocalize_io::write_atomic_all(&outputs)?;
+    let paths = chexlocalize_io::write_atomic_all_in(
+        &args.save_dir,
+        contents.iter().map(|(n, csv)| (n, csv.as_str().as_bytes())),
+    )?;
     notes.info(format!(
         "{} results written to {}",
         args.metric.name(),

@@ -130,16 +130,13 @@ pub fn compute_pathology_features(
         }
     }
     // All four files or none.
-    let paths: Vec<PathBuf> = FEATURE_FILES
-        .iter()
-        .map(|n| args.save_dir.join(n))
-        .collect();
-    let outputs: Vec<(&Path, &[u8])> = paths
-        .iter()
-        .zip(&files)
-        .map(|(p, w)| (p.as_path(), w.as_str().as_bytes()))
-        .collect();
-    chexlocalize_io::write_atomic_all(&outputs)?;
+    let paths = chexlocalize_io::write_atomic_all_in(
+        &args.save_dir,
+        FEATURE_FILES
+            .iter()
+            .zip(&files)
+            .map(|(n, w)| (n, w.as_str().as_bytes())),
+    )?;
     notes.info(format!(
         "features of {} CXRs written to {}",
         ids.len(),

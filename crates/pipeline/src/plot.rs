@@ -3,7 +3,7 @@
 //! `chexlocalize_report::pathology_feature_plot` (the report uses the same charts).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chexlocalize_io::{Task, layout};
 
@@ -36,13 +36,10 @@ pub fn plot_pathology_features(args: &PlotPathologyFeatures, options: &Options) 
         ));
     }
     // All four plots or none.
-    let paths: Vec<PathBuf> = pngs.iter().map(|(n, _)| args.save_dir.join(n)).collect();
-    let outputs: Vec<(&Path, &[u8])> = paths
-        .iter()
-        .zip(&pngs)
-        .map(|(p, (_, png))| (p.as_path(), png.as_slice()))
-        .collect();
-    chexlocalize_io::write_atomic_all(&outputs)?;
+    let paths = chexlocalize_io::write_atomic_all_in(
+        &args.save_dir,
+        pngs.iter().map(|(n, png)| (n, png.as_slice())),
+    )?;
     let notes = Notes::default();
     notes.info(format!(
         "{} plots of {} (CXR, task) rows written to {}",

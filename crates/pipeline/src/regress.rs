@@ -230,13 +230,10 @@ pub fn regression_pathology_features(
         outputs.push((layout::regression_features(y_name), w));
     }
     // Every file or none.
-    let paths: Vec<PathBuf> = outputs.iter().map(|(n, _)| args.save_dir.join(n)).collect();
-    let files: Vec<(&Path, &[u8])> = paths
-        .iter()
-        .zip(&outputs)
-        .map(|(p, (_, w))| (p.as_path(), w.as_str().as_bytes()))
-        .collect();
-    chexlocalize_io::write_atomic_all(&files)?;
+    let paths = chexlocalize_io::write_atomic_all_in(
+        &args.save_dir,
+        outputs.iter().map(|(n, w)| (n, w.as_str().as_bytes())),
+    )?;
     notes.info(format!(
         "regressions on {} (CXR, task) rows written to {}",
         rows.len(),

@@ -126,19 +126,15 @@ pub fn precision_recall_specificity(
         ("hb", prs_csv(&gt, &args.gt_path, &hb, &args.hb_seg_path)?),
     ];
     // Both files or none.
-    let paths: Vec<PathBuf> = outputs
-        .iter()
-        .map(|(source, _)| {
-            args.save_dir
-                .join(layout::precision_recall_specificity(source))
-        })
-        .collect();
-    let files: Vec<(&Path, &[u8])> = paths
-        .iter()
-        .zip(&outputs)
-        .map(|(p, (_, csv))| (p.as_path(), csv.as_str().as_bytes()))
-        .collect();
-    chexlocalize_io::write_atomic_all(&files)?;
+    let paths = chexlocalize_io::write_atomic_all_in(
+        &args.save_dir,
+        outputs.iter().map(|(source, csv)| {
+            (
+                layout::precision_recall_specificity(source),
+                csv.as_str().as_bytes(),
+            )
+        }),
+    )?;
     Ok(Notes::default().outcome(paths))
 }
 
