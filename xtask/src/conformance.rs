@@ -151,6 +151,26 @@ struct CsvCheck {
 /// A stage call with its inputs bound, taking the output folder.
 type StageRun = Box<dyn Fn(&Path, &Options) -> chexlocalize::Result<()>>;
 
+impl CsvCheck {
+    fn new(
+        stage: &'static str,
+        reference_dir: &'static str,
+        run: impl Fn(&Path, &Options) -> chexlocalize::Result<()> + 'static,
+    ) -> Self {
+        CsvCheck {
+            stage,
+            reference_dir,
+            prefix: "",
+            run: Box::new(run),
+        }
+    }
+
+    /// Compares only the reference files whose name starts with `prefix`.
+    fn prefix(self, prefix: &'static str) -> Self {
+        CsvCheck { prefix, ..self }
+    }
+}
+
 /// The reference's commands whose outputs are CSV files (`reference/README.md` lists them), as
 /// typed stage calls. `regression_features/` holds only `regression_features_pred_iou.csv`: the
 /// reference crashed on the next dependent variable (reference/CRASHES.md); we write all four
@@ -169,18 +189,13 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
             seed,
             rng: BootstrapRng::Numpy,
         };
-        CsvCheck {
-            stage: "eval",
-            reference_dir: dir,
-            prefix: "",
-            run: Box::new(move |out, o| {
-                let a = Evaluate {
-                    save_dir: out.to_path_buf(),
-                    ..a.clone()
-                };
-                chexlocalize::evaluate(&a, o).map(drop)
-            }),
-        }
+        CsvCheck::new("eval", dir, move |out, o| {
+            let a = Evaluate {
+                save_dir: out.to_path_buf(),
+                ..a.clone()
+            };
+            chexlocalize::evaluate(&a, o).map(drop)
+        })
     };
     use Predictor::{HumanBenchmark as Hb, Saliency as Sal};
     use Scoring::{All, TruePositivesOnly as Tp};
@@ -226,18 +241,13 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
         ("reference/saliency_otsu.json", "reference/count_segs_otsu"),
     ] {
         let seg_path = s(seg);
-        v.push(CsvCheck {
-            stage: "count-segs",
-            reference_dir: dir,
-            prefix: "",
-            run: Box::new(move |out, o| {
-                let a = CountSegs {
-                    seg_path: seg_path.clone(),
-                    save_dir: out.to_path_buf(),
-                };
-                chexlocalize::count_segs(&a, o).map(drop)
-            }),
-        });
+        v.push(CsvCheck::new("count-segs", dir, move |out, o| {
+            let a = CountSegs {
+                seg_path: seg_path.clone(),
+                save_dir: out.to_path_buf(),
+            };
+            chexlocalize::count_segs(&a, o).map(drop)
+        }));
     }
     for (metric, hb, pred, prefix) in [
         (
@@ -257,31 +267,32 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
         let reference_run = RunLayout::new(s("reference"));
         let hb_file = reference_run.eval_bootstrap(hb);
         let pred_file = reference_run.eval_bootstrap(pred);
-        v.push(CsvCheck {
-            stage: "calculate-percentage-decrease",
-            reference_dir: "reference/pct_decrease",
-            prefix,
-            run: Box::new(move |out, o| {
-                let a = PercentageDecrease {
-                    metric,
-                    hb_bootstrap_results: hb_file.clone(),
-                    pred_bootstrap_results: pred_file.clone(),
-                    save_dir: out.to_path_buf(),
-                };
-                chexlocalize::percentage_decrease(&a, o).map(drop)
-            }),
-        });
+        v.push(
+            CsvCheck::new(
+                "calculate-percentage-decrease",
+                "reference/pct_decrease",
+                move |out, o| {
+                    let a = PercentageDecrease {
+                        metric,
+                        hb_bootstrap_results: hb_file.clone(),
+                        pred_bootstrap_results: pred_file.clone(),
+                        save_dir: out.to_path_buf(),
+                    };
+                    chexlocalize::percentage_decrease(&a, o).map(drop)
+                },
+            )
+            .prefix(prefix),
+        );
     }
     let (gt2, otsu, hbs) = (
         gt.clone(),
         s("reference/saliency_otsu.json"),
         s("reference/hb_segmentations.json"),
     );
-    v.push(CsvCheck {
-        stage: "precision-recall-specificity",
-        reference_dir: "reference/precision_recall_specificity",
-        prefix: "",
-        run: Box::new(move |out, o| {
+    v.push(CsvCheck::new(
+        "precision-recall-specificity",
+        "reference/precision_recall_specificity",
+        move |out, o| {
             let a = PrecisionRecallSpecificity {
                 gt_path: gt2.clone(),
                 pred_seg_path: otsu.clone(),
@@ -289,8 +300,8 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
                 save_dir: out.to_path_buf(),
             };
             chexlocalize::precision_recall_specificity(&a, o).map(drop)
-        }),
-    });
+        },
+    ));
     for (stage, dir, heatmap) in [
         (
             "tune-heatmap-threshold",
@@ -304,39 +315,33 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
         ),
     ] {
         let (maps, gt3) = (s("gradcam_maps_val"), gt.clone());
-        v.push(CsvCheck {
-            stage,
-            reference_dir: dir,
-            prefix: "",
-            run: Box::new(move |out, o| {
-                let a = Tune {
-                    map_dir: maps.clone(),
-                    gt_path: gt3.clone(),
-                    save_dir: out.to_path_buf(),
-                    grid: Candidates::Reference,
-                };
-                if heatmap {
-                    chexlocalize::tune_heatmap_threshold(&a, o).map(drop)
-                } else {
-                    chexlocalize::tune_probability_threshold(&a, o).map(drop)
-                }
-            }),
-        });
+        v.push(CsvCheck::new(stage, dir, move |out, o| {
+            let a = Tune {
+                map_dir: maps.clone(),
+                gt_path: gt3.clone(),
+                save_dir: out.to_path_buf(),
+                grid: Candidates::Reference,
+            };
+            if heatmap {
+                chexlocalize::tune_heatmap_threshold(&a, o).map(drop)
+            } else {
+                chexlocalize::tune_probability_threshold(&a, o).map(drop)
+            }
+        }));
     }
     let (ann, gt4) = (s("gt_annotations_val.json"), gt.clone());
-    v.push(CsvCheck {
-        stage: "compute-pathology-features",
-        reference_dir: "reference/features",
-        prefix: "",
-        run: Box::new(move |out, o| {
+    v.push(CsvCheck::new(
+        "compute-pathology-features",
+        "reference/features",
+        move |out, o| {
             let a = ComputePathologyFeatures {
                 gt_ann: ann.clone(),
                 gt_seg: gt4.clone(),
                 save_dir: out.to_path_buf(),
             };
             chexlocalize::compute_pathology_features(&a, o).map(drop)
-        }),
-    });
+        },
+    ));
     let reference_run = RunLayout::new(s("reference"));
     let regression = RegressionPathologyFeatures {
         features_dir: s("reference/features"),
@@ -348,18 +353,17 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
         }),
         save_dir: PathBuf::new(),
     };
-    v.push(CsvCheck {
-        stage: "regression-pathology-features",
-        reference_dir: "reference/regression_features",
-        prefix: "",
-        run: Box::new(move |out, o| {
+    v.push(CsvCheck::new(
+        "regression-pathology-features",
+        "reference/regression_features",
+        move |out, o| {
             let a = RegressionPathologyFeatures {
                 save_dir: out.to_path_buf(),
                 ..regression.clone()
             };
             chexlocalize::regression_pathology_features(&a, o).map(drop)
-        }),
-    });
+        },
+    ));
     v
 }
 
