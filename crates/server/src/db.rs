@@ -1,0 +1,245 @@
+//! [`Db`]: the pool, migrations, the competition row and the content-addressed blobs.
+
+use std::path::Path;
+
+use chexlocalize::{Options, PolygonFill, segment_annotations};
+use chexlocalize_io::{Limits, Segmentations};
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use crate::config::{Competition, CompetitionConfig, DateTime, public_split};
+use crate::error::ServerError;
+
+/// Which database a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file (WAL mode): one machine, the embedded default.
+    Sqlite,
+    /// A Postgres server: workers on several machines.
+    Postgres,
+}
+
+/// The server's database: a pool over SQLite or Postgres with one schema. Cheap to clone.
+///
+/// It is sqlx's `Any` driver rather than two typed pools: every query is written once with
+/// `$N` placeholders (which both SQLite and Postgres accept) and portable SQL (`ON CONFLICT`,
+/// `RETURNING`); the only per-backend SQL is the migrations (column types) and the job claim
+/// (`FOR UPDATE SKIP LOCKED` on Postgres).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
+}
+
+/// Unix milliseconds of a time.
+pub(crate) fn ms(t: DateTime) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The time of Unix milliseconds (the epoch for an impossible value).
+pub(crate) fn from_ms(ms: i64) -> DateTime {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// SHA-256 as lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in d {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+impl Db {
+    /// Opens `sqlite:PATH` (created if missing, switched to WAL) or `postgres://…` and runs
+    /// the migrations.
+    pub async fn connect(url: &str) -> Result<Db, ServerError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() || path.starts_with(":memory:") {
+                return Err(ServerError::UnsupportedUrl(url.to_string()));
+            }
+            let sep = if path.contains('?') { '&' } else { '?' };
+            (Backend::Sqlite, format!("sqlite:{path}{sep}mode=rwc"))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(ServerError::UnsupportedUrl(url.to_string()));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 10,
+            })
+            .connect(&url)
+            .await?;
+        match backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA journal_mode=WAL")
+                    .execute(&pool)
+                    .await?;
+                sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            }
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Db { pool, backend })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool (waits for connections in use to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Creates the competition or updates it (a running server sees the change at its next
+    /// request): reads `gt_path` (a segmentation JSON, or an annotation JSON whose polygons are
+    /// filled as `annotation_to_segmentation.py` does), stores its masks in the database and
+    /// draws the public split. Submissions keep their scores: `rescore` after changing the
+    /// ground truth, the split or the metric.
+    pub async fn init_competition(&self, cfg: &CompetitionConfig) -> Result<(), ServerError> {
+        cfg.check(Path::new("competition config"))?;
+        let path = cfg.gt_path.clone();
+        let gt = tokio::task::spawn_blocking(move || load_gt(&path))
+            .await
+            .map_err(|e| ServerError::Scorer(format!("ground-truth reader: {e}")))??;
+        let gt_json = gt.to_json_string().into_bytes();
+        let public = public_split(
+            gt.cxrs().iter().map(|c| c.cxr_id.as_str()),
+            cfg.public_fraction,
+            cfg.split_seed,
+        );
+        let public_ids = serde_json::to_string(&public)
+            .map_err(|e| ServerError::corrupt("competition.public_ids", e))?;
+        let config = serde_json::to_string(cfg)
+            .map_err(|e| ServerError::corrupt("competition.config", e))?;
+        let now = ms(chrono::Utc::now());
+        let mut tx = self.pool.begin().await?;
+        let sha = put_blob(&mut tx, &gt_json).await?;
+        sqlx::query(
+            "INSERT INTO competition (id, name, config, gt_sha256, public_ids, version, updated_at) \
+             VALUES (1, $1, $2, $3, $4, 1, $5) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, \
+             gt_sha256 = excluded.gt_sha256, public_ids = excluded.public_ids, \
+             version = competition.version + 1, updated_at = excluded.updated_at",
+        )
+        .bind(&cfg.name)
+        .bind(config)
+        .bind(sha)
+        .bind(public_ids)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The competition, if initialised.
+    pub async fn competition(&self) -> Result<Option<Competition>, ServerError> {
+        let Some(row) = sqlx::query(
+            "SELECT config, gt_sha256, public_ids, version, updated_at FROM competition WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let config: String = row.try_get("config")?;
+        let config: CompetitionConfig = serde_json::from_str(&config)
+            .map_err(|e| ServerError::corrupt("competition.config", e))?;
+        let public = self.public_ids_of(&row)?;
+        let gt_sha256: String = row.try_get("gt_sha256")?;
+        let total = self.gt_cxr_count(&gt_sha256).await?;
+        Ok(Some(Competition {
+            config,
+            gt_sha256,
+            public_cxrs: public.len(),
+            private_cxrs: total.saturating_sub(public.len()),
+            version: row.try_get("version")?,
+            updated_at: from_ms(row.try_get("updated_at")?),
+        }))
+    }
+
+    fn public_ids_of(&self, row: &sqlx::any::AnyRow) -> Result<Vec<String>, ServerError> {
+        let public: String = row.try_get("public_ids")?;
+        serde_json::from_str(&public).map_err(|e| ServerError::corrupt("competition.public_ids", e))
+    }
+
+    async fn gt_cxr_count(&self, sha: &str) -> Result<usize, ServerError> {
+        // The ground truth's CXR count, from the stored JSON's top-level keys.
+        let bytes = self.blob(sha).await?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ServerError::corrupt(format!("blob {sha}"), e))?;
+        Ok(v.as_object().map_or(0, |o| o.len()))
+    }
+
+    /// The stored ground truth (segmentation JSON bytes), the public CXR ids and the config:
+    /// what a worker needs. Never handed to a page or an API answer.
+    pub(crate) async fn scoring_context(
+        &self,
+    ) -> Result<(Vec<u8>, Vec<String>, CompetitionConfig), ServerError> {
+        let row = sqlx::query("SELECT config, gt_sha256, public_ids FROM competition WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(ServerError::NoCompetition)?;
+        let config: String = row.try_get("config")?;
+        let config: CompetitionConfig = serde_json::from_str(&config)
+            .map_err(|e| ServerError::corrupt("competition.config", e))?;
+        let sha: String = row.try_get("gt_sha256")?;
+        Ok((self.blob(&sha).await?, self.public_ids_of(&row)?, config))
+    }
+
+    /// A stored blob's bytes.
+    pub(crate) async fn blob(&self, sha: &str) -> Result<Vec<u8>, ServerError> {
+        let row = sqlx::query("SELECT bytes FROM blobs WHERE sha256 = $1")
+            .bind(sha)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| ServerError::corrupt(format!("blob {sha}"), "missing"))?;
+        Ok(row.try_get("bytes")?)
+    }
+}
+
+/// Stores `bytes` under their SHA-256 (once) and returns the hash.
+pub(crate) async fn put_blob(
+    tx: &mut Transaction<'_, Any>,
+    bytes: &[u8],
+) -> Result<String, ServerError> {
+    let sha = sha256_hex(bytes);
+    sqlx::query(
+        "INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(&sha)
+    .bind(bytes.len() as i64)
+    .bind(bytes.to_vec())
+    .execute(&mut **tx)
+    .await?;
+    Ok(sha)
+}
+
+/// Reads the ground truth: a segmentation JSON, else an annotation JSON filled into masks.
+fn load_gt(path: &Path) -> Result<Segmentations, ServerError> {
+    let limits = Limits::BUILTIN;
+    match chexlocalize_io::read_segmentations(path, &limits) {
+        Ok(s) => Ok(s),
+        Err(seg_err) => match chexlocalize_io::read_annotations(path, &limits) {
+            Ok(ann) => segment_annotations(&ann, path, PolygonFill::Pillow, &Options::default())
+                .map_err(|e| ServerError::GroundTruth {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }),
+            Err(ann_err) => Err(ServerError::GroundTruth {
+                path: path.to_path_buf(),
+                message: format!(
+                    "expected a segmentation JSON ({seg_err}) or an annotation JSON ({ann_err})"
+                ),
+            }),
+        },
+    }
+}

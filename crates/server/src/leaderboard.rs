@@ -1,0 +1,140 @@
+//! The leaderboard: the public split before `phase_end` (each team's best scored submission),
+//! the private split after it (each team's selected submissions, or its best K public ones
+//! when it selected none; the best of them on the private split).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::config::{DateTime, Phase};
+use crate::db::{Db, from_ms};
+use crate::error::ServerError;
+use crate::score::{SplitScores, TaskScore};
+use crate::submissions::scores;
+
+/// One row of the leaderboard.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LeaderboardRow {
+    /// 1 for the best; equal mIoU, equal rank.
+    pub rank: u32,
+    /// The team.
+    pub team: String,
+    /// The submission shown.
+    pub submission: i64,
+    /// Mean of the tasks' mIoU on the phase's split.
+    pub miou: Option<f64>,
+    /// Mean of the tasks' lower bounds.
+    pub miou_lower: Option<f64>,
+    /// Mean of the tasks' upper bounds.
+    pub miou_upper: Option<f64>,
+    /// Pointing-game hit rate, when maps were scored.
+    pub hit_rate: Option<f64>,
+    /// Per task.
+    pub tasks: BTreeMap<String, TaskScore>,
+    /// When the submission was accepted.
+    pub submitted_at: DateTime,
+}
+
+/// The leaderboard at a time.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Leaderboard {
+    /// `public` before `phase_end`, `final` from then on.
+    pub phase: Phase,
+    /// Best first.
+    pub rows: Vec<LeaderboardRow>,
+}
+
+struct Candidate {
+    id: i64,
+    team: String,
+    public: SplitScores,
+    private: SplitScores,
+    selected: bool,
+    submitted_at: DateTime,
+}
+
+/// Higher mIoU first, a missing one last, then the earlier submission.
+fn better(a: (Option<f64>, i64), b: (Option<f64>, i64)) -> std::cmp::Ordering {
+    let key = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
+    key(b.0).total_cmp(&key(a.0)).then(a.1.cmp(&b.1))
+}
+
+impl Db {
+    /// The leaderboard at `now` (no competition: an empty public one).
+    pub async fn leaderboard(&self, now: DateTime) -> Result<Leaderboard, ServerError> {
+        let Some(comp) = self.competition().await? else {
+            return Ok(Leaderboard {
+                phase: Phase::Public,
+                rows: Vec::new(),
+            });
+        };
+        let phase = comp.phase(now);
+        let rows = sqlx::query(
+            "SELECT s.id, t.name AS team, s.public_scores, s.private_scores, s.selected, \
+             s.submitted_at FROM submissions s JOIN teams t ON t.id = s.team_id \
+             WHERE s.status = 'scored' AND t.revoked_at IS NULL ORDER BY s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_team: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+        for r in &rows {
+            let team: String = r.try_get("team")?;
+            by_team.entry(team.clone()).or_default().push(Candidate {
+                id: r.try_get("id")?,
+                team,
+                public: scores(r, "public_scores")?.unwrap_or_default(),
+                private: scores(r, "private_scores")?.unwrap_or_default(),
+                selected: r.try_get::<i64, _>("selected")? != 0,
+                submitted_at: from_ms(r.try_get("submitted_at")?),
+            });
+        }
+        let k = comp.config.final_selections as usize;
+        let mut out: Vec<(Candidate, SplitScores)> = Vec::new();
+        for (_, mut cands) in by_team {
+            cands.sort_by(|a, b| better((a.public.miou, a.id), (b.public.miou, b.id)));
+            let chosen = match phase {
+                Phase::Public => cands.into_iter().next().map(|c| {
+                    let s = c.public.clone();
+                    (c, s)
+                }),
+                Phase::Final => {
+                    let any_selected = cands.iter().any(|c| c.selected);
+                    let mut pool: Vec<Candidate> = if any_selected {
+                        cands.into_iter().filter(|c| c.selected).collect()
+                    } else {
+                        cands.into_iter().take(k).collect()
+                    };
+                    pool.sort_by(|a, b| better((a.private.miou, a.id), (b.private.miou, b.id)));
+                    pool.into_iter().next().map(|c| {
+                        let s = c.private.clone();
+                        (c, s)
+                    })
+                }
+            };
+            out.extend(chosen);
+        }
+        out.sort_by(|a, b| better((a.1.miou, a.0.id), (b.1.miou, b.0.id)));
+        let mut rows = Vec::with_capacity(out.len());
+        let mut rank = 0;
+        let mut last: Option<Option<f64>> = None;
+        for (i, (c, s)) in out.into_iter().enumerate() {
+            if last != Some(s.miou) {
+                rank = i as u32 + 1;
+                last = Some(s.miou);
+            }
+            rows.push(LeaderboardRow {
+                rank,
+                team: c.team,
+                submission: c.id,
+                miou: s.miou,
+                miou_lower: s.miou_lower,
+                miou_upper: s.miou_upper,
+                hit_rate: s.hit_rate,
+                tasks: s.tasks,
+                submitted_at: c.submitted_at,
+            });
+        }
+        Ok(Leaderboard { phase, rows })
+    }
+}

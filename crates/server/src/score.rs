@@ -1,0 +1,353 @@
+//! [`score_submission`]: validate a submission against the ground truth, then evaluate it on
+//! the public and the private split. Pure and synchronous: what `chexlocalize score-job` runs
+//! in a child process, and what the in-process scorer of the tests calls.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chexlocalize::{
+    BootstrapRng, Evaluate, Metric, Options, Predictor, ReportFormat, ValidateSubmission,
+    check_submission, evaluate,
+};
+use chexlocalize_io::{Limits, Segmentations};
+use serde::{Deserialize, Serialize};
+
+use crate::config::ScoringRule;
+
+/// What a scorer needs: the ground truth, the split, the submission, the metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreInput {
+    /// The ground truth as a segmentation JSON.
+    #[serde(skip)]
+    pub gt_json: Vec<u8>,
+    /// The CXR ids of the public split (the others are private).
+    pub public_ids: Vec<String>,
+    /// The submitted segmentation JSON.
+    #[serde(skip)]
+    pub segmentations: Vec<u8>,
+    /// The submitted confidence-map archive, if any (stored; not scored yet).
+    #[serde(skip)]
+    pub maps: Option<Vec<u8>>,
+    /// Which CXRs count.
+    pub scoring: ScoringRule,
+    /// The bootstrap seed.
+    pub seed: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    public_ids: Vec<String>,
+    scoring: ScoringRule,
+    seed: u32,
+    gt_len: u64,
+    seg_len: u64,
+    maps_len: Option<u64>,
+}
+
+impl ScoreInput {
+    /// The wire form for a child's stdin: one JSON header line, then the ground truth, the
+    /// segmentations and the maps as raw bytes (lengths in the header).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header {
+            public_ids: self.public_ids.clone(),
+            scoring: self.scoring,
+            seed: self.seed,
+            gt_len: self.gt_json.len() as u64,
+            seg_len: self.segmentations.len() as u64,
+            maps_len: self.maps.as_ref().map(|m| m.len() as u64),
+        };
+        let mut out = serde_json::to_vec(&header).unwrap_or_default();
+        out.push(b'\n');
+        out.extend_from_slice(&self.gt_json);
+        out.extend_from_slice(&self.segmentations);
+        if let Some(m) = &self.maps {
+            out.extend_from_slice(m);
+        }
+        out
+    }
+
+    /// Reads [`ScoreInput::to_bytes`]'s form.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ScoreInput, String> {
+        let nl = bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .ok_or("score input: expected a JSON header line")?;
+        let h: Header =
+            serde_json::from_slice(&bytes[..nl]).map_err(|e| format!("score input header: {e}"))?;
+        let mut rest = &bytes[nl + 1..];
+        let mut take = |n: u64| -> Result<Vec<u8>, String> {
+            let n = usize::try_from(n).map_err(|_| "score input: length too large")?;
+            if rest.len() < n {
+                return Err(format!(
+                    "score input: expected {n} more bytes, found {}",
+                    rest.len()
+                ));
+            }
+            let (a, b) = rest.split_at(n);
+            rest = b;
+            Ok(a.to_vec())
+        };
+        let gt_json = take(h.gt_len)?;
+        let segmentations = take(h.seg_len)?;
+        let maps = h.maps_len.map(&mut take).transpose()?;
+        Ok(ScoreInput {
+            gt_json,
+            public_ids: h.public_ids,
+            segmentations,
+            maps,
+            scoring: h.scoring,
+            seed: h.seed,
+        })
+    }
+}
+
+/// One task's score on one split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskScore {
+    /// Bootstrap mean of the per-CXR IoU (None when no CXR counts).
+    pub miou: Option<f64>,
+    /// 2.5th percentile.
+    pub lower: Option<f64>,
+    /// 97.5th percentile.
+    pub upper: Option<f64>,
+    /// CXRs that count in this task's mIoU.
+    pub n: u64,
+}
+
+/// A submission's score on one split.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SplitScores {
+    /// Mean over the tasks of the tasks' mIoU (tasks without a value left out).
+    pub miou: Option<f64>,
+    /// Mean of the tasks' lower bounds.
+    pub miou_lower: Option<f64>,
+    /// Mean of the tasks' upper bounds.
+    pub miou_upper: Option<f64>,
+    /// Pointing-game hit rate (None: no confidence maps scored).
+    pub hit_rate: Option<f64>,
+    /// Per task, by name.
+    pub tasks: BTreeMap<String, TaskScore>,
+}
+
+/// What scoring found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ScoreOutput {
+    /// Valid and scored on both splits.
+    Scored {
+        /// On the public split.
+        public: SplitScores,
+        /// On the private split (never shown before `phase_end`).
+        private: SplitScores,
+    },
+    /// The validator's problems (file names relative to the submission).
+    Invalid {
+        /// One line per problem.
+        problems: Vec<String>,
+        /// The validator's summary line.
+        summary: String,
+    },
+    /// Scoring could not be done.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Validates the submission with `chexlocalize::check_submission` against the ground truth's
+/// CXRs and sizes, then runs `chexlocalize::evaluate` (mIoU, 1000 bootstrap replicates, numpy's
+/// stream from `seed`) on each split's CXRs.
+pub fn score_submission(input: ScoreInput) -> ScoreOutput {
+    match score(&input) {
+        Ok(out) => out,
+        Err(reason) => ScoreOutput::Failed { reason },
+    }
+}
+
+fn score(input: &ScoreInput) -> Result<ScoreOutput, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
+    let root = dir.path();
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(root.join(name), bytes).map_err(|e| format!("temporary file {name}: {e}"))
+    };
+    write("gt.json", &input.gt_json)?;
+    write("segmentations.json", &input.segmentations)?;
+    let options = Options::default();
+    let check = ValidateSubmission {
+        seg_path: root.join("segmentations.json"),
+        map_dir: None,
+        expected: root.join("gt.json"),
+        images_root: None,
+        format: ReportFormat::Text,
+    };
+    let hide = |s: &str| s.replace(&format!("{}/", root.display()), "");
+    let v = check_submission(&check, &options).map_err(|e| hide(&e.to_string()))?;
+    if !v.is_valid() {
+        let mut problems: Vec<String> = v.report.lines().map(hide).collect();
+        problems.pop(); // the summary line
+        return Ok(ScoreOutput::Invalid {
+            problems,
+            summary: hide(&v.summary),
+        });
+    }
+    let limits = Limits::BUILTIN;
+    let read = |name: &str| {
+        chexlocalize_io::read_segmentations(&root.join(name), &limits)
+            .map_err(|e| hide(&e.to_string()))
+    };
+    let gt = read("gt.json")?;
+    let pred = read("segmentations.json")?;
+    let public: BTreeSet<&str> = input.public_ids.iter().map(String::as_str).collect();
+    let mut splits = Vec::new();
+    for (name, on_public) in [("public", true), ("private", false)] {
+        let keep = |id: &str| public.contains(id) == on_public;
+        let split_dir = root.join(name);
+        std::fs::create_dir_all(&split_dir).map_err(|e| format!("temporary folder: {e}"))?;
+        splits.push(
+            evaluate_split(&gt, &pred, keep, &split_dir, input, &options).map_err(|e| hide(&e))?,
+        );
+    }
+    let private = splits.pop().unwrap_or_default();
+    let public = splits.pop().unwrap_or_default();
+    Ok(ScoreOutput::Scored { public, private })
+}
+
+/// The masks of the CXRs `keep` accepts.
+fn subset(segs: &Segmentations, keep: impl Fn(&str) -> bool) -> Segmentations {
+    let mut out = Segmentations::new();
+    for c in segs.cxrs().iter().filter(|c| keep(&c.cxr_id)) {
+        for (task, rle) in &c.masks {
+            // Keys are unique in `segs`, so no duplicate can arise.
+            let _ = out.insert(&c.cxr_id, *task, rle.clone());
+        }
+    }
+    out
+}
+
+fn evaluate_split(
+    gt: &Segmentations,
+    pred: &Segmentations,
+    keep: impl Fn(&str) -> bool + Copy,
+    dir: &Path,
+    input: &ScoreInput,
+    options: &Options,
+) -> Result<SplitScores, String> {
+    let gt = subset(gt, keep);
+    if gt.is_empty() {
+        return Ok(SplitScores::default());
+    }
+    let pred = subset(pred, keep);
+    let gt_path = dir.join("gt.json");
+    let pred_path = dir.join("pred.json");
+    chexlocalize_io::write_segmentations(&gt_path, &gt).map_err(|e| e.to_string())?;
+    chexlocalize_io::write_segmentations(&pred_path, &pred).map_err(|e| e.to_string())?;
+    let eval = evaluate(
+        &Evaluate {
+            metric: Metric::Iou(input.scoring.scoring()),
+            gt_path,
+            pred_path,
+            predictor: Predictor::Saliency,
+            save_dir: dir.to_path_buf(),
+            seed: input.seed,
+            rng: BootstrapRng::Numpy,
+        },
+        options,
+    )
+    .map_err(|e| e.to_string())?;
+    let counts = count_per_task(&dir.join("iou_results_per_cxr.csv"))?;
+    Ok(split_scores(&eval.summary, &counts))
+}
+
+/// Per task (CSV column), the CXRs with a value in `eval`'s per-CXR results.
+fn count_per_task(path: &Path) -> Result<BTreeMap<String, u64>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("per-CXR results: {e}"))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for line in lines {
+        // Task names have no comma; the last column (img_id) is not counted.
+        for (name, cell) in header.iter().zip(line.split(',')).take(header.len() - 1) {
+            let n = counts.entry((*name).to_string()).or_default();
+            if cell.parse::<f64>().is_ok_and(|x| x.is_finite()) {
+                *n += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+fn mean(xs: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let v: Vec<f64> = xs.flatten().collect();
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+fn split_scores(
+    summary: &[(chexlocalize::Task, chexlocalize::Ci)],
+    counts: &BTreeMap<String, u64>,
+) -> SplitScores {
+    let tasks: BTreeMap<String, TaskScore> = summary
+        .iter()
+        .map(|(t, ci)| {
+            let name = t.name().to_string();
+            let n = counts.get(&name).copied().unwrap_or(0);
+            let score = TaskScore {
+                miou: finite(ci.mean),
+                lower: finite(ci.lower),
+                upper: finite(ci.upper),
+                n,
+            };
+            (name, score)
+        })
+        .collect();
+    SplitScores {
+        miou: mean(tasks.values().map(|t| t.miou)),
+        miou_lower: mean(tasks.values().map(|t| t.lower)),
+        miou_upper: mean(tasks.values().map(|t| t.upper)),
+        hit_rate: None,
+        tasks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_round_trips_and_refuses_truncation() {
+        let input = ScoreInput {
+            gt_json: b"{\"a\": 1}".to_vec(),
+            public_ids: vec!["patient1_study1_view1_frontal".into()],
+            segmentations: b"{}".to_vec(),
+            maps: Some(vec![0, 1, 2, 10]),
+            scoring: ScoringRule::All,
+            seed: 3,
+        };
+        let bytes = input.to_bytes();
+        assert_eq!(ScoreInput::from_bytes(&bytes), Ok(input));
+        assert!(ScoreInput::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        assert!(ScoreInput::from_bytes(b"no header").is_err());
+    }
+
+    #[test]
+    fn garbage_is_invalid_not_a_panic() {
+        let out = score_submission(ScoreInput {
+            gt_json: b"{}".to_vec(),
+            public_ids: vec![],
+            segmentations: b"not json".to_vec(),
+            maps: None,
+            scoring: ScoringRule::TruePosOnly,
+            seed: 0,
+        });
+        assert!(
+            matches!(
+                out,
+                ScoreOutput::Failed { .. } | ScoreOutput::Invalid { .. }
+            ),
+            "{out:?}"
+        );
+    }
+}
