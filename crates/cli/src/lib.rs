@@ -29,7 +29,7 @@ mod limits;
 use std::process::ExitCode;
 
 use chexlocalize::{Options, Outcome, ProgressBars};
-use commands::{analyses, eval, segment, tools};
+use commands::{analyses, eval, segment, serve, submit, tools};
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -123,6 +123,11 @@ enum Command {
     RegressionModelAssurance(analyses::ModelAssuranceArgs),
     /// The HTML report of a run folder: tables with CIs, charts, overlays, plots, regressions.
     Report(tools::ReportArgs),
+    /// The competition server: API, leaderboard and team pages, scoring workers.
+    Serve(serve::ServeArgs),
+    /// Check a submission locally, upload it to a competition server, and (with --wait)
+    /// print its public scores.
+    Submit(submit::SubmitArgs),
 }
 
 impl Command {
@@ -200,6 +205,18 @@ fn execute(command: Command, limits: chexlocalize::Limits) -> anyhow::Result<()>
         Command::RegressionModelAssurance(a) => analyses::regression_model_assurance(&a, o)?,
         Command::PlotPathologyFeatures(a) => analyses::plot_pathology_features(&a, o)?,
         Command::Report(a) => tools::report(&a, o)?,
+        Command::Serve(a) => {
+            serve::serve(&a)?;
+            Outcome::default()
+        }
+        Command::Submit(a) => match submit::submit(&a, o)? {
+            submit::Submitted::Ok => Outcome::default(),
+            submit::Submitted::Rejected => {
+                return Err(anyhow::anyhow!(
+                    "the submission was not scored (reasons above)"
+                ));
+            }
+        },
     };
     for note in &outcome.notes {
         eprintln!("{note}");

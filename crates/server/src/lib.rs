@@ -1,4 +1,5 @@
-//! The CheXplanation competition server's core, without HTTP: the database ([`Db`], SQLite or
+//! The CheXplanation competition server: the HTTP API and pages ([`serve`], [`router`]) over
+//! the core: the database ([`Db`], SQLite or
 //! Postgres), the competition ([`CompetitionConfig`] from TOML), teams and their tokens,
 //! submissions with their limits, the job queue with leases and the worker ([`run_worker`],
 //! [`work_one`]), scoring ([`score_submission`], run in a child process by `chexlocalize
@@ -39,9 +40,13 @@
 mod config;
 mod db;
 mod error;
+mod http;
 mod leaderboard;
+mod pages;
 mod queue;
 mod score;
+mod serve;
+mod site;
 mod submissions;
 mod teams;
 
@@ -52,10 +57,21 @@ pub use config::{
 };
 pub use db::{Backend, Db};
 pub use error::ServerError;
+pub use http::{AppState, Metrics, router};
 pub use leaderboard::{Leaderboard, LeaderboardRow};
 pub use queue::{
     Claim, Finish, Scorer, WorkerOptions, claim_job, finish_job, heartbeat, run_worker, work_one,
 };
 pub use score::{ScoreInput, ScoreOutput, SplitScores, TaskScore, score_submission};
+pub use serve::{ServeOptions, serve, serve_listener};
 pub use submissions::{Rescore, Status, SubmissionView, SubmitOutcome};
 pub use teams::{Team, TeamInfo};
+
+/// The upload limit when no competition is configured yet (256 MiB).
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 256 << 20;
+
+/// SHA-256 of a token.
+pub(crate) fn sha256(s: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes()).into()
+}

@@ -1,0 +1,283 @@
+//! The server end to end over HTTP on 127.0.0.1 (an ephemeral port, SQLite in a temporary
+//! folder, the in-process scorer): init, teams, uploads (valid, invalid, oversized, over the
+//! daily limit, bad token), scoring, the leaderboard and the pages; no response body ever holds
+//! a ground-truth mask.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chexlocalize_server::{CompetitionConfig, Db, Scorer, ServeOptions};
+use serde_json::Value;
+
+/// A server on 127.0.0.1:0 with one in-process scoring worker.
+struct Server {
+    base: String,
+    db: Db,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(edit: impl FnOnce(&mut CompetitionConfig)) -> Server {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = Db::connect(&format!("sqlite:{}", dir.path().join("c.db").display()))
+            .await
+            .expect("db");
+        let (gt, _) = common::data();
+        let far = chexlocalize_server::chrono::Utc::now()
+            + chexlocalize_server::chrono::Duration::days(30);
+        let mut cfg = common::config(gt.clone(), 5, far);
+        edit(&mut cfg);
+        db.init_competition(&cfg).await.expect("init");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let options = ServeOptions {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            workers: 1,
+            scorer: Scorer::InProcess,
+            admin_token: None,
+        };
+        let served = db.clone();
+        let task = tokio::spawn(async move {
+            chexlocalize_server::serve_listener(served, listener, options, async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        Server {
+            base,
+            db,
+            stop,
+            task,
+            _dir: dir,
+        }
+    }
+
+    async fn add_team(&self, name: &str) -> String {
+        self.db.add_team(name).await.expect("team")
+    }
+
+    /// Long counts strings of the ground truth's masks (what a leak would show).
+    fn gt_counts_samples(&self) -> Vec<String> {
+        let (gt, _) = common::data();
+        let v: Value = serde_json::from_slice(&std::fs::read(gt).expect("gt")).expect("json");
+        let mut out: Vec<String> = v
+            .as_object()
+            .expect("object")
+            .values()
+            .flat_map(|tasks| tasks.as_object().expect("tasks").values())
+            .filter_map(|m| m["counts"].as_str())
+            .filter(|c| c.len() > 12)
+            .map(str::to_owned)
+            .collect();
+        out.sort_by_key(|c| std::cmp::Reverse(c.len()));
+        out.truncate(20);
+        assert!(!out.is_empty());
+        out
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.expect("server task");
+    }
+}
+
+/// Sends the head of a `POST /api/submissions` declaring `length` bytes and only `sent` of them,
+/// and returns what the server answers before the rest arrives.
+async fn raw_post_head(base: &str, token: &str, length: usize, sent: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST /api/submissions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.expect("head");
+    s.write_all(&vec![b' '; sent]).await.expect("some body");
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+        .await
+        .expect("an answer before the body is complete")
+        .expect("read");
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// The fixtures' Otsu masks as a submission, and the same without one CXR (invalid).
+fn fixtures_submission() -> (Vec<u8>, Vec<u8>) {
+    let (_, pred) = common::data();
+    let valid = std::fs::read(pred).expect("pred");
+    let mut v: serde_json::Map<String, Value> = serde_json::from_slice(&valid).expect("json");
+    let first = v.keys().next().cloned().expect("a CXR");
+    v.remove(&first);
+    (valid, serde_json::to_vec(&v).expect("json"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_competition_over_http() {
+    let server = Server::start(|cfg| {
+        cfg.daily_limit = 3;
+        cfg.max_upload_bytes = 4_000_000;
+    })
+    .await;
+    let token = server.add_team("Team A").await;
+    let other = server.add_team("Team <B>").await;
+    let c = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", server.base);
+    let mut bodies: Vec<String> = Vec::new();
+
+    // A bad token: 401, nothing stored.
+    let r = c
+        .post(url("/api/submissions"))
+        .bearer_auth("not-a-token")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 401);
+    bodies.push(r.text().await.expect("body"));
+
+    // Oversized: 413 as soon as the declared length is over the limit, while the client has
+    // sent 1 000 of its 5 000 000 bytes (the rest is never read).
+    let reply = raw_post_head(&server.base, &token, 5_000_000, 1000).await;
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    bodies.push(reply);
+
+    // A valid submission (the fixtures' Otsu masks) and an invalid one (a CXR missing).
+    let (valid, invalid) = fixtures_submission();
+    let post = |body: Vec<u8>, tok: &str| {
+        c.post(url("/api/submissions"))
+            .bearer_auth(tok)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let r = post(valid.clone(), &token).await.expect("send");
+    assert_eq!(r.status(), 202);
+    let v: Value = r.json().await.expect("json");
+    let good = v["id"].as_i64().expect("id");
+    let r = post(invalid, &token).await.expect("send");
+    assert_eq!(r.status(), 202);
+    let bad = r.json::<Value>().await.expect("json")["id"]
+        .as_i64()
+        .expect("id");
+    let r = post(valid.clone(), &other).await.expect("send");
+    assert_eq!(r.status(), 202);
+
+    // Both end: scored and invalid, with the validator's problems.
+    let status = |id: i64| {
+        let c = c.clone();
+        let (u, t) = (url(&format!("/api/submissions/{id}")), token.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let v: Value = c
+                    .get(&u)
+                    .bearer_auth(&t)
+                    .send()
+                    .await
+                    .expect("send")
+                    .json()
+                    .await
+                    .expect("json");
+                let s = v["status"].as_str().unwrap_or("").to_owned();
+                if ["scored", "invalid", "failed"].contains(&s.as_str()) {
+                    return v;
+                }
+                assert!(Instant::now() < deadline, "submission {id} still {s}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let g = status(good).await;
+    assert_eq!(g["status"], "scored", "{g}");
+    assert!(g["public"]["miou"].as_f64().is_some(), "{g}");
+    assert!(
+        g["private"].is_null(),
+        "no private score before the phase ends: {g}"
+    );
+    let b = status(bad).await;
+    assert_eq!(b["status"], "invalid", "{b}");
+    assert!(
+        b["problems"].as_array().is_some_and(|p| !p.is_empty()),
+        "{b}"
+    );
+    bodies.push(g.to_string());
+    bodies.push(b.to_string());
+
+    // A team sees only its own submissions.
+    let r = c
+        .get(url(&format!("/api/submissions/{good}")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 404);
+    let mine: Value = c
+        .get(url("/api/submissions"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<i64> = mine
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|s| s["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(ids, [bad, good], "own submissions, newest first");
+
+    // The daily limit (3: two counted, the invalid one not): one more is accepted, then 429.
+    let r = post(valid.clone(), &token).await.expect("send");
+    assert_eq!(r.status(), 202);
+    let r = post(valid.clone(), &token).await.expect("send");
+    assert_eq!(r.status(), 202);
+    let r = post(valid.clone(), &token).await.expect("send");
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    bodies.push(r.text().await.expect("body"));
+
+    // The leaderboard: both teams, the same public mIoU (the same masks), per-task columns.
+    let board: Value = c
+        .get(url("/api/leaderboard"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(board["phase"], "public");
+    let rows = board["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{board}");
+    assert_eq!(rows[0]["miou"], rows[1]["miou"]);
+    assert_eq!(rows[0]["miou"], g["public"]["miou"]);
+    assert_eq!(rows[0]["tasks"].as_object().map(|t| t.len()), Some(10));
+    bodies.push(board.to_string());
+
+    // Pages: the leaderboard with both teams (escaped), the format page, health and metrics.
+    for page in ["/", "/format", "/team", "/healthz", "/metrics"] {
+        let r = c.get(url(page)).send().await.expect("send");
+        assert_eq!(r.status(), 200, "{page}");
+        bodies.push(r.text().await.expect("body"));
+    }
+    assert!(bodies[bodies.len() - 5].contains("Team &lt;B&gt;"));
+    assert!(!bodies[bodies.len() - 5].contains("Team <B>"));
+    assert!(bodies[bodies.len() - 1].contains("chexlocalize_queue_depth 0"));
+
+    // No response ever held a ground-truth mask.
+    for needle in server.gt_counts_samples() {
+        for b in &bodies {
+            assert!(!b.contains(&needle), "a ground-truth RLE string was served");
+        }
+    }
+    server.stop().await;
+}
