@@ -193,7 +193,6 @@ pub async fn finish_job(
         tx.rollback().await?;
         return Ok(Finish::LeaseLost);
     }
-    let json = |v: &dyn erased::Json| v.to_json();
     let (status, reason, problems, public, private) = match out {
         ScoreOutput::Scored { public, private } => {
             ("scored", None, None, Some(public), Some(private))
@@ -219,8 +218,8 @@ pub async fn finish_job(
     .bind(status)
     .bind(reason)
     .bind(problems)
-    .bind(public.map(|p| json(p)))
-    .bind(private.map(|p| json(p)))
+    .bind(public.map(json))
+    .bind(private.map(json))
     .bind(public.and_then(|p| p.miou))
     .bind(private.and_then(|p| p.miou))
     .bind(now)
@@ -232,16 +231,9 @@ pub async fn finish_job(
     Ok(Finish::Written)
 }
 
-mod erased {
-    /// Serialises a result column (these types always serialise).
-    pub(super) trait Json {
-        fn to_json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_default()
-        }
-    }
+/// A result column's JSON (these types always serialise).
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// Claims one job, scores it (heartbeating the lease) and writes the result in the

@@ -44,6 +44,18 @@ pub fn data() -> &'static (PathBuf, PathBuf) {
             &o,
         )
         .expect("predictions");
+        // The fixtures have maps of one CXR without annotations: a submission has exactly
+        // the test set's CXRs.
+        let limits = chexlocalize_io::Limits::BUILTIN;
+        let g = chexlocalize_io::read_segmentations(&gt, &limits).expect("gt");
+        let p = chexlocalize_io::read_segmentations(&pred, &limits).expect("pred");
+        let mut kept = chexlocalize_io::Segmentations::new();
+        for c in p.cxrs().iter().filter(|c| g.contains(&c.cxr_id)) {
+            for (t, r) in &c.masks {
+                kept.insert(&c.cxr_id, *t, r.clone()).expect("unique");
+            }
+        }
+        chexlocalize_io::write_segmentations(&pred, &kept).expect("write");
         (gt, pred)
     })
 }
