@@ -3,4 +3,5 @@
 pub(crate) mod analyses;
 pub(crate) mod eval;
 pub(crate) mod segment;
+pub(crate) mod server;
 pub(crate) mod tools;

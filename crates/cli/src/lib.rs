@@ -29,7 +29,7 @@ mod limits;
 use std::process::ExitCode;
 
 use chexlocalize::{Options, Outcome, ProgressBars};
-use commands::{analyses, eval, segment, tools};
+use commands::{analyses, eval, segment, server, tools};
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -123,6 +123,13 @@ enum Command {
     RegressionModelAssurance(analyses::ModelAssuranceArgs),
     /// The HTML report of a run folder: tables with CIs, charts, overlays, plots, regressions.
     Report(tools::ReportArgs),
+    /// Score one competition submission read on stdin (what a worker runs in a child process).
+    #[command(name = "score-job", hide = true)]
+    ScoreJob(server::ScoreJobArgs),
+    /// Score queued competition submissions until SIGTERM or Ctrl-C.
+    Worker(server::WorkerArgs),
+    /// The competition's organisers: init, teams, rescoring, export.
+    Admin(server::AdminArgs),
 }
 
 impl Command {
@@ -200,6 +207,9 @@ fn execute(command: Command, limits: chexlocalize::Limits) -> anyhow::Result<()>
         Command::RegressionModelAssurance(a) => analyses::regression_model_assurance(&a, o)?,
         Command::PlotPathologyFeatures(a) => analyses::plot_pathology_features(&a, o)?,
         Command::Report(a) => tools::report(&a, o)?,
+        Command::ScoreJob(a) => server::score_job(&a)?,
+        Command::Worker(a) => server::worker(&a)?,
+        Command::Admin(a) => server::admin(&a)?,
     };
     for note in &outcome.notes {
         eprintln!("{note}");
