@@ -25,7 +25,9 @@ pub enum Backend {
 /// It is sqlx's `Any` driver rather than two typed pools: every query is written once with
 /// `$N` placeholders (which both SQLite and Postgres accept) and portable SQL (`ON CONFLICT`,
 /// `RETURNING`); the only per-backend SQL is the migrations (column types) and the job claim
-/// (`FOR UPDATE SKIP LOCKED` on Postgres).
+/// (`FOR UPDATE SKIP LOCKED` on Postgres). No query binds an `Option<f64>`: sqlx 0.8.6's
+/// `Any` driver sends a NULL double to Postgres as a `float4`, and the cached statement then
+/// refuses a later `f64` ("incorrect binary data format"); scores live in JSON columns.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub(crate) pool: AnyPool,

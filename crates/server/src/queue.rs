@@ -212,16 +212,13 @@ pub async fn finish_job(
     };
     sqlx::query(
         "UPDATE submissions SET status = $1, reason = $2, problems = $3, public_scores = $4, \
-         private_scores = $5, public_miou = $6, private_miou = $7, scored_at = $8, scoring_ms = $9 \
-         WHERE id = $10",
+         private_scores = $5, scored_at = $6, scoring_ms = $7 WHERE id = $8",
     )
     .bind(status)
     .bind(reason)
     .bind(problems)
     .bind(public.map(json))
     .bind(private.map(json))
-    .bind(public.and_then(|p| p.miou))
-    .bind(private.and_then(|p| p.miou))
     .bind(now)
     .bind(scoring_ms)
     .bind(claim.submission_id)

@@ -278,4 +278,5 @@ async fn end_to_end_postgres() {
     };
     let dir = tempfile::tempdir().expect("tmp");
     e2e(&url, dir.path()).await;
+    common::drop_postgres(&url).await;
 }

@@ -83,6 +83,7 @@ async fn expired_lease_is_claimed_again_and_scored_once_postgres() {
         return;
     };
     lease_expiry(&url).await;
+    common::drop_postgres(&url).await;
 }
 
 async fn fails_with(scorer: Scorer, want: &str) {

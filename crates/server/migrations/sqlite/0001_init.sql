@@ -33,8 +33,6 @@ CREATE TABLE submissions (
     problems TEXT,
     public_scores TEXT,
     private_scores TEXT,
-    public_miou DOUBLE PRECISION,
-    private_miou DOUBLE PRECISION,
     selected INTEGER NOT NULL DEFAULT 0,
     scored_at INTEGER,
     scoring_ms INTEGER

@@ -103,3 +103,20 @@ pub async fn postgres_url(tag: &str) -> Option<String> {
     let (head, _) = base.rsplit_once('/').expect("a database URL with a path");
     Some(format!("{head}/{name}"))
 }
+
+/// Drops a database made by [`postgres_url`] (the pools on it closed first).
+pub async fn drop_postgres(url: &str) {
+    let Ok(base) = std::env::var("DATABASE_URL") else {
+        return;
+    };
+    let Some((_, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    let pool = sqlx::AnyPool::connect(&base)
+        .await
+        .expect("DATABASE_URL reachable");
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&pool)
+        .await;
+    pool.close().await;
+}
