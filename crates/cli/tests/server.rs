@@ -7,7 +7,12 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use chexlocalize::{AnnotationsToSegmentations, Options, PolygonFill};
-use chexlocalize_server::{Db, Scorer, Status, SubmitOutcome, WorkerOptions, work_one};
+use std::io::Write;
+
+use chexlocalize_server::{
+    Db, ScoreInput, ScoreOutput, Scorer, ScoringRule, Status, SubmitOutcome, VALIDATED_LINE,
+    WorkerOptions, work_one,
+};
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_chexlocalize"))
@@ -98,6 +103,37 @@ fn admin_score_job_and_worker_through_the_binary() {
         .block_on(db.submission(&team, id))
         .expect("q")
         .expect("view");
+    // score-job itself: `validated`, then the score.
+    let input = ScoreInput {
+        gt_json: std::fs::read(&seg).expect("seg"),
+        public_ids: vec![],
+        segmentations: std::fs::read(&seg).expect("seg"),
+        maps: None,
+        scoring: ScoringRule::TruePosOnly,
+        seed: 0,
+    };
+    let mut child = Command::new(bin())
+        .arg("score-job")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("score-job");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input.to_bytes())
+        .expect("write");
+    let out = ok(&child.wait_with_output().expect("wait"));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.first(), Some(&VALIDATED_LINE), "{out}");
+    match serde_json::from_str(lines.last().expect("a score")).expect("json") {
+        ScoreOutput::Scored { public, private } => {
+            assert_eq!(public.miou, None, "empty public split");
+            assert_eq!(private.miou, Some(1.0));
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(view.status, Status::Scored, "{view:?}");
     assert_eq!(view.public.and_then(|p| p.miou), Some(1.0));
 

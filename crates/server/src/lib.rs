@@ -54,8 +54,11 @@ pub use db::{Backend, Db};
 pub use error::ServerError;
 pub use leaderboard::{Leaderboard, LeaderboardRow};
 pub use queue::{
-    Claim, Finish, Scorer, WorkerOptions, claim_job, finish_job, heartbeat, run_worker, work_one,
+    Claim, Finish, Scorer, VALIDATED_LINE, WorkerOptions, claim_job, finish_job, heartbeat,
+    run_worker, work_one,
 };
-pub use score::{ScoreInput, ScoreOutput, SplitScores, TaskScore, score_submission};
+pub use score::{
+    ScoreInput, ScoreOutput, SplitScores, TaskScore, score_submission, score_submission_with,
+};
 pub use submissions::{Rescore, Status, SubmissionView, SubmitOutcome};
 pub use teams::{Team, TeamInfo};

@@ -158,13 +158,19 @@ pub enum ScoreOutput {
 /// CXRs and sizes, then runs `chexlocalize::evaluate` (mIoU, 1000 bootstrap replicates, numpy's
 /// stream from `seed`) on each split's CXRs.
 pub fn score_submission(input: ScoreInput) -> ScoreOutput {
-    match score(&input) {
+    score_submission_with(input, || {})
+}
+
+/// [`score_submission`], calling `validated` once the submission passed the validator and
+/// scoring starts (the worker then shows the status `scoring`).
+pub fn score_submission_with(input: ScoreInput, validated: impl FnOnce()) -> ScoreOutput {
+    match score(&input, validated) {
         Ok(out) => out,
         Err(reason) => ScoreOutput::Failed { reason },
     }
 }
 
-fn score(input: &ScoreInput) -> Result<ScoreOutput, String> {
+fn score(input: &ScoreInput, validated: impl FnOnce()) -> Result<ScoreOutput, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
     let root = dir.path();
     let write = |name: &str, bytes: &[u8]| {
@@ -190,6 +196,7 @@ fn score(input: &ScoreInput) -> Result<ScoreOutput, String> {
             summary: hide(&v.summary),
         });
     }
+    validated();
     let limits = Limits::BUILTIN;
     let read = |name: &str| {
         chexlocalize_io::read_segmentations(&root.join(name), &limits)
@@ -334,14 +341,19 @@ mod tests {
 
     #[test]
     fn garbage_is_invalid_not_a_panic() {
-        let out = score_submission(ScoreInput {
-            gt_json: b"{}".to_vec(),
-            public_ids: vec![],
-            segmentations: b"not json".to_vec(),
-            maps: None,
-            scoring: ScoringRule::TruePosOnly,
-            seed: 0,
-        });
+        let mut called = false;
+        let out = score_submission_with(
+            ScoreInput {
+                gt_json: b"{}".to_vec(),
+                public_ids: vec![],
+                segmentations: b"not json".to_vec(),
+                maps: None,
+                scoring: ScoringRule::TruePosOnly,
+                seed: 0,
+            },
+            || called = true,
+        );
+        assert!(!called, "not validated");
         assert!(
             matches!(
                 out,

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chexlocalize::Outcome;
 use chexlocalize_server::{
-    CompetitionConfig, Db, Rescore, ScoreInput, Scorer, WorkerOptions, run_worker, score_submission,
+    CompetitionConfig, Db, Rescore, ScoreInput, Scorer, VALIDATED_LINE, WorkerOptions, run_worker,
+    score_submission_with,
 };
 use clap::{Args, Subcommand};
 
@@ -74,15 +75,19 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-/// `score-job`: a [`ScoreInput`] on stdin, the [`chexlocalize_server::ScoreOutput`] JSON on
-/// stdout.
+/// `score-job`: a [`ScoreInput`] on stdin; on stdout, `validated` once the validator passed
+/// it, then the [`chexlocalize_server::ScoreOutput`] JSON line.
 pub(crate) fn score_job(_: &ScoreJobArgs) -> anyhow::Result<Outcome> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
         .context("reading the score input on stdin")?;
     let input = ScoreInput::from_bytes(&bytes).map_err(anyhow::Error::msg)?;
-    let out = score_submission(input);
+    let out = score_submission_with(input, || {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{VALIDATED_LINE}");
+        let _ = stdout.flush();
+    });
     let json = serde_json::to_string(&out).context("writing the score")?;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(json.as_bytes())?;
