@@ -40,6 +40,7 @@ mod config;
 mod db;
 mod error;
 mod leaderboard;
+mod maps;
 mod queue;
 mod score;
 mod submissions;
@@ -53,6 +54,7 @@ pub use config::{
 pub use db::{Backend, Db};
 pub use error::ServerError;
 pub use leaderboard::{Leaderboard, LeaderboardRow};
+pub use maps::{MAX_MAP_ENTRIES, check_map_name, pack_map_dir, pack_maps, unpack_maps};
 pub use queue::{
     Claim, Finish, Scorer, VALIDATED_LINE, WorkerOptions, claim_job, finish_job, heartbeat,
     run_worker, work_one,
