@@ -43,6 +43,7 @@ mod leaderboard;
 mod maps;
 mod queue;
 mod score;
+mod stats;
 mod submissions;
 mod teams;
 
@@ -62,5 +63,6 @@ pub use queue::{
 pub use score::{
     ScoreInput, ScoreOutput, SplitScores, TaskScore, score_submission, score_submission_with,
 };
+pub use stats::Stats;
 pub use submissions::{Rescore, Status, SubmissionView, SubmitOutcome};
 pub use teams::{Team, TeamInfo};
