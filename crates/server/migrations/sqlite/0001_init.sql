@@ -5,6 +5,7 @@ CREATE TABLE competition (
     config TEXT NOT NULL,
     gt_sha256 TEXT NOT NULL,
     public_ids TEXT NOT NULL,
+    gt_cxrs INTEGER NOT NULL,
     version INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );
