@@ -4,5 +4,6 @@ pub(crate) mod analyses;
 pub(crate) mod eval;
 pub(crate) mod segment;
 pub(crate) mod serve;
+pub(crate) mod server;
 pub(crate) mod submit;
 pub(crate) mod tools;

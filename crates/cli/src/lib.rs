@@ -29,7 +29,7 @@ mod limits;
 use std::process::ExitCode;
 
 use chexlocalize::{Options, Outcome, ProgressBars};
-use commands::{analyses, eval, segment, serve, submit, tools};
+use commands::{analyses, eval, segment, serve, server, submit, tools};
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -128,6 +128,13 @@ enum Command {
     /// Check a submission locally, upload it to a competition server, and (with --wait)
     /// print its public scores.
     Submit(submit::SubmitArgs),
+    /// Score one competition submission read on stdin (what a worker runs in a child process).
+    #[command(name = "score-job", hide = true)]
+    ScoreJob(server::ScoreJobArgs),
+    /// Score queued competition submissions until SIGTERM or Ctrl-C.
+    Worker(server::WorkerArgs),
+    /// The competition's organisers: init, teams, rescoring, export.
+    Admin(server::AdminArgs),
 }
 
 impl Command {
@@ -217,6 +224,9 @@ fn execute(command: Command, limits: chexlocalize::Limits) -> anyhow::Result<()>
                 ));
             }
         },
+        Command::ScoreJob(a) => server::score_job(&a)?,
+        Command::Worker(a) => server::worker(&a)?,
+        Command::Admin(a) => server::admin(&a)?,
     };
     for note in &outcome.notes {
         eprintln!("{note}");

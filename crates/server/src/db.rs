@@ -25,7 +25,9 @@ pub enum Backend {
 /// It is sqlx's `Any` driver rather than two typed pools: every query is written once with
 /// `$N` placeholders (which both SQLite and Postgres accept) and portable SQL (`ON CONFLICT`,
 /// `RETURNING`); the only per-backend SQL is the migrations (column types) and the job claim
-/// (`FOR UPDATE SKIP LOCKED` on Postgres).
+/// (`FOR UPDATE SKIP LOCKED` on Postgres). No query binds an `Option<f64>`: sqlx 0.8.6's
+/// `Any` driver sends a NULL double to Postgres as a `float4`, and the cached statement then
+/// refuses a later `f64` ("incorrect binary data format"); scores live in JSON columns.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub(crate) pool: AnyPool,
@@ -123,16 +125,18 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         let sha = put_blob(&mut tx, &gt_json).await?;
         sqlx::query(
-            "INSERT INTO competition (id, name, config, gt_sha256, public_ids, version, updated_at) \
-             VALUES (1, $1, $2, $3, $4, 1, $5) \
+            "INSERT INTO competition (id, name, config, gt_sha256, public_ids, gt_cxrs, version, \
+             updated_at) VALUES (1, $1, $2, $3, $4, $5, 1, $6) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, \
              gt_sha256 = excluded.gt_sha256, public_ids = excluded.public_ids, \
-             version = competition.version + 1, updated_at = excluded.updated_at",
+             gt_cxrs = excluded.gt_cxrs, version = competition.version + 1, \
+             updated_at = excluded.updated_at",
         )
         .bind(&cfg.name)
         .bind(config)
         .bind(sha)
         .bind(public_ids)
+        .bind(gt.len() as i64)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -143,7 +147,8 @@ impl Db {
     /// The competition, if initialised.
     pub async fn competition(&self) -> Result<Option<Competition>, ServerError> {
         let Some(row) = sqlx::query(
-            "SELECT config, gt_sha256, public_ids, version, updated_at FROM competition WHERE id = 1",
+            "SELECT config, gt_sha256, public_ids, gt_cxrs, version, updated_at FROM competition \
+             WHERE id = 1",
         )
         .fetch_optional(&self.pool)
         .await?
@@ -155,7 +160,7 @@ impl Db {
             .map_err(|e| ServerError::corrupt("competition.config", e))?;
         let public = self.public_ids_of(&row)?;
         let gt_sha256: String = row.try_get("gt_sha256")?;
-        let total = self.gt_cxr_count(&gt_sha256).await?;
+        let total = row.try_get::<i64, _>("gt_cxrs")? as usize;
         Ok(Some(Competition {
             config,
             gt_sha256,
@@ -169,14 +174,6 @@ impl Db {
     fn public_ids_of(&self, row: &sqlx::any::AnyRow) -> Result<Vec<String>, ServerError> {
         let public: String = row.try_get("public_ids")?;
         serde_json::from_str(&public).map_err(|e| ServerError::corrupt("competition.public_ids", e))
-    }
-
-    async fn gt_cxr_count(&self, sha: &str) -> Result<usize, ServerError> {
-        // The ground truth's CXR count, from the stored JSON's top-level keys.
-        let bytes = self.blob(sha).await?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ServerError::corrupt(format!("blob {sha}"), e))?;
-        Ok(v.as_object().map_or(0, |o| o.len()))
     }
 
     /// The stored ground truth (segmentation JSON bytes), the public CXR ids and the config:

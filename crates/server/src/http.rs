@@ -100,7 +100,6 @@ async fn team(state: &AppState, headers: &HeaderMap) -> Result<Team, ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| cookie(headers, "team_token"));
     let unauthorized = || {
-        state.metrics.refused.fetch_add(1, Ordering::Relaxed);
         ApiError(
             StatusCode::UNAUTHORIZED,
             "expected a valid team token (Authorization: Bearer TOKEN)".to_owned(),
@@ -133,7 +132,9 @@ async fn create_submission(
     headers: HeaderMap,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let team = team(&state, &headers).await?;
+    let team = team(&state, &headers).await.inspect_err(|_| {
+        state.metrics.refused.fetch_add(1, Ordering::Relaxed);
+    })?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -301,23 +302,55 @@ async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError
     Ok("ok\n")
 }
 
-/// Prometheus text: queue depth, uploads, refusals, scoring seconds.
+/// Prometheus text: queue depth, jobs running, submissions by status, scoring seconds, uploads.
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let depth = state.db.queue_depth().await?;
-    let (scored, seconds) = state.db.scoring_totals().await?;
-    let text = format!(
-        "# HELP chexlocalize_queue_depth Submissions waiting to be scored.\n\
-         # TYPE chexlocalize_queue_depth gauge\nchexlocalize_queue_depth {depth}\n\
-         # HELP chexlocalize_uploads_total Uploads accepted by this server process.\n\
-         # TYPE chexlocalize_uploads_total counter\nchexlocalize_uploads_total {}\n\
-         # HELP chexlocalize_refused_total Uploads refused by this server process.\n\
-         # TYPE chexlocalize_refused_total counter\nchexlocalize_refused_total {}\n\
-         # HELP chexlocalize_scored_total Submissions scored.\n\
-         # TYPE chexlocalize_scored_total counter\nchexlocalize_scored_total {scored}\n\
-         # HELP chexlocalize_scoring_seconds_total Seconds spent scoring.\n\
-         # TYPE chexlocalize_scoring_seconds_total counter\nchexlocalize_scoring_seconds_total {seconds}\n",
-        state.metrics.uploads.load(Ordering::Relaxed),
-        state.metrics.refused.load(Ordering::Relaxed),
+    let st = state.db.stats().await?;
+    let mut text = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, lines: Vec<(String, String)>| {
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (labels, value) in lines {
+            text.push_str(&format!("{name}{labels} {value}\n"));
+        }
+    };
+    let one = |v: String| vec![(String::new(), v)];
+    metric(
+        "chexlocalize_queue_depth",
+        "gauge",
+        "Submissions waiting to be scored.",
+        one(st.jobs_queued.to_string()),
+    );
+    metric(
+        "chexlocalize_jobs_running",
+        "gauge",
+        "Submissions being scored.",
+        one(st.jobs_running.to_string()),
+    );
+    metric(
+        "chexlocalize_submissions",
+        "gauge",
+        "Submissions by status.",
+        st.submissions
+            .iter()
+            .map(|(s, n)| (format!("{{status=\"{s}\"}}"), n.to_string()))
+            .collect(),
+    );
+    metric(
+        "chexlocalize_scoring_seconds_total",
+        "counter",
+        "Seconds from claim to result of the finished submissions.",
+        one(st.scoring_seconds_total.to_string()),
+    );
+    metric(
+        "chexlocalize_uploads_total",
+        "counter",
+        "Uploads accepted by this server process.",
+        one(state.metrics.uploads.load(Ordering::Relaxed).to_string()),
+    );
+    metric(
+        "chexlocalize_refused_total",
+        "counter",
+        "Uploads refused by this server process (token, size, limits).",
+        one(state.metrics.refused.load(Ordering::Relaxed).to_string()),
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

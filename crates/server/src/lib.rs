@@ -42,11 +42,13 @@ mod db;
 mod error;
 mod http;
 mod leaderboard;
+mod maps;
 mod pages;
 mod queue;
 mod score;
 mod serve;
 mod site;
+mod stats;
 mod submissions;
 mod teams;
 
@@ -59,11 +61,16 @@ pub use db::{Backend, Db};
 pub use error::ServerError;
 pub use http::{AppState, Metrics, router};
 pub use leaderboard::{Leaderboard, LeaderboardRow};
+pub use maps::{MAX_MAP_ENTRIES, check_map_name, pack_map_dir, pack_maps, unpack_maps};
 pub use queue::{
-    Claim, Finish, Scorer, WorkerOptions, claim_job, finish_job, heartbeat, run_worker, work_one,
+    Claim, Finish, Scorer, VALIDATED_LINE, WorkerOptions, claim_job, finish_job, heartbeat,
+    run_worker, work_one,
 };
-pub use score::{ScoreInput, ScoreOutput, SplitScores, TaskScore, score_submission};
+pub use score::{
+    ScoreInput, ScoreOutput, SplitScores, TaskScore, score_submission, score_submission_with,
+};
 pub use serve::{ServeOptions, serve, serve_listener};
+pub use stats::Stats;
 pub use submissions::{Rescore, Status, SubmissionView, SubmitOutcome};
 pub use teams::{Team, TeamInfo};
 

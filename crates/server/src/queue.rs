@@ -9,17 +9,22 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use sqlx::Row;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::db::{Backend, Db, ms};
 use crate::error::ServerError;
-use crate::score::{ScoreInput, ScoreOutput, score_submission};
+use crate::score::{ScoreInput, ScoreOutput, score_submission_with};
+
+/// The line a scoring child prints on stdout when the submission passed the validator,
+/// before its [`ScoreOutput`] line.
+pub const VALIDATED_LINE: &str = "validated";
 
 /// How a worker scores a submission.
 #[derive(Clone, Debug)]
 pub enum Scorer {
     /// In a child process (`program args…`, e.g. the `chexlocalize` binary and `score-job`):
-    /// it reads [`ScoreInput::to_bytes`] on stdin and writes [`ScoreOutput`] JSON on stdout.
+    /// it reads [`ScoreInput::to_bytes`] on stdin and writes [`ScoreOutput`] JSON as the last
+    /// line of its stdout (after a [`VALIDATED_LINE`] line when the validator passed it).
     /// A crash, a non-zero exit or `timeout` fails that submission alone.
     ChildProcess {
         /// The executable.
@@ -193,7 +198,6 @@ pub async fn finish_job(
         tx.rollback().await?;
         return Ok(Finish::LeaseLost);
     }
-    let json = |v: &dyn erased::Json| v.to_json();
     let (status, reason, problems, public, private) = match out {
         ScoreOutput::Scored { public, private } => {
             ("scored", None, None, Some(public), Some(private))
@@ -213,16 +217,13 @@ pub async fn finish_job(
     };
     sqlx::query(
         "UPDATE submissions SET status = $1, reason = $2, problems = $3, public_scores = $4, \
-         private_scores = $5, public_miou = $6, private_miou = $7, scored_at = $8, scoring_ms = $9 \
-         WHERE id = $10",
+         private_scores = $5, scored_at = $6, scoring_ms = $7 WHERE id = $8",
     )
     .bind(status)
     .bind(reason)
     .bind(problems)
-    .bind(public.map(|p| json(p)))
-    .bind(private.map(|p| json(p)))
-    .bind(public.and_then(|p| p.miou))
-    .bind(private.and_then(|p| p.miou))
+    .bind(public.map(json))
+    .bind(private.map(json))
     .bind(now)
     .bind(scoring_ms)
     .bind(claim.submission_id)
@@ -232,16 +233,9 @@ pub async fn finish_job(
     Ok(Finish::Written)
 }
 
-mod erased {
-    /// Serialises a result column (these types always serialise).
-    pub(super) trait Json {
-        fn to_json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_default()
-        }
-    }
+/// A result column's JSON (these types always serialise).
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// Claims one job, scores it (heartbeating the lease) and writes the result in the
@@ -261,13 +255,19 @@ pub async fn work_one(db: &Db, opts: &WorkerOptions) -> Result<Option<i64>, Serv
         }
     } else {
         let input = score_input(db, claim.submission_id).await?;
-        let scoring = run_scorer(&opts.scorer, input);
+        let (valid_tx, mut valid_rx) = tokio::sync::oneshot::channel();
+        let scoring = run_scorer(&opts.scorer, input, valid_tx);
         tokio::pin!(scoring);
         let mut beat = tokio::time::interval(opts.heartbeat);
         beat.tick().await;
+        let mut marked = false;
         loop {
             tokio::select! {
                 out = &mut scoring => break out,
+                Ok(()) = &mut valid_rx, if !marked => {
+                    marked = true;
+                    mark_scoring(db, &claim).await?;
+                }
                 _ = beat.tick() => {
                     if !heartbeat(db, &claim, opts.lease).await? {
                         // Another worker holds the job now; it writes the result.
@@ -280,6 +280,22 @@ pub async fn work_one(db: &Db, opts: &WorkerOptions) -> Result<Option<i64>, Serv
     let elapsed = started.elapsed().as_millis() as i64;
     finish_job(db, &claim, &out, elapsed).await?;
     Ok(Some(claim.submission_id))
+}
+
+/// Shows `scoring` while the lease is still this claim's.
+async fn mark_scoring(db: &Db, claim: &Claim) -> Result<(), ServerError> {
+    sqlx::query(
+        "UPDATE submissions SET status = 'scoring' WHERE id = $1 AND status = 'validating' \
+         AND EXISTS (SELECT 1 FROM jobs WHERE id = $2 AND state = 'running' \
+         AND lease_owner = $3 AND lease_version = $4)",
+    )
+    .bind(claim.submission_id)
+    .bind(claim.job_id)
+    .bind(&claim.owner)
+    .bind(claim.version)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
 }
 
 /// The scorer's input for a submission.
@@ -304,10 +320,19 @@ pub(crate) async fn score_input(db: &Db, submission_id: i64) -> Result<ScoreInpu
     })
 }
 
-async fn run_scorer(scorer: &Scorer, input: ScoreInput) -> ScoreOutput {
+async fn run_scorer(
+    scorer: &Scorer,
+    input: ScoreInput,
+    validated: tokio::sync::oneshot::Sender<()>,
+) -> ScoreOutput {
     match scorer {
         Scorer::InProcess => {
-            match tokio::task::spawn_blocking(move || score_submission(input)).await {
+            let job = move || {
+                score_submission_with(input, move || {
+                    let _ = validated.send(());
+                })
+            };
+            match tokio::task::spawn_blocking(job).await {
                 Ok(out) => out,
                 Err(_) => ScoreOutput::Failed {
                     reason: "the scorer crashed".into(),
@@ -318,7 +343,8 @@ async fn run_scorer(scorer: &Scorer, input: ScoreInput) -> ScoreOutput {
             program,
             args,
             timeout,
-        } => match tokio::time::timeout(*timeout, run_child(program, args, input)).await {
+        } => match tokio::time::timeout(*timeout, run_child(program, args, input, validated)).await
+        {
             Ok(Ok(out)) => out,
             Ok(Err(reason)) => ScoreOutput::Failed { reason },
             Err(_) => ScoreOutput::Failed {
@@ -334,6 +360,7 @@ async fn run_child(
     program: &PathBuf,
     args: &[String],
     input: ScoreInput,
+    validated: tokio::sync::oneshot::Sender<()>,
 ) -> Result<ScoreOutput, String> {
     let mut child = tokio::process::Command::new(program)
         .args(args)
@@ -344,7 +371,7 @@ async fn run_child(
         .spawn()
         .map_err(|e| format!("the scorer could not be started: {e}"))?;
     let mut stdin = child.stdin.take().ok_or("the scorer has no stdin")?;
-    let mut stdout = child.stdout.take().ok_or("the scorer has no stdout")?;
+    let stdout = child.stdout.take().ok_or("the scorer has no stdout")?;
     let bytes = input.to_bytes();
     let writer = async move {
         // A child that dies early closes its stdin: the exit status says why.
@@ -352,9 +379,20 @@ async fn run_child(
         drop(stdin);
     };
     let reader = async move {
-        let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out).await;
-        out
+        // At most 64 MiB of answer; the last line is the score.
+        let mut lines = BufReader::new(stdout.take(64 << 20)).lines();
+        let mut validated = Some(validated);
+        let mut last = String::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line == VALIDATED_LINE {
+                if let Some(v) = validated.take() {
+                    let _ = v.send(());
+                }
+            } else if !line.trim().is_empty() {
+                last = line;
+            }
+        }
+        last
     };
     let ((), out) = tokio::join!(writer, reader);
     let status = child
@@ -364,7 +402,7 @@ async fn run_child(
     if !status.success() {
         return Err(format!("the scorer crashed ({status})"));
     }
-    serde_json::from_slice(&out).map_err(|_| "the scorer's answer was not a score".to_string())
+    serde_json::from_str(&out).map_err(|_| "the scorer's answer was not a score".to_string())
 }
 
 /// Works until `shutdown` resolves: a job at a time, sleeping `poll_interval` when the queue

@@ -13,6 +13,7 @@ use chexlocalize_io::{Limits, Segmentations};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ScoringRule;
+use crate::maps::{check_map_name, unpack_maps};
 
 /// What a scorer needs: the ground truth, the split, the submission, the metric.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,7 +26,8 @@ pub struct ScoreInput {
     /// The submitted segmentation JSON.
     #[serde(skip)]
     pub segmentations: Vec<u8>,
-    /// The submitted confidence-map archive, if any (stored; not scored yet).
+    /// The submitted confidence-map archive ([`crate::pack_maps`]), if any: validated with the
+    /// segmentations and scored by the pointing game (hit rate).
     #[serde(skip)]
     pub maps: Option<Vec<u8>>,
     /// Which CXRs count.
@@ -123,7 +125,8 @@ pub struct SplitScores {
     pub miou_lower: Option<f64>,
     /// Mean of the tasks' upper bounds.
     pub miou_upper: Option<f64>,
-    /// Pointing-game hit rate (None: no confidence maps scored).
+    /// Mean over the tasks of the pointing game's hit rate (`eval.py --metric hitmiss`, exact
+    /// rule), when confidence maps were submitted.
     pub hit_rate: Option<f64>,
     /// Per task, by name.
     pub tasks: BTreeMap<String, TaskScore>,
@@ -158,13 +161,19 @@ pub enum ScoreOutput {
 /// CXRs and sizes, then runs `chexlocalize::evaluate` (mIoU, 1000 bootstrap replicates, numpy's
 /// stream from `seed`) on each split's CXRs.
 pub fn score_submission(input: ScoreInput) -> ScoreOutput {
-    match score(&input) {
+    score_submission_with(input, || {})
+}
+
+/// [`score_submission`], calling `validated` once the submission passed the validator and
+/// scoring starts (the worker then shows the status `scoring`).
+pub fn score_submission_with(input: ScoreInput, validated: impl FnOnce()) -> ScoreOutput {
+    match score(&input, validated) {
         Ok(out) => out,
         Err(reason) => ScoreOutput::Failed { reason },
     }
 }
 
-fn score(input: &ScoreInput) -> Result<ScoreOutput, String> {
+fn score(input: &ScoreInput, validated: impl FnOnce()) -> Result<ScoreOutput, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
     let root = dir.path();
     let write = |name: &str, bytes: &[u8]| {
@@ -172,10 +181,25 @@ fn score(input: &ScoreInput) -> Result<ScoreOutput, String> {
     };
     write("gt.json", &input.gt_json)?;
     write("segmentations.json", &input.segmentations)?;
+    let maps = match &input.maps {
+        None => None,
+        Some(bytes) => match unpack_maps(bytes, Limits::BUILTIN.max_file_bytes) {
+            Ok(entries) => {
+                write_maps(&root.join("maps"), &entries, |_| true)?;
+                Some(entries)
+            }
+            Err(problem) => {
+                return Ok(ScoreOutput::Invalid {
+                    problems: vec![problem],
+                    summary: "FAILED: the confidence-map archive cannot be read".into(),
+                });
+            }
+        },
+    };
     let options = Options::default();
     let check = ValidateSubmission {
         seg_path: root.join("segmentations.json"),
-        map_dir: None,
+        map_dir: maps.as_ref().map(|_| root.join("maps")),
         expected: root.join("gt.json"),
         images_root: None,
         format: ReportFormat::Text,
@@ -190,6 +214,7 @@ fn score(input: &ScoreInput) -> Result<ScoreOutput, String> {
             summary: hide(&v.summary),
         });
     }
+    validated();
     let limits = Limits::BUILTIN;
     let read = |name: &str| {
         chexlocalize_io::read_segmentations(&root.join(name), &limits)
@@ -204,7 +229,16 @@ fn score(input: &ScoreInput) -> Result<ScoreOutput, String> {
         let split_dir = root.join(name);
         std::fs::create_dir_all(&split_dir).map_err(|e| format!("temporary folder: {e}"))?;
         splits.push(
-            evaluate_split(&gt, &pred, keep, &split_dir, input, &options).map_err(|e| hide(&e))?,
+            evaluate_split(
+                &gt,
+                &pred,
+                maps.as_deref(),
+                keep,
+                &split_dir,
+                input,
+                &options,
+            )
+            .map_err(|e| hide(&e))?,
         );
     }
     let private = splits.pop().unwrap_or_default();
@@ -224,9 +258,29 @@ fn subset(segs: &Segmentations, keep: impl Fn(&str) -> bool) -> Segmentations {
     out
 }
 
+/// Writes the map files whose CXR `keep` accepts into `dir` (created), under their checked
+/// names.
+fn write_maps(
+    dir: &Path,
+    entries: &[(String, Vec<u8>)],
+    keep: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("temporary folder: {e}"))?;
+    for (name, bytes) in entries {
+        check_map_name(name)?;
+        let (cxr_id, _) = chexlocalize_io::parse_heatmap_name(Path::new(name))
+            .map_err(|e| format!("map {name:?}: {e}"))?;
+        if keep(&cxr_id) {
+            std::fs::write(dir.join(name), bytes).map_err(|e| format!("map {name:?}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
 fn evaluate_split(
     gt: &Segmentations,
     pred: &Segmentations,
+    maps: Option<&[(String, Vec<u8>)]>,
     keep: impl Fn(&str) -> bool + Copy,
     dir: &Path,
     input: &ScoreInput,
@@ -255,7 +309,28 @@ fn evaluate_split(
     )
     .map_err(|e| e.to_string())?;
     let counts = count_per_task(&dir.join("iou_results_per_cxr.csv"))?;
-    Ok(split_scores(&eval.summary, &counts))
+    let mut scores = split_scores(&eval.summary, &counts);
+    if let Some(maps) = maps {
+        let map_dir = dir.join("maps");
+        write_maps(&map_dir, maps, keep)?;
+        let hit_dir = dir.join("hit");
+        std::fs::create_dir_all(&hit_dir).map_err(|e| format!("temporary folder: {e}"))?;
+        let hits = evaluate(
+            &Evaluate {
+                metric: Metric::HitMiss { tolerance_px: 0.0 },
+                gt_path: dir.join("gt.json"),
+                pred_path: map_dir,
+                predictor: Predictor::Saliency,
+                save_dir: hit_dir,
+                seed: input.seed,
+                rng: BootstrapRng::Numpy,
+            },
+            options,
+        )
+        .map_err(|e| e.to_string())?;
+        scores.hit_rate = mean(hits.summary.iter().map(|(_, ci)| finite(ci.mean)));
+    }
+    Ok(scores)
 }
 
 /// Per task (CSV column), the CXRs with a value in `eval`'s per-CXR results.
@@ -334,14 +409,19 @@ mod tests {
 
     #[test]
     fn garbage_is_invalid_not_a_panic() {
-        let out = score_submission(ScoreInput {
-            gt_json: b"{}".to_vec(),
-            public_ids: vec![],
-            segmentations: b"not json".to_vec(),
-            maps: None,
-            scoring: ScoringRule::TruePosOnly,
-            seed: 0,
-        });
+        let mut called = false;
+        let out = score_submission_with(
+            ScoreInput {
+                gt_json: b"{}".to_vec(),
+                public_ids: vec![],
+                segmentations: b"not json".to_vec(),
+                maps: None,
+                scoring: ScoringRule::TruePosOnly,
+                seed: 0,
+            },
+            || called = true,
+        );
+        assert!(!called, "not validated");
         assert!(
             matches!(
                 out,

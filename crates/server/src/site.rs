@@ -1,8 +1,7 @@
 //! What the HTTP layer asks of the database beyond the core's API: the test CXRs' sizes (for
-//! the submit client's local check) and the scoring totals of `/metrics`.
+//! the submit client's local check).
 
 use serde_json::{Map, Value, json};
-use sqlx::Row;
 
 use crate::{Db, ServerError};
 
@@ -29,18 +28,5 @@ impl Db {
             }
         }
         Ok(Value::Object(out))
-    }
-
-    /// Submissions scored, and the seconds their scoring took in all.
-    pub async fn scoring_totals(&self) -> Result<(u64, f64), ServerError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(scoring_ms), 0) AS ms FROM submissions \
-             WHERE status = 'scored'",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let n: i64 = row.try_get("n")?;
-        let ms: i64 = row.try_get("ms")?;
-        Ok((u64::try_from(n).unwrap_or(0), ms as f64 / 1000.0))
     }
 }

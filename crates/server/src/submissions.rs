@@ -230,7 +230,15 @@ impl Db {
         Ok(SubmitOutcome::Accepted { id })
     }
 
-    async fn view(&self, row: &AnyRow, now: DateTime) -> Result<SubmissionView, ServerError> {
+    /// Whether private scores are shown at `now`.
+    async fn final_phase(&self, now: DateTime) -> Result<bool, ServerError> {
+        Ok(match self.competition().await? {
+            Some(c) => now >= c.config.phase_end,
+            None => false,
+        })
+    }
+
+    async fn view(&self, row: &AnyRow, final_phase: bool) -> Result<SubmissionView, ServerError> {
         let id: i64 = row.try_get("id")?;
         let status = Status::parse(&row.try_get::<String, _>("status")?)?;
         let queue_position = if status == Status::Queued {
@@ -245,10 +253,6 @@ impl Db {
             Some(n.max(1) as u64)
         } else {
             None
-        };
-        let final_phase = match self.competition().await? {
-            Some(c) => now >= c.config.phase_end,
-            None => false,
         };
         let problems: Option<String> = row.try_get("problems")?;
         Ok(SubmissionView {
@@ -297,7 +301,7 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(r) => Ok(Some(self.view(&r, now).await?)),
+            Some(r) => Ok(Some(self.view(&r, self.final_phase(now).await?).await?)),
             None => Ok(None),
         }
     }
@@ -319,9 +323,10 @@ impl Db {
         .bind(team.id)
         .fetch_all(&self.pool)
         .await?;
+        let final_phase = self.final_phase(now).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            out.push(self.view(r, now).await?);
+            out.push(self.view(r, final_phase).await?);
         }
         Ok(out)
     }
@@ -398,8 +403,7 @@ impl Db {
     pub async fn rescore(&self, which: Rescore) -> Result<u64, ServerError> {
         let mut tx = self.pool.begin().await?;
         let reset = "UPDATE submissions SET status = 'queued', reason = NULL, problems = NULL, \
-             public_scores = NULL, private_scores = NULL, public_miou = NULL, private_miou = NULL, \
-             scored_at = NULL WHERE status IN ('scored', 'invalid', 'failed')";
+             public_scores = NULL, private_scores = NULL, scored_at = NULL WHERE status IN ('scored', 'invalid', 'failed')";
         let rows = match which {
             Rescore::One(id) => {
                 sqlx::query(&format!("{reset} AND id = $1 RETURNING id"))

@@ -146,6 +146,14 @@ async fn e2e(url: &str, dir: &Path) {
     }
     assert_eq!(done, [a1, a2, b1]);
     assert_eq!(db.queue_depth().await.expect("depth"), 0);
+    let stats = db.stats().await.expect("stats");
+    assert_eq!(
+        (stats.jobs_queued, stats.jobs_running, stats.finished),
+        (0, 0, 3)
+    );
+    assert_eq!(stats.submissions.get("scored"), Some(&2));
+    assert_eq!(stats.submissions.get("invalid"), Some(&1));
+    assert_eq!((stats.teams, stats.blobs), (2, 3), "gt, valid, invalid");
 
     let va1 = db.submission(&a, a1).await.expect("q").expect("a1");
     assert_eq!(va1.status, Status::Scored, "{va1:?}");
@@ -278,4 +286,5 @@ async fn end_to_end_postgres() {
     };
     let dir = tempfile::tempdir().expect("tmp");
     e2e(&url, dir.path()).await;
+    common::drop_postgres(&url).await;
 }

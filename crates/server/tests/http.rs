@@ -88,26 +88,6 @@ impl Server {
     }
 }
 
-/// Sends the head of a `POST /api/submissions` declaring `length` bytes and only `sent` of them,
-/// and returns what the server answers before the rest arrives.
-async fn raw_post_head(base: &str, token: &str, length: usize, sent: usize) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = base.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let head = format!(
-        "POST /api/submissions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
-    );
-    s.write_all(head.as_bytes()).await.expect("head");
-    s.write_all(&vec![b' '; sent]).await.expect("some body");
-    let mut buf = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
-        .await
-        .expect("an answer before the body is complete")
-        .expect("read");
-    String::from_utf8_lossy(&buf[..n]).into_owned()
-}
-
 /// The fixtures' Otsu masks as a submission, and the same without one CXR (invalid).
 fn fixtures_submission() -> (Vec<u8>, Vec<u8>) {
     let (_, pred) = common::data();
@@ -143,11 +123,22 @@ async fn a_competition_over_http() {
     assert_eq!(r.status(), 401);
     bodies.push(r.text().await.expect("body"));
 
-    // Oversized: 413 as soon as the declared length is over the limit, while the client has
-    // sent 1 000 of its 5 000 000 bytes (the rest is never read).
-    let reply = raw_post_head(&server.base, &token, 5_000_000, 1000).await;
-    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
-    bodies.push(reply);
+    // Oversized: 413 (the declared length is over the limit: refused before the body is read;
+    // the connection is then closed, so this request gets a client of its own).
+    let once = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let r = once
+        .post(url("/api/submissions"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 5_000_000])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 413);
+    bodies.push(r.text().await.expect("body"));
 
     // A valid submission (the fixtures' Otsu masks) and an invalid one (a CXR missing).
     let (valid, invalid) = fixtures_submission();
@@ -271,7 +262,20 @@ async fn a_competition_over_http() {
     }
     assert!(bodies[bodies.len() - 5].contains("Team &lt;B&gt;"));
     assert!(!bodies[bodies.len() - 5].contains("Team <B>"));
-    assert!(bodies[bodies.len() - 1].contains("chexlocalize_queue_depth 0"));
+    // Uploads: 5 accepted; refused: the bad token, the oversized one, the one over the limit.
+    let metrics = &bodies[bodies.len() - 1];
+    assert!(
+        metrics.contains("chexlocalize_uploads_total 5\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("chexlocalize_refused_total 3\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# TYPE chexlocalize_queue_depth gauge"),
+        "{metrics}"
+    );
 
     // No response ever held a ground-truth mask.
     for needle in server.gt_counts_samples() {

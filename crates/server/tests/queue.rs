@@ -83,6 +83,7 @@ async fn expired_lease_is_claimed_again_and_scored_once_postgres() {
         return;
     };
     lease_expiry(&url).await;
+    common::drop_postgres(&url).await;
 }
 
 async fn fails_with(scorer: Scorer, want: &str) {
@@ -155,5 +156,40 @@ async fn a_job_whose_worker_keeps_dying_is_failed() {
     let v = db.submission(&team, id).await.expect("q").expect("s");
     assert_eq!(v.status, Status::Failed);
     assert!(v.reason.unwrap_or_default().contains("2 attempts"));
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_go_validating_then_scoring_then_final() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (db, team, id) = setup(&sqlite(&dir)).await;
+    let script = "cat >/dev/null; sleep 0.5; echo validated; sleep 0.5; \
+                  echo '{\"outcome\": \"failed\", \"reason\": \"test scorer\"}'";
+    let opts = WorkerOptions::new(sh(script, Duration::from_secs(30)));
+    let worker = {
+        let db = db.clone();
+        tokio::spawn(async move { work_one(&db, &opts).await })
+    };
+    let mut seen = Vec::new();
+    loop {
+        let s = db
+            .submission(&team, id)
+            .await
+            .expect("q")
+            .expect("s")
+            .status;
+        if seen.last() != Some(&s) {
+            seen.push(s);
+        }
+        if s.is_final() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(worker.await.expect("join").expect("work"), Some(id));
+    let want = [Status::Validating, Status::Scoring, Status::Failed];
+    assert!(seen.ends_with(&want), "{seen:?}");
+    let v = db.submission(&team, id).await.expect("q").expect("s");
+    assert_eq!(v.reason.as_deref(), Some("test scorer"));
     db.close().await;
 }

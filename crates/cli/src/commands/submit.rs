@@ -5,8 +5,7 @@
 //! only, never the ground truth), so the local check is the one the server runs. Heatmaps of
 //! `--map-dir` are packed into one tar archive (flat names, no folders) for the pointing game.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -94,7 +93,7 @@ pub(crate) fn submit(a: &SubmitArgs, options: &Options) -> Result<Submitted> {
             .mime_str("application/json")?,
     );
     if let Some(dir) = &a.map_dir {
-        let archive = pack_maps(dir)?;
+        let archive = chexlocalize_server::pack_map_dir(dir)?;
         form = form.part(
             "maps",
             reqwest::blocking::multipart::Part::bytes(archive)
@@ -187,28 +186,6 @@ fn expected_annotations(v: &Value) -> Result<Vec<u8>> {
         out.insert(id.clone(), serde_json::json!({ "img_size": size }));
     }
     Ok(serde_json::to_vec(&out)?)
-}
-
-/// The heatmap files of `dir` (searched recursively as every command does) in a tar archive
-/// under their bare file names.
-fn pack_maps(dir: &Path) -> Result<Vec<u8>> {
-    let files = chexlocalize_io::list_heatmaps(dir)?;
-    let mut builder = tar::Builder::new(Vec::new());
-    for f in &files {
-        let name = f
-            .path
-            .file_name()
-            .ok_or_else(|| anyhow!("{}: no file name", f.path.display()))?;
-        let mut file = chexlocalize_io::open_input(&f.path)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, name, bytes.as_slice())?;
-    }
-    Ok(builder.into_inner()?)
 }
 
 /// The public scores of a scored submission.

@@ -5,6 +5,7 @@ CREATE TABLE competition (
     config TEXT NOT NULL,
     gt_sha256 TEXT NOT NULL,
     public_ids TEXT NOT NULL,
+    gt_cxrs BIGINT NOT NULL,
     version BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
@@ -33,8 +34,6 @@ CREATE TABLE submissions (
     problems TEXT,
     public_scores TEXT,
     private_scores TEXT,
-    public_miou DOUBLE PRECISION,
-    private_miou DOUBLE PRECISION,
     selected BIGINT NOT NULL DEFAULT 0,
     scored_at BIGINT,
     scoring_ms BIGINT

@@ -5,6 +5,7 @@ CREATE TABLE competition (
     config TEXT NOT NULL,
     gt_sha256 TEXT NOT NULL,
     public_ids TEXT NOT NULL,
+    gt_cxrs INTEGER NOT NULL,
     version INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );
@@ -33,8 +34,6 @@ CREATE TABLE submissions (
     problems TEXT,
     public_scores TEXT,
     private_scores TEXT,
-    public_miou DOUBLE PRECISION,
-    private_miou DOUBLE PRECISION,
     selected INTEGER NOT NULL DEFAULT 0,
     scored_at INTEGER,
     scoring_ms INTEGER

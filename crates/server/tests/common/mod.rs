@@ -44,6 +44,18 @@ pub fn data() -> &'static (PathBuf, PathBuf) {
             &o,
         )
         .expect("predictions");
+        // The fixtures have maps of one CXR without annotations: a submission has exactly
+        // the test set's CXRs.
+        let limits = chexlocalize_io::Limits::BUILTIN;
+        let g = chexlocalize_io::read_segmentations(&gt, &limits).expect("gt");
+        let p = chexlocalize_io::read_segmentations(&pred, &limits).expect("pred");
+        let mut kept = chexlocalize_io::Segmentations::new();
+        for c in p.cxrs().iter().filter(|c| g.contains(&c.cxr_id)) {
+            for (t, r) in &c.masks {
+                kept.insert(&c.cxr_id, *t, r.clone()).expect("unique");
+            }
+        }
+        chexlocalize_io::write_segmentations(&pred, &kept).expect("write");
         (gt, pred)
     })
 }
@@ -90,4 +102,21 @@ pub async fn postgres_url(tag: &str) -> Option<String> {
     pool.close().await;
     let (head, _) = base.rsplit_once('/').expect("a database URL with a path");
     Some(format!("{head}/{name}"))
+}
+
+/// Drops a database made by [`postgres_url`] (the pools on it closed first).
+pub async fn drop_postgres(url: &str) {
+    let Ok(base) = std::env::var("DATABASE_URL") else {
+        return;
+    };
+    let Some((_, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    let pool = sqlx::AnyPool::connect(&base)
+        .await
+        .expect("DATABASE_URL reachable");
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&pool)
+        .await;
+    pool.close().await;
 }
