@@ -25,8 +25,8 @@ const CSS: &str = "\
 :root{--ink:#1d2330;--muted:#5b6472;--line:#e2e5ea;--head:#f1f3f6;--accent:#4c72b0}\
 body{margin:0;background:#eef0f3;color:var(--ink);font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}\
 header{background:#1d2330;color:#fff;padding:10px 16px}header a{color:#fff;margin-right:14px;text-decoration:none}\
-main{max-width:1200px;margin:0 auto;padding:12px 16px;background:#fff}\
-table{border-collapse:collapse;width:100%;font-size:14px}th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:right}\
+main{max-width:1500px;margin:0 auto;padding:12px 16px;background:#fff}td{white-space:nowrap}\
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:right}\
 th{background:var(--head)}td.l,th.l{text-align:left}.ci{display:block;color:var(--muted);font-size:12px}\
 .wrap{overflow-x:auto}tr.baseline td{color:var(--muted);font-style:italic}pre{background:var(--head);padding:8px;overflow-x:auto}\
 .note{color:var(--muted)}.bad{color:#a4262c}.ok{color:#2e7d32}\

@@ -191,7 +191,7 @@ fn expected_annotations(v: &Value) -> Result<Vec<u8>> {
 /// The public scores of a scored submission.
 fn print_scores(v: &Value) {
     println!("status: scored");
-    let s = &v["scores"];
+    let s = &v["public"];
     if let Some(m) = s["miou"].as_f64() {
         println!(
             "mIoU (public split): {m:.4} [{:.4}, {:.4}]",

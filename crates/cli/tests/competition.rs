@@ -1,0 +1,239 @@
+//! A host's and a team's commands end to end, as processes: `admin init`, `admin add-team`,
+//! `serve` on 127.0.0.1 (an ephemeral port), `submit --wait` of a valid and an invalid
+//! submission; then the leaderboard page in headless Chromium (a screenshot for `docs/`, and
+//! the rows found in its DOM). Chromium missing: that part is skipped with a notice, except
+//! under `CI=true`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chexlocalize"))
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn ok(out: Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The server process, killed when dropped.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `serve` on 127.0.0.1:0 and returns it with its base URL, read from its first line.
+fn serve(db: &str) -> (Served, String) {
+    let mut child = bin()
+        .args([
+            "serve",
+            "--db",
+            db,
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("a first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("expected 'listening on http://ADDR', got {line:?}"))
+        .to_owned();
+    (Served(child), base)
+}
+
+/// The fixtures' ground truth and Otsu masks (the CXRs of the ground truth only), made with the
+/// binary; and the same masks without one CXR.
+fn data(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let gt = dir.join("gt.json");
+    ok(
+        bin()
+            .args(["annotation-to-segmentation", "--ann-path"])
+            .arg(fixtures().join("gt_annotations_val.json"))
+            .arg("--output-path")
+            .arg(&gt)
+            .output()
+            .expect("runs"),
+        "gt",
+    );
+    let all = dir.join("all.json");
+    ok(
+        bin()
+            .args(["heatmap-to-segmentation", "--map-dir"])
+            .arg(fixtures().join("gradcam_maps_val"))
+            .arg("--output-path")
+            .arg(&all)
+            .output()
+            .expect("runs"),
+        "pred",
+    );
+    let read = |p: &Path| -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json")
+    };
+    let gt_ids = read(&gt);
+    let mut pred = read(&all);
+    pred.retain(|id, _| gt_ids.contains_key(id));
+    let valid = dir.join("valid.json");
+    std::fs::write(&valid, serde_json::to_vec(&pred).expect("json")).expect("write");
+    let first = pred.keys().next().cloned().expect("a CXR");
+    pred.remove(&first);
+    let invalid = dir.join("invalid.json");
+    std::fs::write(&invalid, serde_json::to_vec(&pred).expect("json")).expect("write");
+    (gt, valid, invalid)
+}
+
+#[test]
+fn host_and_team_commands_end_to_end() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (gt, valid, invalid) = data(tmp.path());
+    let db = format!("sqlite:{}", tmp.path().join("competition.db").display());
+    let config = tmp.path().join("competition.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "name = \"CheXplanation (test)\"\ngt_path = {:?}\npublic_fraction = 0.5\n\
+             split_seed = 7\ndaily_limit = 5\nphase_end = \"2099-01-01T00:00:00Z\"\n\
+             metric = \"iou\"\nscoring = \"true_pos_only\"\nseed = 0\n",
+            gt.to_string_lossy()
+        ),
+    )
+    .expect("config");
+    ok(
+        bin()
+            .args(["admin", "--db", &db, "init", "--config"])
+            .arg(&config)
+            .output()
+            .expect("runs"),
+        "admin init",
+    );
+    let token = ok(
+        bin()
+            .args(["admin", "--db", &db, "add-team", "Grad-CAM team"])
+            .output()
+            .expect("runs"),
+        "add-team",
+    )
+    .trim()
+    .to_owned();
+    assert_eq!(token.len(), 64, "a 256-bit token in hex: {token:?}");
+    let (_server, base) = serve(&db);
+
+    // A valid submission: scored; the first line is its id, then the public scores.
+    let out = bin()
+        .args(["submit", "--server", &base, "--token", &token, "--seg-path"])
+        .arg(&valid)
+        .args(["--note", "Otsu", "--wait"])
+        .output()
+        .expect("runs");
+    let stdout = ok(out, "submit valid");
+    let mut lines = stdout.lines();
+    let id: i64 = lines
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("an id first: {stdout}"));
+    assert!(id >= 1);
+    assert!(stdout.contains("status: scored"), "{stdout}");
+    assert!(stdout.contains("mIoU (public split): 0."), "{stdout}");
+
+    // An invalid one is stopped by the local check: exit 1, the problem named, nothing sent.
+    let out = bin()
+        .args(["submit", "--server", &base, "--token", &token, "--seg-path"])
+        .arg(&invalid)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("missing_cxr"), "{stderr}");
+    assert!(stderr.contains("not uploaded"), "{stderr}");
+
+    // A wrong token: refused by the server, exit 1.
+    let out = bin()
+        .args(["submit", "--server", &base, "--token", "nope", "--seg-path"])
+        .arg(&valid)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+
+    leaderboard_in_chromium(&base, tmp.path());
+}
+
+/// The leaderboard page as a user sees it: a screenshot (copied to `docs/leaderboard.png` when
+/// `CHEXLOCALIZE_UPDATE_DOCS=1`) and the DOM with the team's row.
+fn leaderboard_in_chromium(base: &str, tmp: &Path) {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+    let Some(chromium) = chromium else {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "chromium is required when CI=true"
+        );
+        eprintln!("chromium not found: skipping the page check");
+        return;
+    };
+    let headless = |extra: &[&str]| {
+        let mut c = Command::new(chromium);
+        c.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .args(extra)
+        .arg(format!("{base}/"));
+        c.output().expect("chromium runs")
+    };
+    let dom = headless(&["--dump-dom"]);
+    let html = String::from_utf8_lossy(&dom.stdout);
+    assert!(html.contains("id=\"leaderboard\""), "{html}");
+    assert!(html.contains("Grad-CAM team"), "the team's row: {html}");
+    let png = tmp.join("leaderboard.png");
+    let shot = headless(&[
+        &format!("--screenshot={}", png.display()),
+        "--window-size=1600,520",
+    ]);
+    assert!(
+        png.is_file(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    let bytes = std::fs::read(&png).expect("png");
+    assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
+    if std::env::var("CHEXLOCALIZE_UPDATE_DOCS").is_ok_and(|v| v == "1") {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+        std::fs::create_dir_all(&docs).expect("docs");
+        std::fs::copy(&png, docs.join("leaderboard.png")).expect("copy");
+    }
+    std::thread::sleep(Duration::from_millis(10));
+}
