@@ -285,3 +285,71 @@ async fn a_competition_over_http() {
     }
     server.stop().await;
 }
+
+/// 50 teams submitting at once and 500 leaderboard reads at once: every request answered
+/// without error, every submission scored, within bounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_submitters_and_five_hundred_readers() {
+    let server = Server::start(|_| {}).await;
+    let mut tokens = Vec::new();
+    for i in 0..50 {
+        tokens.push(server.add_team(&format!("team {i:02}")).await);
+    }
+    let (valid, _) = fixtures_submission();
+    let c = reqwest::Client::new();
+    let started = Instant::now();
+    let uploads = tokens.iter().map(|t| {
+        let (c, url, body) = (
+            c.clone(),
+            format!("{}/api/submissions", server.base),
+            valid.clone(),
+        );
+        let t = t.clone();
+        tokio::spawn(async move {
+            c.post(url)
+                .bearer_auth(t)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    });
+    let reads = (0..500).map(|_| {
+        let (c, url) = (c.clone(), format!("{}/api/leaderboard", server.base));
+        tokio::spawn(async move { c.get(url).send().await.map(|r| r.status().as_u16()) })
+    });
+    let uploads: Vec<_> = uploads.collect();
+    let reads: Vec<_> = reads.collect();
+    for u in uploads {
+        assert_eq!(u.await.expect("task").expect("answered"), 202);
+    }
+    for r in reads {
+        assert_eq!(r.await.expect("task").expect("answered"), 200);
+    }
+    let answered = started.elapsed();
+    assert!(answered < Duration::from_secs(60), "{answered:?}");
+    // Every submission is scored (one worker, in-process scorer).
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let board: Value = c
+            .get(format!("{}/api/leaderboard", server.base))
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        if board["rows"].as_array().map(Vec::len) == Some(50) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all scored: {board}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!(
+        "50 uploads and 500 leaderboard reads answered in {:.2} s; all scored in {:.1} s",
+        answered.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    server.stop().await;
+}
