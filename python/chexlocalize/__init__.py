@@ -30,6 +30,7 @@ from . import _native, mask
 from ._native import LimitError
 
 __all__ = [
+    "LOCALIZATION_TASKS",
     "LimitError",
     "annotation_to_mask",
     "evaluate",
@@ -42,6 +43,12 @@ __all__ = [
 ]
 
 LimitError.__module__ = "chexlocalize"
+
+#: The ten CheXlocalize tasks, in the order the reference scripts write them.
+LOCALIZATION_TASKS = (
+    "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Lesion", "Airspace Opacity", "Edema",
+    "Consolidation", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Support Devices",
+)
 
 
 def _read_csv(path):

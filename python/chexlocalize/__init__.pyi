@@ -8,6 +8,8 @@ from . import mask as mask
 
 _Path = Union[str, "os.PathLike[str]"]
 
+LOCALIZATION_TASKS: Tuple[str, ...]
+
 class LimitError(ValueError): ...
 
 def load_heatmap(path: _Path, **limits: int) -> Dict[str, Any]: ...
