@@ -171,3 +171,10 @@ def test_random_agreement_count():
         assert np.array_equal(m.iou(ours, theirs, [0] * 30), pm.iou(theirs, theirs, [0] * 30))
         total += len(ours)
     assert total == 600
+
+
+def test_encode_bytes_other_than_0_and_1_like_pycocotools():
+    rng = np.random.default_rng(3)
+    ms = np.asfortranarray(rng.choice(np.array([0, 1, 2, 255], dtype=np.uint8), size=(37, 45, 4)))
+    ms[:, :20, 0] = 7  # a long run of a non-0/1 value, skipped in blocks
+    assert m.encode(ms) == pm.encode(ms)
