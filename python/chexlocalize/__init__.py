@@ -147,10 +147,10 @@ def evaluate(gt, pred, metric="iou", true_pos_only=True, seed=0, if_human_benchm
     ``gt`` is a segmentation JSON (path or loaded dict); ``pred`` a segmentation JSON for
     ``metric="iou"``, or a heatmap folder (a salient-points JSON with
     ``if_human_benchmark=True``) for ``metric="hitmiss"``. Returns the three tables the command
-    line writes, keyed by file name without extension (``{metric}_results_per_cxr``,
-    ``{metric}_bootstrap_results_per_cxr``, ``{metric}_summary_results``; ``humanbenchmark``
-    instead of the metric's prefix... as the command line names them), as pandas DataFrames,
-    or numpy record arrays without pandas.
+    line writes, keyed by file name without extension: ``{metric}_results_per_cxr``,
+    ``{metric}_bootstrap_results_per_cxr`` and ``{metric}_summary_results`` (with
+    ``{metric}_humanbenchmark_`` as the prefix for the human benchmark), as pandas DataFrames
+    with the files' columns, or numpy record arrays without pandas.
     """
     with tempfile.TemporaryDirectory() as tmp:
         gt_path = _as_path(gt, tmp, "gt.json")
