@@ -191,3 +191,35 @@ def test_numpy_record_arrays_without_pandas(fixture_segs, monkeypatch):
     rec = res["iou_summary_results"]
     assert isinstance(rec, np.recarray)
     assert list(rec.dtype.names) == [c if c else f"f{i}" for i, c in enumerate(with_pd["iou_summary_results"].columns)]
+
+
+@pytest.mark.parametrize("kwargs,ref", [
+    ({"threshold_path": "tuning_results.csv"}, "saliency_threshold.json"),
+    ({"probability_threshold_path": "probability_tuning_results.csv"}, "saliency_probcut.json"),
+    ({"smoothing_k": 5}, "saliency_otsu_smooth_k5.json"),
+])
+def test_sample_segmentations_match_the_reference(sample, kwargs, ref):
+    kw = {k: (sample / v if k.endswith("_path") else v) for k, v in kwargs.items()}
+    seg = chexlocalize.heatmaps_to_segmentations(sample / "gradcam_maps_val", **kw)
+    assert seg == load_json(sample / "reference" / ref)
+
+
+@pytest.mark.parametrize("pred,kw,ref", [
+    ("reference/hb_segmentations.json", {"if_human_benchmark": True}, "eval_iou_hb_tp"),
+    ("reference/saliency_otsu.json", {"true_pos_only": False}, "eval_iou_all"),
+    ("gradcam_maps_val", {"metric": "hitmiss"}, "eval_hitmiss"),
+])
+def test_sample_evaluations_match_the_reference(sample, pred, kw, ref):
+    res = chexlocalize.evaluate(sample / "gt_segmentations_val.json", sample / pred, **kw)
+    want = sorted(p.stem for p in (sample / "reference" / ref).glob("*.csv"))
+    assert sorted(res) == want
+    for name, df in res.items():
+        frames_equal(df, sample / "reference" / ref / f"{name}.csv")
+
+
+def test_sample_tuning_matches_the_reference(sample):
+    res = chexlocalize.tune_heatmap_threshold(sample / "gradcam_maps_val", sample / "gt_segmentations_val.json")
+    ref = sample / "reference" / "tune_heatmap_threshold"
+    assert sorted(res) == sorted(p.stem for p in ref.glob("*.csv"))
+    for name, df in res.items():
+        frames_equal(df, ref / f"{name}.csv")
