@@ -8,6 +8,7 @@
 //! - `cargo xtask bench`: our commands against the Python reference; writes `BENCHMARKS.md`.
 //! - `cargo xtask hostile --out DIR`: the hostile inputs of the hostile-input suite, as files.
 //! - `cargo xtask cycles`: fails naming the cycle if files of a crate import each other in one.
+//! - `cargo xtask test`: `cargo test --workspace`, then the Python package's tests in a venv.
 
 mod bench;
 mod bench_hostile;
@@ -16,6 +17,7 @@ mod cycles;
 mod fixtures;
 mod hostile;
 mod measure;
+mod pytest;
 mod reproduce;
 mod util;
 
@@ -43,6 +45,8 @@ enum Command {
     Hostile(hostile::HostileArgs),
     /// Fail if the files of a crate import each other in a cycle.
     Cycles(cycles::CyclesArgs),
+    /// `cargo test --workspace`, then the Python package built into `target/py-venv` and pytest.
+    Test(pytest::TestArgs),
     /// Compare our commands with the Python reference's outputs on the original sample.
     Conformance {
         /// The original repository's `sample/` folder with its `reference/` outputs.
@@ -60,5 +64,6 @@ fn main() -> Result<()> {
         Command::Bench(a) => bench::run(&a),
         Command::Hostile(a) => hostile::run(&a),
         Command::Cycles(a) => cycles::run(&a),
+        Command::Test(a) => pytest::run_tests(&a),
     }
 }

@@ -1,0 +1,451 @@
+//! `chexlocalize.mask`: the parts of `pycocotools.mask` CheXlocalize and its users call, with
+//! byte-identical `counts`. The Python module `chexlocalize/mask.py` tells the argument kinds
+//! apart (one mask or many, RLEs or boxes) as pycocotools does, and calls these on lists.
+//!
+//! Masks are column-major (Fortran) as in pycocotools, so an RLE's runs are the runs of the
+//! mask's bytes in memory order: encoding is one linear scan, decoding one linear fill.
+
+use chexlocalize_rle::{Merge, Rle};
+use ndarray::ShapeBuilder;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray2, PyReadonlyArray3};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use rayon::prelude::*;
+
+/// The runs of one column-major mask as pycocotools' `rleEncode` counts them: a new run
+/// whenever the byte value changes, starting from 0 (so a mask of 0/1 bytes gives the usual
+/// alternating runs, and other values behave exactly as in pycocotools). Stretches of equal
+/// bytes are skipped 32 at a time.
+fn runs_of(mask: &[u8]) -> Vec<u32> {
+    fn word(c: &[u8]) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&c[..8]);
+        u64::from_ne_bytes(b)
+    }
+    let n = mask.len();
+    let mut runs = Vec::with_capacity(16);
+    let (mut prev, mut start, mut i) = (0u8, 0usize, 0usize);
+    while i < n {
+        let pat = u64::from_ne_bytes([prev; 8]);
+        while i + 32 <= n {
+            let c = &mask[i..i + 32];
+            let diff = (word(c) ^ pat)
+                | (word(&c[8..]) ^ pat)
+                | (word(&c[16..]) ^ pat)
+                | (word(&c[24..]) ^ pat);
+            if diff != 0 {
+                break;
+            }
+            i += 32;
+        }
+        while i < n && mask[i] == prev {
+            i += 1;
+        }
+        if i == n {
+            break;
+        }
+        runs.push((i - start) as u32);
+        start = i;
+        prev = mask[i];
+    }
+    runs.push((n - start) as u32);
+    runs
+}
+
+/// Writes the 0/1 bytes of `runs` into a column-major buffer (as pycocotools' `rleDecode`).
+fn fill(runs: &[u32], out: &mut [u8]) {
+    let mut pos = 0usize;
+    let mut v = 0u8;
+    for &r in runs {
+        let end = (pos + r as usize).min(out.len());
+        out[pos..end].fill(v);
+        pos = end;
+        v ^= 1;
+    }
+}
+
+/// An RLE dict `{"size": [h, w], "counts": b"..."}` as pycocotools returns it.
+pub(crate) fn rle_dict<'py>(py: Python<'py>, rle: &Rle) -> PyResult<Bound<'py, PyDict>> {
+    rle_dict_parts(py, rle.height(), rle.width(), &rle.to_counts_string())
+}
+
+fn rle_dict_parts<'py>(
+    py: Python<'py>,
+    h: usize,
+    w: usize,
+    counts: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("size", PyList::new(py, [h, w])?)?;
+    d.set_item("counts", PyBytes::new(py, counts.as_bytes()))?;
+    Ok(d)
+}
+
+fn value_error(what: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(what.to_string())
+}
+
+/// Reads an RLE dict: `size` `[h, w]` and `counts` as compressed bytes or str (or, leniently,
+/// pycocotools' uncompressed list of run lengths).
+pub(crate) fn rle_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Rle> {
+    let d = obj
+        .cast::<PyDict>()
+        .map_err(|_| value_error("expected an RLE dict with 'size' and 'counts'"))?;
+    let size = d
+        .get_item("size")?
+        .ok_or_else(|| value_error("RLE dict: missing 'size'"))?;
+    let bad_size = || value_error("RLE dict: 'size' must be [height, width]");
+    let (h, w) = match size.cast::<PyList>() {
+        // The usual case, read without building a Vec.
+        Ok(l) if l.len() == 2 => (
+            l.get_item(0)?.extract().map_err(|_| bad_size())?,
+            l.get_item(1)?.extract().map_err(|_| bad_size())?,
+        ),
+        _ => match size.extract::<Vec<usize>>().as_deref() {
+            Ok([h, w]) => (*h, *w),
+            _ => return Err(bad_size()),
+        },
+    };
+    let counts = d
+        .get_item("counts")?
+        .ok_or_else(|| value_error("RLE dict: missing 'counts'"))?;
+    let rle = if let Ok(b) = counts.cast::<PyBytes>() {
+        let s = std::str::from_utf8(b.as_bytes())
+            .map_err(|_| value_error("RLE dict: 'counts' is not ASCII"))?;
+        Rle::from_counts_str(h, w, s)
+    } else if let Ok(s) = counts.cast::<PyString>() {
+        Rle::from_counts_str(h, w, &s.to_cow()?)
+    } else if let Ok(runs) = counts.extract::<Vec<u32>>() {
+        Rle::from_runs(h, w, runs)
+    } else {
+        return Err(value_error(
+            "RLE dict: 'counts' must be bytes, str or a list of run lengths",
+        ));
+    };
+    rle.map_err(|e| value_error(format!("RLE dict: {e}")))
+}
+
+fn rles_from_list(rles: &Bound<'_, PyList>) -> PyResult<Vec<Rle>> {
+    rles.iter().map(|o| rle_from_py(&o)).collect()
+}
+
+/// `encode` of an `h × w × n` uint8 array (any memory order; Fortran order needs no copy):
+/// a list of `n` RLE dicts.
+#[pyfunction]
+pub(crate) fn mask_encode<'py>(
+    py: Python<'py>,
+    masks: PyReadonlyArray3<'py, u8>,
+) -> PyResult<Bound<'py, PyList>> {
+    let view = masks.as_array();
+    let (h, w, n) = view.dim();
+    // A Fortran array is a C array of the reversed shape.
+    let reversed = view.reversed_axes();
+    let fortran;
+    let data: &[u8] = match reversed.as_slice() {
+        Some(s) => s,
+        None => {
+            // Not Fortran-contiguous: copy into Fortran order once.
+            fortran = reversed.iter().copied().collect::<Vec<u8>>();
+            &fortran
+        }
+    };
+    let counts: Vec<String> = py
+        .detach(|| -> Result<Vec<String>, String> {
+            let a = h * w;
+            let one = |i: usize| {
+                let slice = if a == 0 {
+                    &[][..]
+                } else {
+                    &data[i * a..(i + 1) * a]
+                };
+                Rle::from_runs(h, w, runs_of(slice))
+                    .map(|r| r.to_counts_string())
+                    .map_err(|e| e.to_string())
+            };
+            if n > 1 && a * n > 1 << 16 {
+                (0..n).into_par_iter().map(one).collect()
+            } else {
+                (0..n).map(one).collect()
+            }
+        })
+        .map_err(value_error)?;
+    let out = PyList::empty(py);
+    for c in &counts {
+        out.append(rle_dict_parts(py, h, w, c)?)?;
+    }
+    Ok(out)
+}
+
+/// `decode` of a list of RLE dicts of one size: an `h × w × n` uint8 Fortran array.
+#[pyfunction]
+pub(crate) fn mask_decode<'py>(
+    py: Python<'py>,
+    rles: &Bound<'py, PyList>,
+) -> PyResult<Bound<'py, PyArray3<u8>>> {
+    let rles = rles_from_list(rles)?;
+    let Some(first) = rles.first() else {
+        return Err(value_error("decode: expected at least one RLE"));
+    };
+    let (h, w) = (first.height(), first.width());
+    if let Some(r) = rles.iter().find(|r| (r.height(), r.width()) != (h, w)) {
+        return Err(value_error(format!(
+            "decode: every RLE must have the size of the first, [{h}, {w}]; found [{}, {}]",
+            r.height(),
+            r.width()
+        )));
+    }
+    let a = h * w;
+    let n = rles.len();
+    let buf = py.detach(|| {
+        let mut buf = vec![0u8; a * n];
+        if a > 0 {
+            if n > 1 && a * n > 1 << 16 {
+                buf.par_chunks_mut(a)
+                    .zip(rles.par_iter())
+                    .for_each(|(out, r)| fill(r.runs(), out));
+            } else {
+                for (out, r) in buf.chunks_mut(a).zip(&rles) {
+                    fill(r.runs(), out);
+                }
+            }
+        }
+        buf
+    });
+    let arr = ndarray::Array3::from_shape_vec((h, w, n).f(), buf).map_err(value_error)?;
+    Ok(arr.into_pyarray(py))
+}
+
+/// `area` of a list of RLE dicts: a uint32 array.
+#[pyfunction]
+pub(crate) fn mask_area<'py>(
+    py: Python<'py>,
+    rles: &Bound<'py, PyList>,
+) -> PyResult<Bound<'py, PyArray1<u32>>> {
+    // Counting is quicker than releasing the GIL: the work is in reading the dicts.
+    let areas: Vec<u32> = rles_from_list(rles)?
+        .iter()
+        .map(|r| r.area() as u32)
+        .collect();
+    Ok(areas.into_pyarray(py))
+}
+
+/// `toBbox` of a list of RLE dicts: an `n × 4` float64 array of `[x, y, w, h]`.
+#[pyfunction]
+pub(crate) fn mask_to_bbox<'py>(
+    py: Python<'py>,
+    rles: &Bound<'py, PyList>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let rles = rles_from_list(rles)?;
+    let n = rles.len();
+    let flat: Vec<f64> = py.detach(|| rles.iter().flat_map(|r| r.bbox()).collect());
+    let arr = ndarray::Array2::from_shape_vec((n, 4), flat).map_err(value_error)?;
+    Ok(arr.into_pyarray(py))
+}
+
+/// The `(m, n)` table of `f(d, g)` over `m` detections and `n` ground truths, in parallel for
+/// large tables.
+fn table(m: usize, n: usize, f: impl Fn(usize, usize) -> f64 + Sync) -> Vec<f64> {
+    let row = |d: usize| (0..n).map(|g| f(d, g)).collect::<Vec<f64>>();
+    if m * n > 64 {
+        (0..m).into_par_iter().flat_map_iter(row).collect()
+    } else {
+        (0..m).flat_map(row).collect()
+    }
+}
+
+fn check_crowd(iscrowd: &[u8], n: usize) -> PyResult<()> {
+    if iscrowd.len() != n {
+        return Err(value_error(format!(
+            "iou: iscrowd must have the same length as gt ({n}), found {}",
+            iscrowd.len()
+        )));
+    }
+    Ok(())
+}
+
+/// `iou` of two lists of RLE dicts: an `m × n` float64 array (pycocotools' `rleIou`: 0 where
+/// the masks do not overlap; `intersection / area(dt)` for crowd ground truths).
+#[pyfunction]
+pub(crate) fn mask_iou_rle<'py>(
+    py: Python<'py>,
+    dt: &Bound<'py, PyList>,
+    gt: &Bound<'py, PyList>,
+    iscrowd: Vec<u8>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let dt = rles_from_list(dt)?;
+    let gt = rles_from_list(gt)?;
+    check_crowd(&iscrowd, gt.len())?;
+    let (m, n) = (dt.len(), gt.len());
+    let flat = py
+        .detach(|| -> Result<Vec<f64>, String> {
+            let da: Vec<u64> = dt.iter().map(Rle::area).collect();
+            let ga: Vec<u64> = gt.iter().map(Rle::area).collect();
+            if let Some((d, g)) = dt
+                .iter()
+                .flat_map(|d| gt.iter().map(move |g| (d, g)))
+                .find(|(d, g)| (d.height(), d.width()) != (g.height(), g.width()))
+            {
+                return Err(format!(
+                    "iou: masks of different sizes, [{}, {}] and [{}, {}]",
+                    d.height(),
+                    d.width(),
+                    g.height(),
+                    g.width()
+                ));
+            }
+            Ok(table(m, n, |d, g| {
+                let i = dt[d].intersection_area(&gt[g]).unwrap_or(0);
+                if i == 0 {
+                    return 0.0;
+                }
+                let u = if iscrowd[g] != 0 {
+                    da[d]
+                } else {
+                    da[d] + ga[g] - i
+                };
+                i as f64 / u as f64
+            }))
+        })
+        .map_err(value_error)?;
+    let arr = ndarray::Array2::from_shape_vec((m, n), flat).map_err(value_error)?;
+    Ok(arr.into_pyarray(py))
+}
+
+/// `iou` of two `k × 4` float64 arrays of boxes `[x, y, w, h]` (pycocotools' `bbIou`).
+#[pyfunction]
+pub(crate) fn mask_iou_bbox<'py>(
+    py: Python<'py>,
+    dt: PyReadonlyArray2<'py, f64>,
+    gt: PyReadonlyArray2<'py, f64>,
+    iscrowd: Vec<u8>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let boxes = |a: &PyReadonlyArray2<'py, f64>| -> PyResult<Vec<[f64; 4]>> {
+        let v = a.as_array();
+        if v.ncols() != 4 {
+            return Err(value_error("iou: boxes must be an N x 4 array"));
+        }
+        Ok(v.rows()
+            .into_iter()
+            .map(|r| [r[0], r[1], r[2], r[3]])
+            .collect())
+    };
+    let (dt, gt) = (boxes(&dt)?, boxes(&gt)?);
+    check_crowd(&iscrowd, gt.len())?;
+    let (m, n) = (dt.len(), gt.len());
+    let flat = py.detach(|| {
+        table(m, n, |d, g| {
+            let (a, b) = (dt[d], gt[g]);
+            let w = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
+            if w <= 0.0 {
+                return 0.0;
+            }
+            let h = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
+            if h <= 0.0 {
+                return 0.0;
+            }
+            let i = w * h;
+            let da = a[2] * a[3];
+            let u = if iscrowd[g] != 0 {
+                da
+            } else {
+                da + b[2] * b[3] - i
+            };
+            i / u
+        })
+    });
+    let arr = ndarray::Array2::from_shape_vec((m, n), flat).map_err(value_error)?;
+    Ok(arr.into_pyarray(py))
+}
+
+/// `merge` of a list of RLE dicts: their union (or intersection) as one RLE dict. As in
+/// pycocotools, no RLEs give a `[0, 0]` mask and RLEs of different sizes a `[0, 0]` mask.
+#[pyfunction]
+#[pyo3(signature = (rles, intersect = false))]
+pub(crate) fn mask_merge<'py>(
+    py: Python<'py>,
+    rles: &Bound<'py, PyList>,
+    intersect: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let rles = rles_from_list(rles)?;
+    let how = if intersect {
+        Merge::Intersection
+    } else {
+        Merge::Union
+    };
+    let merged = py.detach(|| -> Option<Rle> {
+        let mut it = rles.iter();
+        let first = it.next()?.clone();
+        it.try_fold(first, |acc, r| acc.merge(r, how).ok())
+    });
+    match merged {
+        Some(r) => rle_dict(py, &r),
+        None => rle_dict_parts(py, 0, 0, ""),
+    }
+}
+
+/// `frPyObjects` of uncompressed RLEs (`counts` a list of run lengths): compressed RLE dicts.
+#[pyfunction]
+pub(crate) fn mask_fr_uncompressed<'py>(
+    py: Python<'py>,
+    rles: &Bound<'py, PyList>,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for r in rles_from_list(rles)? {
+        out.append(rle_dict(py, &r)?)?;
+    }
+    Ok(out)
+}
+
+/// `frPyObjects` of polygons `[x0, y0, x1, y1, ...]` on an `h × w` image: RLE dicts, by
+/// pycocotools' `rleFrPoly` (points upsampled 5×, boundary crossings per column).
+#[pyfunction]
+pub(crate) fn mask_fr_poly<'py>(
+    py: Python<'py>,
+    polys: Vec<Vec<f64>>,
+    h: usize,
+    w: usize,
+) -> PyResult<Bound<'py, PyList>> {
+    let counts = py
+        .detach(|| -> Result<Vec<String>, String> {
+            polys
+                .par_iter()
+                .map(|p| {
+                    let runs = crate::poly::fr_poly(p, h, w);
+                    Rle::from_runs(h, w, runs)
+                        .map(|r| r.to_counts_string())
+                        .map_err(|e| e.to_string())
+                })
+                .collect()
+        })
+        .map_err(value_error)?;
+    let out = PyList::empty(py);
+    for c in &counts {
+        out.append(rle_dict_parts(py, h, w, c)?)?;
+    }
+    Ok(out)
+}
+
+/// `frPyObjects` of boxes (an `n × 4` float64 array of `[x, y, w, h]`) on an `h × w` image:
+/// each box as the polygon of its corners, as pycocotools' `rleFrBbox`.
+#[pyfunction]
+pub(crate) fn mask_fr_bbox<'py>(
+    py: Python<'py>,
+    boxes: PyReadonlyArray2<'py, f64>,
+    h: usize,
+    w: usize,
+) -> PyResult<Bound<'py, PyList>> {
+    let v = boxes.as_array();
+    if v.ncols() != 4 {
+        return Err(value_error("frPyObjects: boxes must be an N x 4 array"));
+    }
+    let polys: Vec<Vec<f64>> = v
+        .rows()
+        .into_iter()
+        .map(|b| {
+            let (xs, ys, xe, ye) = (b[0], b[1], b[0] + b[2], b[1] + b[3]);
+            vec![xs, ys, xs, ye, xe, ye, xe, ys]
+        })
+        .collect();
+    mask_fr_poly(py, polys, h, w)
+}
