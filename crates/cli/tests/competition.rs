@@ -39,6 +39,11 @@ impl Drop for Served {
 
 /// Starts `serve` on 127.0.0.1:0 and returns it with its base URL, read from its first line.
 fn serve(db: &str) -> (Served, String) {
+    serve_with(db, &[])
+}
+
+/// [`serve`] with more flags.
+fn serve_with(db: &str, extra: &[&str]) -> (Served, String) {
     let mut child = bin()
         .args([
             "serve",
@@ -49,6 +54,7 @@ fn serve(db: &str) -> (Served, String) {
             "--workers",
             "1",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -106,17 +112,15 @@ fn data(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (gt, valid, invalid)
 }
 
-#[test]
-fn host_and_team_commands_end_to_end() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let (gt, valid, invalid) = data(tmp.path());
-    let db = format!("sqlite:{}", tmp.path().join("competition.db").display());
-    let config = tmp.path().join("competition.toml");
+/// `admin init` and `add-team` on a new SQLite database in `dir`: its URL and the token.
+fn competition(dir: &Path, gt: &Path) -> (String, String) {
+    let db = format!("sqlite:{}", dir.join("competition.db").display());
+    let config = dir.join("competition.toml");
     std::fs::write(
         &config,
         format!(
             "name = \"CheXplanation (test)\"\ngt_path = {:?}\npublic_fraction = 0.5\n\
-             split_seed = 7\ndaily_limit = 5\nphase_end = \"2099-01-01T00:00:00Z\"\n\
+             split_seed = 7\ndaily_limit = 20\nphase_end = \"2099-01-01T00:00:00Z\"\n\
              metric = \"iou\"\nscoring = \"true_pos_only\"\nseed = 0\n",
             gt.to_string_lossy()
         ),
@@ -139,6 +143,122 @@ fn host_and_team_commands_end_to_end() {
     )
     .trim()
     .to_owned();
+    (db, token)
+}
+
+/// The server killed with SIGKILL while submissions are queued and one is being scored, then
+/// started again on the same database: every accepted submission ends scored, once.
+#[test]
+fn a_killed_server_loses_no_submission() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (gt, valid, _) = data(tmp.path());
+    let (db, token) = competition(tmp.path(), &gt);
+    let (mut server, base) = serve_with(&db, &["--lease-seconds", "2"]);
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        let out = bin()
+            .args(["submit", "--server", &base, "--token", &token, "--seg-path"])
+            .arg(&valid)
+            .output()
+            .expect("runs");
+        let id: i64 = ok(out, "submit")
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .expect("an id");
+        ids.push(id);
+    }
+    // Kill it while a submission is being scored (its job leased), with others queued.
+    let client = reqwest::blocking::Client::new();
+    let list = || -> serde_json::Value {
+        client
+            .get(format!("{base}/api/submissions"))
+            .bearer_auth(&token)
+            .send()
+            .and_then(|r| r.json())
+            .expect("the list")
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let before = loop {
+        let l = list();
+        let busy = l
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|s| s["status"] == "validating" || s["status"] == "scoring");
+        if busy {
+            break l;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw a submission being scored: {l}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    server.0.kill().expect("SIGKILL");
+    let unfinished = before
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|s| s["status"] != "scored")
+        .count();
+    eprintln!("killed mid-scoring with {unfinished} of 6 submissions not yet scored");
+    server.0.wait().expect("reaped");
+    let (_server, base) = serve_with(&db, &["--lease-seconds", "2"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let list: serde_json::Value = client
+            .get(format!("{base}/api/submissions"))
+            .bearer_auth(&token)
+            .send()
+            .and_then(|r| r.json())
+            .expect("the list");
+        let statuses: Vec<(i64, String)> = list
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_i64().expect("id"),
+                    s["status"].as_str().expect("status").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(statuses.len(), 6, "every accepted submission is there");
+        if statuses.iter().all(|(_, s)| s == "scored") {
+            break;
+        }
+        assert!(
+            statuses
+                .iter()
+                .all(|(_, s)| s != "failed" && s != "invalid"),
+            "{statuses:?}"
+        );
+        assert!(std::time::Instant::now() < deadline, "{statuses:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // Once each: one row per submission in the export, each with its scores.
+    let csv = ok(
+        bin()
+            .args(["admin", "--db", &db, "export"])
+            .output()
+            .expect("runs"),
+        "export",
+    );
+    for id in ids {
+        let rows = csv
+            .lines()
+            .filter(|l| l.split(',').next() == Some(&id.to_string()))
+            .count();
+        assert_eq!(rows, 1, "submission {id} in the export: {csv}");
+    }
+}
+
+#[test]
+fn host_and_team_commands_end_to_end() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (gt, valid, invalid) = data(tmp.path());
+    let (db, token) = competition(tmp.path(), &gt);
     assert_eq!(token.len(), 64, "a 256-bit token in hex: {token:?}");
     let (_server, base) = serve(&db);
 

@@ -62,6 +62,11 @@ pub fn router(state: AppState) -> Router {
         .route("/format", get(format_page))
         .route("/team", get(team_page).post(team_login))
         .route("/team/logout", post(team_logout))
+        .route(
+            "/admin",
+            get(crate::admin::admin_page).post(crate::admin::admin_login),
+        )
+        .route("/admin/export.csv", get(crate::admin::admin_export))
         .layer(DefaultBodyLimit::max(max_upload_bytes))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -114,7 +119,7 @@ async fn team(state: &AppState, headers: &HeaderMap) -> Result<Team, ApiError> {
 }
 
 /// A cookie's value.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()

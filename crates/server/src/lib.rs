@@ -37,6 +37,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod admin;
 mod config;
 mod db;
 mod error;

@@ -19,6 +19,9 @@ pub struct ServeOptions {
     pub scorer: Scorer,
     /// A token that opens the admin page, if any.
     pub admin_token: Option<String>,
+    /// How long a worker's claim on a job lasts without a heartbeat (renewed every third of
+    /// it): how soon the job of a killed worker is scored by another.
+    pub lease: std::time::Duration,
 }
 
 /// Listens on `options.bind`, prints `listening on http://ADDR` to stdout once it accepts
@@ -65,7 +68,9 @@ pub async fn serve_listener(
     let mut workers = Vec::new();
     for _ in 0..options.workers {
         let (db, mut rx) = (db.clone(), stop_rx.clone());
-        let opts = WorkerOptions::new(options.scorer.clone());
+        let mut opts = WorkerOptions::new(options.scorer.clone());
+        opts.lease = options.lease;
+        opts.heartbeat = options.lease / 3;
         workers.push(tokio::spawn(async move {
             let stop = async move {
                 let _ = rx.wait_for(|s| *s).await;

@@ -21,6 +21,10 @@ struct Server {
 
 impl Server {
     async fn start(edit: impl FnOnce(&mut CompetitionConfig)) -> Server {
+        Server::start_with(edit, None).await
+    }
+
+    async fn start_with(edit: impl FnOnce(&mut CompetitionConfig), admin: Option<&str>) -> Server {
         let dir = tempfile::tempdir().expect("tmp");
         let db = Db::connect(&format!("sqlite:{}", dir.path().join("c.db").display()))
             .await
@@ -40,7 +44,8 @@ impl Server {
             bind: "127.0.0.1:0".parse().expect("addr"),
             workers: 1,
             scorer: Scorer::InProcess,
-            admin_token: None,
+            admin_token: admin.map(str::to_owned),
+            lease: Duration::from_secs(60),
         };
         let served = db.clone();
         let task = tokio::spawn(async move {
@@ -350,6 +355,66 @@ async fn fifty_submitters_and_five_hundred_readers() {
         "50 uploads and 500 leaderboard reads answered in {:.2} s; all scored in {:.1} s",
         answered.as_secs_f64(),
         started.elapsed().as_secs_f64()
+    );
+    server.stop().await;
+}
+
+/// The admin page: absent without an admin token; with one, a login form unless the token is
+/// sent, then the teams (escaped) and the export.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_page_needs_the_admin_token() {
+    let c = reqwest::Client::new();
+    let plain = Server::start(|_| {}).await;
+    let r = c
+        .get(format!("{}/admin", plain.base))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 404);
+    plain.stop().await;
+
+    let server = Server::start_with(|_| {}, Some("s3cret")).await;
+    server.add_team("Team <A>").await;
+    let get = |path: &str, token: Option<&str>| {
+        let mut r = c.get(format!("{}{path}", server.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    let page = get("/admin", None)
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("Admin token"), "{page}");
+    assert!(!page.contains("Team &lt;A&gt;"), "{page}");
+    let page = get("/admin", Some("wrong"))
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("body");
+    assert!(!page.contains("Team &lt;A&gt;"), "{page}");
+    let page = get("/admin", Some("s3cret"))
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("Team &lt;A&gt;"), "{page}");
+    assert!(!page.contains("Team <A>"), "{page}");
+    let r = get("/admin/export.csv", Some("wrong")).await.expect("send");
+    assert_eq!(r.status(), 404);
+    let r = get("/admin/export.csv", Some("s3cret"))
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/csv"))
     );
     server.stop().await;
 }

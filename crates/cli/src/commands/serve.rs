@@ -25,6 +25,10 @@ pub(crate) struct ServeArgs {
         hide_env_values = true
     )]
     admin_token: Option<String>,
+    /// Seconds a worker's claim on a job lasts without a heartbeat: 1 to 3600 (how soon the
+    /// job of a killed server is scored again).
+    #[arg(long = "lease-seconds", default_value_t = 60, value_parser = crate::args::int_in::<u64>(1, 3600, "a number of seconds"))]
+    lease_seconds: u64,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -40,6 +44,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<()> {
             workers: a.workers,
             scorer: Scorer::current_exe()?,
             admin_token: a.admin_token.clone(),
+            lease: std::time::Duration::from_secs(a.lease_seconds),
         };
         chexlocalize_server::serve(db, options, shutdown_signal()).await?;
         Ok::<(), chexlocalize_server::ServerError>(())
