@@ -66,3 +66,4 @@ pub use chexlocalize_io::RunLayout;
 pub use error::{DirProblem, ReportError};
 pub use options::Options;
 pub use page::{Report, build_report};
+pub use tables::escape_html;

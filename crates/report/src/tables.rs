@@ -106,8 +106,12 @@ pub(crate) fn counts(t: &CsvTable) -> Result<BTreeMap<Task, f64>, IoError> {
     Ok(out)
 }
 
-/// Escapes text for HTML content and attribute values.
-pub(crate) fn esc(s: &str) -> String {
+/// Escapes text for HTML content and attribute values (`& < > " '`).
+///
+/// ```
+/// assert_eq!(chexlocalize_report::escape_html("<a href='x'>&"), "&lt;a href=&#39;x&#39;&gt;&amp;");
+/// ```
+pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -121,6 +125,9 @@ pub(crate) fn esc(s: &str) -> String {
     }
     out
 }
+
+/// [`escape_html`], the short name used throughout the page code.
+pub(crate) use escape_html as esc;
 
 /// The dash shown for a missing number.
 pub(crate) const DASH: &str = "—";

@@ -5,21 +5,8 @@ mod format;
 
 pub(crate) use format::format_page;
 
-/// `s` with `& < > " '` escaped for HTML text and attribute values.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// `s` with `& < > " '` escaped for HTML text and attribute values (the report's escaping).
+pub(crate) use chexlocalize_report::escape_html as esc;
 
 const CSS: &str = "\
 :root{--ink:#1d2330;--muted:#5b6472;--line:#e2e5ea;--head:#f1f3f6;--accent:#4c72b0}\

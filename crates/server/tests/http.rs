@@ -242,15 +242,24 @@ async fn a_competition_over_http() {
     assert!(r.headers().contains_key("retry-after"));
     bodies.push(r.text().await.expect("body"));
 
-    // The leaderboard: both teams, the same public mIoU (the same masks), per-task columns.
-    let board: Value = c
-        .get(url("/api/leaderboard"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    // The leaderboard: both teams (once the other team's submission is scored), the same
+    // public mIoU (the same masks), per-task columns.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let board: Value = loop {
+        let board: Value = c
+            .get(url("/api/leaderboard"))
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        if board["rows"].as_array().map(Vec::len) == Some(2) {
+            break board;
+        }
+        assert!(Instant::now() < deadline, "{board}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(board["phase"], "public");
     let rows = board["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 2, "{board}");
@@ -359,6 +368,11 @@ async fn fifty_submitters_and_five_hundred_readers() {
     server.stop().await;
 }
 
+/// The body of a response that must come.
+async fn text(r: impl std::future::Future<Output = reqwest::Result<reqwest::Response>>) -> String {
+    r.await.expect("send").text().await.expect("body")
+}
+
 /// The admin page: absent without an admin token; with one, a login form unless the token is
 /// sent, then the teams (escaped) and the export.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -382,27 +396,12 @@ async fn the_admin_page_needs_the_admin_token() {
         }
         r.send()
     };
-    let page = get("/admin", None)
-        .await
-        .expect("send")
-        .text()
-        .await
-        .expect("body");
+    let page = text(get("/admin", None)).await;
     assert!(page.contains("Admin token"), "{page}");
     assert!(!page.contains("Team &lt;A&gt;"), "{page}");
-    let page = get("/admin", Some("wrong"))
-        .await
-        .expect("send")
-        .text()
-        .await
-        .expect("body");
+    let page = text(get("/admin", Some("wrong"))).await;
     assert!(!page.contains("Team &lt;A&gt;"), "{page}");
-    let page = get("/admin", Some("s3cret"))
-        .await
-        .expect("send")
-        .text()
-        .await
-        .expect("body");
+    let page = text(get("/admin", Some("s3cret"))).await;
     assert!(page.contains("Team &lt;A&gt;"), "{page}");
     assert!(!page.contains("Team <A>"), "{page}");
     let r = get("/admin/export.csv", Some("wrong")).await.expect("send");
