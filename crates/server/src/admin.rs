@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use subtle::ConstantTimeEq;
 
-use crate::http::{AppState, cookie};
 use crate::pages::{esc, layout};
+use crate::state::{AppState, cookie};
 
 /// Whether the request carries the admin token (compared as SHA-256, in constant time).
 fn is_admin(state: &AppState, headers: &HeaderMap) -> bool {

@@ -2,8 +2,7 @@
 //! tracing). Every handler answers JSON errors as `{"error": "..."}` with the status that says
 //! who is at fault; none of them reads or returns the test set's masks.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -18,29 +17,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::pages;
-use crate::{Db, ServerError, SubmitOutcome, Team};
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// The database.
-    pub db: Db,
-    /// Counters for `/metrics`.
-    pub metrics: Arc<Metrics>,
-    /// SHA-256 of the admin token (the admin page), when one is set.
-    pub admin_token_sha256: Option<[u8; 32]>,
-    /// Largest upload, in bytes (the competition's `max_upload_bytes`).
-    pub max_upload_bytes: u64,
-}
-
-/// Counters exported at `/metrics`.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// Uploads accepted.
-    pub uploads: AtomicU64,
-    /// Uploads refused (size, limit, token, format).
-    pub refused: AtomicU64,
-}
+use crate::state::cookie;
+pub use crate::state::{AppState, Metrics};
+use crate::{ServerError, SubmitOutcome, Team};
 
 /// The API and the pages, with the request limits: bodies past the competition's
 /// `max_upload_bytes` are refused with 413 as soon as the limit is crossed (the rest is not read),
@@ -116,18 +95,6 @@ async fn team(state: &AppState, headers: &HeaderMap) -> Result<Team, ApiError> {
         .team_by_token(token)
         .await?
         .ok_or_else(unauthorized)
-}
-
-/// A cookie's value.
-pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }
 
 /// `POST /api/submissions`: the segmentation JSON as the body, or `multipart/form-data` with a

@@ -49,6 +49,7 @@ mod queue;
 mod score;
 mod serve;
 mod site;
+mod state;
 mod stats;
 mod submissions;
 mod teams;
