@@ -2,7 +2,7 @@
 
 Run with the reference environment (opencv-python 5.0.0 wheel, Intel IPP 2026.0.0, numpy):
 
-    /root/.cache/chexlocalize-refenv/bin/python make_otsu_ties.py > otsu_ties.json
+    "$REFENV"/bin/python make_otsu_ties.py > otsu_ties.json   # REFENV: ../shared/tools/python-reference.sh
 
 Each case is a 1-row uint8 image given as its histogram ({value: count}, non-empty bins only),
 with `ties`: every threshold whose between-class variance equals the maximum EXACTLY (rational
