@@ -82,6 +82,20 @@ fn rle_dict_parts<'py>(
     Ok(d)
 }
 
+/// A list of RLE dicts of one size, from their counts strings.
+fn rle_dict_list<'py>(
+    py: Python<'py>,
+    h: usize,
+    w: usize,
+    counts: &[String],
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for c in counts {
+        out.append(rle_dict_parts(py, h, w, c)?)?;
+    }
+    Ok(out)
+}
+
 fn value_error(what: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(what.to_string())
 }
@@ -170,11 +184,7 @@ pub(crate) fn mask_encode<'py>(
             }
         })
         .map_err(value_error)?;
-    let out = PyList::empty(py);
-    for c in &counts {
-        out.append(rle_dict_parts(py, h, w, c)?)?;
-    }
-    Ok(out)
+    rle_dict_list(py, h, w, &counts)
 }
 
 /// `decode` of a list of RLE dicts of one size: an `h × w × n` uint8 Fortran array.
@@ -419,11 +429,7 @@ pub(crate) fn mask_fr_poly<'py>(
                 .collect()
         })
         .map_err(value_error)?;
-    let out = PyList::empty(py);
-    for c in &counts {
-        out.append(rle_dict_parts(py, h, w, c)?)?;
-    }
-    Ok(out)
+    rle_dict_list(py, h, w, &counts)
 }
 
 /// `frPyObjects` of boxes (an `n × 4` float64 array of `[x, y, w, h]`) on an `h × w` image:

@@ -244,22 +244,7 @@ async fn a_competition_over_http() {
 
     // The leaderboard: both teams (once the other team's submission is scored), the same
     // public mIoU (the same masks), per-task columns.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let board: Value = loop {
-        let board: Value = c
-            .get(url("/api/leaderboard"))
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
-        if board["rows"].as_array().map(Vec::len) == Some(2) {
-            break board;
-        }
-        assert!(Instant::now() < deadline, "{board}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let board = board_with_rows(&c, &server.base, 2, Duration::from_secs(60)).await;
     assert_eq!(board["phase"], "public");
     let rows = board["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 2, "{board}");
@@ -344,28 +329,33 @@ async fn fifty_submitters_and_five_hundred_readers() {
     let answered = started.elapsed();
     assert!(answered < Duration::from_secs(60), "{answered:?}");
     // Every submission is scored (one worker, in-process scorer).
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        let board: Value = c
-            .get(format!("{}/api/leaderboard", server.base))
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
-        if board["rows"].as_array().map(Vec::len) == Some(50) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not all scored: {board}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    board_with_rows(&c, &server.base, 50, Duration::from_secs(240)).await;
     eprintln!(
         "50 uploads and 500 leaderboard reads answered in {:.2} s; all scored in {:.1} s",
         answered.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
     server.stop().await;
+}
+
+/// The leaderboard once it has `n` rows (every team's submission scored), within `within`.
+async fn board_with_rows(c: &reqwest::Client, base: &str, n: usize, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let board: Value = c
+            .get(format!("{base}/api/leaderboard"))
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        if board["rows"].as_array().map(Vec::len) == Some(n) {
+            return board;
+        }
+        assert!(Instant::now() < deadline, "not {n} rows yet: {board}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The body of a response that must come.
