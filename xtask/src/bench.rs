@@ -20,9 +20,57 @@ use clap::Args;
 use crate::measure::{Measure, measure_any};
 use crate::util::{build_cli, workspace_root};
 
+/// Which part of BENCHMARKS.md a run regenerates.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Suite {
+    /// Every section, the whole file from this one run.
+    All,
+    /// Our commands against the original scripts, whole processes (and the per-map timing).
+    Cli,
+    /// The hostile-input suite and the default limits.
+    Hostile,
+    /// The competition server: upload to scored, leaderboard latency, throughput.
+    Server,
+    /// The Python package in-process against pycocotools, hotcoco and the original functions.
+    Python,
+}
+
+impl Suite {
+    /// The sections of BENCHMARKS.md, in file order.
+    const SECTIONS: [Suite; 4] = [Suite::Cli, Suite::Hostile, Suite::Server, Suite::Python];
+
+    fn name(self) -> &'static str {
+        match self {
+            Suite::All => "all",
+            Suite::Cli => "cli",
+            Suite::Hostile => "hostile",
+            Suite::Server => "server",
+            Suite::Python => "python",
+        }
+    }
+}
+
+/// What every section's benchmark gets: the release binary, the data and the reference venv.
+pub(crate) struct Ctx {
+    /// The release `chexlocalize` binary.
+    pub(crate) bin: PathBuf,
+    /// The original sample, canonical.
+    pub(crate) sample: PathBuf,
+    /// The val-scale fixture set (made on first use), unless `--no-val`.
+    pub(crate) val: Option<PathBuf>,
+    /// The reference venv's `python` and the folder of the original scripts.
+    pub(crate) python: Option<(PathBuf, PathBuf)>,
+    /// Scratch space under `target/bench`.
+    pub(crate) scratch: PathBuf,
+}
+
 /// Arguments of `cargo xtask bench`.
 #[derive(Args, Debug)]
 pub(crate) struct BenchArgs {
+    /// The section to regenerate (`all` rewrites the whole file from this run; one section
+    /// replaces only its own part of the file, which then says so in its first line).
+    #[arg(value_enum, default_value = "all")]
+    suite: Suite,
     /// The original sample (with its gradcam maps, ground truth and reference/ outputs).
     #[arg(long, default_value = "../shared/chexlocalize-sample")]
     sample: PathBuf,
@@ -356,16 +404,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .with_context(|| format!("sample folder {}", args.sample.display()))?;
     let scratch = root.join("target/bench");
     std::fs::create_dir_all(&scratch)?;
-    let mut rows = Vec::new();
-    run_cases(
-        "sample",
-        &sample,
-        &cases(&scratch.join("sample"), "gt_segmentations_val.json", true),
-        &bin,
-        python.as_ref(),
-        &mut rows,
-    )?;
-    if !args.no_val {
+    let val = if args.no_val {
+        None
+    } else {
         let val = args
             .val
             .clone()
@@ -374,8 +415,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
             crate::fixtures::generate_val(&val)?;
         }
         let val = val.canonicalize()?;
-        let gt = val.join("gt_segmentations_val.json");
-        if !gt.exists() {
+        if !val.join("gt_segmentations_val.json").exists() {
             let a = [
                 "annotation-to-segmentation",
                 "--ann_path",
@@ -385,26 +425,128 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
             ];
             measure(&bin, &a.map(str::to_owned), &val)?;
         }
+        Some(val)
+    };
+    let ctx = Ctx {
+        bin,
+        sample,
+        val,
+        python,
+        scratch,
+    };
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| root.join("BENCHMARKS.md"));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let stamp = format!("{} ({threads} threads)", cpu_model());
+    let md = if args.suite == Suite::All {
+        let mut md = String::from("# Benchmarks\n\n");
+        writeln!(
+            md,
+            "Written by one `cargo xtask bench` run on {stamp}; each section says what it times.\n"
+        )?;
+        for s in Suite::SECTIONS {
+            md.push_str(&section(s, &ctx)?);
+        }
+        md
+    } else {
+        let old = std::fs::read_to_string(&output).unwrap_or_default();
+        let mut part = section(args.suite, &ctx)?;
+        part.insert_str(
+            part.find('\n').map_or(0, |i| i + 1),
+            &format!(
+                "\n*Regenerated alone by `cargo xtask bench {}` on {stamp}.*\n",
+                args.suite.name()
+            ),
+        );
+        replace_section(&old, args.suite, &part)
+    };
+    chexlocalize_io::write_atomic(&output, md.as_bytes())?;
+    println!("{md}\nwritten to {}", output.display());
+    Ok(())
+}
+
+fn marker(s: Suite) -> String {
+    format!("<!-- bench:{} -->", s.name())
+}
+
+/// One section, starting with its marker line and its `##` title.
+fn section(s: Suite, ctx: &Ctx) -> Result<String> {
+    let mut md = format!("{}\n", marker(s));
+    match s {
+        Suite::All => unreachable!("`all` is a list of sections"),
+        Suite::Cli => cli_section(&mut md, ctx)?,
+        Suite::Hostile => {
+            crate::bench_hostile::write_sections(&mut md, &ctx.bin, &ctx.scratch.join("hostile"))?
+        }
+        Suite::Server => writeln!(md, "## Server\n\nNot measured yet.\n")?,
+        Suite::Python => writeln!(md, "## Python package\n\nNot measured yet.\n")?,
+    }
+    Ok(md)
+}
+
+/// `old` with the section of `s` replaced by `part` (sections run from their marker to the next
+/// marker); a file without it gets `part` where the section order puts it.
+fn replace_section(old: &str, s: Suite, part: &str) -> String {
+    let start_of = |x: Suite| old.find(&marker(x));
+    let next_after = |from: usize| {
+        Suite::SECTIONS
+            .iter()
+            .filter_map(|&x| old[from + 1..].find(&marker(x)).map(|i| i + from + 1))
+            .min()
+            .unwrap_or(old.len())
+    };
+    let (a, b) = match start_of(s) {
+        Some(a) => (a, next_after(a)),
+        None => {
+            let pos = Suite::SECTIONS
+                .iter()
+                .skip_while(|&&x| x != s)
+                .skip(1)
+                .find_map(|&x| start_of(x))
+                .unwrap_or(old.len());
+            (pos, pos)
+        }
+    };
+    format!("{}{part}{}", &old[..a], &old[b..])
+}
+
+/// Our commands against the original scripts as whole processes, then the per-map timing.
+fn cli_section(md: &mut String, ctx: &Ctx) -> Result<()> {
+    let Ctx {
+        bin,
+        sample,
+        val,
+        python,
+        scratch,
+    } = ctx;
+    let mut rows = Vec::new();
+    run_cases(
+        "sample",
+        sample,
+        &cases(&scratch.join("sample"), "gt_segmentations_val.json", true),
+        bin,
+        python.as_ref(),
+        &mut rows,
+    )?;
+    if let Some(val) = val {
         run_cases(
             "val",
-            &val,
+            val,
             &cases(&scratch.join("val"), "gt_segmentations_val.json", false),
-            &bin,
+            bin,
             python.as_ref(),
             &mut rows,
         )?;
     }
-    let (ours_map, py_map) = per_map(&sample, python.as_ref())?;
-
-    let mut md = String::new();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    writeln!(md, "# Benchmarks\n")?;
+    let (ours_map, py_map) = per_map(sample, python.as_ref())?;
+    writeln!(md, "## Commands\n")?;
     writeln!(
         md,
-        "Written by `cargo xtask bench` on {} ({threads} threads). Whole processes, each run once \
-         after a warm-up of ours, wall time and peak resident memory from GNU time. Python: the \
-         original scripts with the versions of `../shared/tools/python-reference.sh`{}.\n",
-        cpu_model(),
+        "Whole processes, each run once after a warm-up of ours, wall time and peak resident \
+         memory from GNU time. Python: the original scripts with the versions of \
+         `../shared/tools/python-reference.sh`{}.\n",
         if python.is_some() {
             ""
         } else {
@@ -453,12 +595,5 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
             None => String::new(),
         }
     )?;
-    crate::bench_hostile::write_sections(&mut md, &bin, &scratch.join("hostile"))?;
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| root.join("BENCHMARKS.md"));
-    chexlocalize_io::write_atomic(&output, md.as_bytes())?;
-    println!("{md}\nwritten to {}", output.display());
     Ok(())
 }
