@@ -45,15 +45,12 @@ fn serve(db: &str) -> (Served, String) {
 /// [`serve`] with more flags.
 fn serve_with(db: &str, extra: &[&str]) -> (Served, String) {
     let mut child = bin()
-        .args([
-            "serve",
-            "--db",
-            db,
-            "--bind",
-            "127.0.0.1:0",
-            "--workers",
-            "1",
-        ])
+        .args(["serve", "--db", db, "--bind", "127.0.0.1:0"])
+        .args(if extra.contains(&"--workers") {
+            &[][..]
+        } else {
+            &["--workers", "1"][..]
+        })
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -146,101 +143,80 @@ fn competition(dir: &Path, gt: &Path) -> (String, String) {
     (db, token)
 }
 
-/// The server killed with SIGKILL while submissions are queued and one is being scored, then
-/// started again on the same database: every accepted submission ends scored, once.
-#[test]
-fn a_killed_server_loses_no_submission() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let (gt, valid, _) = data(tmp.path());
-    let (db, token) = competition(tmp.path(), &gt);
-    let (mut server, base) = serve_with(&db, &["--lease-seconds", "2"]);
-    let mut ids = Vec::new();
-    for _ in 0..6 {
-        let out = bin()
-            .args(["submit", "--server", &base, "--token", &token, "--seg-path"])
-            .arg(&valid)
-            .output()
-            .expect("runs");
-        let id: i64 = ok(out, "submit")
-            .lines()
-            .next()
-            .and_then(|l| l.trim().parse().ok())
-            .expect("an id");
-        ids.push(id);
-    }
-    // Kill it while a submission is being scored (its job leased), with others queued.
-    let client = reqwest::blocking::Client::new();
-    let list = || -> serde_json::Value {
-        client
-            .get(format!("{base}/api/submissions"))
-            .bearer_auth(&token)
-            .send()
-            .and_then(|r| r.json())
-            .expect("the list")
-    };
+/// Submits the valid file `n` times: the ids.
+fn submit_n(base: &str, token: &str, valid: &Path, n: usize) -> Vec<i64> {
+    (0..n)
+        .map(|_| {
+            let out = bin()
+                .args(["submit", "--server", base, "--token", token, "--seg-path"])
+                .arg(valid)
+                .output()
+                .expect("runs");
+            ok(out, "submit")
+                .lines()
+                .next()
+                .and_then(|l| l.trim().parse().ok())
+                .expect("an id")
+        })
+        .collect()
+}
+
+/// The team's submissions as `(id, status)`.
+fn statuses(base: &str, token: &str) -> Vec<(i64, String)> {
+    let list: serde_json::Value = reqwest::blocking::Client::new()
+        .get(format!("{base}/api/submissions"))
+        .bearer_auth(token)
+        .send()
+        .and_then(|r| r.json())
+        .expect("the list");
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_i64().expect("id"),
+                s["status"].as_str().expect("status").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Waits until a submission is being scored (its job leased): how many are not scored yet.
+fn wait_until_scoring(base: &str, token: &str) -> usize {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let before = loop {
-        let l = list();
-        let busy = l
-            .as_array()
-            .expect("a list")
-            .iter()
-            .any(|s| s["status"] == "validating" || s["status"] == "scoring");
-        if busy {
-            break l;
+    loop {
+        let l = statuses(base, token);
+        if l.iter().any(|(_, s)| s == "validating" || s == "scoring") {
+            return l.iter().filter(|(_, s)| s != "scored").count();
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "never saw a submission being scored: {l}"
+            "never saw a submission being scored: {l:?}"
         );
         std::thread::sleep(Duration::from_millis(2));
-    };
-    server.0.kill().expect("SIGKILL");
-    let unfinished = before
-        .as_array()
-        .expect("a list")
-        .iter()
-        .filter(|s| s["status"] != "scored")
-        .count();
-    eprintln!("killed mid-scoring with {unfinished} of 6 submissions not yet scored");
-    server.0.wait().expect("reaped");
-    let (_server, base) = serve_with(&db, &["--lease-seconds", "2"]);
+    }
+}
+
+/// Waits until all `ids` are scored (none failed or invalid), then checks that each was scored
+/// once: one row in the export each.
+fn all_scored_once(base: &str, token: &str, db: &str, ids: &[i64]) {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
-        let list: serde_json::Value = client
-            .get(format!("{base}/api/submissions"))
-            .bearer_auth(&token)
-            .send()
-            .and_then(|r| r.json())
-            .expect("the list");
-        let statuses: Vec<(i64, String)> = list
-            .as_array()
-            .expect("a list")
-            .iter()
-            .map(|s| {
-                (
-                    s["id"].as_i64().expect("id"),
-                    s["status"].as_str().expect("status").to_owned(),
-                )
-            })
-            .collect();
-        assert_eq!(statuses.len(), 6, "every accepted submission is there");
-        if statuses.iter().all(|(_, s)| s == "scored") {
+        let l = statuses(base, token);
+        assert_eq!(l.len(), ids.len(), "every accepted submission is there");
+        if l.iter().all(|(_, s)| s == "scored") {
             break;
         }
         assert!(
-            statuses
-                .iter()
-                .all(|(_, s)| s != "failed" && s != "invalid"),
-            "{statuses:?}"
+            l.iter().all(|(_, s)| s != "failed" && s != "invalid"),
+            "{l:?}"
         );
-        assert!(std::time::Instant::now() < deadline, "{statuses:?}");
+        assert!(std::time::Instant::now() < deadline, "{l:?}");
         std::thread::sleep(Duration::from_millis(250));
     }
-    // Once each: one row per submission in the export, each with its scores.
     let csv = ok(
         bin()
-            .args(["admin", "--db", &db, "export"])
+            .args(["admin", "--db", db, "export"])
             .output()
             .expect("runs"),
         "export",
@@ -252,6 +228,53 @@ fn a_killed_server_loses_no_submission() {
             .count();
         assert_eq!(rows, 1, "submission {id} in the export: {csv}");
     }
+}
+
+/// The server killed with SIGKILL while submissions are queued and one is being scored, then
+/// started again on the same database: every accepted submission ends scored, once.
+#[test]
+fn a_killed_server_loses_no_submission() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (gt, valid, _) = data(tmp.path());
+    let (db, token) = competition(tmp.path(), &gt);
+    let (mut server, base) = serve_with(&db, &["--lease-seconds", "2"]);
+    let ids = submit_n(&base, &token, &valid, 6);
+    let unfinished = wait_until_scoring(&base, &token);
+    server.0.kill().expect("SIGKILL");
+    server.0.wait().expect("reaped");
+    eprintln!("server killed mid-scoring with {unfinished} of 6 submissions not yet scored");
+    let (_server, base) = serve_with(&db, &["--lease-seconds", "2"]);
+    all_scored_once(&base, &token, &db, &ids);
+}
+
+/// A separate `chexlocalize worker` killed with SIGKILL mid-scoring (the server scores
+/// nothing itself): another worker takes the job over once its lease expires, and every
+/// accepted submission ends scored, once.
+#[test]
+fn a_killed_worker_loses_no_submission() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (gt, valid, _) = data(tmp.path());
+    let (db, token) = competition(tmp.path(), &gt);
+    let (_server, base) = serve_with(&db, &["--workers", "0"]);
+    let worker = || {
+        Served(
+            bin()
+                .args(["worker", "--db", &db, "--lease-seconds", "2"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("worker starts"),
+        )
+    };
+    let ids = submit_n(&base, &token, &valid, 6);
+    let mut first = worker();
+    let unfinished = wait_until_scoring(&base, &token);
+    first.0.kill().expect("SIGKILL");
+    first.0.wait().expect("reaped");
+    eprintln!("worker killed mid-scoring with {unfinished} of 6 submissions not yet scored");
+    assert!(unfinished >= 1);
+    let _second = worker();
+    all_scored_once(&base, &token, &db, &ids);
 }
 
 #[test]
@@ -298,6 +321,44 @@ fn host_and_team_commands_end_to_end() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
 
+    // The organisers' baseline: queued by the admin command, shown unranked once scored.
+    let out = bin()
+        .args([
+            "admin",
+            "--db",
+            &db,
+            "add-baseline",
+            "Organisers: Grad-CAM, Otsu",
+        ])
+        .arg("--seg-path")
+        .arg(&valid)
+        .output()
+        .expect("runs");
+    let baseline: i64 = ok(out, "add-baseline").trim().parse().expect("an id");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let board: serde_json::Value = reqwest::blocking::get(format!("{base}/api/leaderboard"))
+            .and_then(|r| r.json())
+            .expect("the leaderboard");
+        if board["baselines"][0]["submission"] == baseline {
+            assert_eq!(board["baselines"][0]["miou"], board["rows"][0]["miou"]);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{board}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let list = ok(
+        bin()
+            .args(["admin", "--db", &db, "list"])
+            .output()
+            .expect("runs"),
+        "list",
+    );
+    assert!(
+        list.contains("Organisers: Grad-CAM, Otsu\tbaseline\t1\t"),
+        "{list}"
+    );
+
     leaderboard_in_chromium(&base, tmp.path());
 }
 
@@ -338,10 +399,14 @@ fn leaderboard_in_chromium(base: &str, tmp: &Path) {
     let html = String::from_utf8_lossy(&dom.stdout);
     assert!(html.contains("id=\"leaderboard\""), "{html}");
     assert!(html.contains("Grad-CAM team"), "the team's row: {html}");
+    assert!(
+        html.contains("<tr class=\"baseline\"><td>baseline</td><td class=\"l\">Organisers: Grad-CAM, Otsu</td>"),
+        "the baseline's row: {html}"
+    );
     let png = tmp.join("leaderboard.png");
     let shot = headless(&[
         &format!("--screenshot={}", png.display()),
-        "--window-size=1600,520",
+        "--window-size=1850,480",
     ]);
     assert!(
         png.is_file(),

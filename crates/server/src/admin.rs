@@ -87,8 +87,13 @@ async fn admin_body(state: &AppState) -> Result<String, crate::ServerError> {
     h.push_str("<table id=\"teams\"><thead><tr><th class=\"l\">Team</th><th>Submissions</th><th class=\"l\">Added</th><th class=\"l\">Revoked</th></tr></thead><tbody>");
     for t in state.db.teams().await? {
         h.push_str(&format!(
-            "<tr><td class=\"l\">{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            "<tr><td class=\"l\">{}{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
             esc(&t.name),
+            if t.kind == crate::TeamKind::Baseline {
+                " (baseline)"
+            } else {
+                ""
+            },
             t.submissions,
             t.created_at.format("%Y-%m-%d %H:%M"),
             t.revoked_at

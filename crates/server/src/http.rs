@@ -56,12 +56,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// An API error: a status and a message.
-struct ApiError(StatusCode, String);
+/// An API error: a status, a message and, for 429, when to retry (seconds).
+struct ApiError(StatusCode, String, Option<u64>);
+
+impl ApiError {
+    fn new(status: StatusCode, message: String) -> Self {
+        ApiError(status, message, None)
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        let mut r = (self.0, Json(json!({ "error": self.1 }))).into_response();
+        if let Some(v) = self
+            .2
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
     }
 }
 
@@ -69,7 +82,7 @@ impl From<ServerError> for ApiError {
     fn from(e: ServerError) -> Self {
         // The server's own failures are logged, not detailed to the client.
         tracing::error!("{}", chexlocalize_io::chain_text(&e));
-        ApiError(
+        ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error (logged on the server)".to_owned(),
         )
@@ -84,17 +97,29 @@ async fn team(state: &AppState, headers: &HeaderMap) -> Result<Team, ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| cookie(headers, "team_token"));
     let unauthorized = || {
-        ApiError(
+        ApiError::new(
             StatusCode::UNAUTHORIZED,
             "expected a valid team token (Authorization: Bearer TOKEN)".to_owned(),
         )
     };
     let token = token.ok_or_else(unauthorized)?;
-    state
+    let team = state
         .db
         .team_by_token(token)
         .await?
-        .ok_or_else(unauthorized)
+        .ok_or_else(unauthorized)?;
+    state.team_rate.check(&team).map_err(|(per_minute, retry)| {
+        state.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+        ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many requests for team {:?}: at most {per_minute} a minute; retry in {retry} s",
+                team.name
+            ),
+            Some(retry),
+        )
+    })?;
+    Ok(team)
 }
 
 /// `POST /api/submissions`: the segmentation JSON as the body, or `multipart/form-data` with a
@@ -113,7 +138,7 @@ async fn create_submission(
         .unwrap_or("");
     let too_large = |e: &dyn std::fmt::Display| {
         state.metrics.refused.fetch_add(1, Ordering::Relaxed);
-        ApiError(
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("upload refused: {e}"),
         )
@@ -121,13 +146,13 @@ async fn create_submission(
     let (segmentations, maps, note) = if content_type.starts_with("multipart/form-data") {
         let mut form = Multipart::from_request(request, &state)
             .await
-            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
         let (mut seg, mut maps, mut note) = (None, None, None);
         while let Some(field) = form.next_field().await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large(&e.body_text())
             } else {
-                ApiError(StatusCode::BAD_REQUEST, e.body_text())
+                ApiError::new(StatusCode::BAD_REQUEST, e.body_text())
             }
         })? {
             let name = field.name().unwrap_or("").to_owned();
@@ -135,7 +160,7 @@ async fn create_submission(
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     too_large(&e.body_text())
                 } else {
-                    ApiError(StatusCode::BAD_REQUEST, e.body_text())
+                    ApiError::new(StatusCode::BAD_REQUEST, e.body_text())
                 }
             })?;
             match name.as_str() {
@@ -143,7 +168,7 @@ async fn create_submission(
                 "maps" => maps = Some(bytes.to_vec()),
                 "note" => note = Some(String::from_utf8_lossy(&bytes).into_owned()),
                 other => {
-                    return Err(ApiError(
+                    return Err(ApiError::new(
                         StatusCode::BAD_REQUEST,
                         format!(
                             "unknown form part {:?}: expected segmentations, maps or note",
@@ -154,7 +179,7 @@ async fn create_submission(
             }
         }
         let seg = seg.ok_or_else(|| {
-            ApiError(
+            ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "expected a multipart part named segmentations".to_owned(),
             )
@@ -165,7 +190,7 @@ async fn create_submission(
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large(&e.body_text())
             } else {
-                ApiError(StatusCode::BAD_REQUEST, e.body_text())
+                ApiError::new(StatusCode::BAD_REQUEST, e.body_text())
             }
         })?;
         (body.to_vec(), None, None)
@@ -187,22 +212,18 @@ async fn create_submission(
         SubmitOutcome::DailyLimit { resets_at } => {
             state.metrics.refused.fetch_add(1, Ordering::Relaxed);
             let retry = (resets_at - now).num_seconds().max(1);
-            let mut r = ApiError(
+            Err(ApiError(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(
                     "daily submission limit reached; resets at {}",
                     resets_at.to_rfc3339()
                 ),
-            )
-            .into_response();
-            if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            Ok(r)
+                u64::try_from(retry).ok(),
+            ))
         }
         SubmitOutcome::TotalLimit => {
             state.metrics.refused.fetch_add(1, Ordering::Relaxed);
-            Err(ApiError(
+            Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "total submission limit of the competition reached".to_owned(),
             ))
@@ -218,7 +239,7 @@ async fn get_submission(
 ) -> Result<Json<Value>, ApiError> {
     let team = team(&state, &headers).await?;
     let view = state.db.submission(&team, id).await?.ok_or_else(|| {
-        ApiError(
+        ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no submission {id} of your team"),
         )
@@ -244,9 +265,9 @@ async fn select_submission(
 ) -> Result<Json<Value>, ApiError> {
     let team = team(&state, &headers).await?;
     state.db.select(&team, id).await.map_err(|e| match e {
-        ServerError::UnknownSubmission(_) => ApiError(StatusCode::NOT_FOUND, e.to_string()),
+        ServerError::UnknownSubmission(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
         ServerError::NotSelectable { .. } | ServerError::TooManySelections { .. } => {
-            ApiError(StatusCode::CONFLICT, e.to_string())
+            ApiError::new(StatusCode::CONFLICT, e.to_string())
         }
         e => e.into(),
     })?;
@@ -323,6 +344,16 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
         "counter",
         "Uploads refused by this server process (token, size, limits).",
         one(state.metrics.refused.load(Ordering::Relaxed).to_string()),
+    );
+    metric(
+        "chexlocalize_rate_limited_total",
+        "counter",
+        "Requests refused by the per-team rate limit in this server process.",
+        one(state
+            .metrics
+            .rate_limited
+            .load(Ordering::Relaxed)
+            .to_string()),
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

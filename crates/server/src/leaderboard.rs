@@ -1,6 +1,7 @@
 //! The leaderboard: the public split before `phase_end` (each team's best scored submission),
 //! the private split after it (each team's selected submissions, or its best K public ones
-//! when it selected none; the best of them on the private split).
+//! when it selected none; the best of them on the private split). The organisers' baselines
+//! follow on the same split, unranked.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +11,9 @@ use sqlx::Row;
 use crate::config::{DateTime, Phase};
 use crate::db::{Db, from_ms};
 use crate::error::ServerError;
-use crate::score::{SplitScores, TaskScore};
+use crate::score::SplitScores;
 use crate::submissions::scores;
+use crate::teams::TeamKind;
 
 /// One row of the leaderboard.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -22,17 +24,25 @@ pub struct LeaderboardRow {
     pub team: String,
     /// The submission shown.
     pub submission: i64,
-    /// Mean of the tasks' mIoU on the phase's split.
-    pub miou: Option<f64>,
-    /// Mean of the tasks' lower bounds.
-    pub miou_lower: Option<f64>,
-    /// Mean of the tasks' upper bounds.
-    pub miou_upper: Option<f64>,
-    /// Pointing-game hit rate, when maps were scored.
-    pub hit_rate: Option<f64>,
-    /// Per task.
-    pub tasks: BTreeMap<String, TaskScore>,
+    /// Its scores on the phase's split: `miou` (mean of the tasks' mIoU), `miou_lower`,
+    /// `miou_upper`, `hit_rate` (when maps were scored), `tasks`.
+    #[serde(flatten)]
+    pub scores: SplitScores,
     /// When the submission was accepted.
+    pub submitted_at: DateTime,
+}
+
+/// A baseline's row: scored on the phase's split like a team, never ranked.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BaselineRow {
+    /// The baseline's name (e.g. "Grad-CAM, Otsu" or "Human benchmark").
+    pub name: String,
+    /// Its newest scored submission.
+    pub submission: i64,
+    /// Its scores on the phase's split (`miou`, `miou_lower`, `miou_upper`, `hit_rate`, `tasks`).
+    #[serde(flatten)]
+    pub scores: SplitScores,
+    /// When the submission was queued.
     pub submitted_at: DateTime,
 }
 
@@ -43,6 +53,8 @@ pub struct Leaderboard {
     pub phase: Phase,
     /// Best first.
     pub rows: Vec<LeaderboardRow>,
+    /// The organisers' baselines, best first.
+    pub baselines: Vec<BaselineRow>,
 }
 
 struct Candidate {
@@ -67,27 +79,37 @@ impl Db {
             return Ok(Leaderboard {
                 phase: Phase::Public,
                 rows: Vec::new(),
+                baselines: Vec::new(),
             });
         };
         let phase = comp.phase(now);
         let rows = sqlx::query(
-            "SELECT s.id, t.name AS team, s.public_scores, s.private_scores, s.selected, \
+            "SELECT s.id, t.name AS team, t.kind, s.public_scores, s.private_scores, s.selected, \
              s.submitted_at FROM submissions s JOIN teams t ON t.id = s.team_id \
              WHERE s.status = 'scored' AND t.revoked_at IS NULL ORDER BY s.id",
         )
         .fetch_all(&self.pool)
         .await?;
         let mut by_team: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+        let mut newest_baseline: BTreeMap<String, Candidate> = BTreeMap::new();
         for r in &rows {
             let team: String = r.try_get("team")?;
-            by_team.entry(team.clone()).or_default().push(Candidate {
+            let kind = TeamKind::parse(&r.try_get::<String, _>("kind")?);
+            let c = Candidate {
                 id: r.try_get("id")?,
-                team,
+                team: team.clone(),
                 public: scores(r, "public_scores")?.unwrap_or_default(),
                 private: scores(r, "private_scores")?.unwrap_or_default(),
                 selected: r.try_get::<i64, _>("selected")? != 0,
                 submitted_at: from_ms(r.try_get("submitted_at")?),
-            });
+            };
+            match kind {
+                TeamKind::Team => by_team.entry(team).or_default().push(c),
+                // Rows come by id: the last one is the newest.
+                TeamKind::Baseline => {
+                    newest_baseline.insert(team, c);
+                }
+            }
         }
         let k = comp.config.final_selections as usize;
         let mut out: Vec<(Candidate, SplitScores)> = Vec::new();
@@ -127,14 +149,28 @@ impl Db {
                 rank,
                 team: c.team,
                 submission: c.id,
-                miou: s.miou,
-                miou_lower: s.miou_lower,
-                miou_upper: s.miou_upper,
-                hit_rate: s.hit_rate,
-                tasks: s.tasks,
+                scores: s,
                 submitted_at: c.submitted_at,
             });
         }
-        Ok(Leaderboard { phase, rows })
+        let mut baselines: Vec<BaselineRow> = newest_baseline
+            .into_values()
+            .map(|c| BaselineRow {
+                scores: match phase {
+                    Phase::Public => c.public,
+                    Phase::Final => c.private,
+                },
+                name: c.team,
+                submission: c.id,
+                submitted_at: c.submitted_at,
+            })
+            .collect();
+        baselines
+            .sort_by(|a, b| better((a.scores.miou, a.submission), (b.scores.miou, b.submission)));
+        Ok(Leaderboard {
+            phase,
+            rows,
+            baselines,
+        })
     }
 }

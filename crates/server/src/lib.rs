@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 mod admin;
+mod baselines;
 mod config;
 mod db;
 mod error;
@@ -62,7 +63,7 @@ pub use config::{
 pub use db::{Backend, Db};
 pub use error::ServerError;
 pub use http::{AppState, Metrics, router};
-pub use leaderboard::{Leaderboard, LeaderboardRow};
+pub use leaderboard::{BaselineRow, Leaderboard, LeaderboardRow};
 pub use maps::{MAX_MAP_ENTRIES, check_map_name, pack_map_dir, pack_maps, unpack_maps};
 pub use queue::{
     Claim, Finish, Scorer, VALIDATED_LINE, WorkerOptions, claim_job, finish_job, heartbeat,
@@ -72,9 +73,10 @@ pub use score::{
     ScoreInput, ScoreOutput, SplitScores, TaskScore, score_submission, score_submission_with,
 };
 pub use serve::{ServeOptions, serve, serve_listener};
+pub use state::TeamRate;
 pub use stats::Stats;
 pub use submissions::{Rescore, Status, SubmissionView, SubmitOutcome};
-pub use teams::{Team, TeamInfo};
+pub use teams::{Team, TeamInfo, TeamKind};
 
 /// The upload limit when no competition is configured yet (256 MiB).
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 256 << 20;

@@ -12,7 +12,7 @@ const CSS: &str = "\
 :root{--ink:#1d2330;--muted:#5b6472;--line:#e2e5ea;--head:#f1f3f6;--accent:#4c72b0}\
 body{margin:0;background:#eef0f3;color:var(--ink);font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}\
 header{background:#1d2330;color:#fff;padding:10px 16px}header a{color:#fff;margin-right:14px;text-decoration:none}\
-main{max-width:1500px;margin:0 auto;padding:12px 16px;background:#fff}td{white-space:nowrap}\
+main{max-width:1800px;margin:0 auto;padding:12px 16px;background:#fff}td{white-space:nowrap}\
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:right}\
 th{background:var(--head)}td.l,th.l{text-align:left}.ci{display:block;color:var(--muted);font-size:12px}\
 .wrap{overflow-x:auto}tr.baseline td{color:var(--muted);font-style:italic}pre{background:var(--head);padding:8px;overflow-x:auto}\
@@ -64,25 +64,18 @@ pub(crate) fn leaderboard_page(competition: &str, board: &crate::Leaderboard) ->
         h.push_str(&format!("<th class=\"task\">{}</th>", esc(t.name())));
     }
     h.push_str("<th class=\"l\">Submitted</th></tr></thead><tbody>");
+    // Baselines sit among the teams where their mIoU puts them, unranked.
+    let mut baselines = board.baselines.iter().peekable();
     for row in &board.rows {
-        h.push_str(&format!(
-            "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td>",
-            row.rank,
-            esc(&row.team),
-            score(row.miou, row.miou_lower, row.miou_upper),
-            score(row.hit_rate, None, None),
-        ));
-        for t in chexlocalize_io::Task::SORTED {
-            let cell = row.tasks.get(t.name());
-            h.push_str(&format!(
-                "<td class=\"task\">{}</td>",
-                cell.map_or_else(|| "–".to_owned(), |c| score(c.miou, c.lower, c.upper))
-            ));
+        let key = |m: Option<f64>| m.unwrap_or(f64::NEG_INFINITY);
+        while let Some(b) = baselines.next_if(|b| key(b.scores.miou) > key(row.scores.miou)) {
+            h.push_str(&baseline_row(b));
         }
-        h.push_str(&format!(
-            "<td class=\"l\">{}</td></tr>",
-            row.submitted_at.format("%Y-%m-%d %H:%M UTC")
-        ));
+        h.push_str(&format!("<tr><td>{}</td>", row.rank));
+        h.push_str(&cells(&row.team, &row.scores, row.submitted_at));
+    }
+    for b in baselines {
+        h.push_str(&baseline_row(b));
     }
     if board.rows.is_empty() {
         h.push_str("<tr><td colspan=\"14\" class=\"l note\">No scored submission yet.</td></tr>");
@@ -92,6 +85,36 @@ pub(crate) fn leaderboard_page(competition: &str, board: &crate::Leaderboard) ->
                 finding is present (95% bootstrap interval below).</p>",
     );
     layout("Leaderboard", &h)
+}
+
+/// A baseline's row: "baseline" where the rank would be.
+fn baseline_row(b: &crate::BaselineRow) -> String {
+    format!(
+        "<tr class=\"baseline\"><td>baseline</td>{}",
+        cells(&b.name, &b.scores, b.submitted_at)
+    )
+}
+
+/// A row's cells after the rank: name, overall mIoU, hit rate, the tasks, the time; closes the row.
+fn cells(name: &str, s: &crate::SplitScores, at: crate::DateTime) -> String {
+    let mut h = format!(
+        "<td class=\"l\">{}</td><td>{}</td><td>{}</td>",
+        esc(name),
+        score(s.miou, s.miou_lower, s.miou_upper),
+        score(s.hit_rate, None, None),
+    );
+    for t in chexlocalize_io::Task::SORTED {
+        let cell = s.tasks.get(t.name());
+        h.push_str(&format!(
+            "<td class=\"task\">{}</td>",
+            cell.map_or_else(|| "–".to_owned(), |c| score(c.miou, c.lower, c.upper))
+        ));
+    }
+    h.push_str(&format!(
+        "<td class=\"l\">{}</td></tr>",
+        at.format("%Y-%m-%d %H:%M UTC")
+    ));
+    h
 }
 
 /// The token form of the team page.

@@ -22,6 +22,8 @@ pub struct ServeOptions {
     /// How long a worker's claim on a job lasts without a heartbeat (renewed every third of
     /// it): how soon the job of a killed worker is scored by another.
     pub lease: std::time::Duration,
+    /// Requests a team's token may make per minute (API and team page; `None`: unlimited).
+    pub team_requests_per_minute: Option<std::num::NonZeroU32>,
 }
 
 /// Listens on `options.bind`, prints `listening on http://ADDR` to stdout once it accepts
@@ -63,6 +65,7 @@ pub async fn serve_listener(
         metrics: Arc::new(Metrics::default()),
         admin_token_sha256: options.admin_token.as_deref().map(crate::sha256),
         max_upload_bytes: max_upload,
+        team_rate: crate::TeamRate::new(options.team_requests_per_minute),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();

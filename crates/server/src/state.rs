@@ -2,8 +2,11 @@
 //! from the routes, so that the API and the admin page both use it without importing each
 //! other.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use axum::http::{HeaderMap, header};
 
@@ -20,6 +23,40 @@ pub struct AppState {
     pub admin_token_sha256: Option<[u8; 32]>,
     /// Largest upload, in bytes (the competition's `max_upload_bytes`).
     pub max_upload_bytes: u64,
+    /// Requests per team and minute.
+    pub team_rate: TeamRate,
+}
+
+/// Per-team request limits on everything a token opens (the API and the team page): a token
+/// bucket per team (`governor`), refilled at the rate, as deep as a minute's requests.
+#[derive(Clone)]
+pub struct TeamRate {
+    per_minute: Option<NonZeroU32>,
+    limiter: Option<Arc<DefaultKeyedRateLimiter<i64>>>,
+}
+
+impl TeamRate {
+    /// At most `per_minute` requests a minute per team (`None`: unlimited).
+    pub fn new(per_minute: Option<NonZeroU32>) -> Self {
+        TeamRate {
+            per_minute,
+            limiter: per_minute.map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
+        }
+    }
+
+    /// `Ok` when `team` may make one more request now; else the rate and the seconds until it
+    /// may (at least 1).
+    pub(crate) fn check(&self, team: &crate::Team) -> Result<(), (u32, u64)> {
+        let (Some(limiter), Some(n)) = (&self.limiter, self.per_minute) else {
+            return Ok(());
+        };
+        limiter.check_key(&team.id).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            (n.get(), wait.as_secs().max(1))
+        })
+    }
 }
 
 /// Counters exported at `/metrics`.
@@ -29,6 +66,8 @@ pub struct Metrics {
     pub uploads: AtomicU64,
     /// Uploads refused (size, limit, token, format).
     pub refused: AtomicU64,
+    /// Requests refused by the per-team rate limit.
+    pub rate_limited: AtomicU64,
 }
 
 /// A cookie's value.

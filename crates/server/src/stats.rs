@@ -59,10 +59,12 @@ impl Db {
             s.finished += 1;
             s.scoring_seconds_total += r.try_get::<i64, _>("scoring_ms")? as f64 / 1000.0;
         }
-        s.teams = sqlx::query("SELECT COUNT(*) AS n FROM teams WHERE revoked_at IS NULL")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get::<i64, _>("n")? as u64;
+        s.teams = sqlx::query(
+            "SELECT COUNT(*) AS n FROM teams WHERE revoked_at IS NULL AND kind = 'team'",
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .try_get::<i64, _>("n")? as u64;
         for r in sqlx::query("SELECT size FROM blobs")
             .fetch_all(&self.pool)
             .await?

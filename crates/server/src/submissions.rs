@@ -139,6 +139,40 @@ fn next_midnight(now: DateTime) -> DateTime {
     day + Duration::days(1)
 }
 
+/// Stores the files and queues a submission with its scoring job, in `tx`: its id.
+pub(crate) async fn enqueue(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    team_id: i64,
+    segmentations: &[u8],
+    maps: Option<&[u8]>,
+    note: Option<String>,
+    now: DateTime,
+) -> Result<i64, ServerError> {
+    let seg_sha = put_blob(tx, segmentations).await?;
+    let maps_sha = match maps {
+        Some(m) => Some(put_blob(tx, m).await?),
+        None => None,
+    };
+    let id: i64 = sqlx::query(
+        "INSERT INTO submissions (team_id, seg_sha256, maps_sha256, note, submitted_at, status) \
+         VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id",
+    )
+    .bind(team_id)
+    .bind(seg_sha)
+    .bind(maps_sha)
+    .bind(note)
+    .bind(ms(now))
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("id")?;
+    sqlx::query("INSERT INTO jobs (submission_id, state, created_at) VALUES ($1, 'queued', $2)")
+        .bind(id)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
 impl Db {
     /// Accepts a submission: checks the team's limits (pending and scored submissions count;
     /// invalid and failed ones do not), stores the files under their SHA-256 and queues a job,
@@ -202,30 +236,7 @@ impl Db {
                 return Ok(SubmitOutcome::TotalLimit);
             }
         }
-        let seg_sha = put_blob(&mut tx, &segmentations).await?;
-        let maps_sha = match &maps {
-            Some(m) => Some(put_blob(&mut tx, m).await?),
-            None => None,
-        };
-        let id: i64 = sqlx::query(
-            "INSERT INTO submissions (team_id, seg_sha256, maps_sha256, note, submitted_at, status) \
-             VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id",
-        )
-        .bind(team.id)
-        .bind(seg_sha)
-        .bind(maps_sha)
-        .bind(note)
-        .bind(ms(now))
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        sqlx::query(
-            "INSERT INTO jobs (submission_id, state, created_at) VALUES ($1, 'queued', $2)",
-        )
-        .bind(id)
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
+        let id = enqueue(&mut tx, team.id, &segmentations, maps.as_deref(), note, now).await?;
         tx.commit().await?;
         Ok(SubmitOutcome::Accepted { id })
     }

@@ -18,6 +18,27 @@ pub struct Team {
     pub name: String,
 }
 
+/// What a row of the teams table is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TeamKind {
+    /// A competing team, with a token.
+    Team,
+    /// An organisers' baseline (`admin add-baseline`): shown beside the teams, never ranked,
+    /// no token.
+    Baseline,
+}
+
+impl TeamKind {
+    pub(crate) fn parse(s: &str) -> TeamKind {
+        if s == "baseline" {
+            TeamKind::Baseline
+        } else {
+            TeamKind::Team
+        }
+    }
+}
+
 /// A team as the admin lists it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TeamInfo {
@@ -25,6 +46,8 @@ pub struct TeamInfo {
     pub id: i64,
     /// Its name.
     pub name: String,
+    /// A team or a baseline.
+    pub kind: TeamKind,
     /// When it was added.
     pub created_at: DateTime,
     /// When its token was revoked, if it was.
@@ -33,7 +56,7 @@ pub struct TeamInfo {
     pub submissions: i64,
 }
 
-fn check_name(name: &str) -> Result<(), ServerError> {
+pub(crate) fn check_name(name: &str) -> Result<(), ServerError> {
     let n = name.chars().count();
     if n == 0 || n > 64 || name.chars().any(char::is_control) || name.trim() != name {
         return Err(ServerError::BadTeamName(name.to_string()));
@@ -94,7 +117,7 @@ impl Db {
     /// Every team, by id.
     pub async fn teams(&self) -> Result<Vec<TeamInfo>, ServerError> {
         let rows = sqlx::query(
-            "SELECT t.id, t.name, t.created_at, t.revoked_at, \
+            "SELECT t.id, t.name, t.kind, t.created_at, t.revoked_at, \
              (SELECT COUNT(*) FROM submissions s WHERE s.team_id = t.id) AS n \
              FROM teams t ORDER BY t.id",
         )
@@ -105,6 +128,7 @@ impl Db {
                 Ok(TeamInfo {
                     id: r.try_get("id")?,
                     name: r.try_get("name")?,
+                    kind: TeamKind::parse(&r.try_get::<String, _>("kind")?),
                     created_at: from_ms(r.try_get("created_at")?),
                     revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_ms),
                     submissions: r.try_get("n")?,
@@ -118,9 +142,11 @@ impl Db {
     pub async fn team_by_token(&self, token: &str) -> Result<Option<Team>, ServerError> {
         let digest = Sha256::digest(token.as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        let rows = sqlx::query("SELECT id, name, token_sha256 FROM teams WHERE revoked_at IS NULL")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, token_sha256 FROM teams WHERE revoked_at IS NULL AND kind = 'team'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut found = None;
         for r in &rows {
             let stored: String = r.try_get("token_sha256")?;

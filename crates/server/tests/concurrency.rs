@@ -9,10 +9,8 @@ use chexlocalize_server::{
     Db, Scorer, ServerError, Status, SubmitOutcome, WorkerOptions, work_one,
 };
 
-const SUBMISSIONS: usize = 12;
-const WORKERS: usize = 3;
-
-async fn shared_queue(url: &str) {
+/// `submissions` queued submissions shared by `workers` workers on the database at `url`.
+async fn shared_queue(url: &str, submissions: usize, workers: usize) {
     let (gt_seg, pred_seg) = common::data();
     let db = Db::connect(url).await.expect("connect");
     let mut cfg = common::config(gt_seg.clone(), 100, Utc::now() + chrono::Duration::days(1));
@@ -22,7 +20,7 @@ async fn shared_queue(url: &str) {
     let team = db.team_by_token(&token).await.expect("q").expect("team");
     let bytes = std::fs::read(pred_seg).expect("pred");
     let mut ids = Vec::new();
-    for _ in 0..SUBMISSIONS {
+    for _ in 0..submissions {
         match db
             .submit(&team, bytes.clone(), None, None, Utc::now())
             .await
@@ -32,7 +30,7 @@ async fn shared_queue(url: &str) {
         }
     }
     let mut tasks = tokio::task::JoinSet::new();
-    for w in 0..WORKERS {
+    for w in 0..workers {
         let db = db.clone();
         tasks.spawn(async move {
             let mut opts = WorkerOptions::new(Scorer::InProcess);
@@ -55,6 +53,7 @@ async fn shared_queue(url: &str) {
     claimed.sort();
     assert_eq!(claimed, ids, "each submission claimed exactly once");
     assert!(busy >= 1);
+    eprintln!("{workers} workers scored {submissions} submissions; {busy} of them took some");
     for id in ids {
         let v = db.submission(&team, id).await.expect("q").expect("view");
         assert_eq!(v.status, Status::Scored);
@@ -66,7 +65,12 @@ async fn shared_queue(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_share_the_queue_sqlite() {
     let dir = tempfile::tempdir().expect("tmp");
-    shared_queue(&format!("sqlite:{}", dir.path().join("c.db").display())).await;
+    shared_queue(
+        &format!("sqlite:{}", dir.path().join("c.db").display()),
+        12,
+        3,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,7 +78,8 @@ async fn workers_share_the_queue_postgres() {
     let Some(url) = common::postgres_url("share").await else {
         return;
     };
-    shared_queue(&url).await;
+    // The case: 2 workers on Postgres share 50 queued submissions.
+    shared_queue(&url, 50, 2).await;
     common::drop_postgres(&url).await;
 }
 

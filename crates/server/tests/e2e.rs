@@ -201,8 +201,8 @@ async fn e2e(url: &str, dir: &Path) {
         (b1, 1),
         "equal scores, equal rank"
     );
-    check_tasks(&lb.rows[0].tasks, &want_public);
-    assert!(lb.rows[0].tasks.values().any(|t| t.n > 0));
+    check_tasks(&lb.rows[0].scores.tasks, &want_public);
+    assert!(lb.rows[0].scores.tasks.values().any(|t| t.n > 0));
 
     // After phase end: the private split.
     let want_private = expected(&dir.join("private"), &gt, &pred, |id| !public.contains(id));
@@ -210,7 +210,7 @@ async fn e2e(url: &str, dir: &Path) {
     let later = now + Duration::days(2);
     let lb = db.leaderboard(later).await.expect("leaderboard");
     assert_eq!(lb.phase, Phase::Final);
-    check_tasks(&lb.rows[0].tasks, &want_private);
+    check_tasks(&lb.rows[0].scores.tasks, &want_private);
     let v = db
         .submission_at(&a, a1, later)
         .await

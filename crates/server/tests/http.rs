@@ -7,101 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use chexlocalize_server::{CompetitionConfig, Db, Scorer, ServeOptions};
+use common::server::{Server, board_with_rows, fixtures_submission, text};
 use serde_json::Value;
-
-/// A server on 127.0.0.1:0 with one in-process scoring worker.
-struct Server {
-    base: String,
-    db: Db,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start(edit: impl FnOnce(&mut CompetitionConfig)) -> Server {
-        Server::start_with(edit, None).await
-    }
-
-    async fn start_with(edit: impl FnOnce(&mut CompetitionConfig), admin: Option<&str>) -> Server {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = Db::connect(&format!("sqlite:{}", dir.path().join("c.db").display()))
-            .await
-            .expect("db");
-        let (gt, _) = common::data();
-        let far = chexlocalize_server::chrono::Utc::now()
-            + chexlocalize_server::chrono::Duration::days(30);
-        let mut cfg = common::config(gt.clone(), 5, far);
-        edit(&mut cfg);
-        db.init_competition(&cfg).await.expect("init");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        let options = ServeOptions {
-            bind: "127.0.0.1:0".parse().expect("addr"),
-            workers: 1,
-            scorer: Scorer::InProcess,
-            admin_token: admin.map(str::to_owned),
-            lease: Duration::from_secs(60),
-        };
-        let served = db.clone();
-        let task = tokio::spawn(async move {
-            chexlocalize_server::serve_listener(served, listener, options, async move {
-                let _ = rx.await;
-            })
-            .await
-            .expect("serve");
-        });
-        Server {
-            base,
-            db,
-            stop,
-            task,
-            _dir: dir,
-        }
-    }
-
-    async fn add_team(&self, name: &str) -> String {
-        self.db.add_team(name).await.expect("team")
-    }
-
-    /// Long counts strings of the ground truth's masks (what a leak would show).
-    fn gt_counts_samples(&self) -> Vec<String> {
-        let (gt, _) = common::data();
-        let v: Value = serde_json::from_slice(&std::fs::read(gt).expect("gt")).expect("json");
-        let mut out: Vec<String> = v
-            .as_object()
-            .expect("object")
-            .values()
-            .flat_map(|tasks| tasks.as_object().expect("tasks").values())
-            .filter_map(|m| m["counts"].as_str())
-            .filter(|c| c.len() > 12)
-            .map(str::to_owned)
-            .collect();
-        out.sort_by_key(|c| std::cmp::Reverse(c.len()));
-        out.truncate(20);
-        assert!(!out.is_empty());
-        out
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.task.await.expect("server task");
-    }
-}
-
-/// The fixtures' Otsu masks as a submission, and the same without one CXR (invalid).
-fn fixtures_submission() -> (Vec<u8>, Vec<u8>) {
-    let (_, pred) = common::data();
-    let valid = std::fs::read(pred).expect("pred");
-    let mut v: serde_json::Map<String, Value> = serde_json::from_slice(&valid).expect("json");
-    let first = v.keys().next().cloned().expect("a CXR");
-    v.remove(&first);
-    (valid, serde_json::to_vec(&v).expect("json"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_competition_over_http() {
@@ -336,31 +243,6 @@ async fn fifty_submitters_and_five_hundred_readers() {
         started.elapsed().as_secs_f64()
     );
     server.stop().await;
-}
-
-/// The leaderboard once it has `n` rows (every team's submission scored), within `within`.
-async fn board_with_rows(c: &reqwest::Client, base: &str, n: usize, within: Duration) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let board: Value = c
-            .get(format!("{base}/api/leaderboard"))
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
-        if board["rows"].as_array().map(Vec::len) == Some(n) {
-            return board;
-        }
-        assert!(Instant::now() < deadline, "not {n} rows yet: {board}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The body of a response that must come.
-async fn text(r: impl std::future::Future<Output = reqwest::Result<reqwest::Response>>) -> String {
-    r.await.expect("send").text().await.expect("body")
 }
 
 /// The admin page: absent without an admin token; with one, a login form unless the token is

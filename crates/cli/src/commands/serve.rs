@@ -29,6 +29,10 @@ pub(crate) struct ServeArgs {
     /// job of a killed server is scored again).
     #[arg(long = "lease-seconds", default_value_t = 60, value_parser = crate::args::int_in::<u64>(1, 3600, "a number of seconds"))]
     lease_seconds: u64,
+    /// Requests a team's token may make per minute (API and team page; past it: 429 with
+    /// Retry-After): 0 to 1000000, 0 for no limit.
+    #[arg(long = "team-rate", default_value_t = 600, value_parser = crate::args::int_in::<u32>(0, 1_000_000, "requests per minute"))]
+    team_rate: u32,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -45,6 +49,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<()> {
             scorer: Scorer::current_exe()?,
             admin_token: a.admin_token.clone(),
             lease: std::time::Duration::from_secs(a.lease_seconds),
+            team_requests_per_minute: std::num::NonZeroU32::new(a.team_rate),
         };
         chexlocalize_server::serve(db, options, shutdown_signal()).await?;
         Ok::<(), chexlocalize_server::ServerError>(())

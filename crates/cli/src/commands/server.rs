@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chexlocalize::Outcome;
 use chexlocalize_server::{
-    CompetitionConfig, Db, Rescore, ScoreInput, Scorer, VALIDATED_LINE, WorkerOptions, run_worker,
-    score_submission_with,
+    CompetitionConfig, Db, Rescore, ScoreInput, Scorer, TeamKind, VALIDATED_LINE, WorkerOptions,
+    run_worker, score_submission_with,
 };
 use clap::{Args, Subcommand};
 
@@ -25,6 +25,10 @@ pub(crate) struct WorkerArgs {
     /// Workers in this process (each scores one submission at a time, in a child process).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     workers: u32,
+    /// Seconds a claim on a job lasts without a heartbeat: 1 to 3600 (how soon another worker
+    /// takes over the job of one that was killed).
+    #[arg(long = "lease-seconds", default_value_t = 60, value_parser = crate::args::int_in::<u64>(1, 3600, "a number of seconds"))]
+    lease_seconds: u64,
 }
 
 /// Arguments of `admin`.
@@ -57,7 +61,24 @@ enum AdminAction {
         /// The team's name.
         name: String,
     },
-    /// List the teams.
+    /// Queue an organisers' baseline (e.g. their Grad-CAM/Otsu masks, or the human benchmark):
+    /// scored like a submission, shown on the leaderboard beside the teams, never ranked. Adding
+    /// one again under the same name replaces what it shows.
+    #[command(name = "add-baseline")]
+    AddBaseline {
+        /// The baseline's name as the leaderboard shows it.
+        name: String,
+        /// Its segmentation JSON (the format teams submit).
+        #[arg(long)]
+        seg_path: PathBuf,
+        /// Its per-pixel confidence maps, for the hit rate (packed as the submit client does).
+        #[arg(long)]
+        map_dir: Option<PathBuf>,
+        /// A note kept with the submission.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List the teams and baselines.
     List,
     /// Queue a submission (an id) or every submission (`all`) for scoring again.
     Rescore {
@@ -104,7 +125,9 @@ pub(crate) fn worker(args: &WorkerArgs) -> anyhow::Result<Outcome> {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..args.workers {
             let db = db.clone();
-            let opts = WorkerOptions::new(scorer.clone());
+            let mut opts = WorkerOptions::new(scorer.clone());
+            opts.lease = std::time::Duration::from_secs(args.lease_seconds);
+            opts.heartbeat = opts.lease / 3;
             let mut stopped = stopped.clone();
             tasks.spawn(async move {
                 let shutdown = async move {
@@ -184,12 +207,31 @@ pub(crate) fn admin(args: &AdminArgs) -> anyhow::Result<Outcome> {
             }
             AdminAction::AddTeam { name } => writeln!(out, "{}", db.add_team(name).await?)?,
             AdminAction::RevokeTeam { name } => db.revoke_team(name).await?,
+            AdminAction::AddBaseline {
+                name,
+                seg_path,
+                map_dir,
+                note,
+            } => {
+                let seg = std::fs::read(seg_path)
+                    .with_context(|| format!("--seg-path {}", seg_path.display()))?;
+                let maps = match map_dir {
+                    Some(d) => Some(chexlocalize_server::pack_map_dir(d)?),
+                    None => None,
+                };
+                let id = db.add_baseline(name, seg, maps, note.clone()).await?;
+                writeln!(out, "{id}")?;
+            }
             AdminAction::List => {
-                writeln!(out, "id\tname\tsubmissions\tcreated_at\trevoked_at")?;
+                writeln!(out, "id\tname\tkind\tsubmissions\tcreated_at\trevoked_at")?;
                 for t in db.teams().await? {
+                    let kind = match t.kind {
+                        TeamKind::Team => "team",
+                        TeamKind::Baseline => "baseline",
+                    };
                     writeln!(
                         out,
-                        "{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{kind}\t{}\t{}\t{}",
                         t.id,
                         t.name,
                         t.submissions,
