@@ -143,6 +143,20 @@ fn competition(dir: &Path, gt: &Path) -> (String, String) {
     (db, token)
 }
 
+/// The files under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("a folder").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// Submits the valid file `n` times: the ids.
 fn submit_n(base: &str, token: &str, valid: &Path, n: usize) -> Vec<i64> {
     (0..n)
@@ -248,18 +262,28 @@ fn a_killed_server_loses_no_submission() {
 }
 
 /// A separate `chexlocalize worker` killed with SIGKILL mid-scoring (the server scores
-/// nothing itself): another worker takes the job over once its lease expires, and every
-/// accepted submission ends scored, once.
+/// nothing itself; uploads are files in a shared `--data-dir`): another worker takes the job
+/// over once its lease expires, and every accepted submission ends scored, once.
 #[test]
 fn a_killed_worker_loses_no_submission() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (gt, valid, _) = data(tmp.path());
     let (db, token) = competition(tmp.path(), &gt);
-    let (_server, base) = serve_with(&db, &["--workers", "0"]);
+    let data = tmp.path().join("uploads");
+    let data = data.to_str().expect("a UTF-8 path");
+    let (_server, base) = serve_with(&db, &["--workers", "0", "--data-dir", data]);
     let worker = || {
         Served(
             bin()
-                .args(["worker", "--db", &db, "--lease-seconds", "2"])
+                .args([
+                    "worker",
+                    "--db",
+                    &db,
+                    "--lease-seconds",
+                    "2",
+                    "--data-dir",
+                    data,
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -275,6 +299,9 @@ fn a_killed_worker_loses_no_submission() {
     assert!(unfinished >= 1);
     let _second = worker();
     all_scored_once(&base, &token, &db, &ids);
+    // One file per distinct upload (six identical submissions), under its hash.
+    let files: Vec<_> = walk(Path::new(data));
+    assert_eq!(files.len(), 1, "{files:?}");
 }
 
 #[test]

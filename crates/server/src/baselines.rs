@@ -59,7 +59,16 @@ impl Db {
             .await?
             .try_get("id")?,
         };
-        let id = enqueue(&mut tx, team_id, &segmentations, maps.as_deref(), note, now).await?;
+        let id = enqueue(
+            &mut tx,
+            self.blob_store(),
+            team_id,
+            &segmentations,
+            maps.as_deref(),
+            note,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }

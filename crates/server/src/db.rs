@@ -6,8 +6,9 @@ use chexlocalize::{Options, PolygonFill, segment_annotations};
 use chexlocalize_io::{Limits, Segmentations};
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyPoolOptions;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{AnyPool, Row};
 
+use crate::blobs::{BlobStore, put_blob};
 use crate::config::{Competition, CompetitionConfig, DateTime, public_split};
 use crate::error::ServerError;
 
@@ -32,6 +33,8 @@ pub enum Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// Where uploads are stored when not in the database (`--data-dir`).
+    pub(crate) data_dir: Option<std::sync::Arc<std::path::PathBuf>>,
 }
 
 /// Unix milliseconds of a time.
@@ -87,7 +90,11 @@ impl Db {
             }
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            data_dir: None,
+        })
     }
 
     /// The backend.
@@ -123,7 +130,8 @@ impl Db {
             .map_err(|e| ServerError::corrupt("competition.config", e))?;
         let now = ms(chrono::Utc::now());
         let mut tx = self.pool.begin().await?;
-        let sha = put_blob(&mut tx, &gt_json).await?;
+        // The ground truth always lives in the database, never in a data folder.
+        let sha = put_blob(&mut tx, &gt_json, BlobStore::Database).await?;
         sqlx::query(
             "INSERT INTO competition (id, name, config, gt_sha256, public_ids, gt_cxrs, version, \
              updated_at) VALUES (1, $1, $2, $3, $4, $5, 1, $6) \
@@ -191,33 +199,6 @@ impl Db {
         let sha: String = row.try_get("gt_sha256")?;
         Ok((self.blob(&sha).await?, self.public_ids_of(&row)?, config))
     }
-
-    /// A stored blob's bytes.
-    pub(crate) async fn blob(&self, sha: &str) -> Result<Vec<u8>, ServerError> {
-        let row = sqlx::query("SELECT bytes FROM blobs WHERE sha256 = $1")
-            .bind(sha)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| ServerError::corrupt(format!("blob {sha}"), "missing"))?;
-        Ok(row.try_get("bytes")?)
-    }
-}
-
-/// Stores `bytes` under their SHA-256 (once) and returns the hash.
-pub(crate) async fn put_blob(
-    tx: &mut Transaction<'_, Any>,
-    bytes: &[u8],
-) -> Result<String, ServerError> {
-    let sha = sha256_hex(bytes);
-    sqlx::query(
-        "INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
-    )
-    .bind(&sha)
-    .bind(bytes.len() as i64)
-    .bind(bytes.to_vec())
-    .execute(&mut **tx)
-    .await?;
-    Ok(sha)
 }
 
 /// Reads the ground truth: a segmentation JSON, else an annotation JSON filled into masks.

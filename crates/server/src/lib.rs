@@ -39,6 +39,7 @@
 
 mod admin;
 mod baselines;
+mod blobs;
 mod config;
 mod db;
 mod error;

@@ -6,8 +6,9 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::blobs::{BlobStore, put_blob};
 use crate::config::DateTime;
-use crate::db::{Db, from_ms, ms, put_blob};
+use crate::db::{Db, from_ms, ms};
 use crate::error::ServerError;
 use crate::score::SplitScores;
 use crate::teams::Team;
@@ -142,15 +143,16 @@ fn next_midnight(now: DateTime) -> DateTime {
 /// Stores the files and queues a submission with its scoring job, in `tx`: its id.
 pub(crate) async fn enqueue(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    store: BlobStore<'_>,
     team_id: i64,
     segmentations: &[u8],
     maps: Option<&[u8]>,
     note: Option<String>,
     now: DateTime,
 ) -> Result<i64, ServerError> {
-    let seg_sha = put_blob(tx, segmentations).await?;
+    let seg_sha = put_blob(tx, segmentations, store).await?;
     let maps_sha = match maps {
-        Some(m) => Some(put_blob(tx, m).await?),
+        Some(m) => Some(put_blob(tx, m, store).await?),
         None => None,
     };
     let id: i64 = sqlx::query(
@@ -236,7 +238,16 @@ impl Db {
                 return Ok(SubmitOutcome::TotalLimit);
             }
         }
-        let id = enqueue(&mut tx, team.id, &segmentations, maps.as_deref(), note, now).await?;
+        let id = enqueue(
+            &mut tx,
+            self.blob_store(),
+            team.id,
+            &segmentations,
+            maps.as_deref(),
+            note,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(SubmitOutcome::Accepted { id })
     }

@@ -33,6 +33,10 @@ pub(crate) struct ServeArgs {
     /// Retry-After): 0 to 1000000, 0 for no limit.
     #[arg(long = "team-rate", default_value_t = 600, value_parser = crate::args::int_in::<u32>(0, 1_000_000, "requests per minute"))]
     team_rate: u32,
+    /// Store uploads as files in this folder (content-addressed) instead of in the database;
+    /// every `chexlocalize worker` must then be given the same folder.
+    #[arg(long = "data-dir")]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -42,7 +46,10 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let db = Db::connect(&a.db).await?;
+        let mut db = Db::connect(&a.db).await?;
+        if let Some(dir) = &a.data_dir {
+            db = db.with_data_dir(dir)?;
+        }
         let options = ServeOptions {
             bind: a.bind,
             workers: a.workers,

@@ -29,6 +29,9 @@ pub(crate) struct WorkerArgs {
     /// takes over the job of one that was killed).
     #[arg(long = "lease-seconds", default_value_t = 60, value_parser = crate::args::int_in::<u64>(1, 3600, "a number of seconds"))]
     lease_seconds: u64,
+    /// The server's `--data-dir`, when it stores uploads as files.
+    #[arg(long = "data-dir")]
+    data_dir: Option<PathBuf>,
 }
 
 /// Arguments of `admin`.
@@ -119,7 +122,10 @@ pub(crate) fn score_job(_: &ScoreJobArgs) -> anyhow::Result<Outcome> {
 /// `worker`: scores queued submissions until SIGTERM or Ctrl-C.
 pub(crate) fn worker(args: &WorkerArgs) -> anyhow::Result<Outcome> {
     runtime()?.block_on(async {
-        let db = Db::connect(&args.db).await?;
+        let mut db = Db::connect(&args.db).await?;
+        if let Some(dir) = &args.data_dir {
+            db = db.with_data_dir(dir)?;
+        }
         let scorer = Scorer::current_exe()?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
