@@ -1,14 +1,14 @@
 //! [`Db`]: the pool, migrations, the competition row and the content-addressed blobs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chexlocalize::{Options, PolygonFill, segment_annotations};
 use chexlocalize_io::{Limits, Segmentations};
-use sha2::{Digest, Sha256};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
 
-use crate::blobs::{BlobStore, put_blob};
+use crate::blobs::{BlobStore, get_blob, put_blob};
 use crate::config::{Competition, CompetitionConfig, DateTime, public_split};
 use crate::error::ServerError;
 
@@ -34,7 +34,7 @@ pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
     /// Where uploads are stored when not in the database (`--data-dir`).
-    pub(crate) data_dir: Option<std::sync::Arc<std::path::PathBuf>>,
+    pub(crate) data_dir: Option<Arc<PathBuf>>,
 }
 
 /// Unix milliseconds of a time.
@@ -45,16 +45,6 @@ pub(crate) fn ms(t: DateTime) -> i64 {
 /// The time of Unix milliseconds (the epoch for an impossible value).
 pub(crate) fn from_ms(ms: i64) -> DateTime {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-/// SHA-256 as lowercase hex.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let d = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in d {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
 }
 
 impl Db {
@@ -219,5 +209,78 @@ fn load_gt(path: &Path) -> Result<Segmentations, ServerError> {
                 ),
             }),
         },
+    }
+}
+
+impl Db {
+    /// This database with uploads stored as files under `dir` (created if missing); every
+    /// worker must be given the same folder.
+    pub fn with_data_dir(mut self, dir: &Path) -> Result<Db, ServerError> {
+        std::fs::create_dir_all(dir).map_err(|source| ServerError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        self.data_dir = Some(Arc::new(dir.to_path_buf()));
+        Ok(self)
+    }
+
+    /// Where new uploads go.
+    pub(crate) fn blob_store(&self) -> BlobStore<'_> {
+        match &self.data_dir {
+            Some(d) => BlobStore::Dir(d),
+            None => BlobStore::Database,
+        }
+    }
+
+    /// A stored blob's bytes, from the database or the data folder (checked against its hash).
+    pub(crate) async fn blob(&self, sha: &str) -> Result<Vec<u8>, ServerError> {
+        get_blob(
+            &self.pool,
+            self.data_dir.as_deref().map(|p| p.as_path()),
+            sha,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn uploads_in_a_data_folder_round_trip_and_are_checked() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let url = format!("sqlite:{}", tmp.path().join("c.db").display());
+        let plain = Db::connect(&url).await.expect("db");
+        let db = plain
+            .clone()
+            .with_data_dir(&tmp.path().join("data"))
+            .expect("dir");
+        let mut tx = db.pool.begin().await.expect("tx");
+        let sha = put_blob(&mut tx, b"{\"a\": 1}", db.blob_store())
+            .await
+            .expect("put");
+        tx.commit().await.expect("commit");
+        let file = crate::blobs::blob_path(&tmp.path().join("data"), &sha);
+        assert_eq!(std::fs::read(&file).expect("a file"), b"{\"a\": 1}");
+        let row = sqlx::query("SELECT bytes FROM blobs WHERE sha256 = $1")
+            .bind(&sha)
+            .fetch_one(&db.pool)
+            .await
+            .expect("row");
+        assert!(
+            row.try_get::<Vec<u8>, _>("bytes")
+                .expect("bytes")
+                .is_empty()
+        );
+        assert_eq!(db.blob(&sha).await.expect("read"), b"{\"a\": 1}");
+        // Without the folder: a clear error, not empty bytes.
+        let e = plain.blob(&sha).await.expect_err("no folder");
+        assert!(e.to_string().contains("--data-dir"), "{e}");
+        // A changed file is refused.
+        std::fs::write(&file, b"{\"a\": 2}").expect("tamper");
+        let e = db.blob(&sha).await.expect_err("tampered");
+        assert!(e.to_string().contains("SHA-256"), "{e}");
+        db.close().await;
     }
 }

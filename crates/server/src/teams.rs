@@ -5,8 +5,9 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 
+use crate::blobs::sha256_hex;
 use crate::config::DateTime;
-use crate::db::{Db, from_ms, ms, sha256_hex};
+use crate::db::{Db, from_ms, ms};
 use crate::error::ServerError;
 
 /// A team, as authenticated by its token.
