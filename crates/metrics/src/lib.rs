@@ -3,7 +3,10 @@
 //! and pandas code. Light on purpose: it depends only on `chexlocalize-rle` and `rand_chacha`.
 //!
 //! ```
-//! use chexlocalize_metrics::{NumpyLegacyRng, Scoring, bootstrap, confidence_interval, iou};
+//! use chexlocalize_metrics::{
+//!     CiLevel, Clusters, NumpyLegacyRng, Scoring, bootstrap, confidence_interval, iou,
+//!     pair_differences, paired_bootstrap,
+//! };
 //! use chexlocalize_rle::Rle;
 //!
 //! let gt = Rle::encode(&[1, 1, 0, 0], 2, 2)?;
@@ -16,6 +19,14 @@
 //! let ci = confidence_interval(&replicates.iter().map(|r| r[0]).collect::<Vec<_>>());
 //! assert!(ci.lower <= ci.mean && ci.mean <= ci.upper);
 //!
+//! // Two methods on the same CXRs, one shared draw per replicate: is the first better?
+//! let other = vec![vec![0.25, f64::NAN, 0.25, 0.75], vec![1.0, 0.0, 0.0, 0.0]];
+//! let paired = paired_bootstrap(&[columns.clone(), other], &Clusters::singletons(4), 1000,
+//!     &mut NumpyLegacyRng::new(0));
+//! let diffs = pair_differences(&paired, CiLevel::NINETY_FIVE);
+//! assert_eq!((diffs[0].a, diffs[0].b, diffs[0].column), (0, 1, 0));
+//! assert!(diffs[0].lower <= diffs[0].mean && diffs[0].p > 0.0);
+//!
 //! // Without parity constraints, prefer the default ChaCha generator.
 //! let modern = bootstrap(&columns, 1000, &mut chexlocalize_metrics::ChaChaSampler::default());
 //! assert_eq!(modern.len(), 1000);
@@ -24,13 +35,18 @@
 #![deny(missing_docs)]
 
 mod bootstrap;
+mod compare;
 mod numeric;
 mod pct;
 mod rng;
 mod score;
 mod tune;
 
-pub use bootstrap::{Ci, bootstrap, confidence_interval};
+pub use bootstrap::{
+    Ci, CiLevel, Clusters, bootstrap, bootstrap_clustered, confidence_interval,
+    confidence_interval_at,
+};
+pub use compare::{PairDiff, holm, pair_differences, paired_bootstrap};
 pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_sum};
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
