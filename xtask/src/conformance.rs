@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use chexlocalize::{
-    AnnotationsToSegmentations, BootstrapRng, Candidates, ComputePathologyFeatures, CountSegs,
+    AnnotationsToSegmentations, Bootstrap, Candidates, ComputePathologyFeatures, CountSegs,
     DecreaseMetric, EvalRun, Evaluate, HeatmapsToSegmentations, HumanBenchmarkResults, Inspect,
     InspectFormat, Metric, Options, PercentageDecrease, PolygonFill, PrecisionRecallSpecificity,
     Predictor, RegressionPathologyFeatures, RunLayout, Scoring, Smoothing, Thresholds, Tune,
@@ -186,8 +186,10 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
             pred_path: s(pred),
             predictor,
             save_dir: PathBuf::new(),
-            seed,
-            rng: BootstrapRng::Numpy,
+            bootstrap: Bootstrap {
+                seed,
+                ..Bootstrap::default()
+            },
         };
         CsvCheck::new("eval", dir, move |out, o| {
             let a = Evaluate {
@@ -277,6 +279,7 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
                         hb_bootstrap_results: hb_file.clone(),
                         pred_bootstrap_results: pred_file.clone(),
                         save_dir: out.to_path_buf(),
+                        level: chexlocalize::CiLevel::NINETY_FIVE,
                     };
                     chexlocalize::percentage_decrease(&a, o).map(drop)
                 },

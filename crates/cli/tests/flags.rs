@@ -175,6 +175,12 @@ fn other_numeric_flags_out_of_range_are_usage_errors() {
         ),
         (
             "eval",
+            "--replicates",
+            &["0", "100001", "-1", "1e3"],
+            "from 1 to 100000",
+        ),
+        (
+            "eval",
             "--tolerance-px",
             &["1e12", "-3", "nan", "inf", "1000.5", "wide"],
             "from 0 to 1000",
@@ -243,6 +249,10 @@ fn values_at_the_bounds_are_accepted() {
         ("eval", "--seed", "0"),
         ("eval", "--seed", "4294967295"),
         ("eval", "--tolerance-px", "1000"),
+        ("eval", "--replicates", "100000"),
+        ("eval", "--ci-level", "0.5"),
+        ("eval", "--ci-level", "99.9"),
+        ("calculate-percentage-decrease", "--ci-level", "90"),
         ("heatmap-to-segmentation", "--k", "4096"),
         ("count-segs", "--max-image-side", "2147483647"),
         ("count-segs", "--max-file-bytes", "1099511627776"),

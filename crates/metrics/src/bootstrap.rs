@@ -118,7 +118,8 @@ pub fn bootstrap_clustered(
         .collect()
 }
 
-/// The coverage of a confidence interval, strictly between 0 and 1 (the reference's is 0.95).
+/// The coverage of a confidence interval, from 0.5 to below 1 (the reference's is 0.95; an
+/// interval covering less than half of the replicates is not one anyone reports).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CiLevel(f64);
 
@@ -126,9 +127,9 @@ impl CiLevel {
     /// The reference's 95 %.
     pub const NINETY_FIVE: CiLevel = CiLevel(0.95);
 
-    /// A level in (0, 1), e.g. 0.9; `None` outside it or for NaN.
+    /// A level in [0.5, 1), e.g. 0.9; `None` outside it or for NaN.
     pub fn new(level: f64) -> Option<CiLevel> {
-        (level > 0.0 && level < 1.0).then_some(CiLevel(level))
+        (0.5..1.0).contains(&level).then_some(CiLevel(level))
     }
 
     /// The level, e.g. 0.95.

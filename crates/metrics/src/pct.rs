@@ -2,7 +2,7 @@
 //! (`calculate_percentage_decrease.py`).
 
 use crate::MetricsError;
-use crate::bootstrap::confidence_interval;
+use crate::bootstrap::{CiLevel, confidence_interval_at};
 use crate::numeric::{nanmean, numpy_round, row_nanmean};
 
 /// One row of the percentage-decrease table.
@@ -16,7 +16,7 @@ pub struct PctRow {
     pub pred: f64,
     /// `(hb - pred) / hb * 100`, rounded to 3 decimals.
     pub pct_diff: f64,
-    /// Lower bound of the 95 % bootstrap CI of the percentage decrease.
+    /// Lower bound of the bootstrap CI (95 % unless asked otherwise) of the percentage decrease.
     pub pct_diff_lower: f64,
     /// Upper bound.
     pub pct_diff_upper: f64,
@@ -30,7 +30,8 @@ pub struct PctDecrease {
     pub rows: Vec<PctRow>,
 }
 
-/// Computes the table from the two bootstrap tables (`names` = column names, `rows[r][c]`).
+/// Computes the table from the two bootstrap tables (`names` = column names, `rows[r][c]`), with
+/// intervals at `level` (the reference: [`CiLevel::NINETY_FIVE`]).
 ///
 /// Both tables must have the same columns (in any order; they are aligned by name as pandas
 /// does) and the same number of replicates.
@@ -39,6 +40,7 @@ pub fn percentage_decrease(
     hb: &[Vec<f64>],
     pred_names: &[String],
     pred: &[Vec<f64>],
+    level: CiLevel,
 ) -> Result<PctDecrease, MetricsError> {
     if hb.len() != pred.len() {
         return Err(MetricsError::ReplicateCountMismatch {
@@ -73,7 +75,7 @@ pub fn percentage_decrease(
     for name in &names {
         let (h, p) = (col(hb, hb_names, name), col(pred, pred_names, name));
         let pct_bs: Vec<f64> = h.iter().zip(&p).map(|(h, p)| (h - p) / h).collect();
-        let ci = confidence_interval(&pct_bs);
+        let ci = confidence_interval_at(&pct_bs, level);
         let (hm, pm) = (nanmean(&h), nanmean(&p));
         rows.push(PctRow {
             name: name.clone(),
@@ -105,7 +107,7 @@ pub fn percentage_decrease(
             100.0 * (ah - ap) / ah
         })
         .collect();
-    let ci = confidence_interval(&avg_bs);
+    let ci = confidence_interval_at(&avg_bs, level);
     rows.push(PctRow {
         name: "Average".to_owned(),
         hb: avg_hb,
@@ -128,8 +130,14 @@ mod tests {
     #[test]
     fn tables_that_do_not_line_up_say_what_differs() {
         let (ab, ba) = (names(&["a", "b"]), names(&["b", "a"]));
-        let e = percentage_decrease(&ab, &vec![vec![1.0, 1.0]; 2], &ab, &vec![vec![1.0, 1.0]; 3])
-            .expect_err("2 and 3 replicates");
+        let e = percentage_decrease(
+            &ab,
+            &vec![vec![1.0, 1.0]; 2],
+            &ab,
+            &vec![vec![1.0, 1.0]; 3],
+            CiLevel::NINETY_FIVE,
+        )
+        .expect_err("2 and 3 replicates");
         assert_eq!(
             e,
             MetricsError::ReplicateCountMismatch {
@@ -142,12 +150,27 @@ mod tests {
             "the human benchmark has 2 bootstrap replicates, the predictions 3"
         );
         let ac = names(&["a", "c"]);
-        let e = percentage_decrease(&ab, &[vec![1.0, 1.0]], &ac, &[vec![1.0, 1.0]])
-            .expect_err("columns");
+        let e = percentage_decrease(
+            &ab,
+            &[vec![1.0, 1.0]],
+            &ac,
+            &[vec![1.0, 1.0]],
+            CiLevel::NINETY_FIVE,
+        )
+        .expect_err("columns");
         assert_eq!(
             e.to_string(),
             r#"the bootstrap tables have different columns: ["a", "b"] and ["a", "c"]"#
         );
-        assert!(percentage_decrease(&ab, &[vec![1.0, 2.0]], &ba, &[vec![2.0, 1.0]]).is_ok());
+        assert!(
+            percentage_decrease(
+                &ab,
+                &[vec![1.0, 2.0]],
+                &ba,
+                &[vec![2.0, 1.0]],
+                CiLevel::NINETY_FIVE
+            )
+            .is_ok()
+        );
     }
 }

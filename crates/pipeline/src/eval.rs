@@ -4,10 +4,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chexlocalize_io::{CsvWriter, Field, Segmentations, Task};
-use chexlocalize_metrics::{self as metrics, Scoring};
+use chexlocalize_metrics::{self as metrics, CiLevel, Clusters, Scoring};
 use chexlocalize_rle::Rle;
 use rayon::prelude::*;
 
+use crate::bootstrap::Bootstrap;
 use crate::error::{Error, Result};
 use crate::heatmaps::{map_and_dims, task_heatmaps};
 use crate::options::{Notes, Options, Outcome};
@@ -28,10 +29,8 @@ pub struct Evaluate {
     pub predictor: Predictor,
     /// Where to write the three CSV files.
     pub save_dir: PathBuf,
-    /// Bootstrap seed (numpy's legacy range, 0 to 2^32 - 1).
-    pub seed: u32,
-    /// Bootstrap generator.
-    pub rng: BootstrapRng,
+    /// How to bootstrap the confidence intervals (`Bootstrap::default()`: the reference's).
+    pub bootstrap: Bootstrap,
 }
 
 /// The metric of [`evaluate`].
@@ -67,22 +66,12 @@ pub enum Predictor {
     HumanBenchmark,
 }
 
-/// The bootstrap's random generator.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum BootstrapRng {
-    /// numpy's legacy `np.random.seed(seed)` stream: the reference's draws exactly.
-    #[default]
-    Numpy,
-    /// ChaCha8: the same statistics, other draws.
-    ChaCha,
-}
-
 /// What [`evaluate`] found: the per-task confidence intervals it wrote to the summary file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
     /// The files written and the notes.
     pub outcome: Outcome,
-    /// Per task, sorted by task name: the bootstrap mean and its 95% interval.
+    /// Per task, sorted by task name: the bootstrap mean and its interval (95 % by default).
     pub summary: Vec<(Task, metrics::Ci)>,
 }
 
@@ -99,6 +88,14 @@ pub(crate) struct ResultsTable {
 }
 
 impl ResultsTable {
+    /// One column per task in `LOCALIZATION_TASKS` order, NaN for a task the table lacks.
+    ///
+    /// Parity: eval.py's bootstrap iterates `df[LOCALIZATION_TASKS].columns`, i.e. the
+    /// LOCALIZATION_TASKS order, not the per-CXR CSV's sorted order.
+    pub(crate) fn task_columns(&self) -> Vec<Vec<f64>> {
+        Task::ALL.iter().map(|&t| self.column(t)).collect()
+    }
+
     fn column(&self, task: Task) -> Vec<f64> {
         self.tasks.iter().position(|t| *t == task).map_or_else(
             || vec![f64::NAN; self.ids.len()],
@@ -142,6 +139,7 @@ pub fn evaluate(args: &Evaluate, options: &Options) -> Result<Evaluation> {
             )));
         }
     }
+    args.bootstrap.check()?;
     let notes = Notes::default();
     let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
     let table = match (args.metric, args.predictor) {
@@ -173,8 +171,9 @@ pub fn evaluate(args: &Evaluate, options: &Options) -> Result<Evaluation> {
         args.metric.name(),
         args.predictor == Predictor::HumanBenchmark,
     );
-    let replicates = bootstrap_table(&table, args.seed, args.rng);
-    let summary = summary(&replicates);
+    let clusters = args.bootstrap.clusters(&table.ids, &args.gt_path)?;
+    let replicates = bootstrap_table(&table, &args.bootstrap, &clusters);
+    let summary = summary(&replicates, args.bootstrap.level);
     let contents = [
         (files.per_cxr, table.to_csv()),
         (files.bootstrap, bootstrap_csv(&replicates)),
@@ -197,20 +196,12 @@ pub fn evaluate(args: &Evaluate, options: &Options) -> Result<Evaluation> {
 }
 
 /// The bootstrap replicate means, `[replicate][task]` in `LOCALIZATION_TASKS` order.
-pub(crate) fn bootstrap_table(table: &ResultsTable, seed: u32, rng: BootstrapRng) -> Vec<Vec<f64>> {
-    // Parity: eval.py's bootstrap iterates `df[LOCALIZATION_TASKS].columns`, i.e. the
-    // LOCALIZATION_TASKS order, not the per-CXR CSV's sorted order.
-    let columns: Vec<Vec<f64>> = Task::ALL.iter().map(|&t| table.column(t)).collect();
-    match rng {
-        BootstrapRng::Numpy => {
-            metrics::bootstrap(&columns, 1000, &mut metrics::NumpyLegacyRng::new(seed))
-        }
-        BootstrapRng::ChaCha => metrics::bootstrap(
-            &columns,
-            1000,
-            &mut metrics::ChaChaSampler::new(u64::from(seed)),
-        ),
-    }
+pub(crate) fn bootstrap_table(
+    table: &ResultsTable,
+    bootstrap: &Bootstrap,
+    clusters: &Clusters,
+) -> Vec<Vec<f64>> {
+    bootstrap.run(&table.task_columns(), clusters)
 }
 
 fn bootstrap_csv(replicates: &[Vec<f64>]) -> CsvWriter {
@@ -222,14 +213,14 @@ fn bootstrap_csv(replicates: &[Vec<f64>]) -> CsvWriter {
     w
 }
 
-/// Per task, sorted by name: the replicates' mean and 95% interval.
-fn summary(replicates: &[Vec<f64>]) -> Vec<(Task, metrics::Ci)> {
+/// Per task, sorted by name: the replicates' mean and interval at `level`.
+fn summary(replicates: &[Vec<f64>], level: CiLevel) -> Vec<(Task, metrics::Ci)> {
     let mut records: Vec<(Task, metrics::Ci)> = Task::ALL
         .iter()
         .enumerate()
         .map(|(i, &t)| {
             let col: Vec<f64> = replicates.iter().map(|r| r[i]).collect();
-            (t, metrics::confidence_interval(&col))
+            (t, metrics::confidence_interval_at(&col, level))
         })
         .collect();
     records.sort_by_key(|(t, _)| t.name());

@@ -32,6 +32,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod bootstrap;
 mod error;
 mod eval;
 mod features;
@@ -48,11 +49,12 @@ mod summaries;
 mod tune;
 mod validate;
 
+pub use bootstrap::{Bootstrap, BootstrapRng, MAX_REPLICATES, Resample};
 pub use chexlocalize_io::layout::{EvalRun, SegFile};
 pub use chexlocalize_io::{DataLayout, Limits, RunLayout, Task, chain_text};
-pub use chexlocalize_metrics::{Ci, Scoring};
+pub use chexlocalize_metrics::{Ci, CiLevel, Scoring};
 pub use error::{Error, Result};
-pub use eval::{BootstrapRng, Evaluate, Evaluation, Metric, Predictor, evaluate};
+pub use eval::{Evaluate, Evaluation, Metric, Predictor, evaluate};
 pub use features::{ComputePathologyFeatures, compute_pathology_features};
 pub use inspect::{Inspect, InspectFormat, Inspection, inspect};
 pub use options::{Level, Note, Options, Outcome, ProgressBars};

@@ -16,7 +16,7 @@ use chexlocalize_metrics::{Ci, Scoring};
 use crate::error::Result;
 use crate::options::{Level, Note, Options, Outcome};
 use crate::{
-    AnnotationsToSegmentations, AssuranceMetric, BootstrapRng, ComputePathologyFeatures, CountSegs,
+    AnnotationsToSegmentations, AssuranceMetric, Bootstrap, ComputePathologyFeatures, CountSegs,
     DecreaseMetric, Evaluate, HeatmapsToSegmentations, HumanBenchmarkResults, Inspect,
     InspectFormat, Metric, PercentageDecrease, PlotPathologyFeatures, PolygonFill,
     PrecisionRecallSpecificity, Predictor, RegressionModelAssurance, RegressionPathologyFeatures,
@@ -409,8 +409,10 @@ fn steps<'a>(data: &DataLayout, run: &'a RunLayout, seed: u32, o: &'a Options) -
                 Predictor::Saliency
             },
             save_dir: run.eval_dir(which),
-            seed,
-            rng: BootstrapRng::Numpy,
+            bootstrap: Bootstrap {
+                seed,
+                ..Bootstrap::default()
+            },
         };
         step(
             name,
@@ -445,6 +447,7 @@ fn steps<'a>(data: &DataLayout, run: &'a RunLayout, seed: u32, o: &'a Options) -
             hb_bootstrap_results: run.eval_bootstrap(human),
             pred_bootstrap_results: run.eval_bootstrap(saliency),
             save_dir: run.pct_decrease_dir(),
+            level: crate::CiLevel::NINETY_FIVE,
         };
         step(
             name,

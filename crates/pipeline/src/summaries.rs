@@ -149,6 +149,8 @@ pub struct PercentageDecrease {
     pub pred_bootstrap_results: PathBuf,
     /// Where to write `{metric}_pct_decrease.csv`.
     pub save_dir: PathBuf,
+    /// The intervals' coverage (the reference's: 95 %).
+    pub level: chexlocalize_metrics::CiLevel,
 }
 
 /// The metric of [`percentage_decrease`].
@@ -188,8 +190,9 @@ pub fn percentage_decrease(args: &PercentageDecrease, options: &Options) -> Resu
     let limits = &options.limits;
     let (hb_names, hb) = bootstrap_table(&args.hb_bootstrap_results, limits)?;
     let (pred_names, pred) = bootstrap_table(&args.pred_bootstrap_results, limits)?;
-    let table = chexlocalize_metrics::percentage_decrease(&hb_names, &hb, &pred_names, &pred)
-        .map_err(|e| {
+    let table =
+        chexlocalize_metrics::percentage_decrease(&hb_names, &hb, &pred_names, &pred, args.level)
+            .map_err(|e| {
             Error::at(
                 &args.hb_bootstrap_results,
                 format!("and {}", args.pred_bootstrap_results.display()),

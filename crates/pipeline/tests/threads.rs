@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Barrier;
 
 use chexlocalize::{
-    AnnotationsToSegmentations, BootstrapRng, Error, Evaluate, Limits, Metric, Options,
-    PolygonFill, Predictor, Scoring, evaluate,
+    AnnotationsToSegmentations, Bootstrap, Error, Evaluate, Limits, Metric, Options, PolygonFill,
+    Predictor, Scoring, evaluate,
 };
 
 fn fixtures() -> PathBuf {
@@ -105,8 +105,10 @@ fn eight_threads_with_different_seeds_each_get_their_own_bootstrap() {
                 pred_path: hb.clone(),
                 predictor: Predictor::HumanBenchmark,
                 save_dir: dir.to_path_buf(),
-                seed,
-                rng: BootstrapRng::Numpy,
+                bootstrap: Bootstrap {
+                    seed,
+                    ..Bootstrap::default()
+                },
             },
             &Options::default(),
         )

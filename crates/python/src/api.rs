@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use chexlocalize::{
-    BootstrapRng, Candidates, Evaluate, HeatmapsToSegmentations, Limits, Metric, Options,
-    Predictor, ReportFormat, Scoring, Smoothing, Thresholds, Tune, ValidateSubmission,
+    Bootstrap, Candidates, Evaluate, HeatmapsToSegmentations, Limits, Metric, Options, Predictor,
+    ReportFormat, Scoring, Smoothing, Thresholds, Tune, ValidateSubmission,
 };
 use chexlocalize_io::pickle::{CxrImg, HeatmapRecord, Prob, Tensor, TensorData, Value};
 use chexlocalize_rle::Rle;
@@ -342,8 +342,10 @@ pub fn evaluate(
             Predictor::Saliency
         },
         save_dir,
-        seed,
-        rng: BootstrapRng::Numpy,
+        bootstrap: Bootstrap {
+            seed,
+            ..Bootstrap::default()
+        },
     };
     let opts = options(limits, jobs)?;
     let out = py

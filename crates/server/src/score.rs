@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chexlocalize::{
-    BootstrapRng, Evaluate, Metric, Options, Predictor, ReportFormat, ValidateSubmission,
+    Bootstrap, Evaluate, Metric, Options, Predictor, ReportFormat, ValidateSubmission,
     check_submission, evaluate,
 };
 use chexlocalize_io::{Limits, Segmentations};
@@ -302,8 +302,10 @@ fn evaluate_split(
             pred_path,
             predictor: Predictor::Saliency,
             save_dir: dir.to_path_buf(),
-            seed: input.seed,
-            rng: BootstrapRng::Numpy,
+            bootstrap: Bootstrap {
+                seed: input.seed,
+                ..Bootstrap::default()
+            },
         },
         options,
     )
@@ -322,8 +324,10 @@ fn evaluate_split(
                 pred_path: map_dir,
                 predictor: Predictor::Saliency,
                 save_dir: hit_dir,
-                seed: input.seed,
-                rng: BootstrapRng::Numpy,
+                bootstrap: Bootstrap {
+                    seed: input.seed,
+                    ..Bootstrap::default()
+                },
             },
             options,
         )

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use chexlocalize::{BootstrapRng, Evaluate, Metric, Options, Predictor, Scoring, evaluate};
+use chexlocalize::{Bootstrap, Evaluate, Metric, Options, Predictor, Scoring, evaluate};
 use chexlocalize_io::{Limits, Segmentations};
 use chexlocalize_server::chrono::{Duration, Utc};
 use chexlocalize_server::{
@@ -43,8 +43,10 @@ fn expected(
             pred_path: p,
             predictor: Predictor::Saliency,
             save_dir: dir.to_path_buf(),
-            seed: 0,
-            rng: BootstrapRng::Numpy,
+            bootstrap: Bootstrap {
+                seed: 0,
+                ..Bootstrap::default()
+            },
         },
         &Options::default(),
     )

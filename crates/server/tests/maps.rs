@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use chexlocalize::{BootstrapRng, Evaluate, Metric, Options, Predictor, evaluate};
+use chexlocalize::{Bootstrap, Evaluate, Metric, Options, Predictor, evaluate};
 use chexlocalize_io::Limits;
 use chexlocalize_server::chrono::{self, Utc};
 use chexlocalize_server::{
@@ -92,8 +92,10 @@ async fn maps_are_validated_and_scored_by_the_pointing_game() {
             pred_path: split,
             predictor: Predictor::Saliency,
             save_dir: out,
-            seed: 0,
-            rng: BootstrapRng::Numpy,
+            bootstrap: Bootstrap {
+                seed: 0,
+                ..Bootstrap::default()
+            },
         },
         &Options::default(),
     )

@@ -88,6 +88,10 @@ pub(crate) struct PctArgs {
     /// 4294967295 (2^32 - 1, numpy's legacy seed range).
     #[arg(long, default_value_t = 0, value_parser = crate::args::seed, allow_negative_numbers = true)]
     seed: u32,
+    /// Confidence level of the intervals: 0.95 (the reference), 0.9, 99, ... (the replicates
+    /// and what they resampled are those of the two bootstrap files).
+    #[arg(long = "ci-level", visible_alias = "ci_level", default_value = "0.95", value_parser = crate::args::ci_level)]
+    ci_level: chexlocalize::CiLevel,
 }
 
 pub(crate) fn percentage_decrease(a: &PctArgs, options: &Options) -> chexlocalize::Result<Outcome> {
@@ -101,6 +105,7 @@ pub(crate) fn percentage_decrease(a: &PctArgs, options: &Options) -> chexlocaliz
             hb_bootstrap_results: a.hb_bootstrap_results.clone(),
             pred_bootstrap_results: a.pred_bootstrap_results.clone(),
             save_dir: a.save_dir.clone(),
+            level: a.ci_level,
         },
         options,
     )

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use chexlocalize::{BootstrapRng, Evaluate, Evaluation, Metric, Options, Predictor, Scoring};
+use chexlocalize::{Evaluate, Evaluation, Metric, Options, Predictor, Scoring};
 use clap::{Args, ValueEnum};
 
 use crate::args::py_bool;
@@ -30,13 +30,8 @@ pub(crate) struct EvalArgs {
     /// The predictions are a human benchmark: True or False.
     #[arg(long = "if-human-benchmark", visible_alias = "if_human_benchmark", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "False")]
     if_human_benchmark: bool,
-    /// Bootstrap seed: 0 to 4294967295 (2^32 - 1, numpy's legacy seed range).
-    #[arg(long, default_value_t = 0, value_parser = crate::args::seed, allow_negative_numbers = true)]
-    seed: u32,
-    /// Bootstrap generator: `numpy` reproduces the reference (`np.random.seed(seed)`) exactly;
-    /// `chacha` is a modern generator with the same statistics but other draws.
-    #[arg(long, value_enum, default_value_t = RngArg::Numpy)]
-    rng: RngArg,
+    #[command(flatten)]
+    bootstrap: crate::args::BootstrapArgs,
     /// Worker threads (1 to 1024, at most one per core; default: all cores).
     #[arg(long, value_parser = crate::args::jobs, allow_negative_numbers = true)]
     pub(crate) jobs: Option<usize>,
@@ -66,12 +61,6 @@ enum MetricArg {
     Hitmiss,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum RngArg {
-    Numpy,
-    Chacha,
-}
-
 pub(crate) fn eval(a: &EvalArgs, options: &Options) -> chexlocalize::Result<Evaluation> {
     chexlocalize::evaluate(
         &Evaluate {
@@ -93,11 +82,7 @@ pub(crate) fn eval(a: &EvalArgs, options: &Options) -> chexlocalize::Result<Eval
                 Predictor::Saliency
             },
             save_dir: a.save_dir.clone(),
-            seed: a.seed,
-            rng: match a.rng {
-                RngArg::Numpy => BootstrapRng::Numpy,
-                RngArg::Chacha => BootstrapRng::ChaCha,
-            },
+            bootstrap: a.bootstrap.bootstrap(),
         },
         options,
     )
