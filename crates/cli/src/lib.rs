@@ -29,7 +29,7 @@ mod limits;
 use std::process::ExitCode;
 
 use chexlocalize::{Options, Outcome, ProgressBars};
-use commands::{analyses, eval, segment, serve, server, submit, tools};
+use commands::{analyses, compare, eval, segment, serve, server, submit, tools};
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -62,6 +62,9 @@ enum Command {
     HeatmapToSegmentation(segment::HeatmapArgs),
     /// mIoU or hit rate per CXR with bootstrap confidence intervals (`eval.py`).
     Eval(eval::EvalArgs),
+    /// Several methods on one ground truth: each one's score and every pair's difference from
+    /// one paired bootstrap, with Holm-adjusted p-values.
+    Compare(compare::CompareArgs),
     /// Number of CXRs with a non-empty mask per task (`count_segs.py`).
     #[command(name = "count-segs", visible_alias = "count_segs")]
     CountSegs(analyses::CountSegsArgs),
@@ -153,6 +156,7 @@ impl Command {
             Command::AnnotationToSegmentation(a) => a.jobs,
             Command::HeatmapToSegmentation(a) => a.jobs,
             Command::Eval(a) => a.jobs,
+            Command::Compare(a) => a.jobs,
             Command::ValidateSubmission(a) => a.jobs,
             Command::TuneHeatmapThreshold(a) | Command::TuneProbabilityThreshold(a) => a.jobs,
             Command::ComputePathologyFeatures(a) => a.jobs,
@@ -201,6 +205,7 @@ fn execute(command: Command, limits: chexlocalize::Limits) -> anyhow::Result<()>
         Command::AnnotationToSegmentation(a) => segment::annotation_to_segmentation(&a, o)?,
         Command::HeatmapToSegmentation(a) => segment::heatmap_to_segmentation(&a, o)?,
         Command::Eval(a) => eval::eval(&a, o)?.outcome,
+        Command::Compare(a) => compare::compare(&a, o)?.outcome,
         Command::CountSegs(a) => analyses::count_segs(&a, o)?,
         Command::CalculatePercentageDecrease(a) => analyses::percentage_decrease(&a, o)?,
         Command::PrecisionRecallSpecificity(a) => analyses::precision_recall_specificity(&a, o)?,

@@ -1,4 +1,5 @@
-//! The bootstrap flags of `eval`: `--replicates`, `--ci-level`, `--resample patient`.
+//! The bootstrap flags of `eval` (`--replicates`, `--ci-level`, `--resample patient`) and
+//! `compare`, the paired bootstrap of several methods.
 //!
 //! The data is built by hand so the expected values follow from the definitions: 1×1 masks
 //! (`"01"` is pycocotools' compressed RLE of one foreground pixel, `"1"` of one background
@@ -179,4 +180,136 @@ fn too_few_replicates_or_a_bad_level_are_refused_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
     assert!(e.contains("gt.json") && e.contains("cxr9"), "{e}");
+}
+
+/// A second method, wrong on patient 1's first CXR too.
+fn write_worse(dir: &Path) {
+    let mut v = segmentations(true);
+    v["patient1_study1_view1_frontal"]["Edema"]["counts"] = json!("1");
+    std::fs::write(dir.join("worse.json"), v.to_string()).expect("worse");
+}
+
+fn compare(dir: &Path, out: &str, preds: &[&str]) -> std::process::Output {
+    let (gt, save) = (dir.join("gt.json"), dir.join(out));
+    let mut args = vec![
+        "compare",
+        "--metric",
+        "iou",
+        "--gt_path",
+        s(&gt),
+        "--save_dir",
+        s(&save),
+        "--true_pos_only",
+        "False",
+        "--resample",
+        "patient",
+    ];
+    for p in preds {
+        args.extend(["--pred", p]);
+    }
+    common::bin()
+        .current_dir(dir)
+        .args(&args)
+        .output()
+        .expect("runs")
+}
+
+/// The rows of a CSV whose first cells are `key`.
+fn rows(file: &Path, key: &[&str]) -> Vec<Vec<String>> {
+    std::fs::read_to_string(file)
+        .expect("csv")
+        .lines()
+        .map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .filter(|r| r.iter().zip(key).all(|(c, k)| c == k))
+        .collect()
+}
+
+#[test]
+fn compare_scores_each_method_as_eval_does_and_pairs_them() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    write_inputs(tmp.path());
+    write_worse(tmp.path());
+    let out = compare(
+        tmp.path(),
+        "cmp",
+        &["good=pred.json", "worse=worse.json", "copy=pred.json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("good - worse"), "{stdout}");
+    let scores = tmp.path().join("cmp/iou_comparison_scores.csv");
+    // Each method's interval is its `eval` interval with the same bootstrap settings.
+    for (name, file) in [("good", "pred.json"), ("worse", "worse.json")] {
+        let args = vec![
+            "eval",
+            "--metric",
+            "iou",
+            "--gt_path",
+            "gt.json",
+            "--pred_path",
+            file,
+            "--save_dir",
+            name,
+            "--true_pos_only",
+            "False",
+            "--resample",
+            "patient",
+        ];
+        let e = common::bin()
+            .current_dir(tmp.path())
+            .args(&args)
+            .output()
+            .expect("eval");
+        assert!(e.status.success(), "{}", stderr(&e));
+        let summary = rows(
+            &tmp.path().join(name).join("iou_summary_results.csv"),
+            &["Edema"],
+        );
+        let ours = rows(&scores, &[name, "Edema"]);
+        assert_eq!(ours.len(), 1);
+        assert_eq!(ours[0][2..], summary[0][1..], "{name}");
+    }
+    let pairs = tmp.path().join("cmp/iou_comparison_pairs.csv");
+    // A method and its copy: no difference, p = 1.
+    let same = rows(&pairs, &["Edema", "good", "copy"]);
+    assert_eq!(same[0][3..9], ["0.0", "0.0", "0.0", "1.0", "1.0", "False"]);
+    // good − worse is never negative: patient 1 contributes +1/3 of its CXRs, patient 2 zero.
+    let gw = rows(&pairs, &["Edema", "good", "worse"]);
+    let lower: f64 = gw[0][4].parse().expect("lower");
+    assert!(lower >= 0.0, "{gw:?}");
+    // Overall rows come after the tasks, for every pair.
+    assert_eq!(rows(&pairs, &["Overall"]).len(), 3);
+}
+
+#[test]
+fn compare_refuses_what_it_cannot_compare() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    write_inputs(tmp.path());
+    let one = compare(tmp.path(), "one", &["a=pred.json"]);
+    assert_eq!(one.status.code(), Some(1));
+    assert!(
+        stderr(&one).contains("expected 2 to 64 methods"),
+        "{}",
+        stderr(&one)
+    );
+    let twice = compare(tmp.path(), "two", &["a=pred.json", "a=gt.json"]);
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(
+        stderr(&twice).contains("\"a\" is given twice"),
+        "{}",
+        stderr(&twice)
+    );
+    let bad = compare(tmp.path(), "bad", &["pred.json", "b=gt.json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("NAME=PATH"), "{}", stderr(&bad));
+    let missing = compare(tmp.path(), "m", &["a=pred.json", "b=nothere.json"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("nothere.json"),
+        "{}",
+        stderr(&missing)
+    );
+    for d in ["one", "two", "bad", "m"] {
+        assert!(!tmp.path().join(d).exists(), "{d} was written");
+    }
 }

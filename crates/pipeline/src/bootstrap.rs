@@ -127,6 +127,28 @@ impl Bootstrap {
             ),
         }
     }
+
+    /// [`metrics::paired_bootstrap`] with this generator: `[replicate][method][column]`.
+    pub(crate) fn run_paired(
+        &self,
+        methods: &[Vec<Vec<f64>>],
+        clusters: &Clusters,
+    ) -> Vec<Vec<Vec<f64>>> {
+        match self.rng {
+            BootstrapRng::Numpy => metrics::paired_bootstrap(
+                methods,
+                clusters,
+                self.replicates,
+                &mut metrics::NumpyLegacyRng::new(self.seed),
+            ),
+            BootstrapRng::ChaCha => metrics::paired_bootstrap(
+                methods,
+                clusters,
+                self.replicates,
+                &mut metrics::ChaChaSampler::new(u64::from(self.seed)),
+            ),
+        }
+    }
 }
 
 /// The patient of a CheXpert CXR id: `patient64541` of `patient64541_study1_view1_frontal`.

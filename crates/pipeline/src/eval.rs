@@ -142,31 +142,15 @@ pub fn evaluate(args: &Evaluate, options: &Options) -> Result<Evaluation> {
     args.bootstrap.check()?;
     let notes = Notes::default();
     let gt = chexlocalize_io::read_segmentations(&args.gt_path, limits)?;
-    let table = match (args.metric, args.predictor) {
-        (Metric::Iou(scoring), _) => {
-            let pred = chexlocalize_io::read_segmentations(&args.pred_path, limits)?;
-            iou_table(&gt, &args.gt_path, &pred, &args.pred_path, scoring)?
-        }
-        (Metric::HitMiss { tolerance_px }, Predictor::Saliency) => heatmap_hit_table(
-            &gt,
-            &args.gt_path,
-            &args.pred_path,
-            tolerance_px,
-            options,
-            &notes,
-        )?,
-        (Metric::HitMiss { tolerance_px }, Predictor::HumanBenchmark) => {
-            let pts = chexlocalize_io::read_salient_points(&args.pred_path, limits)?;
-            human_hit_table(
-                &gt,
-                &args.gt_path,
-                &pts,
-                &args.pred_path,
-                tolerance_px,
-                &notes,
-            )?
-        }
-    };
+    let table = results_table(
+        &gt,
+        &args.gt_path,
+        args.metric,
+        args.predictor,
+        &args.pred_path,
+        options,
+        &notes,
+    )?;
     let files = chexlocalize_io::layout::EvalFiles::new(
         args.metric.name(),
         args.predictor == Predictor::HumanBenchmark,
@@ -192,6 +176,32 @@ pub fn evaluate(args: &Evaluate, options: &Options) -> Result<Evaluation> {
     Ok(Evaluation {
         outcome: notes.outcome(paths),
         summary,
+    })
+}
+
+/// The per-CXR table of one method: `get_ious` or `get_hitrates` of eval.py.
+pub(crate) fn results_table(
+    gt: &Segmentations,
+    gt_path: &Path,
+    metric: Metric,
+    predictor: Predictor,
+    pred_path: &Path,
+    options: &Options,
+    notes: &Notes,
+) -> Result<ResultsTable> {
+    let limits = &options.limits;
+    Ok(match (metric, predictor) {
+        (Metric::Iou(scoring), _) => {
+            let pred = chexlocalize_io::read_segmentations(pred_path, limits)?;
+            iou_table(gt, gt_path, &pred, pred_path, scoring)?
+        }
+        (Metric::HitMiss { tolerance_px }, Predictor::Saliency) => {
+            heatmap_hit_table(gt, gt_path, pred_path, tolerance_px, options, notes)?
+        }
+        (Metric::HitMiss { tolerance_px }, Predictor::HumanBenchmark) => {
+            let pts = chexlocalize_io::read_salient_points(pred_path, limits)?;
+            human_hit_table(gt, gt_path, &pts, pred_path, tolerance_px, notes)?
+        }
     })
 }
 

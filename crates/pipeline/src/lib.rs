@@ -12,6 +12,7 @@
 //! | [`annotations_to_segmentations`] ([`segment_annotations`] in memory) | `annotation_to_segmentation.py` |
 //! | [`heatmaps_to_segmentations`] | `heatmap_to_segmentation.py` |
 //! | [`evaluate`] | `eval.py` |
+//! | [`compare`] | (new: a paired bootstrap of several methods) |
 //! | [`count_segs`], [`percentage_decrease`], [`precision_recall_specificity`] | `count_segs.py`, `calculate_percentage_decrease.py`, `precision_recall_specificity.py` |
 //! | [`tune_heatmap_threshold`], [`tune_probability_threshold`] | `tune_heatmap_threshold.py`, `tune_probability_threshold.py` |
 //! | [`compute_pathology_features`], [`plot_pathology_features`], [`regression_pathology_features`], [`regression_model_assurance`] | the scripts of the same names |
@@ -33,6 +34,7 @@
 #![deny(missing_docs)]
 
 mod bootstrap;
+mod compare;
 mod error;
 mod eval;
 mod features;
@@ -52,7 +54,8 @@ mod validate;
 pub use bootstrap::{Bootstrap, BootstrapRng, MAX_REPLICATES, Resample};
 pub use chexlocalize_io::layout::{EvalRun, SegFile};
 pub use chexlocalize_io::{DataLayout, Limits, RunLayout, Task, chain_text};
-pub use chexlocalize_metrics::{Ci, CiLevel, Scoring};
+pub use chexlocalize_metrics::{Ci, CiLevel, PairDiff, Scoring};
+pub use compare::{Compare, Comparison, MAX_METHODS, MethodScore, PairRow, compare, parse_method};
 pub use error::{Error, Result};
 pub use eval::{Evaluate, Evaluation, Metric, Predictor, evaluate};
 pub use features::{ComputePathologyFeatures, compute_pathology_features};

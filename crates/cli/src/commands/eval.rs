@@ -48,7 +48,7 @@ pub(crate) struct EvalArgs {
 }
 
 /// A pointing-game tolerance: a finite number of pixels from 0 to 1000.
-fn tolerance(s: &str) -> Result<f64, String> {
+pub(crate) fn tolerance(s: &str) -> Result<f64, String> {
     s.parse::<f64>()
         .ok()
         .filter(|t| (0.0..=1000.0).contains(t))
