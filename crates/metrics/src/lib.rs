@@ -36,6 +36,7 @@
 
 mod bootstrap;
 mod compare;
+mod localisation;
 mod numeric;
 mod pct;
 mod rng;
@@ -47,6 +48,7 @@ pub use bootstrap::{
     confidence_interval_at,
 };
 pub use compare::{PairDiff, holm, pair_differences, paired_bootstrap};
+pub use localisation::{Localisation, localisation};
 pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_sum};
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
@@ -91,6 +93,22 @@ pub enum MetricsError {
         human_benchmark: usize,
         /// Replicates in the predictions' table.
         predictions: usize,
+    },
+    /// A heatmap without one value per pixel of its ground truth.
+    #[error("the heatmap has {found} values, the ground truth {expected} pixels")]
+    MapSize {
+        /// Pixels of the ground truth.
+        expected: usize,
+        /// Values of the map.
+        found: usize,
+    },
+    /// `k` of the top-k intersection out of range.
+    #[error("k: expected 1 to {pixels} (the pixels of the image), found {k}")]
+    TopK {
+        /// The `k` asked for.
+        k: usize,
+        /// Pixels of the image.
+        pixels: usize,
     },
     /// The two bootstrap tables of [`percentage_decrease`] do not have the same columns (in any
     /// order).

@@ -1,0 +1,349 @@
+//! Threshold-free localisation scores of a heatmap against a ground-truth mask: how good the map
+//! is before any threshold is chosen. Each is NaN when the ground truth is empty (nothing to
+//! find) or the map holds a NaN.
+//!
+//! The definitions are Quantus 0.6's (`quantus.metrics.localisation`) and scikit-learn's, with
+//! one deliberate difference: where the reference ranks pixels with `np.argsort` (whose order of
+//! equal values is the sort algorithm's accident), a tie group contributes its expected share —
+//! as if the tied pixels were taken in random order — so a constant map scores its chance level
+//! instead of whatever the sort happened to put first. On maps without ties the numbers are
+//! Quantus' (the recorded cases in `tests/data` have none).
+//!
+//! - [`Localisation::Auroc`]: area under the ROC curve of the pixel scores vs the mask
+//!   (scikit-learn's `roc_curve` + `auc`, Quantus `AUC`): ties count half.
+//! - [`Localisation::Auprc`]: average precision (scikit-learn's `average_precision_score`):
+//!   `Σ (R_i − R_{i−1}) P_i` over the distinct scores, highest first.
+//! - [`Localisation::RelevanceMass`]: the share of the map's total inside the mask (Quantus
+//!   `RelevanceMassAccuracy`, Arras et al. 2022).
+//! - [`Localisation::RelevanceRank`]: the share of the `K` highest pixels inside the mask, `K`
+//!   the mask's area (Quantus `RelevanceRankAccuracy`).
+//! - [`Localisation::TopKIntersection`]: the share of the `k` highest pixels inside the mask
+//!   (Quantus `TopKIntersection`, Theiner et al. 2021).
+//! - [`Localisation::EnergyPointingGame`]: the share of the map's total inside the mask's
+//!   bounding box (Score-CAM's energy-based pointing game, Wang et al. 2020).
+//!
+//! The rank-based scores sort the pixel values once (an LSD radix sort on the order-preserving
+//! bit pattern of each `f32`, positives and negatives apart) and walk the two sorted lists.
+
+use chexlocalize_rle::Rle;
+
+use crate::MetricsError;
+
+/// Which threshold-free score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Localisation {
+    /// Pixel-level area under the ROC curve.
+    Auroc,
+    /// Pixel-level average precision.
+    Auprc,
+    /// Share of the map's mass inside the mask.
+    RelevanceMass,
+    /// Share of the mask-area highest pixels inside the mask.
+    RelevanceRank,
+    /// Share of the `k` highest pixels inside the mask.
+    TopKIntersection {
+        /// How many pixels (at least 1, at most the image).
+        k: usize,
+    },
+    /// Share of the map's mass inside the mask's bounding box.
+    EnergyPointingGame,
+}
+
+/// The score of `map` (row-major, the ground truth's `height × width`) against `gt`.
+///
+/// # Errors
+/// [`MetricsError::MapSize`] when the map does not have one value per pixel of `gt`;
+/// [`MetricsError::TopK`] when `k` of [`Localisation::TopKIntersection`] is 0 or more than the
+/// pixels.
+pub fn localisation(map: &[f32], gt: &Rle, which: Localisation) -> Result<f64, MetricsError> {
+    let (h, w) = (gt.height(), gt.width());
+    if map.len() != h * w {
+        return Err(MetricsError::MapSize {
+            expected: h * w,
+            found: map.len(),
+        });
+    }
+    if let Localisation::TopKIntersection { k } = which {
+        if k == 0 || k > map.len() {
+            return Err(MetricsError::TopK {
+                k,
+                pixels: map.len(),
+            });
+        }
+    }
+    if gt.is_empty() || map.iter().any(|v| v.is_nan()) {
+        return Ok(f64::NAN);
+    }
+    let mask = gt.decode();
+    Ok(match which {
+        Localisation::RelevanceMass => {
+            let (inside, total) = masses(map, |i| mask[i] != 0);
+            inside / total
+        }
+        Localisation::EnergyPointingGame => {
+            let [x, y, bw, bh] = gt.bbox();
+            let (x0, y0) = (x as usize, y as usize);
+            let (x1, y1) = (x0 + bw as usize, y0 + bh as usize);
+            let (inside, total) = masses(map, |i| {
+                let (r, c) = (i / w, i % w);
+                (y0..y1).contains(&r) && (x0..x1).contains(&c)
+            });
+            inside / total
+        }
+        _ => {
+            let s = Sorted::new(map, &mask);
+            match which {
+                Localisation::Auroc => s.auroc(),
+                Localisation::Auprc => s.average_precision(),
+                Localisation::RelevanceRank => s.top_share(s.pos.len()),
+                Localisation::TopKIntersection { k } => s.top_share(k),
+                _ => unreachable!("handled above"),
+            }
+        }
+    })
+}
+
+/// The map's total inside a region and overall, summed in `f64`.
+fn masses(map: &[f32], inside: impl Fn(usize) -> bool) -> (f64, f64) {
+    let (mut a, mut t) = (0.0f64, 0.0f64);
+    for (i, &v) in map.iter().enumerate() {
+        let v = f64::from(v);
+        t += v;
+        if inside(i) {
+            a += v;
+        }
+    }
+    (a, t)
+}
+
+/// The order-preserving `u32` of an `f32` (NaN excluded): negative values flipped whole,
+/// non-negative ones with the sign bit set; `-0.0` and `0.0` become one key.
+fn key(v: f32) -> u32 {
+    let v = if v == 0.0 { 0.0 } else { v };
+    let b = v.to_bits();
+    if b & 0x8000_0000 != 0 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
+/// LSD radix sort, 4 passes of 8 bits (stable, linear).
+pub(crate) fn radix_sort(keys: &mut Vec<u32>) {
+    let mut tmp = vec![0u32; keys.len()];
+    for shift in [0, 8, 16, 24] {
+        let mut count = [0usize; 257];
+        for &k in keys.iter() {
+            count[((k >> shift) & 0xff) as usize + 1] += 1;
+        }
+        if count.iter().any(|&c| c == keys.len()) {
+            continue; // every key has the same byte here
+        }
+        for i in 1..257 {
+            count[i] += count[i - 1];
+        }
+        for &k in keys.iter() {
+            let b = ((k >> shift) & 0xff) as usize;
+            tmp[count[b]] = k;
+            count[b] += 1;
+        }
+        std::mem::swap(keys, &mut tmp);
+    }
+}
+
+/// The keys of the mask's pixels and of the others, each ascending.
+struct Sorted {
+    pos: Vec<u32>,
+    neg: Vec<u32>,
+}
+
+impl Sorted {
+    fn new(map: &[f32], mask: &[u8]) -> Sorted {
+        let area = mask.iter().filter(|&&m| m != 0).count();
+        let mut pos = Vec::with_capacity(area);
+        let mut neg = Vec::with_capacity(map.len() - area);
+        for (&v, &m) in map.iter().zip(mask) {
+            if m != 0 { &mut pos } else { &mut neg }.push(key(v));
+        }
+        radix_sort(&mut pos);
+        radix_sort(&mut neg);
+        Sorted { pos, neg }
+    }
+
+    /// Distinct values from the highest down: `(positives, negatives)` holding each.
+    fn groups_descending(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let (mut i, mut j) = (self.pos.len(), self.neg.len());
+        std::iter::from_fn(move || {
+            let top = match (i, j) {
+                (0, 0) => return None,
+                (0, _) => self.neg[j - 1],
+                (_, 0) => self.pos[i - 1],
+                _ => self.pos[i - 1].max(self.neg[j - 1]),
+            };
+            let (i0, j0) = (i, j);
+            while i > 0 && self.pos[i - 1] == top {
+                i -= 1;
+            }
+            while j > 0 && self.neg[j - 1] == top {
+                j -= 1;
+            }
+            Some((i0 - i, j0 - j))
+        })
+    }
+
+    /// P(a positive outranks a negative) + ½ P(tie): the trapezoidal ROC area.
+    fn auroc(&self) -> f64 {
+        let (p, n) = (self.pos.len() as f64, self.neg.len() as f64);
+        if n == 0.0 {
+            return f64::NAN; // scikit-learn: no negative samples, the curve is undefined
+        }
+        let mut negatives_above = 0.0;
+        let mut wins = 0.0;
+        for (gp, gn) in self.groups_descending() {
+            // Each positive in the group beats the negatives below it: n − above − tied.
+            wins += gp as f64 * (n - negatives_above - gn as f64 + 0.5 * gn as f64);
+            negatives_above += gn as f64;
+        }
+        wins / (p * n)
+    }
+
+    /// scikit-learn's average precision: each distinct score a threshold, highest first.
+    fn average_precision(&self) -> f64 {
+        let p = self.pos.len() as f64;
+        let (mut tp, mut fp, mut ap) = (0.0, 0.0, 0.0);
+        for (gp, gn) in self.groups_descending() {
+            tp += gp as f64;
+            fp += gn as f64;
+            ap += (gp as f64 / p) * (tp / (tp + fp));
+        }
+        ap
+    }
+
+    /// The expected share of positives among the `k` highest pixels, a tie group at the cut
+    /// contributing in proportion.
+    fn top_share(&self, k: usize) -> f64 {
+        let mut taken = 0usize;
+        let mut hits = 0.0;
+        for (gp, gn) in self.groups_descending() {
+            let g = gp + gn;
+            if taken + g >= k {
+                let need = (k - taken) as f64;
+                hits += need * gp as f64 / g as f64;
+                return hits / k as f64;
+            }
+            taken += g;
+            hits += gp as f64;
+        }
+        hits / k as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gt(mask: &[u8], h: usize, w: usize) -> Rle {
+        Rle::encode(mask, h, w).expect("mask")
+    }
+
+    #[test]
+    fn radix_sort_is_a_sort() {
+        let mut x: u64 = 12345;
+        let mut keys: Vec<u32> = (0..5000)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 33) as u32
+            })
+            .collect();
+        let mut expected = keys.clone();
+        expected.sort_unstable();
+        radix_sort(&mut keys);
+        assert_eq!(keys, expected);
+        let floats = [
+            -3.5f32,
+            -0.0,
+            0.0,
+            1e-30,
+            2.0,
+            f32::INFINITY,
+            -f32::INFINITY,
+        ];
+        let mut k: Vec<u32> = floats.iter().map(|&f| key(f)).collect();
+        radix_sort(&mut k);
+        let order: Vec<u32> = [-f32::INFINITY, -3.5, 0.0, 0.0, 1e-30, 2.0, f32::INFINITY]
+            .iter()
+            .map(|&f| key(f))
+            .collect();
+        assert_eq!(k, order);
+    }
+
+    /// AUROC by its definition: every (positive, negative) pair, ties half.
+    fn auroc_pairs(map: &[f32], mask: &[u8]) -> f64 {
+        let (mut s, mut n) = (0.0, 0.0);
+        for (i, &m) in mask.iter().enumerate() {
+            for (j, &o) in mask.iter().enumerate() {
+                if m == 1 && o == 0 {
+                    n += 1.0;
+                    s += match map[i].partial_cmp(&map[j]).expect("no NaN") {
+                        std::cmp::Ordering::Greater => 1.0,
+                        std::cmp::Ordering::Equal => 0.5,
+                        std::cmp::Ordering::Less => 0.0,
+                    };
+                }
+            }
+        }
+        s / n
+    }
+
+    #[test]
+    fn auroc_is_the_pairwise_probability_with_ties_half() {
+        let mask = [1, 0, 0, 1, 0, 1, 0, 0, 0, 1, 1, 0];
+        let map = [
+            0.9f32, 0.1, 0.5, 0.5, 0.3, 0.8, 0.8, 0.0, 0.2, 0.5, 0.7, 0.1,
+        ];
+        let a = localisation(&map, &gt(&mask, 3, 4), Localisation::Auroc).expect("ok");
+        assert!((a - auroc_pairs(&map, &mask)).abs() < 1e-15, "{a}");
+        // A constant map is at chance; a perfect one at 1.
+        let flat = [0.3f32; 12];
+        let a = localisation(&flat, &gt(&mask, 3, 4), Localisation::Auroc).expect("ok");
+        assert_eq!(a, 0.5);
+        let perfect: Vec<f32> = mask.iter().map(|&m| f32::from(m)).collect();
+        let a = localisation(&perfect, &gt(&mask, 3, 4), Localisation::Auroc).expect("ok");
+        assert_eq!(a, 1.0);
+    }
+
+    #[test]
+    fn shares_and_their_edge_cases() {
+        let mask = [1, 1, 0, 0];
+        let g = gt(&mask, 2, 2);
+        let map = [0.4f32, 0.1, 0.3, 0.2];
+        let f = |w| localisation(&map, &g, w).expect("ok");
+        assert!((f(Localisation::RelevanceMass) - 0.5).abs() < 1e-7);
+        // Top 2 are 0.4 (in) and 0.3 (out).
+        assert_eq!(f(Localisation::RelevanceRank), 0.5);
+        assert_eq!(f(Localisation::TopKIntersection { k: 1 }), 1.0);
+        // Ties at the cut count in proportion: two of four tied pixels are inside.
+        let flat = [1.0f32; 4];
+        let t = localisation(&flat, &g, Localisation::TopKIntersection { k: 1 }).expect("ok");
+        assert_eq!(t, 0.5);
+        // The bounding box of the top row is the top row.
+        assert!((f(Localisation::EnergyPointingGame) - 0.5).abs() < 1e-7);
+        let empty = gt(&[0, 0, 0, 0], 2, 2);
+        assert!(
+            localisation(&map, &empty, Localisation::Auroc)
+                .expect("ok")
+                .is_nan()
+        );
+        assert!(localisation(&map[..3], &g, Localisation::Auroc).is_err());
+        assert!(localisation(&map, &g, Localisation::TopKIntersection { k: 0 }).is_err());
+        let mut nan = map;
+        nan[2] = f32::NAN;
+        assert!(
+            localisation(&nan, &g, Localisation::Auprc)
+                .expect("ok")
+                .is_nan()
+        );
+    }
+}
