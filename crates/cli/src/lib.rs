@@ -25,6 +25,7 @@
 mod args;
 mod commands;
 mod limits;
+mod metric_args;
 
 use std::process::ExitCode;
 
@@ -145,6 +146,8 @@ impl Command {
     fn usage_error(&self) -> Option<clap::Error> {
         let msg = match self {
             Command::HeatmapToSegmentation(a) => a.usage_error(),
+            Command::Eval(a) => a.metric.usage_error(),
+            Command::Compare(a) => a.metric.usage_error(),
             _ => None,
         }?;
         Some(Cli::command().error(ErrorKind::ArgumentConflict, msg))

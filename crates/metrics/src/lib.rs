@@ -52,7 +52,7 @@ pub use localisation::{Localisation, localisation};
 pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_sum};
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
-pub use score::{Scoring, hit_with_tolerance, human_point_to_pixel, iou, point_inside};
+pub use score::{Scoring, dice, hit_with_tolerance, human_point_to_pixel, iou, point_inside};
 pub use tune::{GridError, MAX_GRID_LEN, arange, parse_grid, python_argmax};
 
 /// Why a score could not be computed.

@@ -136,7 +136,7 @@ pub(crate) fn radix_sort(keys: &mut Vec<u32>) {
         for &k in keys.iter() {
             count[((k >> shift) & 0xff) as usize + 1] += 1;
         }
-        if count.iter().any(|&c| c == keys.len()) {
+        if count.contains(&keys.len()) {
             continue; // every key has the same byte here
         }
         for i in 1..257 {

@@ -1,4 +1,4 @@
-//! IoU and the pointing game with the reference's rules.
+//! IoU and the pointing game with the reference's rules; the Dice coefficient.
 
 use chexlocalize_rle::Rle;
 
@@ -31,6 +31,20 @@ pub fn iou(pred: &Rle, gt: &Rle, scoring: Scoring) -> Result<f64, MetricsError> 
         f64::NAN
     } else {
         inter as f64 / union as f64
+    })
+}
+
+/// The Dice coefficient `2 |P ∩ G| / (|P| + |G|)` of a predicted and a ground-truth mask; NaN
+/// when the ground truth is empty (nothing to find: MONAI's `DiceMetric(ignore_empty=True)`;
+/// CheXlocalize leaves such pairs out of its means too), 0 for an empty prediction of a
+/// non-empty ground truth.
+pub fn dice(pred: &Rle, gt: &Rle) -> Result<f64, MetricsError> {
+    let inter = pred.intersection_area(gt)?;
+    let (pa, ga) = (pred.area(), gt.area());
+    Ok(if ga == 0 {
+        f64::NAN
+    } else {
+        2.0 * inter as f64 / (pa + ga) as f64
     })
 }
 

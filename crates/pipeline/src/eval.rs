@@ -1,18 +1,17 @@
 //! `chexlocalize eval`: mIoU and hit rate with bootstrap confidence intervals.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chexlocalize_io::{CsvWriter, Field, Segmentations, Task};
-use chexlocalize_metrics::{self as metrics, CiLevel, Clusters, Scoring};
+use chexlocalize_metrics::{self as metrics, CiLevel, Clusters, Localisation, Scoring};
 use chexlocalize_rle::Rle;
-use rayon::prelude::*;
+
+mod maps;
 
 use crate::bootstrap::Bootstrap;
 use crate::error::{Error, Result};
-use crate::heatmaps::{map_and_dims, task_heatmaps};
 use crate::options::{Notes, Options, Outcome};
-use crate::progress::{Progress, thread_pool};
+use maps::{MapScore, heatmap_table};
 
 /// Inputs of [`evaluate`] (`eval.py`).
 #[derive(Clone, Debug)]
@@ -44,14 +43,28 @@ pub enum Metric {
         /// Tolerance in pixels.
         tolerance_px: f64,
     },
+    /// The Dice coefficient of the segmentations (NaN where the ground truth is empty).
+    Dice,
+    /// A threshold-free score of the heatmaps, upsampled to the CXR size as for segmentation.
+    Localisation(Localisation),
 }
 
 impl Metric {
-    /// The name in the output files: `iou` or `hitmiss`.
+    /// The name in the output files: `iou`, `hitmiss`, `dice`, `auroc`, `auprc`,
+    /// `relevance_mass`, `relevance_rank`, `topk_intersection` or `energy_pointing_game`.
     pub fn name(self) -> &'static str {
         match self {
             Metric::Iou(_) => "iou",
             Metric::HitMiss { .. } => "hitmiss",
+            Metric::Dice => "dice",
+            Metric::Localisation(l) => match l {
+                Localisation::Auroc => "auroc",
+                Localisation::Auprc => "auprc",
+                Localisation::RelevanceMass => "relevance_mass",
+                Localisation::RelevanceRank => "relevance_rank",
+                Localisation::TopKIntersection { .. } => "topk_intersection",
+                Localisation::EnergyPointingGame => "energy_pointing_game",
+            },
         }
     }
 }
@@ -193,11 +206,28 @@ pub(crate) fn results_table(
     Ok(match (metric, predictor) {
         (Metric::Iou(scoring), _) => {
             let pred = chexlocalize_io::read_segmentations(pred_path, limits)?;
-            iou_table(gt, gt_path, &pred, pred_path, scoring)?
+            iou_table(gt, gt_path, &pred, pred_path, MaskScore::Iou(scoring))?
         }
-        (Metric::HitMiss { tolerance_px }, Predictor::Saliency) => {
-            heatmap_hit_table(gt, gt_path, pred_path, tolerance_px, options, notes)?
+        (Metric::Dice, _) => {
+            let pred = chexlocalize_io::read_segmentations(pred_path, limits)?;
+            iou_table(gt, gt_path, &pred, pred_path, MaskScore::Dice)?
         }
+        (Metric::Localisation(which), _) => heatmap_table(
+            gt,
+            gt_path,
+            pred_path,
+            MapScore::Localisation(which),
+            options,
+            notes,
+        )?,
+        (Metric::HitMiss { tolerance_px }, Predictor::Saliency) => heatmap_table(
+            gt,
+            gt_path,
+            pred_path,
+            MapScore::Hit(tolerance_px),
+            options,
+            notes,
+        )?,
         (Metric::HitMiss { tolerance_px }, Predictor::HumanBenchmark) => {
             let pts = chexlocalize_io::read_salient_points(pred_path, limits)?;
             human_hit_table(gt, gt_path, &pts, pred_path, tolerance_px, notes)?
@@ -273,18 +303,31 @@ fn size_check(a: &Rle, b: &Rle, file: &Path, what: impl FnOnce() -> String) -> R
     Ok(())
 }
 
-/// `get_ious` of eval.py.
+/// What a pair of masks is scored by.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum MaskScore {
+    /// IoU with eval.py's rules.
+    Iou(Scoring),
+    /// The Dice coefficient (ground-truth CXRs only).
+    Dice,
+}
+
+/// `get_ious` of eval.py, or the Dice coefficient of the same pairs.
 pub(crate) fn iou_table(
     gt: &Segmentations,
     gt_path: &Path,
     pred: &Segmentations,
     pred_path: &Path,
-    scoring: Scoring,
+    score: MaskScore,
 ) -> Result<ResultsTable> {
+    let pair = |p: &Rle, g: &Rle| match score {
+        MaskScore::Iou(scoring) => metrics::iou(p, g, scoring),
+        MaskScore::Dice => metrics::dice(p, g),
+    };
     let mut ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();
-    let pred_only: Vec<String> = match scoring {
-        Scoring::TruePositivesOnly => Vec::new(),
-        Scoring::All => pred
+    let pred_only: Vec<String> = match score {
+        MaskScore::Iou(Scoring::TruePositivesOnly) | MaskScore::Dice => Vec::new(),
+        MaskScore::Iou(Scoring::All) => pred
             .sorted_ids()
             .into_iter()
             .filter(|id| !gt.contains(id))
@@ -310,7 +353,7 @@ pub(crate) fn iou_table(
                 &empty
             };
             size_check(p, g, pred_path, || format!("CXR {id}, task {task}"))?;
-            col.push(metrics::iou(p, g, scoring)?);
+            col.push(pair(p, g)?);
         }
         for id in &pred_only {
             let p = pred.get(id, task).ok_or_else(|| {
@@ -319,11 +362,7 @@ pub(crate) fn iou_table(
                     format!("CXR {id}: expected a mask for task {task}"),
                 )
             })?;
-            col.push(metrics::iou(
-                p,
-                &Rle::empty(p.height(), p.width()),
-                scoring,
-            )?);
+            col.push(pair(p, &Rle::empty(p.height(), p.width()))?);
         }
         values.push(col);
     }
@@ -349,103 +388,6 @@ fn sort_rows(t: ResultsTable) -> ResultsTable {
             .collect(),
         ..t
     }
-}
-
-/// One pointing-game outcome: 1 hit, 0 miss, NaN when the ground truth is empty.
-fn hit_value(g: &Rle, row: usize, col: usize, tolerance: f64) -> f64 {
-    if g.is_empty() {
-        f64::NAN
-    } else if metrics::hit_with_tolerance(g, row, col, tolerance) {
-        1.0
-    } else {
-        0.0
-    }
-}
-
-/// `get_hitrates` of eval.py: the most salient pixel of each upsampled heatmap.
-///
-/// The reference labels its rows with the sorted ground-truth ids by position; we join by CXR id,
-/// which gives the same table whenever the reference's does not crash, and an error naming the
-/// CXR when a ground-truth CXR has no heatmap.
-fn heatmap_hit_table(
-    gt: &Segmentations,
-    gt_path: &Path,
-    map_dir: &Path,
-    tolerance: f64,
-    options: &Options,
-    notes: &Notes,
-) -> Result<ResultsTable> {
-    let limits = &options.limits;
-    let files: Vec<_> = task_heatmaps(map_dir, notes)?
-        .into_iter()
-        .filter(|(f, _)| gt.contains(&f.cxr_id))
-        .collect();
-    let ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();
-    for id in &ids {
-        if !files.iter().any(|(f, _)| &f.cxr_id == id) {
-            return Err(Error::input(
-                map_dir,
-                format!(
-                    "no heatmap for CXR {id} of the ground truth {}",
-                    gt_path.display()
-                ),
-            ));
-        }
-    }
-    let pool = thread_pool(options)?;
-    let progress = Progress::new(options, files.len() as u64, "pointing");
-    let hits: Vec<f64> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|(f, task)| {
-                let g = gt_mask(gt, gt_path, &f.cxr_id, *task)?;
-                let rec = chexlocalize_io::read_heatmap(&f.path, limits)?;
-                let (map, h, w) = map_and_dims(&rec).map_err(|e| Error::input(&f.path, e))?;
-                if (h, w) != (g.height(), g.width()) {
-                    return Err(Error::input(
-                        &f.path,
-                        format!(
-                            "cxr_dims give {h}x{w} (h x w) but the ground truth of CXR {}, task {task} is {}x{}",
-                            f.cxr_id,
-                            g.height(),
-                            g.width()
-                        ),
-                    ));
-                }
-                let (row, col) = chexlocalize_saliency::max_point(map.view(), h, w);
-                progress.inc();
-                Ok(hit_value(g, row, col, tolerance))
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
-    progress.finish();
-    // Columns in order of first appearance, as pandas' DataFrame.from_dict(orient='index').
-    let mut tasks: Vec<Task> = Vec::new();
-    let mut cells: HashMap<(&str, Task), f64> = HashMap::new();
-    for ((f, task), v) in files.iter().zip(hits) {
-        if !tasks.contains(task) {
-            tasks.push(*task);
-        }
-        cells.insert((f.cxr_id.as_str(), *task), v);
-    }
-    let values: Vec<Vec<f64>> = tasks
-        .iter()
-        .map(|t| {
-            ids.iter()
-                .map(|id| cells.get(&(id.as_str(), *t)).copied().unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
-    let int_columns = values
-        .iter()
-        .map(|c| c.iter().all(|x| !x.is_nan()))
-        .collect();
-    Ok(ResultsTable {
-        tasks,
-        ids,
-        values,
-        int_columns,
-    })
 }
 
 /// `get_hb_hitrates` of eval.py: a hit when any of the human's points is in the ground truth.

@@ -2,31 +2,24 @@
 
 use std::path::PathBuf;
 
-use chexlocalize::{Compare, Comparison, Metric, Options, Scoring};
-use clap::{Args, ValueEnum};
+use chexlocalize::{Compare, Comparison, Options};
+use clap::Args;
 
-use crate::args::{BootstrapArgs, py_bool};
+use crate::args::BootstrapArgs;
 
 /// Arguments of `chexlocalize compare`.
 #[derive(Args, Debug)]
 pub(crate) struct CompareArgs {
-    /// `iou` (mIoU of segmentations) or `hitmiss` (pointing game).
-    #[arg(long, value_enum)]
-    metric: MetricArg,
+    #[command(flatten)]
+    pub(crate) metric: crate::metric_args::MetricArgs,
     /// Ground-truth segmentation JSON.
     #[arg(long = "gt-path", visible_alias = "gt_path")]
     gt_path: PathBuf,
-    /// A method as NAME=PATH, twice or more (up to 64): a segmentation JSON (iou), or a folder
-    /// of heatmaps or a salient-points JSON of the human benchmark (hitmiss).
+    /// A method as NAME=PATH, twice or more (up to 64): a segmentation JSON (iou, dice), a
+    /// folder of heatmaps (hitmiss, the threshold-free metrics), or a salient-points JSON of
+    /// the human benchmark (hitmiss).
     #[arg(long = "pred", value_name = "NAME=PATH", required = true, value_parser = chexlocalize::parse_method)]
     pred: Vec<(String, PathBuf)>,
-    /// IoU only on CXRs where both masks are non-empty (True), or also false positives and
-    /// negatives (False).
-    #[arg(long = "true-pos-only", visible_alias = "true_pos_only", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "True")]
-    true_pos_only: bool,
-    /// Pointing game tolerance in pixels (0 to 1000; as `eval --tolerance-px`).
-    #[arg(long = "tolerance-px", visible_alias = "tolerance_px", default_value_t = 0.0, value_parser = super::eval::tolerance, allow_negative_numbers = true)]
-    tolerance_px: f64,
     /// Where to write `<metric>_comparison_scores.csv` and `<metric>_comparison_pairs.csv`.
     #[arg(long = "save-dir", visible_alias = "save_dir", default_value = ".")]
     save_dir: PathBuf,
@@ -37,25 +30,10 @@ pub(crate) struct CompareArgs {
     pub(crate) jobs: Option<usize>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum MetricArg {
-    Iou,
-    Hitmiss,
-}
-
 pub(crate) fn compare(a: &CompareArgs, options: &Options) -> chexlocalize::Result<Comparison> {
     let c = chexlocalize::compare(
         &Compare {
-            metric: match a.metric {
-                MetricArg::Iou => Metric::Iou(if a.true_pos_only {
-                    Scoring::TruePositivesOnly
-                } else {
-                    Scoring::All
-                }),
-                MetricArg::Hitmiss => Metric::HitMiss {
-                    tolerance_px: a.tolerance_px,
-                },
-            },
+            metric: a.metric.metric(),
             gt_path: a.gt_path.clone(),
             methods: a.pred.clone(),
             save_dir: a.save_dir.clone(),

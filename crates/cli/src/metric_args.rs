@@ -1,0 +1,96 @@
+//! The `--metric` flags shared by `eval` and `compare`.
+
+use chexlocalize::{Localisation, Metric, Scoring};
+use clap::{Args, ValueEnum};
+
+use crate::args::py_bool;
+
+/// `--metric` and the flags that qualify it.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct MetricArgs {
+    /// What is scored. From segmentation JSON: `iou` (the paper's mIoU), `dice`. From heatmap
+    /// folders: `hitmiss` (pointing game; also salient points of the human benchmark), and the
+    /// threshold-free `auroc`, `auprc`, `relevance-mass`, `relevance-rank`,
+    /// `topk-intersection` (with --k), `energy-pointing-game`.
+    #[arg(long, value_enum)]
+    metric: MetricArg,
+    /// IoU only on CXRs where both masks are non-empty (True), or also false positives and
+    /// negatives (False).
+    #[arg(long = "true-pos-only", visible_alias = "true_pos_only", action = clap::ArgAction::Set, value_parser = py_bool, default_value = "True")]
+    true_pos_only: bool,
+    /// Pointing game tolerance in pixels: a hit when a ground-truth pixel lies within this
+    /// distance of the point: 0 to 1000 (0 = the reference's exact rule; TorchRay uses 15).
+    #[arg(
+        long = "tolerance-px",
+        visible_alias = "tolerance_px",
+        default_value_t = 0.0,
+        value_parser = tolerance,
+        allow_negative_numbers = true
+    )]
+    tolerance_px: f64,
+    /// Pixels of the top-k intersection (`--metric topk-intersection`): 1 to 2^32.
+    #[arg(long, value_parser = crate::args::int_in::<usize>(1, 1 << 32, "a number of pixels"))]
+    k: Option<usize>,
+}
+
+/// A pointing-game tolerance: a finite number of pixels from 0 to 1000.
+fn tolerance(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|t| (0.0..=1000.0).contains(t))
+        .ok_or_else(|| format!("expected a number of pixels from 0 to 1000, found {s:?}"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum MetricArg {
+    Iou,
+    Hitmiss,
+    Dice,
+    Auroc,
+    Auprc,
+    #[value(alias = "relevance_mass")]
+    RelevanceMass,
+    #[value(alias = "relevance_rank")]
+    RelevanceRank,
+    #[value(alias = "topk_intersection")]
+    TopkIntersection,
+    #[value(alias = "energy_pointing_game")]
+    EnergyPointingGame,
+}
+
+impl MetricArgs {
+    /// A combination the value parsers cannot see: `--k` belongs to `topk-intersection`.
+    pub(crate) fn usage_error(&self) -> Option<String> {
+        match (self.metric, self.k) {
+            (MetricArg::TopkIntersection, None) => {
+                Some("--metric topk-intersection needs --k (a number of pixels)".into())
+            }
+            (MetricArg::TopkIntersection, Some(_)) | (_, None) => None,
+            (_, Some(_)) => Some("--k is for --metric topk-intersection only".into()),
+        }
+    }
+
+    /// The library's metric (after [`MetricArgs::usage_error`]).
+    pub(crate) fn metric(&self) -> Metric {
+        let l = Metric::Localisation;
+        match self.metric {
+            MetricArg::Iou => Metric::Iou(if self.true_pos_only {
+                Scoring::TruePositivesOnly
+            } else {
+                Scoring::All
+            }),
+            MetricArg::Hitmiss => Metric::HitMiss {
+                tolerance_px: self.tolerance_px,
+            },
+            MetricArg::Dice => Metric::Dice,
+            MetricArg::Auroc => l(Localisation::Auroc),
+            MetricArg::Auprc => l(Localisation::Auprc),
+            MetricArg::RelevanceMass => l(Localisation::RelevanceMass),
+            MetricArg::RelevanceRank => l(Localisation::RelevanceRank),
+            MetricArg::TopkIntersection => l(Localisation::TopKIntersection {
+                k: self.k.unwrap_or(1),
+            }),
+            MetricArg::EnergyPointingGame => l(Localisation::EnergyPointingGame),
+        }
+    }
+}
