@@ -480,7 +480,12 @@ fn section(s: Suite, ctx: &Ctx) -> Result<String> {
         Suite::Hostile => {
             crate::bench_hostile::write_sections(&mut md, &ctx.bin, &ctx.scratch.join("hostile"))?
         }
-        Suite::Server => writeln!(md, "## Server\n\nNot measured yet.\n")?,
+        Suite::Server => crate::bench_server::write_section(
+            &mut md,
+            &ctx.bin,
+            ctx.python.as_ref(),
+            &ctx.scratch,
+        )?,
         Suite::Python => writeln!(md, "## Python package\n\nNot measured yet.\n")?,
     }
     Ok(md)

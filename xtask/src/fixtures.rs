@@ -16,7 +16,9 @@
 //! ground truth, and give every task at least 17 findings that are also in the human benchmark
 //! and its salient points, so that `cargo xtask reproduce` has data for every stage (only the
 //! first 6 of them have a JPEG, at half size, enough for the report's overlays). `--scale val` writes a validation-sized set (234 CXRs x 10 tasks, 320x320
-//! maps, CXRs of 2000-2900 px) under `target/` for benchmarks.
+//! maps, CXRs of 2000-2900 px) under `target/` for benchmarks; `--scale test` a test-sized one
+//! like it (668 CXRs from 500 patients, as the CheXlocalize test set: the first 168 patients
+//! have two studies each) for the competition server's benchmark.
 
 use std::path::{Path, PathBuf};
 
@@ -37,7 +39,8 @@ use crate::util::workspace_root;
 pub(crate) struct FixturesArgs {
     /// `small`: the committed test set in `fixtures/` (60 CXRs: 8 with the hard cases, 52 plain
     /// ones that give every task enough findings for every stage); `mid`: 40 CXRs, small images (the
-    /// regression oracle of `crates/stats/tests/data`); `val`: 234 CXRs for benchmarks.
+    /// regression oracle of `crates/stats/tests/data`); `val`: 234 CXRs for benchmarks; `test`:
+    /// 668 CXRs from 500 patients (the test set's size) for the server benchmark.
     #[arg(long, value_enum, default_value_t = Scale::Small)]
     scale: Scale,
     /// Output folder (default `fixtures/` for small, `target/fixtures-<scale>/` otherwise).
@@ -53,6 +56,7 @@ pub(crate) enum Scale {
     Small,
     Mid,
     Val,
+    Test,
 }
 
 pub(crate) fn run(args: &FixturesArgs) -> Result<()> {
@@ -61,11 +65,13 @@ pub(crate) fn run(args: &FixturesArgs) -> Result<()> {
         Scale::Small => root.join("fixtures"),
         Scale::Mid => root.join("target/fixtures-mid"),
         Scale::Val => root.join("target/fixtures-val"),
+        Scale::Test => root.join("target/fixtures-test"),
     });
     let spec = match args.scale {
         Scale::Small => Spec::small(),
         Scale::Mid => Spec::mid(),
         Scale::Val => Spec::val(),
+        Scale::Test => Spec::test(),
     };
     generate(&out, &spec, args.seed)?;
     println!(
@@ -81,6 +87,11 @@ pub(crate) fn generate_val(out: &Path) -> Result<()> {
     generate(out, &Spec::val(), 20_261_123)
 }
 
+/// The test-scale set into `out` (with the default seed), for the server benchmark.
+pub(crate) fn generate_test(out: &Path) -> Result<()> {
+    generate(out, &Spec::test(), 20_261_123)
+}
+
 /// Size parameters of a generated set.
 pub(crate) struct Spec {
     n_cxrs: usize,
@@ -92,6 +103,8 @@ pub(crate) struct Spec {
     max_dim: usize,
     hard_cases: bool,
     images: bool,
+    /// Patients of the CXRs (0: one each); see [`Spec::cxr_ref`].
+    patients: usize,
 }
 
 impl Spec {
@@ -105,6 +118,7 @@ impl Spec {
             max_dim: 420,
             hard_cases: true,
             images: true,
+            patients: 0,
         }
     }
 
@@ -119,6 +133,7 @@ impl Spec {
             max_dim: 420,
             hard_cases: false,
             images: false,
+            patients: 0,
         }
     }
 
@@ -131,6 +146,33 @@ impl Spec {
             max_dim: 2900,
             hard_cases: false,
             images: false,
+            patients: 0,
+        }
+    }
+
+    /// The CheXlocalize test set's size: 668 CXRs from 500 patients, like `val` otherwise.
+    pub(crate) fn test() -> Self {
+        Spec {
+            n_cxrs: 668,
+            patients: 500,
+            ..Spec::val()
+        }
+    }
+
+    /// Patient index and study number of CXR `i`: with `p` patients for `n` CXRs, the first
+    /// `n - p` patients have two studies (CXRs `2j` and `2j + 1`), the others one; without
+    /// `patients`, CXR `i` is patient `i`'s only study.
+    fn cxr_ref(&self, i: usize) -> (usize, usize) {
+        let n = self.n_cxrs + self.extra_cxrs;
+        let doubles = if self.patients == 0 {
+            0
+        } else {
+            n.saturating_sub(self.patients)
+        };
+        if i < 2 * doubles {
+            (i / 2, i % 2 + 1)
+        } else {
+            (i - doubles, 1)
         }
     }
 }
@@ -180,12 +222,15 @@ struct Blob {
     r: f64,
 }
 
-fn cxr_id(i: usize) -> String {
-    format!("patient{}_study1_view1_frontal", 90001 + i)
+fn cxr_id((patient, study): (usize, usize)) -> String {
+    format!("patient{}_study{study}_view1_frontal", 90001 + patient)
 }
 
-fn image_rel_path(i: usize) -> String {
-    format!("valid/patient{}/study1/view1_frontal.jpg", 90001 + i)
+fn image_rel_path((patient, study): (usize, usize)) -> String {
+    format!(
+        "valid/patient{}/study{study}/view1_frontal.jpg",
+        90001 + patient
+    )
 }
 
 pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
@@ -206,7 +251,8 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
         } else {
             &mut g
         };
-        let id = cxr_id(i);
+        let cxr = spec.cxr_ref(i);
+        let id = cxr_id(cxr);
         let (h, w) = if spec.hard_cases && i == 0 {
             (97, 131) // tiny, odd, non-square
         } else {
@@ -216,11 +262,11 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
             )
         };
         match extra {
-            None if spec.images => write_image(&out.join(image_rel_path(i)), h, w, g)?,
+            None if spec.images => write_image(&out.join(image_rel_path(cxr)), h, w, g)?,
             // The report shows, per task, the first two CXRs (by id) with the finding: the
             // first EXTRA_IMAGES extras hold every task at least twice (see `Presence`).
             Some(j) if j < EXTRA_IMAGES => {
-                write_image(&out.join(image_rel_path(i)), h / 2, w / 2, g)?;
+                write_image(&out.join(image_rel_path(cxr)), h / 2, w / 2, g)?;
             }
             _ => {}
         }
@@ -324,7 +370,7 @@ pub(crate) fn generate(out: &Path, spec: &Spec, seed: u64) -> Result<()> {
                     TensorData::F32((0..n).map(|_| g.range(-2.0, 2.5) as f32).collect()),
                 )?)
             } else {
-                CxrImg::Path(image_rel_path(i))
+                CxrImg::Path(image_rel_path(cxr))
             };
             let rec = HeatmapRecord {
                 map,
@@ -514,4 +560,23 @@ fn write_tuning_csvs(out: &Path, g: &mut Gen) -> Result<()> {
     }
     p.write(&out.join("probability_tuning_results.csv"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Spec, cxr_id};
+
+    #[test]
+    fn test_scale_has_668_cxrs_of_500_patients() {
+        let spec = Spec::test();
+        let ids: std::collections::BTreeSet<_> =
+            (0..668).map(|i| cxr_id(spec.cxr_ref(i))).collect();
+        assert_eq!(ids.len(), 668);
+        let patients: std::collections::BTreeSet<_> = (0..668).map(|i| spec.cxr_ref(i).0).collect();
+        assert_eq!(patients.len(), 500);
+        assert_eq!(spec.cxr_ref(0), (0, 1));
+        assert_eq!(spec.cxr_ref(1), (0, 2));
+        assert_eq!(spec.cxr_ref(336), (168, 1));
+        assert_eq!(Spec::val().cxr_ref(5), (5, 1));
+    }
 }

@@ -12,6 +12,9 @@
 
 mod bench;
 mod bench_hostile;
+mod bench_server;
+mod bench_server_load;
+mod bench_server_procs;
 mod conformance;
 mod cycles;
 mod fixtures;
