@@ -453,8 +453,13 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     } else {
         let old = std::fs::read_to_string(&output).unwrap_or_default();
         let mut part = section(args.suite, &ctx)?;
+        // Under the section's `##` title.
+        let title_end = part
+            .find("\n## ")
+            .and_then(|i| part[i + 1..].find('\n').map(|j| i + 1 + j + 1))
+            .unwrap_or(0);
         part.insert_str(
-            part.find('\n').map_or(0, |i| i + 1),
+            title_end,
             &format!(
                 "\n*Regenerated alone by `cargo xtask bench {}` on {stamp}.*\n",
                 args.suite.name()
