@@ -66,6 +66,9 @@ enum Command {
     /// Several methods on one ground truth: each one's score and every pair's difference from
     /// one paired bootstrap, with Holm-adjusted p-values.
     Compare(compare::CompareArgs),
+    /// Heatmaps of "no model" (centre, uniform, or a training split's mean mask) to score and
+    /// compare like any method.
+    Baseline(compare::BaselineArgs),
     /// Number of CXRs with a non-empty mask per task (`count_segs.py`).
     #[command(name = "count-segs", visible_alias = "count_segs")]
     CountSegs(analyses::CountSegsArgs),
@@ -148,6 +151,7 @@ impl Command {
             Command::HeatmapToSegmentation(a) => a.usage_error(),
             Command::Eval(a) => a.metric.usage_error(),
             Command::Compare(a) => a.metric.usage_error(),
+            Command::Baseline(a) => a.usage_error(),
             _ => None,
         }?;
         Some(Cli::command().error(ErrorKind::ArgumentConflict, msg))
@@ -209,6 +213,7 @@ fn execute(command: Command, limits: chexlocalize::Limits) -> anyhow::Result<()>
         Command::HeatmapToSegmentation(a) => segment::heatmap_to_segmentation(&a, o)?,
         Command::Eval(a) => eval::eval(&a, o)?.outcome,
         Command::Compare(a) => compare::compare(&a, o)?.outcome,
+        Command::Baseline(a) => compare::baseline(&a, o)?,
         Command::CountSegs(a) => analyses::count_segs(&a, o)?,
         Command::CalculatePercentageDecrease(a) => analyses::percentage_decrease(&a, o)?,
         Command::PrecisionRecallSpecificity(a) => analyses::precision_recall_specificity(&a, o)?,

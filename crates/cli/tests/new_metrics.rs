@@ -147,3 +147,115 @@ fn topk_needs_its_k_and_k_needs_topk() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--k is for"), "{}", stderr(&o));
 }
+
+#[test]
+fn baselines_score_what_their_definitions_say() {
+    let Some(sample) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let gt = sample.join("gt_segmentations_val.json");
+    for kind in ["center", "uniform"] {
+        let out = tmp.path().join(kind);
+        let o = run(&[
+            "baseline",
+            "--kind",
+            kind,
+            "--gt_path",
+            s(&gt),
+            "--out",
+            s(&out),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(std::fs::read_dir(&out).expect("dir").count(), 20);
+    }
+    // A constant map is at chance on every scored CXR.
+    eval(&["auroc"], &gt, &tmp.path().join("uniform"), tmp.path());
+    let auroc = cells(&tmp.path().join("auroc_results_per_cxr.csv"));
+    assert!(auroc.iter().filter(|c| !c.2.is_nan()).count() >= 4);
+    assert!(
+        auroc.iter().all(|c| c.2.is_nan() || c.2 == 0.5),
+        "{auroc:?}"
+    );
+    // The centre Gaussian ranks pixels by their distance to the centre: the sample's masks are
+    // central organs and effusions, so better than chance.
+    eval(&["auroc"], &gt, &tmp.path().join("center"), tmp.path());
+    let auroc = cells(&tmp.path().join("auroc_results_per_cxr.csv"));
+    let cardio = auroc
+        .iter()
+        .find(|c| c.0 == "Cardiomegaly" && !c.2.is_nan())
+        .expect("a scored Cardiomegaly");
+    assert!(cardio.2 > 0.5, "{cardio:?}");
+    // The prior of a split on itself puts its mass on the masks.
+    let prior = tmp.path().join("prior");
+    let o = run(&[
+        "baseline",
+        "--kind",
+        "prior",
+        "--train-gt",
+        s(&gt),
+        "--gt_path",
+        s(&gt),
+        "--out",
+        s(&prior),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    eval(&["relevance-mass"], &gt, &prior, tmp.path());
+    let mass = cells(&tmp.path().join("relevance_mass_results_per_cxr.csv"));
+    assert!(mass.iter().all(|c| c.2.is_nan() || c.2 > 0.5), "{mass:?}");
+}
+
+#[test]
+fn baseline_flags_go_together_and_a_failure_leaves_no_maps() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for (args, needle) in [
+        (&["--kind", "prior"][..], "needs --train-gt"),
+        (
+            &["--kind", "center", "--train-gt", "t.json"],
+            "for --kind prior only",
+        ),
+        (&["--kind", "center", "--map-side", "7"], "from 8 to 1024"),
+    ] {
+        let mut all = vec!["baseline", "--gt_path", "g.json", "--out", "o"];
+        all.extend_from_slice(args);
+        let o = run(&all);
+        assert_eq!(o.status.code(), Some(2), "{all:?}");
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+    }
+    // The second CXR lacks a task: the first CXR's maps are removed again.
+    let mask = serde_json::json!({"size": [2, 2], "counts": "4"});
+    let full: serde_json::Map<String, serde_json::Value> = [
+        "Enlarged Cardiomediastinum",
+        "Cardiomegaly",
+        "Lung Lesion",
+        "Airspace Opacity",
+        "Edema",
+        "Consolidation",
+        "Atelectasis",
+        "Pneumothorax",
+        "Pleural Effusion",
+        "Support Devices",
+    ]
+    .iter()
+    .map(|t| ((*t).to_owned(), mask.clone()))
+    .collect();
+    let mut short = full.clone();
+    short.remove("Edema");
+    let gt = serde_json::json!({"a_study1": full, "b_study1": short});
+    let gt_path = tmp.path().join("gt.json");
+    std::fs::write(&gt_path, gt.to_string()).expect("gt");
+    let out = tmp.path().join("maps");
+    let o = run(&[
+        "baseline",
+        "--kind",
+        "uniform",
+        "--gt_path",
+        s(&gt_path),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("b_study1"), "{}", stderr(&o));
+    let left: Vec<_> = std::fs::read_dir(&out).map_or(Vec::new(), |d| d.collect());
+    assert!(left.is_empty(), "{left:?}");
+}

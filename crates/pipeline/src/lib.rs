@@ -13,6 +13,7 @@
 //! | [`heatmaps_to_segmentations`] | `heatmap_to_segmentation.py` |
 //! | [`evaluate`] | `eval.py` |
 //! | [`compare`] | (new: a paired bootstrap of several methods) |
+//! | [`baseline`] | (new: centre, uniform and prior heatmaps, what "no model" scores) |
 //! | [`count_segs`], [`percentage_decrease`], [`precision_recall_specificity`] | `count_segs.py`, `calculate_percentage_decrease.py`, `precision_recall_specificity.py` |
 //! | [`tune_heatmap_threshold`], [`tune_probability_threshold`] | `tune_heatmap_threshold.py`, `tune_probability_threshold.py` |
 //! | [`compute_pathology_features`], [`plot_pathology_features`], [`regression_pathology_features`], [`regression_model_assurance`] | the scripts of the same names |
@@ -33,6 +34,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod baseline;
 mod bootstrap;
 mod compare;
 mod error;
@@ -51,6 +53,7 @@ mod summaries;
 mod tune;
 mod validate;
 
+pub use baseline::{BASELINE_MAP_SIDES, Baseline, BaselineKind, baseline};
 pub use bootstrap::{Bootstrap, BootstrapRng, MAX_REPLICATES, Resample};
 pub use chexlocalize_io::layout::{EvalRun, SegFile};
 pub use chexlocalize_io::{DataLayout, Limits, RunLayout, Task, chain_text};

@@ -1,9 +1,10 @@
-//! `compare`: several methods on one ground truth, with a paired bootstrap.
+//! `compare` (several methods on one ground truth, with a paired bootstrap) and `baseline` (the
+//! heatmaps of "no model" to compare against).
 
 use std::path::PathBuf;
 
-use chexlocalize::{Compare, Comparison, Options};
-use clap::Args;
+use chexlocalize::{Baseline, BaselineKind, Compare, Comparison, Options, Outcome};
+use clap::{Args, ValueEnum};
 
 use crate::args::BootstrapArgs;
 
@@ -67,4 +68,63 @@ fn overall_text(c: &Comparison) -> String {
         );
     }
     out
+}
+
+/// Arguments of `chexlocalize baseline`.
+#[derive(Args, Debug)]
+pub(crate) struct BaselineArgs {
+    /// `center` (a Gaussian at the centre), `uniform` (a constant map) or `prior` (per task, the
+    /// mean ground-truth mask of a training split: needs --train-gt).
+    #[arg(long, value_enum)]
+    kind: KindArg,
+    /// The segmentation JSON of the set to make heatmaps for (its CXR ids and sizes).
+    #[arg(long = "gt-path", visible_alias = "gt_path")]
+    gt_path: PathBuf,
+    /// The folder to write `<cxr_id>_<task>_map.pkl` into.
+    #[arg(long)]
+    out: PathBuf,
+    /// The training split's segmentation JSON the prior is averaged from (`--kind prior`).
+    #[arg(long = "train-gt", visible_alias = "train_gt")]
+    train_gt: Option<PathBuf>,
+    /// The maps' side in pixels: 8 to 1024.
+    #[arg(long = "map-side", default_value_t = 64, value_parser = crate::args::int_in::<usize>(8, 1024, "a map side"))]
+    map_side: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    Center,
+    Uniform,
+    Prior,
+}
+
+impl BaselineArgs {
+    /// `--train-gt` goes with `--kind prior`, and only with it.
+    pub(crate) fn usage_error(&self) -> Option<String> {
+        match (self.kind, &self.train_gt) {
+            (KindArg::Prior, None) => {
+                Some("--kind prior needs --train-gt (a training split's segmentation JSON)".into())
+            }
+            (KindArg::Prior, Some(_)) | (_, None) => None,
+            (_, Some(_)) => Some("--train-gt is for --kind prior only".into()),
+        }
+    }
+}
+
+pub(crate) fn baseline(a: &BaselineArgs, options: &Options) -> chexlocalize::Result<Outcome> {
+    chexlocalize::baseline(
+        &Baseline {
+            kind: match (a.kind, &a.train_gt) {
+                (KindArg::Center, _) => BaselineKind::Center,
+                (KindArg::Uniform, _) => BaselineKind::Uniform,
+                (KindArg::Prior, t) => BaselineKind::Prior {
+                    train_gt: t.clone().unwrap_or_default(),
+                },
+            },
+            gt_path: a.gt_path.clone(),
+            out_dir: a.out.clone(),
+            map_side: a.map_side,
+        },
+        options,
+    )
 }
