@@ -314,6 +314,15 @@ impl RunLayout {
         self.regression_model_assurance_dir()
             .join(regression_model_assurance(metric))
     }
+    /// `baselines/<kind>/`: the heatmaps of a baseline (`center`, `uniform`).
+    pub fn baseline_dir(&self, kind: &str) -> PathBuf {
+        self.at("baselines").join(kind)
+    }
+
+    /// `compare/`: the comparisons of methods (`<metric>_comparison_*.csv`).
+    pub fn compare_dir(&self) -> PathBuf {
+        self.at("compare")
+    }
 }
 
 /// The inputs of a run: a data folder laid out like the original repository's `sample/`.

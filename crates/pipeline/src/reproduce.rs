@@ -4,7 +4,10 @@
 //! writes every output where the [`RunLayout`] says, then `run.json` (parameters, stage
 //! timings and notes) and the HTML report. A stage whose input is missing is skipped; a stage
 //! that fails stops the run with its error, except the tuned-threshold segmentations, which
-//! nothing later needs (a task may have no usable tuning row on small data).
+//! nothing later needs (a task may have no usable tuning row on small data). After the paper's
+//! stages come the ones beyond it (`reproduce/beyond.rs`): baselines and comparisons.
+
+mod beyond;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -104,7 +107,8 @@ pub fn reproduce(
     mut observe: impl FnMut(usize, usize, &StageRecord),
 ) -> Result<RunSummary> {
     let started = Instant::now();
-    let steps = steps(&args.data, &args.run, args.seed, options);
+    let mut steps = steps(&args.data, &args.run, args.seed, options);
+    steps.extend(beyond::steps(&args.data, &args.run, args.seed, options));
     let n = steps.len() + 1;
     let mut records = Vec::with_capacity(n);
     let mut evaluations = Vec::new();
