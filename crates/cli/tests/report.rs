@@ -332,3 +332,52 @@ fn report_errors_name_the_folder_and_write_nothing() {
     assert!(!stderr.contains("panicked"));
     assert!(output.exists());
 }
+
+#[test]
+fn comparisons_are_shown_side_by_side_with_a_forest_plot() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let run = tmp.path().join("run");
+    make_run(&run, true);
+    let seg = run.join("segmentations");
+    cli(&[
+        "compare",
+        "--metric",
+        "iou",
+        "--gt_path",
+        s(&seg.join("gt_segmentations.json")),
+        "--pred",
+        &format!("Grad-CAM <Otsu>={}", s(&seg.join("saliency_otsu.json"))),
+        "--pred",
+        &format!("human={}", s(&seg.join("hb_segmentations.json"))),
+        "--save_dir",
+        s(&run.join("compare")),
+    ]);
+    let out = tmp.path().join("report.html");
+    cli(&["report", "--run-dir", s(&run), "--output", s(&out)]);
+    let html = std::fs::read_to_string(&out).expect("report written");
+    let section = html
+        .split("<section id=\"comparisons\">")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("a comparisons section");
+    // The method name is escaped; both methods head the table; the overall row is last.
+    assert!(
+        section.contains("<th>Grad-CAM &lt;Otsu&gt;</th><th>human</th>"),
+        "{section}"
+    );
+    assert!(section.contains("<tr class=\"avg\"><td>Overall</td>"));
+    assert!(section.contains("alt=\"Forest plot of the overall mIoU differences\""));
+    let plots = embedded_pngs(section);
+    assert_eq!(plots.len(), 1);
+    assert_eq!(plots[0].width(), 1300);
+    // Grad-CAM is far below the human benchmark on the fixtures: the pair differs.
+    let pair = section
+        .split("<td>Overall</td><td>Grad-CAM &lt;Otsu&gt;</td><td>human</td>")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("the overall pair");
+    assert!(
+        pair.contains("<td>-0.") && pair.ends_with("<td>yes</td>"),
+        "{pair}"
+    );
+}

@@ -14,7 +14,7 @@ use crate::ReportError;
 use crate::tables::Ci;
 
 /// The family name under which the embedded DejaVu Sans is registered.
-const FONT: &str = "chexlocalize-sans";
+pub(crate) const FONT: &str = "chexlocalize-sans";
 
 /// Registers the embedded font once per process.
 fn register_font() -> Result<(), ReportError> {
@@ -57,7 +57,7 @@ pub(crate) fn encode_png_best(img: &image::RgbImage, what: &str) -> Result<Vec<u
 }
 
 /// Draws on a white `width × height` RGB canvas with `f`, then encodes it as PNG.
-fn render(
+pub(crate) fn render(
     width: u32,
     height: u32,
     what: &str,

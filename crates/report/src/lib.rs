@@ -56,6 +56,7 @@
 mod charts;
 mod cxr;
 mod error;
+mod forest;
 mod options;
 mod overlay;
 mod page;

@@ -3,7 +3,8 @@
 //! This file holds the page itself ([`Page`]: sections, notes, embedded images, reading a run's
 //! files) and [`build_report`], which puts the sections in order; each section lives in a child
 //! module: [`results`] (the results table and bar charts), [`figures`] (overlays and feature
-//! plots), [`analyses`] (regressions, pixel precision / recall, thresholds), [`run`] (`run.json`).
+//! plots), [`comparisons`] (methods side by side, forest plots), [`analyses`] (regressions,
+//! pixel precision / recall, thresholds), [`run`] (`run.json`).
 
 use std::path::{Path, PathBuf};
 
@@ -17,11 +18,13 @@ use crate::tables::esc;
 use chexlocalize_io::chain_text;
 
 mod analyses;
+mod comparisons;
 mod figures;
 mod results;
 mod run;
 
 use analyses::{pixels_section, regressions_section, thresholds_section};
+use comparisons::comparisons_section;
 use figures::{features_section, overlays_section};
 use results::{charts_section, results_section};
 use run::{read_run_json, run_section};
@@ -235,6 +238,7 @@ pub fn build_report(
 
     results_section(&mut page);
     charts_section(&mut page)?;
+    comparisons_section(&mut page)?;
     overlays_section(&mut page, data.as_deref(), options);
     features_section(&mut page);
     regressions_section(&mut page);
