@@ -259,3 +259,47 @@ fn baseline_flags_go_together_and_a_failure_leaves_no_maps() {
     let left: Vec<_> = std::fs::read_dir(&out).map_or(Vec::new(), |d| d.collect());
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn boundary_metrics_of_the_ground_truth_against_itself_and_a_method() {
+    let Some(sample) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let gt = sample.join("gt_segmentations_val.json");
+    let pred = sample.join("gradcam_segmentations_val_sample.json");
+    let (same, method) = (tmp.path().join("same"), tmp.path().join("method"));
+    eval(&["hd95", "--spacing-mm", "0.5"], &gt, &gt, &same);
+    eval(&["surface-dice", "--tolerance", "2"], &gt, &gt, &same);
+    let hd = cells(&same.join("hd95_results_per_cxr.csv"));
+    let sd = cells(&same.join("surface_dice_results_per_cxr.csv"));
+    assert!(hd.iter().filter(|c| !c.2.is_nan()).count() >= 4);
+    assert!(hd.iter().all(|c| c.2.is_nan() || c.2 == 0.0), "{hd:?}");
+    assert!(sd.iter().all(|c| c.2.is_nan() || c.2 == 1.0), "{sd:?}");
+    // Against Grad-CAM: distances in millimetres are half those in pixels.
+    eval(&["hd95"], &gt, &pred, &method);
+    let px = cells(&method.join("hd95_results_per_cxr.csv"));
+    eval(&["hd95", "--spacing-mm", "0.5,0.5"], &gt, &pred, &method);
+    let mm = cells(&method.join("hd95_results_per_cxr.csv"));
+    for (p, m) in px.iter().zip(&mm) {
+        assert_eq!(p.2.is_nan(), m.2.is_nan());
+        assert!(
+            p.2.is_nan() || (p.2 / 2.0 - m.2).abs() < 1e-9,
+            "{p:?} {m:?}"
+        );
+    }
+    assert!(px.iter().any(|c| c.2 > 0.0));
+    for (args, needle) in [
+        (&["surface-dice"][..], "needs --tolerance"),
+        (&["iou", "--spacing-mm", "1"], "--spacing-mm is for"),
+        (&["hd95", "--tolerance", "1"], "--tolerance is for"),
+        (&["hd95", "--spacing-mm", "0,1"], "each above 0"),
+    ] {
+        let mut all = vec!["eval", "--metric"];
+        all.extend_from_slice(args);
+        all.extend(["--gt_path", "g.json", "--pred_path", "p.json"]);
+        let o = run(&all);
+        assert_eq!(o.status.code(), Some(2), "{all:?}");
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+    }
+}

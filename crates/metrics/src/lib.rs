@@ -41,6 +41,7 @@ mod numeric;
 mod pct;
 mod rng;
 mod score;
+mod surface;
 mod tune;
 
 pub use bootstrap::{
@@ -53,6 +54,7 @@ pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_su
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
 pub use score::{Scoring, dice, hit_with_tolerance, human_point_to_pixel, iou, point_inside};
+pub use surface::{Spacing, hd95, robust_hausdorff, surface_dice};
 pub use tune::{GridError, MAX_GRID_LEN, arange, parse_grid, python_argmax};
 
 /// Why a score could not be computed.

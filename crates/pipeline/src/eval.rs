@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use chexlocalize_io::{CsvWriter, Field, Segmentations, Task};
-use chexlocalize_metrics::{self as metrics, CiLevel, Clusters, Localisation, Scoring};
+use chexlocalize_metrics::{self as metrics, CiLevel, Clusters, Localisation, Scoring, Spacing};
 use chexlocalize_rle::Rle;
 
 mod maps;
@@ -45,18 +45,30 @@ pub enum Metric {
     },
     /// The Dice coefficient of the segmentations (NaN where the ground truth is empty).
     Dice,
+    /// The robust Hausdorff distance at 95 % between the masks' boundaries, in pixels or in the
+    /// spacing's unit (`surface-distance`'s; an empty prediction scores the image diagonal).
+    Hd95(Spacing),
+    /// The share of both boundaries within `tolerance` of the other (`surface-distance`'s).
+    SurfaceDice {
+        /// Pixel size.
+        spacing: Spacing,
+        /// Tolerance in the spacing's unit (0 to 1000).
+        tolerance: f64,
+    },
     /// A threshold-free score of the heatmaps, upsampled to the CXR size as for segmentation.
     Localisation(Localisation),
 }
 
 impl Metric {
-    /// The name in the output files: `iou`, `hitmiss`, `dice`, `auroc`, `auprc`,
+    /// The name in the output files: `iou`, `hitmiss`, `dice`, `hd95`, `surface_dice`, `auroc`, `auprc`,
     /// `relevance_mass`, `relevance_rank`, `topk_intersection` or `energy_pointing_game`.
     pub fn name(self) -> &'static str {
         match self {
             Metric::Iou(_) => "iou",
             Metric::HitMiss { .. } => "hitmiss",
             Metric::Dice => "dice",
+            Metric::Hd95(_) => "hd95",
+            Metric::SurfaceDice { .. } => "surface_dice",
             Metric::Localisation(l) => match l {
                 Localisation::Auroc => "auroc",
                 Localisation::Auprc => "auprc",
@@ -145,6 +157,13 @@ impl ResultsTable {
 /// `..._summary_results.csv` (all three or none).
 pub fn evaluate(args: &Evaluate, options: &Options) -> Result<Evaluation> {
     let limits = &options.limits;
+    if let Metric::SurfaceDice { tolerance, .. } = args.metric {
+        if !(0.0..=1000.0).contains(&tolerance) {
+            return Err(Error::Options(format!(
+                "tolerance: expected a distance from 0 to 1000, found {tolerance}"
+            )));
+        }
+    }
     if let Metric::HitMiss { tolerance_px } = args.metric {
         if !(0.0..=1000.0).contains(&tolerance_px) {
             return Err(Error::Options(format!(
@@ -208,9 +227,16 @@ pub(crate) fn results_table(
             let pred = chexlocalize_io::read_segmentations(pred_path, limits)?;
             iou_table(gt, gt_path, &pred, pred_path, MaskScore::Iou(scoring))?
         }
-        (Metric::Dice, _) => {
+        (Metric::Dice | Metric::Hd95(_) | Metric::SurfaceDice { .. }, _) => {
             let pred = chexlocalize_io::read_segmentations(pred_path, limits)?;
-            iou_table(gt, gt_path, &pred, pred_path, MaskScore::Dice)?
+            let score = match metric {
+                Metric::Hd95(spacing) => MaskScore::Hd95(spacing),
+                Metric::SurfaceDice { spacing, tolerance } => {
+                    MaskScore::SurfaceDice(spacing, tolerance)
+                }
+                _ => MaskScore::Dice,
+            };
+            iou_table(gt, gt_path, &pred, pred_path, score)?
         }
         (Metric::Localisation(which), _) => heatmap_table(
             gt,
@@ -310,6 +336,10 @@ pub(crate) enum MaskScore {
     Iou(Scoring),
     /// The Dice coefficient (ground-truth CXRs only).
     Dice,
+    /// HD95 (ground-truth CXRs only).
+    Hd95(Spacing),
+    /// Surface Dice at a tolerance (ground-truth CXRs only).
+    SurfaceDice(Spacing, f64),
 }
 
 /// `get_ious` of eval.py, or the Dice coefficient of the same pairs.
@@ -323,10 +353,17 @@ pub(crate) fn iou_table(
     let pair = |p: &Rle, g: &Rle| match score {
         MaskScore::Iou(scoring) => metrics::iou(p, g, scoring),
         MaskScore::Dice => metrics::dice(p, g),
+        MaskScore::Hd95(spacing) => metrics::hd95(p, g, spacing),
+        MaskScore::SurfaceDice(spacing, tolerance) => {
+            metrics::surface_dice(p, g, spacing, tolerance)
+        }
     };
     let mut ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();
     let pred_only: Vec<String> = match score {
-        MaskScore::Iou(Scoring::TruePositivesOnly) | MaskScore::Dice => Vec::new(),
+        MaskScore::Iou(Scoring::TruePositivesOnly)
+        | MaskScore::Dice
+        | MaskScore::Hd95(_)
+        | MaskScore::SurfaceDice(..) => Vec::new(),
         MaskScore::Iou(Scoring::All) => pred
             .sorted_ids()
             .into_iter()
