@@ -206,7 +206,10 @@ fn reference_stages(sample: &Path) -> Vec<CsvCheck> {
         "reference/saliency_probcut.json",
         "reference/hb_segmentations.json",
     );
-    let hit = Metric::HitMiss { tolerance_px: 0.0 };
+    let hit = Metric::HitMiss {
+        tolerance_px: 0.0,
+        boundary: chexlocalize::ToleranceBoundary::Inclusive,
+    };
     for (metric, pred, seed, predictor, dir) in [
         (Metric::Iou(Tp), otsu, 0, Sal, "reference/eval_iou_tp"),
         (Metric::Iou(All), otsu, 0, Sal, "reference/eval_iou_all"),

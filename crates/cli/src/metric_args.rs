@@ -1,6 +1,6 @@
 //! The `--metric` flags shared by `eval` and `compare`.
 
-use chexlocalize::{Localisation, Metric, Scoring, Spacing};
+use chexlocalize::{Localisation, Metric, Scoring, Spacing, ToleranceBoundary};
 use clap::{Args, ValueEnum};
 
 use crate::args::py_bool;
@@ -29,6 +29,10 @@ pub(crate) struct MetricArgs {
         allow_negative_numbers = true
     )]
     tolerance_px: f64,
+    /// Whether a ground-truth pixel exactly --tolerance-px away counts: `inclusive` (≤, this
+    /// project's rule) or `strict` (<, TorchRay's).
+    #[arg(long = "tolerance-boundary", value_enum, default_value_t = BoundaryArg::Inclusive)]
+    tolerance_boundary: BoundaryArg,
     /// The size of a pixel for `hd95` and `surface-dice`: `S` (square) or `ROW,COL`, e.g. in
     /// millimetres; distances are in pixels without it.
     #[arg(long = "spacing-mm", visible_alias = "spacing_mm", value_parser = spacing)]
@@ -58,6 +62,12 @@ fn spacing(s: &str) -> Result<Spacing, String> {
         _ => None,
     };
     sp.ok_or_else(|| format!("expected S or ROW,COL, each above 0, found {s:?}"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BoundaryArg {
+    Inclusive,
+    Strict,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -114,6 +124,10 @@ impl MetricArgs {
             }),
             MetricArg::Hitmiss => Metric::HitMiss {
                 tolerance_px: self.tolerance_px,
+                boundary: match self.tolerance_boundary {
+                    BoundaryArg::Inclusive => ToleranceBoundary::Inclusive,
+                    BoundaryArg::Strict => ToleranceBoundary::Strict,
+                },
             },
             MetricArg::Dice => Metric::Dice,
             MetricArg::Hd95 => Metric::Hd95(self.spacing_mm.unwrap_or(Spacing::PIXELS)),

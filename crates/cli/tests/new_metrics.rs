@@ -303,3 +303,28 @@ fn boundary_metrics_of_the_ground_truth_against_itself_and_a_method() {
         assert!(stderr(&o).contains(needle), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn a_strict_tolerance_boundary_excludes_the_distance_itself() {
+    let Some(sample) = chexlocalize_testkit::sample_dir() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let gt = sample.join("gt_segmentations_val.json");
+    let maps = sample.join("gradcam_maps_val");
+    eval(&["hitmiss"], &gt, &maps, tmp.path());
+    let inclusive = cells(&tmp.path().join("hitmiss_results_per_cxr.csv"));
+    assert!(inclusive.iter().any(|c| c.2 == 1.0));
+    // With tolerance 0, `< 0` holds for no distance: every scored CXR is a miss.
+    eval(
+        &["hitmiss", "--tolerance-boundary", "strict"],
+        &gt,
+        &maps,
+        tmp.path(),
+    );
+    let strict = cells(&tmp.path().join("hitmiss_results_per_cxr.csv"));
+    for (i, s) in inclusive.iter().zip(&strict) {
+        assert_eq!(i.2.is_nan(), s.2.is_nan());
+        assert!(s.2.is_nan() || s.2 == 0.0, "{s:?}");
+    }
+}

@@ -53,7 +53,10 @@ pub use localisation::{Localisation, localisation};
 pub use numeric::{nanmean, numpy_round, pairwise_sum, row_nanmean, sequential_sum};
 pub use pct::{PctDecrease, PctRow, percentage_decrease};
 pub use rng::{ChaChaSampler, IndexSampler, NumpyLegacyRng};
-pub use score::{Scoring, dice, hit_with_tolerance, human_point_to_pixel, iou, point_inside};
+pub use score::{
+    Scoring, ToleranceBoundary, dice, hit_with_tolerance, hit_within, human_point_to_pixel, iou,
+    point_inside,
+};
 pub use surface::{Spacing, hd95, robust_hausdorff, surface_dice};
 pub use tune::{GridError, MAX_GRID_LEN, arange, parse_grid, python_argmax};
 

@@ -48,23 +48,55 @@ pub fn dice(pred: &Rle, gt: &Rle) -> Result<f64, MetricsError> {
     })
 }
 
+/// Whether a ground-truth pixel exactly at the tolerance distance counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ToleranceBoundary {
+    /// Distance `≤` tolerance (this project's default; with tolerance 0 exactly the
+    /// reference's rule: the point's own pixel).
+    #[default]
+    Inclusive,
+    /// Distance `<` tolerance, as TorchRay's pointing game compares (with tolerance 0 nothing
+    /// is a hit).
+    Strict,
+}
+
 /// Whether the ground truth is set at `(row, col)` or, with `tolerance_px > 0`, at any pixel
-/// whose centre lies within `tolerance_px` of it (Euclidean; TorchRay's pointing game uses 15).
-/// A point outside the mask is a miss.
+/// whose centre lies within `tolerance_px` of it (Euclidean, the boundary included; TorchRay's
+/// pointing game uses 15). A point outside the mask is a miss.
 pub fn hit_with_tolerance(gt: &Rle, row: usize, col: usize, tolerance_px: f64) -> bool {
+    hit_within(gt, row, col, tolerance_px, ToleranceBoundary::Inclusive)
+}
+
+/// [`hit_with_tolerance`] with the boundary rule chosen.
+pub fn hit_within(
+    gt: &Rle,
+    row: usize,
+    col: usize,
+    tolerance_px: f64,
+    boundary: ToleranceBoundary,
+) -> bool {
+    if tolerance_px.is_nan() {
+        return false;
+    }
+    let inside = |d2: f64| match boundary {
+        ToleranceBoundary::Inclusive => d2 <= tolerance_px * tolerance_px,
+        ToleranceBoundary::Strict => d2 < tolerance_px * tolerance_px,
+    };
+    if !inside(0.0) {
+        return false;
+    }
     if gt.get(row, col) == Some(true) {
         return true;
     }
-    if tolerance_px.is_nan() || tolerance_px < 1.0 {
+    if tolerance_px < 1.0 {
         return false;
     }
     let t = tolerance_px.floor() as usize;
-    let t2 = tolerance_px * tolerance_px;
     let (h, w) = (gt.height(), gt.width());
     for r in row.saturating_sub(t)..=(row + t).min(h.saturating_sub(1)) {
         for c in col.saturating_sub(t)..=(col + t).min(w.saturating_sub(1)) {
             let (dr, dc) = (r.abs_diff(row) as f64, c.abs_diff(col) as f64);
-            if dr * dr + dc * dc <= t2 && gt.get(r, c) == Some(true) {
+            if inside(dr * dr + dc * dc) && gt.get(r, c) == Some(true) {
                 return true;
             }
         }
@@ -156,6 +188,12 @@ mod tests {
         assert!(hit_with_tolerance(&gt, 5, 7, 2.0));
         assert!(!hit_with_tolerance(&gt, 7, 7, 2.0)); // distance 2.83
         assert!(hit_with_tolerance(&gt, 7, 7, 3.0));
+        // Exactly at the tolerance: a hit with ≤, a miss with TorchRay's <.
+        let strict = ToleranceBoundary::Strict;
+        assert!(hit_within(&gt, 5, 7, 2.0, ToleranceBoundary::Inclusive));
+        assert!(!hit_within(&gt, 5, 7, 2.0, strict));
+        assert!(hit_within(&gt, 5, 7, 2.5, strict));
+        assert!(hit_within(&gt, 5, 5, 0.5, strict) && !hit_within(&gt, 5, 5, 0.0, strict));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use chexlocalize_io::{CsvWriter, Field, Segmentations, Task};
-use chexlocalize_metrics::{self as metrics, CiLevel, Clusters, Localisation, Scoring, Spacing};
+use chexlocalize_metrics::{
+    self as metrics, CiLevel, Clusters, Localisation, Scoring, Spacing, ToleranceBoundary,
+};
 use chexlocalize_rle::Rle;
 
 mod maps;
@@ -42,6 +44,9 @@ pub enum Metric {
     HitMiss {
         /// Tolerance in pixels.
         tolerance_px: f64,
+        /// Whether a pixel exactly at the tolerance counts (`≤`, the default) or not (`<`,
+        /// TorchRay's rule).
+        boundary: ToleranceBoundary,
     },
     /// The Dice coefficient of the segmentations (NaN where the ground truth is empty).
     Dice,
@@ -164,7 +169,7 @@ pub fn evaluate(args: &Evaluate, options: &Options) -> Result<Evaluation> {
             )));
         }
     }
-    if let Metric::HitMiss { tolerance_px } = args.metric {
+    if let Metric::HitMiss { tolerance_px, .. } = args.metric {
         if !(0.0..=1000.0).contains(&tolerance_px) {
             return Err(Error::Options(format!(
                 "tolerance: expected a number of pixels from 0 to 1000, found {tolerance_px}"
@@ -246,17 +251,30 @@ pub(crate) fn results_table(
             options,
             notes,
         )?,
-        (Metric::HitMiss { tolerance_px }, Predictor::Saliency) => heatmap_table(
+        (
+            Metric::HitMiss {
+                tolerance_px,
+                boundary,
+            },
+            Predictor::Saliency,
+        ) => heatmap_table(
             gt,
             gt_path,
             pred_path,
-            MapScore::Hit(tolerance_px),
+            MapScore::Hit(tolerance_px, boundary),
             options,
             notes,
         )?,
-        (Metric::HitMiss { tolerance_px }, Predictor::HumanBenchmark) => {
+        (
+            Metric::HitMiss {
+                tolerance_px,
+                boundary,
+            },
+            Predictor::HumanBenchmark,
+        ) => {
             let pts = chexlocalize_io::read_salient_points(pred_path, limits)?;
-            human_hit_table(gt, gt_path, &pts, pred_path, tolerance_px, notes)?
+            let tolerance = (tolerance_px, boundary);
+            human_hit_table(gt, gt_path, &pts, pred_path, tolerance, notes)?
         }
     })
 }
@@ -433,7 +451,7 @@ fn human_hit_table(
     gt_path: &Path,
     pts: &chexlocalize_io::SalientPoints,
     pts_path: &Path,
-    tolerance: f64,
+    (tolerance, boundary): (f64, ToleranceBoundary),
     notes: &Notes,
 ) -> Result<ResultsTable> {
     let ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();
@@ -457,7 +475,7 @@ fn human_hit_table(
                             pts_path.display()
                         ));
                     }
-                    if metrics::hit_with_tolerance(g, row, col, tolerance) {
+                    if metrics::hit_within(g, row, col, tolerance, boundary) {
                         hit = 1.0;
                     }
                 }

@@ -57,7 +57,9 @@ pub use baseline::{BASELINE_MAP_SIDES, Baseline, BaselineKind, baseline};
 pub use bootstrap::{Bootstrap, BootstrapRng, MAX_REPLICATES, Resample};
 pub use chexlocalize_io::layout::{EvalRun, SegFile};
 pub use chexlocalize_io::{DataLayout, Limits, RunLayout, Task, chain_text};
-pub use chexlocalize_metrics::{Ci, CiLevel, Localisation, PairDiff, Scoring, Spacing};
+pub use chexlocalize_metrics::{
+    Ci, CiLevel, Localisation, PairDiff, Scoring, Spacing, ToleranceBoundary,
+};
 pub use compare::{Compare, Comparison, MAX_METHODS, MethodScore, PairRow, compare, parse_method};
 pub use error::{Error, Result};
 pub use eval::{Evaluate, Evaluation, Metric, Predictor, evaluate};

@@ -392,14 +392,20 @@ fn steps<'a>(data: &DataLayout, run: &'a RunLayout, seed: u32, o: &'a Options) -
             "eval hit rate, saliency",
             EvalRun::HitSaliency,
             &maps,
-            Metric::HitMiss { tolerance_px: 0.0 },
+            Metric::HitMiss {
+                tolerance_px: 0.0,
+                boundary: crate::ToleranceBoundary::Inclusive,
+            },
             [&gt, &maps],
         ),
         (
             "eval hit rate, human benchmark",
             EvalRun::HitHumanBenchmark,
             &hb_pts,
-            Metric::HitMiss { tolerance_px: 0.0 },
+            Metric::HitMiss {
+                tolerance_px: 0.0,
+                boundary: crate::ToleranceBoundary::Inclusive,
+            },
             [&gt, &hb_pts],
         ),
     ] {

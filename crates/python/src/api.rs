@@ -325,7 +325,10 @@ pub fn evaluate(
         } else {
             Scoring::All
         }),
-        "hitmiss" => Metric::HitMiss { tolerance_px: 0.0 },
+        "hitmiss" => Metric::HitMiss {
+            tolerance_px: 0.0,
+            boundary: chexlocalize::ToleranceBoundary::Inclusive,
+        },
         other => {
             return Err(PyValueError::new_err(format!(
                 "metric: expected \"iou\" or \"hitmiss\", found {other:?}"

@@ -319,7 +319,10 @@ fn evaluate_split(
         std::fs::create_dir_all(&hit_dir).map_err(|e| format!("temporary folder: {e}"))?;
         let hits = evaluate(
             &Evaluate {
-                metric: Metric::HitMiss { tolerance_px: 0.0 },
+                metric: Metric::HitMiss {
+                    tolerance_px: 0.0,
+                    boundary: chexlocalize::ToleranceBoundary::Inclusive,
+                },
                 gt_path: dir.join("gt.json"),
                 pred_path: map_dir,
                 predictor: Predictor::Saliency,

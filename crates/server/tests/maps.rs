@@ -87,7 +87,10 @@ async fn maps_are_validated_and_scored_by_the_pointing_game() {
     std::fs::create_dir_all(&out).expect("dir");
     let e = evaluate(
         &Evaluate {
-            metric: Metric::HitMiss { tolerance_px: 0.0 },
+            metric: Metric::HitMiss {
+                tolerance_px: 0.0,
+                boundary: chexlocalize::ToleranceBoundary::Inclusive,
+            },
             gt_path,
             pred_path: split,
             predictor: Predictor::Saliency,

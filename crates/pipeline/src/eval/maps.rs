@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chexlocalize_io::{Segmentations, Task};
-use chexlocalize_metrics::{self as metrics, Localisation};
+use chexlocalize_metrics::{self as metrics, Localisation, ToleranceBoundary};
 use chexlocalize_rle::Rle;
 use rayon::prelude::*;
 
@@ -19,17 +19,17 @@ use crate::progress::{Progress, thread_pool};
 /// What a heatmap is scored by.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum MapScore {
-    /// The pointing game with a tolerance in pixels.
-    Hit(f64),
+    /// The pointing game with a tolerance in pixels and its boundary rule.
+    Hit(f64, ToleranceBoundary),
     /// A threshold-free score.
     Localisation(Localisation),
 }
 
 /// One pointing-game outcome: 1 hit, 0 miss, NaN when the ground truth is empty.
-fn hit_value(g: &Rle, row: usize, col: usize, tolerance: f64) -> f64 {
+fn hit_value(g: &Rle, (row, col): (usize, usize), tolerance: f64, b: ToleranceBoundary) -> f64 {
     if g.is_empty() {
         f64::NAN
-    } else if metrics::hit_with_tolerance(g, row, col, tolerance) {
+    } else if metrics::hit_within(g, row, col, tolerance, b) {
         1.0
     } else {
         0.0
@@ -88,9 +88,9 @@ pub(super) fn heatmap_table(
                     ));
                 }
                 let v = match score {
-                    MapScore::Hit(tolerance) => {
-                        let (row, col) = chexlocalize_saliency::max_point(map.view(), h, w);
-                        hit_value(g, row, col, tolerance)
+                    MapScore::Hit(tolerance, boundary) => {
+                        let point = chexlocalize_saliency::max_point(map.view(), h, w);
+                        hit_value(g, point, tolerance, boundary)
                     }
                     // Nothing to find: not scored (and not upsampled).
                     MapScore::Localisation(_) if g.is_empty() => f64::NAN,
@@ -129,7 +129,7 @@ pub(super) fn heatmap_table(
     // Hit/miss columns without NaN are int64 in pandas (printed `1`, not `1.0`).
     let int_columns = values
         .iter()
-        .map(|c| matches!(score, MapScore::Hit(_)) && c.iter().all(|x| !x.is_nan()))
+        .map(|c| matches!(score, MapScore::Hit(..)) && c.iter().all(|x| !x.is_nan()))
         .collect();
     Ok(ResultsTable {
         tasks,

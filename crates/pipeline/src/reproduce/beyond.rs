@@ -79,7 +79,10 @@ pub(super) fn steps<'a>(
         run: Box::new(move || Ok(crate::compare(&miou, o)?.outcome.into())),
     });
     let hits = Compare {
-        metric: Metric::HitMiss { tolerance_px: 0.0 },
+        metric: Metric::HitMiss {
+            tolerance_px: 0.0,
+            boundary: crate::ToleranceBoundary::Inclusive,
+        },
         gt_path: p(&gt),
         methods: vec![
             ("Grad-CAM".into(), p(&maps)),
