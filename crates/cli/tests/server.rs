@@ -128,7 +128,9 @@ fn admin_score_job_and_worker_through_the_binary() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.first(), Some(&VALIDATED_LINE), "{out}");
     match serde_json::from_str(lines.last().expect("a score")).expect("json") {
-        ScoreOutput::Scored { public, private } => {
+        ScoreOutput::Scored {
+            public, private, ..
+        } => {
             assert_eq!(public.miou, None, "empty public split");
             assert_eq!(private.miou, Some(1.0));
         }

@@ -35,6 +35,8 @@ pub struct Db {
     pub(crate) backend: Backend,
     /// Where uploads are stored when not in the database (`--data-dir`).
     pub(crate) data_dir: Option<Arc<PathBuf>>,
+    /// The leaderboard's comparisons of adjacent ranks, per board.
+    pub(crate) gaps: crate::significance::GapCache,
 }
 
 /// Unix milliseconds of a time.
@@ -84,6 +86,7 @@ impl Db {
             pool,
             backend,
             data_dir: None,
+            gaps: Default::default(),
         })
     }
 

@@ -11,7 +11,8 @@ use sqlx::Row;
 use crate::config::{DateTime, Phase};
 use crate::db::{Db, from_ms};
 use crate::error::ServerError;
-use crate::score::SplitScores;
+use crate::score::{CxrScores, SplitScores};
+use crate::significance::{NextGap, adjacent_gaps};
 use crate::submissions::scores;
 use crate::teams::TeamKind;
 
@@ -30,6 +31,10 @@ pub struct LeaderboardRow {
     pub scores: SplitScores,
     /// When the submission was accepted.
     pub submitted_at: DateTime,
+    /// How it compares with the row below (a paired bootstrap of their per-CXR IoU on the
+    /// phase's split, Holm-adjusted across the board); absent for the last row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vs_next: Option<NextGap>,
 }
 
 /// A baseline's row: scored on the phase's split like a team, never ranked.
@@ -73,6 +78,48 @@ fn better(a: (Option<f64>, i64), b: (Option<f64>, i64)) -> std::cmp::Ordering {
 }
 
 impl Db {
+    /// Fills each row's `vs_next` (cached per board; the bootstrap runs off the async threads).
+    async fn mark_gaps(
+        &self,
+        rows: &mut [LeaderboardRow],
+        phase: Phase,
+        seed: u32,
+    ) -> Result<(), ServerError> {
+        if rows.len() < 2 {
+            return Ok(());
+        }
+        let private = phase == Phase::Final;
+        let ids: Vec<i64> = rows.iter().map(|r| r.submission).collect();
+        let cached = self.gaps.peek(&(private, ids.clone()));
+        let gaps = match cached {
+            Some(g) => g,
+            None => {
+                let column = if private { "private_cxr" } else { "public_cxr" };
+                let mut tables = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    let row =
+                        sqlx::query(&format!("SELECT {column} FROM submissions WHERE id = $1"))
+                            .bind(id)
+                            .fetch_one(&self.pool)
+                            .await?;
+                    let text: Option<String> = row.try_get(column)?;
+                    tables.push(text.and_then(|t| serde_json::from_str::<CxrScores>(&t).ok()));
+                }
+                let cache = self.gaps.clone();
+                let key = (private, ids);
+                tokio::task::spawn_blocking(move || {
+                    cache.get_or(key, || adjacent_gaps(&tables, seed))
+                })
+                .await
+                .map_err(|e| ServerError::Scorer(format!("comparing ranks: {e}")))?
+            }
+        };
+        for (row, gap) in rows.iter_mut().zip(gaps) {
+            row.vs_next = gap;
+        }
+        Ok(())
+    }
+
     /// The leaderboard at `now` (no competition: an empty public one).
     pub async fn leaderboard(&self, now: DateTime) -> Result<Leaderboard, ServerError> {
         let Some(comp) = self.competition().await? else {
@@ -151,8 +198,10 @@ impl Db {
                 submission: c.id,
                 scores: s,
                 submitted_at: c.submitted_at,
+                vs_next: None,
             });
         }
+        self.mark_gaps(&mut rows, phase, comp.config.seed).await?;
         let mut baselines: Vec<BaselineRow> = newest_baseline
             .into_values()
             .map(|c| BaselineRow {

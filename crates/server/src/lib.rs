@@ -50,6 +50,7 @@ mod pages;
 mod queue;
 mod score;
 mod serve;
+mod significance;
 mod site;
 mod state;
 mod stats;
@@ -71,9 +72,11 @@ pub use queue::{
     run_worker, work_one,
 };
 pub use score::{
-    ScoreInput, ScoreOutput, SplitScores, TaskScore, score_submission, score_submission_with,
+    CxrScores, ScoreInput, ScoreOutput, SplitScores, TaskScore, score_submission,
+    score_submission_with,
 };
 pub use serve::{ServeOptions, serve, serve_listener};
+pub use significance::NextGap;
 pub use state::TeamRate;
 pub use stats::Stats;
 pub use submissions::{Rescore, Status, SubmissionView, SubmitOutcome};

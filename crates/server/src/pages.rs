@@ -57,7 +57,7 @@ pub(crate) fn leaderboard_page(competition: &str, board: &crate::Leaderboard) ->
     };
     let mut h = format!(
         "<h1>{}</h1><p class=\"note\">{phase}</p><div class=\"wrap\"><table id=\"leaderboard\">\
-         <thead><tr><th>#</th><th class=\"l\">Team</th><th>mIoU</th><th>Hit rate</th>",
+         <thead><tr><th>#</th><th class=\"l\">Team</th><th>mIoU</th><th>vs next</th><th>Hit rate</th>",
         esc(competition)
     );
     for t in chexlocalize_io::Task::SORTED {
@@ -72,17 +72,19 @@ pub(crate) fn leaderboard_page(competition: &str, board: &crate::Leaderboard) ->
             h.push_str(&baseline_row(b));
         }
         h.push_str(&format!("<tr><td>{}</td>", row.rank));
-        h.push_str(&cells(&row.team, &row.scores, row.submitted_at));
+        h.push_str(&cells(&row.team, &row.scores, &gap(row), row.submitted_at));
     }
     for b in baselines {
         h.push_str(&baseline_row(b));
     }
     if board.rows.is_empty() {
-        h.push_str("<tr><td colspan=\"14\" class=\"l note\">No scored submission yet.</td></tr>");
+        h.push_str("<tr><td colspan=\"15\" class=\"l note\">No scored submission yet.</td></tr>");
     }
     h.push_str(
         "</tbody></table></div><p class=\"note\">mIoU: mean IoU over the CXRs where the \
-                finding is present (95% bootstrap interval below).</p>",
+                finding is present (95% bootstrap interval below). vs next: whether a team's \
+                mIoU differs from the next team's, by a paired bootstrap over the same CXRs \
+                (difference and Holm-adjusted p below).</p>",
     );
     layout("Leaderboard", &h)
 }
@@ -91,14 +93,30 @@ pub(crate) fn leaderboard_page(competition: &str, board: &crate::Leaderboard) ->
 fn baseline_row(b: &crate::BaselineRow) -> String {
     format!(
         "<tr class=\"baseline\"><td>baseline</td>{}",
-        cells(&b.name, &b.scores, b.submitted_at)
+        cells(&b.name, &b.scores, "", b.submitted_at)
     )
 }
 
-/// A row's cells after the rank: name, overall mIoU, hit rate, the tasks, the time; closes the row.
-fn cells(name: &str, s: &crate::SplitScores, at: crate::DateTime) -> String {
+/// Whether a team's mIoU differs from the next team's: "differs" (the paired interval of the
+/// difference excludes 0, Holm p < 0.05) or "tied", with the difference and p under it.
+fn gap(row: &crate::LeaderboardRow) -> String {
+    match &row.vs_next {
+        None => String::new(),
+        Some(g) => format!(
+            "<span class=\"{}\">{}</span><span class=\"ci\">{:+.3}, p {:.3}</span>",
+            if g.differs { "ok" } else { "note" },
+            if g.differs { "differs" } else { "tied" },
+            g.difference,
+            g.p_holm
+        ),
+    }
+}
+
+/// A row's cells after the rank: name, overall mIoU, the comparison with the next row, hit
+/// rate, the tasks, the time; closes the row.
+fn cells(name: &str, s: &crate::SplitScores, vs_next: &str, at: crate::DateTime) -> String {
     let mut h = format!(
-        "<td class=\"l\">{}</td><td>{}</td><td>{}</td>",
+        "<td class=\"l\">{}</td><td>{}</td><td>{vs_next}</td><td>{}</td>",
         esc(name),
         score(s.miou, s.miou_lower, s.miou_upper),
         score(s.hit_rate, None, None),

@@ -198,10 +198,20 @@ pub async fn finish_job(
         tx.rollback().await?;
         return Ok(Finish::LeaseLost);
     }
-    let (status, reason, problems, public, private) = match out {
-        ScoreOutput::Scored { public, private } => {
-            ("scored", None, None, Some(public), Some(private))
-        }
+    let (status, reason, problems, public, private, cxr) = match out {
+        ScoreOutput::Scored {
+            public,
+            private,
+            public_cxr,
+            private_cxr,
+        } => (
+            "scored",
+            None,
+            None,
+            Some(public),
+            Some(private),
+            Some((public_cxr, private_cxr)),
+        ),
         ScoreOutput::Invalid { problems, summary } => {
             let mut all = problems.clone();
             all.push(summary.clone());
@@ -211,13 +221,15 @@ pub async fn finish_job(
                 Some(json(&all)),
                 None,
                 None,
+                None,
             )
         }
-        ScoreOutput::Failed { reason } => ("failed", Some(reason.clone()), None, None, None),
+        ScoreOutput::Failed { reason } => ("failed", Some(reason.clone()), None, None, None, None),
     };
     sqlx::query(
         "UPDATE submissions SET status = $1, reason = $2, problems = $3, public_scores = $4, \
-         private_scores = $5, scored_at = $6, scoring_ms = $7 WHERE id = $8",
+         private_scores = $5, scored_at = $6, scoring_ms = $7, public_cxr = $8, \
+         private_cxr = $9 WHERE id = $10",
     )
     .bind(status)
     .bind(reason)
@@ -226,6 +238,8 @@ pub async fn finish_job(
     .bind(private.map(json))
     .bind(now)
     .bind(scoring_ms)
+    .bind(cxr.as_ref().map(|c| json(&c.0)))
+    .bind(cxr.as_ref().map(|c| json(&c.1)))
     .bind(claim.submission_id)
     .execute(&mut *tx)
     .await?;

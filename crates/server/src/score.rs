@@ -132,6 +132,18 @@ pub struct SplitScores {
     pub tasks: BTreeMap<String, TaskScore>,
 }
 
+/// A submission's per-CXR IoU on one split: what the leaderboard's paired comparison of
+/// adjacent ranks resamples.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CxrScores {
+    /// CXR ids, sorted.
+    pub ids: Vec<String>,
+    /// Task names, in `LOCALIZATION_TASKS` order.
+    pub tasks: Vec<String>,
+    /// `values[task][cxr]`; `None` where the CXR does not count.
+    pub values: Vec<Vec<Option<f64>>>,
+}
+
 /// What scoring found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -142,6 +154,12 @@ pub enum ScoreOutput {
         public: SplitScores,
         /// On the private split (never shown before `phase_end`).
         private: SplitScores,
+        /// Per CXR on the public split.
+        #[serde(default)]
+        public_cxr: Box<CxrScores>,
+        /// Per CXR on the private split.
+        #[serde(default)]
+        private_cxr: Box<CxrScores>,
     },
     /// The validator's problems (file names relative to the submission).
     Invalid {
@@ -241,9 +259,14 @@ fn score(input: &ScoreInput, validated: impl FnOnce()) -> Result<ScoreOutput, St
             .map_err(|e| hide(&e))?,
         );
     }
-    let private = splits.pop().unwrap_or_default();
-    let public = splits.pop().unwrap_or_default();
-    Ok(ScoreOutput::Scored { public, private })
+    let (private, private_cxr) = splits.pop().unwrap_or_default();
+    let (public, public_cxr) = splits.pop().unwrap_or_default();
+    Ok(ScoreOutput::Scored {
+        public,
+        private,
+        public_cxr: Box::new(public_cxr),
+        private_cxr: Box::new(private_cxr),
+    })
 }
 
 /// The masks of the CXRs `keep` accepts.
@@ -285,10 +308,10 @@ fn evaluate_split(
     dir: &Path,
     input: &ScoreInput,
     options: &Options,
-) -> Result<SplitScores, String> {
+) -> Result<(SplitScores, CxrScores), String> {
     let gt = subset(gt, keep);
     if gt.is_empty() {
-        return Ok(SplitScores::default());
+        return Ok(Default::default());
     }
     let pred = subset(pred, keep);
     let gt_path = dir.join("gt.json");
@@ -310,7 +333,13 @@ fn evaluate_split(
         options,
     )
     .map_err(|e| e.to_string())?;
-    let counts = count_per_task(&dir.join("iou_results_per_cxr.csv"))?;
+    let per_cxr = read_per_cxr(&dir.join("iou_results_per_cxr.csv"))?;
+    let counts: BTreeMap<String, u64> = per_cxr
+        .tasks
+        .iter()
+        .zip(&per_cxr.values)
+        .map(|(t, v)| (t.clone(), v.iter().flatten().count() as u64))
+        .collect();
     let mut scores = split_scores(&eval.summary, &counts);
     if let Some(maps) = maps {
         let map_dir = dir.join("maps");
@@ -337,25 +366,36 @@ fn evaluate_split(
         .map_err(|e| e.to_string())?;
         scores.hit_rate = mean(hits.summary.iter().map(|(_, ci)| finite(ci.mean)));
     }
-    Ok(scores)
+    Ok((scores, per_cxr))
 }
 
-/// Per task (CSV column), the CXRs with a value in `eval`'s per-CXR results.
-fn count_per_task(path: &Path) -> Result<BTreeMap<String, u64>, String> {
+/// `eval`'s per-CXR results (task columns sorted by name, then `img_id`), with the tasks put
+/// in `LOCALIZATION_TASKS` order.
+fn read_per_cxr(path: &Path) -> Result<CxrScores, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("per-CXR results: {e}"))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let n = header.len().saturating_sub(1);
+    let mut ids = Vec::new();
+    let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); n];
     for line in lines {
-        // Task names have no comma; the last column (img_id) is not counted.
-        for (name, cell) in header.iter().zip(line.split(',')).take(header.len() - 1) {
-            let n = counts.entry((*name).to_string()).or_default();
-            if cell.parse::<f64>().is_ok_and(|x| x.is_finite()) {
-                *n += 1;
-            }
+        // Task names and CXR ids have no comma.
+        let cells: Vec<&str> = line.split(',').collect();
+        ids.push(cells.get(n).copied().unwrap_or_default().to_owned());
+        for (c, col) in columns.iter_mut().enumerate() {
+            let v = cells.get(c).and_then(|x| x.parse::<f64>().ok());
+            col.push(v.filter(|x| x.is_finite()));
         }
     }
-    Ok(counts)
+    let mut tasks = Vec::new();
+    let mut values = Vec::new();
+    for t in chexlocalize::Task::ALL {
+        if let Some(c) = header[..n].iter().position(|h| *h == t.name()) {
+            tasks.push(t.name().to_owned());
+            values.push(std::mem::take(&mut columns[c]));
+        }
+    }
+    Ok(CxrScores { ids, tasks, values })
 }
 
 fn finite(x: f64) -> Option<f64> {

@@ -425,7 +425,8 @@ impl Db {
     pub async fn rescore(&self, which: Rescore) -> Result<u64, ServerError> {
         let mut tx = self.pool.begin().await?;
         let reset = "UPDATE submissions SET status = 'queued', reason = NULL, problems = NULL, \
-             public_scores = NULL, private_scores = NULL, scored_at = NULL WHERE status IN ('scored', 'invalid', 'failed')";
+             public_scores = NULL, private_scores = NULL, public_cxr = NULL, private_cxr = NULL, \
+             scored_at = NULL WHERE status IN ('scored', 'invalid', 'failed')";
         let rows = match which {
             Rescore::One(id) => {
                 sqlx::query(&format!("{reset} AND id = $1 RETURNING id"))

@@ -208,3 +208,42 @@ async fn each_team_has_its_own_request_budget() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adjacent_ranks_are_compared_with_a_paired_bootstrap() {
+    let server = Server::start(|_| {}).await;
+    let (otsu, _) = fixtures_submission();
+    let perfect = std::fs::read(&common::data().0).expect("gt");
+    let c = reqwest::Client::new();
+    for (team, body) in [("Oracle", &perfect), ("Otsu A", &otsu), ("Otsu B", &otsu)] {
+        let token = server.add_team(team).await;
+        let r = c
+            .post(format!("{}/api/submissions", server.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 202);
+    }
+    let b = board(&c, &server.base, 3, 0).await;
+    let rows = b["rows"].as_array().expect("rows");
+    assert_eq!(rows[0]["team"], "Oracle");
+    // The ground truth itself against Grad-CAM: a gap no resampling closes.
+    let first = &rows[0]["vs_next"];
+    assert_eq!(first["differs"], true, "{first}");
+    assert!(first["difference"].as_f64().expect("difference") > 0.5);
+    assert!(first["lower"].as_f64().expect("lower") > 0.0);
+    // The same masks twice: no difference in any replicate, p = 1.
+    let second = &rows[1]["vs_next"];
+    assert_eq!(second["differs"], false, "{second}");
+    assert_eq!(second["difference"], 0.0);
+    assert_eq!(second["p_holm"], 1.0);
+    assert!(rows[2].get("vs_next").is_none(), "the last row has none");
+    // The page says it in words.
+    let page = text(c.get(format!("{}/", server.base)).send()).await;
+    assert!(page.contains("<span class=\"ok\">differs</span>"), "{page}");
+    assert!(page.contains("<span class=\"note\">tied</span>"));
+    server.stop().await;
+}
