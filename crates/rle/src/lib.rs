@@ -82,6 +82,28 @@ impl Rle {
         Rle::from_runs(height, width, runs)
     }
 
+    /// The area of the mask of `height × width` whose compressed `counts` text is `counts`:
+    /// `Rle::from_counts_str(height, width, counts)?.area()`, with the same errors, without
+    /// keeping its runs.
+    pub fn area_of_counts_str(height: usize, width: usize, counts: &str) -> Result<u64, RleError> {
+        let (mut total, mut ones, mut odd) = (0u64, 0u64, false);
+        codec::for_each_count(counts, |run| {
+            total += u64::from(run);
+            if odd {
+                ones += u64::from(run);
+            }
+            odd = !odd;
+        })?;
+        let expected = pixel_count(height, width)?;
+        if total != expected {
+            return Err(RleError::SumMismatch {
+                expected,
+                got: total,
+            });
+        }
+        Ok(ones)
+    }
+
     /// The compressed `counts` text, byte-identical to pycocotools' `rleToString`.
     pub fn to_counts_string(&self) -> String {
         let mut s = String::with_capacity(self.runs.len() * 2);
