@@ -481,7 +481,14 @@ fn section(s: Suite, ctx: &Ctx) -> Result<String> {
             crate::bench_hostile::write_sections(&mut md, &ctx.bin, &ctx.scratch.join("hostile"))?
         }
         Suite::Server => writeln!(md, "## Server\n\nNot measured yet.\n")?,
-        Suite::Python => writeln!(md, "## Python package\n\nNot measured yet.\n")?,
+        Suite::Python => crate::bench_python::write_section(
+            &mut md,
+            &ctx.bin,
+            &ctx.sample,
+            ctx.val.as_deref(),
+            ctx.python.as_ref(),
+            &ctx.scratch,
+        )?,
     }
     Ok(md)
 }

@@ -12,12 +12,14 @@
 
 mod bench;
 mod bench_hostile;
+mod bench_python;
 mod conformance;
 mod cycles;
 mod fixtures;
 mod hostile;
 mod measure;
 mod pytest;
+mod pyvenv;
 mod reproduce;
 mod util;
 
