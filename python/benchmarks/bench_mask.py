@@ -1,7 +1,7 @@
 """chexlocalize.mask against pycocotools.mask and hotcoco.mask (each when installed), in one
 process on the same inputs: for each call, the best of R rounds, the libraries taking turns
 within each round (so that a slow stretch of a shared machine hits all of them alike), in an
-order that rotates from round to round (so that none always finds the inputs in the cache).
+order that changes from round to round (so that none always finds the inputs in the cache).
 
 Inputs: N blob masks (ellipses, as segmentations are; every tenth empty, the last full) of a
 CheXpert X-ray's size, Fortran-ordered uint8 as pycocotools wants them, and N polygons of V
@@ -9,13 +9,14 @@ vertices. "batch" rows make one call on all N; "one" rows make one call per mask
 does) and give the time of one call.
 
     python python/benchmarks/bench_mask.py [--n 20] [--height 2320] [--width 2828]
-        [--repeat 7] [--json out.json]
+        [--repeat 12] [--json out.json]
 
 Without --json it prints a markdown table; with it, it writes the measurements as JSON
 (used by `cargo xtask bench python`).
 """
 
 import argparse
+import itertools
 import json
 import platform
 import sys
@@ -109,14 +110,14 @@ def calls(ms, polys, h, w):
 
 
 def measure(libs, rles, table, repeat):
-    """{call: {lib: best seconds per call}}, the libraries taking turns in each round, the
-    first of them rotating from round to round: a call that follows another library's pass over
-    the same masks finds them in the cache (this machine's L3 holds them all), so each library
-    gets every place in the order."""
+    """{call: {lib: best seconds per call}}, the libraries taking turns in each round, in
+    every order in turn (all permutations): a call that follows another library's pass over the
+    same masks may find them in the cache (this machine's L3 can hold them all), so each library
+    comes after each other one."""
     best = {name: {k: float("inf") for k in libs} for name in table}
-    order = list(libs.items())
+    orders = list(itertools.permutations(libs.items()))
     for r in range(repeat):
-        turn = order[r % len(order):] + order[:r % len(order)]
+        turn = orders[r % len(orders)]
         for name, (per, call) in table.items():
             for k, m in turn:
                 t0 = time.perf_counter()
@@ -147,7 +148,7 @@ def main():
     ap.add_argument("--height", type=int, default=2320)
     ap.add_argument("--width", type=int, default=2828)
     ap.add_argument("--vertices", type=int, default=40)
-    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=12)
     ap.add_argument("--json", help="write the measurements here as JSON")
     a = ap.parse_args()
     h, w = a.height, a.width

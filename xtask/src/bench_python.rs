@@ -8,8 +8,8 @@
 //!   into the system Python), our wheel installed there. It times every `chexlocalize.mask`
 //!   function (encode, decode, iou, area, merge, toBbox, frPyObjects; in batches and one call at a
 //!   time) against `pycocotools.mask` and `hotcoco.mask` on blob masks of a CheXpert X-ray's size
-//!   and star polygons, the libraries taking turns in each of the rounds, best round kept; it first
-//!   checks that every library's outputs are the same as ours.
+//!   and star polygons, the libraries taking turns in each round (in every order over the
+//!   rounds), best round kept; it first checks that every library's outputs are the same as ours.
 //! - Original group, only when `CHEXLOCALIZE_PY` is set (the reference venv, with torch and cv2,
 //!   and the original scripts): our wheel is installed without dependencies into
 //!   `target/bench/pylib` and put on `PYTHONPATH` of the reference Python, which runs
@@ -32,8 +32,9 @@ use serde_json::Value;
 use crate::pyvenv::{ensure_venv, path_with, run, venv_bin};
 use crate::util::workspace_root;
 
-/// Rounds of the mask group (each round runs every call of every library once).
-const MASK_ROUNDS: usize = 7;
+/// Rounds of the mask group (each round runs every call of every library once, in one of the
+/// six orders of the three libraries: each order twice).
+const MASK_ROUNDS: usize = 12;
 /// Passes over the sample maps for `heatmap_to_mask` and its original.
 const MAP_PASSES: usize = 10;
 /// Runs of `evaluate` on each side (one fewer on the val-scale set, at least one).
