@@ -261,6 +261,25 @@ mod tests {
     }
 
     #[test]
+    fn area_of_counts_str_is_the_area_of_from_counts_str() {
+        // Valid texts, and a bad char, a truncated value, a wrong sum and an oversized mask.
+        let cases = [
+            (3, 3, "0111"),
+            (3, 4, "<"),
+            (4, 3, "32012"),
+            (2, 2, "01"),
+            (3, 3, "01!1"),
+            (3, 3, "0o"),
+            (3, 3, "011"),
+            (1 << 20, 1 << 13, "0"),
+        ];
+        for (h, w, s) in cases {
+            let want = Rle::from_counts_str(h, w, s).map(|r| r.area());
+            assert_eq!(Rle::area_of_counts_str(h, w, s), want, "{h}x{w} {s:?}");
+        }
+    }
+
+    #[test]
     fn empty_masks() {
         let e = Rle::empty(3, 4);
         assert_eq!(e.runs(), &[12]);
