@@ -114,7 +114,8 @@ def heatmap_to_mask(heatmap, cxr_dims=None, threshold=None, smoothing_k=None, **
         arr = heatmap.detach().cpu().numpy()
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     w, h = (int(v) for v in cxr_dims)
-    return _native.heatmap_to_mask(arr, (w, h), threshold, smoothing_k, limits or None)
+    out = _native.heatmap_to_mask(arr, (w, h), threshold, smoothing_k, limits or None)
+    return out.view(np.bool_)  # 0/1 bytes: the same memory as bool
 
 
 def annotation_to_mask(polygons, img_size, **limits):
@@ -123,7 +124,7 @@ def annotation_to_mask(polygons, img_size, **limits):
     (Pillow's polygon rule): a ``height x width`` bool array."""
     polys = [[[float(x), float(y)] for x, y in p] for p in polygons]
     h, w = (int(v) for v in img_size)
-    return _native.annotation_to_mask(polys, (h, w), limits or None)
+    return _native.annotation_to_mask(polys, (h, w), limits or None).view(np.bool_)
 
 
 def heatmaps_to_segmentations(map_dir, threshold_path=None, probability_threshold_path=None,

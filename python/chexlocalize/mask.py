@@ -93,7 +93,7 @@ def iou(dt, gt, pyiscrowd):
         return []
     if kd != kg:
         raise ValueError("The dt and gt should have the same data type, either RLEs, list or np.ndarray")
-    crowd = [int(bool(c)) for c in np.asarray(pyiscrowd, dtype=np.uint8).reshape(-1)]
+    crowd = np.asarray(pyiscrowd, dtype=np.uint8).reshape(-1).tolist()  # nonzero: crowd
     if len(crowd) != len(gt):
         raise ValueError("iscrowd must have the same length as gt")
     if kd == "rle":

@@ -133,6 +133,17 @@ def test_fr_py_objects_polygons_and_boxes():
     assert agree == 4 * (7 + 12)
 
 
+def test_fr_py_objects_polygons_on_grid_points():
+    # Vertices on the 0.1 and 0.5 grids, partly outside the image, hit the boundary cases of
+    # pycocotools' floor/ceil tests (done with integers here) and its clamping.
+    rng = np.random.default_rng(12)
+    for h, w in [(1, 3), (9, 4), (37, 61)]:
+        for step in (0.1, 0.5, 0.2):
+            polys = [list(np.round(rng.uniform(-3, max(h, w) + 3, 2 * k) / step) * step)
+                     for k in (3, 4, 7, 12) for _ in range(10)]
+            assert m.frPyObjects(polys, h, w) == pm.frPyObjects(polys, h, w)
+
+
 def test_fr_py_objects_uncompressed():
     mask = np.asfortranarray(np.eye(4, 6, dtype=np.uint8))
     runs, flat, prev, c = [], mask.ravel(order="F"), 0, 0

@@ -491,7 +491,14 @@ fn section(s: Suite, ctx: &Ctx) -> Result<String> {
             ctx.python.as_ref(),
             &ctx.scratch,
         )?,
-        Suite::Python => writeln!(md, "## Python package\n\nNot measured yet.\n")?,
+        Suite::Python => crate::bench_python::write_section(
+            &mut md,
+            &ctx.bin,
+            &ctx.sample,
+            ctx.val.as_deref(),
+            ctx.python.as_ref(),
+            &ctx.scratch,
+        )?,
     }
     Ok(md)
 }

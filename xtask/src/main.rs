@@ -12,6 +12,7 @@
 
 mod bench;
 mod bench_hostile;
+mod bench_python;
 mod bench_server;
 mod bench_server_load;
 mod bench_server_procs;
@@ -21,6 +22,7 @@ mod fixtures;
 mod hostile;
 mod measure;
 mod pytest;
+mod pyvenv;
 mod reproduce;
 mod util;
 

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
+use crate::pyvenv::{ensure_venv, path_with, run, target_dir, venv_bin};
 use crate::util::workspace_root;
 
 /// Arguments of `cargo xtask test`.
@@ -29,14 +30,6 @@ pub(crate) struct TestArgs {
     /// (skipped when absent).
     #[arg(long, default_value = "../shared/chexlocalize-sample")]
     sample: PathBuf,
-}
-
-fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("running {what}"))?;
-    if !status.success() {
-        bail!("{what} failed ({status})");
-    }
-    Ok(())
 }
 
 fn cargo() -> Command {
@@ -58,9 +51,7 @@ fn debug_cli(root: &Path, target: &Path) -> Result<PathBuf> {
 
 pub(crate) fn run_tests(args: &TestArgs) -> Result<()> {
     let root = workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let target = target_dir();
     if !args.python_only {
         println!("== cargo test --workspace");
         run(
@@ -71,33 +62,11 @@ pub(crate) fn run_tests(args: &TestArgs) -> Result<()> {
     let cli = debug_cli(&root, &target)?;
 
     let venv = target.join("py-venv");
-    let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
-    let py = bin.join(if cfg!(windows) {
-        "python.exe"
-    } else {
-        "python"
-    });
-    if !py.is_file() {
-        println!("== creating the virtual environment {}", venv.display());
-        run(
-            Command::new(&args.python).arg("-m").arg("venv").arg(&venv),
-            "python -m venv",
-        )?;
-    }
-    println!("== pip install maturin numpy pandas pycocotools pytest");
-    run(
-        Command::new(&py).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "maturin",
-            "numpy",
-            "pandas",
-            "pycocotools",
-            "pytest",
-        ]),
-        "pip install of the test requirements",
+    let bin = venv_bin(&venv);
+    let py = ensure_venv(
+        &args.python,
+        &venv,
+        &["maturin", "numpy", "pandas", "pycocotools", "pytest"],
     )?;
     println!("== pip install ./python (the wheel, built by maturin)");
     let t0 = Instant::now();
@@ -147,13 +116,4 @@ pub(crate) fn run_tests(args: &TestArgs) -> Result<()> {
         println!("(no sample at {}: its tests are skipped)", sample.display());
     }
     run(&mut pytest, "pytest")
-}
-
-/// `PATH` with `dir` first (so maturin's cargo calls find the venv's tools).
-fn path_with(dir: &Path) -> std::ffi::OsString {
-    let mut paths = vec![dir.to_path_buf()];
-    if let Some(p) = std::env::var_os("PATH") {
-        paths.extend(std::env::split_paths(&p));
-    }
-    std::env::join_paths(paths).unwrap_or_default()
 }

@@ -147,17 +147,20 @@ pub fn load_heatmap<'py>(
     Ok(d)
 }
 
-fn bool_mask<'py>(py: Python<'py>, rle: &Rle) -> PyResult<Bound<'py, PyArray2<bool>>> {
+/// The mask of `rle` as a row-major `h × w` array of 0/1 bytes, which `chexlocalize` views as
+/// bool without a copy (decoded into zeroed memory: only the set runs are written).
+fn mask_bytes<'py>(py: Python<'py>, rle: &Rle) -> PyResult<Bound<'py, PyArray2<u8>>> {
     let (h, w) = (rle.height(), rle.width());
-    let bools: Vec<bool> = py.detach(|| rle.decode().into_iter().map(|b| b != 0).collect());
-    let arr = ndarray::Array2::from_shape_vec((h, w), bools)
+    let bytes: Vec<u8> = py.detach(|| rle.decode());
+    let arr = ndarray::Array2::from_shape_vec((h, w), bytes)
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(arr.into_pyarray(py))
 }
 
 /// The command line's mask of a heatmap (`h × w`, or with leading dimensions of 1) for a CXR of
 /// `cxr_dims = (width, height)`: Otsu's method (after smoothing with a box filter of
-/// `smoothing_k` if given), or `normalised > threshold`. A `height × width` bool array.
+/// `smoothing_k` if given), or `normalised > threshold`. A `height × width` array of 0/1
+/// bytes (viewed as bool by `chexlocalize.heatmap_to_mask`).
 #[pyfunction]
 #[pyo3(signature = (heatmap, cxr_dims, threshold = None, smoothing_k = None, limits = None))]
 pub fn heatmap_to_mask<'py>(
@@ -167,7 +170,7 @@ pub fn heatmap_to_mask<'py>(
     threshold: Option<f64>,
     smoothing_k: Option<usize>,
     limits: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyArray2<bool>>> {
+) -> PyResult<Bound<'py, PyArray2<u8>>> {
     let limits = limits_from(limits)?;
     let source = Path::new("heatmap");
     let (w, h) = cxr_dims;
@@ -222,12 +225,13 @@ pub fn heatmap_to_mask<'py>(
             segment_rle(map.view(), h, w, threshold).map_err(|e| e.to_string())
         })
         .map_err(|e| PyValueError::new_err(format!("heatmap: {e}")))?;
-    bool_mask(py, &rle)
+    mask_bytes(py, &rle)
 }
 
 /// The mask of radiologist polygons (each a list of `[x, y]` points, at least 2) on an image of
 /// `img_size = (height, width)`, filled as Pillow's `ImageDraw.polygon` (the command line's
-/// `annotation-to-segmentation`). A `height × width` bool array.
+/// `annotation-to-segmentation`). A `height × width` array of 0/1 bytes (viewed as bool
+/// by `chexlocalize.annotation_to_mask`).
 #[pyfunction]
 #[pyo3(signature = (polygons, img_size, limits = None))]
 pub fn annotation_to_mask<'py>(
@@ -235,7 +239,7 @@ pub fn annotation_to_mask<'py>(
     polygons: Vec<Vec<[f64; 2]>>,
     img_size: (u64, u64),
     limits: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyArray2<bool>>> {
+) -> PyResult<Bound<'py, PyArray2<u8>>> {
     let limits = limits_from(limits)?;
     let (h, w) = img_size;
     limits
@@ -263,7 +267,7 @@ pub fn annotation_to_mask<'py>(
             Rle::from_row_runs(h, w, runs.rows()).map_err(|e| e.to_string())
         })
         .map_err(|e| PyValueError::new_err(format!("annotation: {e}")))?;
-    bool_mask(py, &rle)
+    mask_bytes(py, &rle)
 }
 
 /// `heatmap-to-segmentation` of `map_dir` into `output_path` (the Python wrapper reads it back).

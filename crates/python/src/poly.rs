@@ -4,10 +4,11 @@
 /// C's `(int)x` as x86-64 computes it: truncation toward zero, and `INT_MIN` for NaN or a value
 /// out of range (where C leaves it undefined and the hardware answers `INT_MIN`).
 fn c_int(x: f64) -> i32 {
-    if x.is_nan() || x >= 2_147_483_648.0 || x <= -2_147_483_649.0 {
-        i32::MIN
-    } else {
+    // Both comparisons are false for NaN; `&` (not `&&`) leaves one branch-free test.
+    if (x < 2_147_483_648.0) & (x > -2_147_483_649.0) {
         x as i32
+    } else {
+        i32::MIN
     }
 }
 
@@ -22,8 +23,20 @@ pub(crate) fn fr_poly(xy: &[f64], h: usize, w: usize) -> Vec<u32> {
         x.push(x[0]);
         y.push(y[0]);
     }
-    // Discrete points densely along the whole boundary (upsampled).
-    let (mut u, mut v) = (Vec::<i32>::new(), Vec::<i32>::new());
+    // Discrete points densely along the whole boundary (upsampled); room for as many as the
+    // loop below makes (a hostile polygon's count is capped: the vectors grow past it).
+    let points: usize = (0..k)
+        .map(|j| {
+            let dx = x[j + 1].wrapping_sub(x[j]).wrapping_abs();
+            let dy = y[j].wrapping_sub(y[j + 1]).wrapping_abs();
+            usize::try_from(dx.max(dy)).map_or(0, |d| d + 1)
+        })
+        .fold(0usize, usize::saturating_add)
+        .min(1 << 22);
+    let (mut u, mut v) = (
+        Vec::<i32>::with_capacity(points),
+        Vec::<i32>::with_capacity(points),
+    );
     for j in 0..k {
         let (mut xs, mut xe, mut ys, mut ye) = (x[j], x[j + 1], y[j], y[j + 1]);
         let dx = xe.wrapping_sub(xs).wrapping_abs();
@@ -38,18 +51,14 @@ pub(crate) fn fr_poly(xy: &[f64], h: usize, w: usize) -> Vec<u32> {
         } else {
             f64::from(xe.wrapping_sub(xs)) / f64::from(dy)
         };
+        // The steps t of the edge: 0..=d, or d down to 0 when flipped.
+        let steps = |d: i32| (0..=d).map(move |i| if flip { d - i } else { i });
         if dx >= dy {
-            for d in 0..=dx {
-                let t = if flip { dx - d } else { d };
-                u.push(t.wrapping_add(xs));
-                v.push(c_int(f64::from(ys) + s * f64::from(t) + 0.5));
-            }
+            u.extend(steps(dx).map(|t| t.wrapping_add(xs)));
+            v.extend(steps(dx).map(|t| c_int(f64::from(ys) + s * f64::from(t) + 0.5)));
         } else {
-            for d in 0..=dy {
-                let t = if flip { dy - d } else { d };
-                v.push(t.wrapping_add(ys));
-                u.push(c_int(f64::from(xs) + s * f64::from(t) + 0.5));
-            }
+            v.extend(steps(dy).map(|t| t.wrapping_add(ys)));
+            u.extend(steps(dy).map(|t| c_int(f64::from(xs) + s * f64::from(t) + 0.5)));
         }
     }
     // Points along the y-boundary, downsampled.
@@ -58,19 +67,24 @@ pub(crate) fn fr_poly(xy: &[f64], h: usize, w: usize) -> Vec<u32> {
         if u[j] == u[j - 1] {
             continue;
         }
-        let xd = f64::from(if u[j] < u[j - 1] { u[j] } else { u[j] - 1 });
-        let xd = (xd + 0.5) / scale - 0.5;
-        if xd.floor() != xd || xd < 0.0 || xd > w.wrapping_sub(1) as f64 {
+        let xu = i64::from(if u[j] < u[j - 1] { u[j] } else { u[j] - 1 });
+        // pycocotools keeps the point when `(xu + 0.5) / 5 - 0.5` is a whole number, which in
+        // doubles (exact for |xu| < 2^31, and no rounding reaches a whole number otherwise) is
+        // when xu = 5 xd + 2: tested on integers, without a floating-point floor.
+        if xu.rem_euclid(5) != 2 {
             continue;
         }
-        let yd = f64::from(if v[j] < v[j - 1] { v[j] } else { v[j - 1] });
-        let mut yd = (yd + 0.5) / scale - 0.5;
-        if yd < 0.0 {
-            yd = 0.0;
-        } else if yd > h as f64 {
-            yd = h as f64;
+        let xd = ((xu - 2) / 5) as f64;
+        if xd < 0.0 || xd > w.wrapping_sub(1) as f64 {
+            continue;
         }
-        let yd = yd.ceil();
+        // pycocotools: `yd = (yv + 0.5) / 5 - 0.5`, clamped to [0, h], rounded up. In doubles
+        // that is (yv - 2) / 5 exactly or at least 0.1 from a whole number, so its ceiling is
+        // the integer ceiling of (yv - 2) / 5; clamped after rounding (h is whole), the same.
+        let yv = i64::from(if v[j] < v[j - 1] { v[j] } else { v[j - 1] });
+        let yd = (yv - 2).div_euclid(5) + i64::from((yv - 2).rem_euclid(5) != 0);
+        let yd = yd.max(0) as f64;
+        let yd = if yd > h as f64 { h as f64 } else { yd };
         let (xi, yi) = (c_int(xd), c_int(yd));
         a.push(xi.wrapping_mul(h as i32).wrapping_add(yi) as u32);
     }

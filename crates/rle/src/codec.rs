@@ -62,8 +62,18 @@ pub(crate) fn encode_counts(counts: &[u32], out: &mut String) {
 
 /// Decodes pycocotools text into run lengths (not yet checked against the mask size).
 pub(crate) fn decode_counts(s: &str) -> Result<Vec<u32>, RleError> {
+    let mut counts: Vec<u32> = Vec::with_capacity(s.len() / 2 + 1);
+    for_each_count(s, |run| counts.push(run))?;
+    Ok(counts)
+}
+
+/// Decodes pycocotools text run by run, giving each run length to `f` (not yet checked against
+/// the mask size), without keeping them.
+pub(crate) fn for_each_count(s: &str, mut f: impl FnMut(u32)) -> Result<(), RleError> {
     let bytes = s.as_bytes();
-    let mut counts: Vec<u32> = Vec::with_capacity(bytes.len() / 2 + 1);
+    // The number of runs so far and the last two (each run after the second is coded as the
+    // difference from the one two before it).
+    let (mut m, mut before_last, mut last) = (0usize, 0u32, 0u32);
     let mut p = 0usize;
     while p < bytes.len() {
         let start = p;
@@ -94,14 +104,15 @@ pub(crate) fn decode_counts(s: &str) -> Result<Vec<u32>, RleError> {
                 break;
             }
         }
-        let m = counts.len();
         if m > 2 {
-            x += i64::from(counts[m - 2]);
+            x += i64::from(before_last);
         }
         let run = u32::try_from(x).map_err(|_| RleError::InvalidRun { index: m, value: x })?;
-        counts.push(run);
+        f(run);
+        (before_last, last) = (last, run);
+        m += 1;
     }
-    Ok(counts)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -82,6 +82,28 @@ impl Rle {
         Rle::from_runs(height, width, runs)
     }
 
+    /// The area of the mask of `height × width` whose compressed `counts` text is `counts`:
+    /// `Rle::from_counts_str(height, width, counts)?.area()`, with the same errors, without
+    /// keeping its runs.
+    pub fn area_of_counts_str(height: usize, width: usize, counts: &str) -> Result<u64, RleError> {
+        let (mut total, mut ones, mut odd) = (0u64, 0u64, false);
+        codec::for_each_count(counts, |run| {
+            total += u64::from(run);
+            if odd {
+                ones += u64::from(run);
+            }
+            odd = !odd;
+        })?;
+        let expected = pixel_count(height, width)?;
+        if total != expected {
+            return Err(RleError::SumMismatch {
+                expected,
+                got: total,
+            });
+        }
+        Ok(ones)
+    }
+
     /// The compressed `counts` text, byte-identical to pycocotools' `rleToString`.
     pub fn to_counts_string(&self) -> String {
         let mut s = String::with_capacity(self.runs.len() * 2);
@@ -236,6 +258,25 @@ mod tests {
         assert_eq!(bbox(2, 3, &[6]), [0.0; 4]);
         // Documented deviation: pycocotools gives [3, 2, 4294967294, 4294967295] here.
         assert_eq!(bbox(2, 3, &[6, 0]), [0.0; 4]);
+    }
+
+    #[test]
+    fn area_of_counts_str_is_the_area_of_from_counts_str() {
+        // Valid texts, and a bad char, a truncated value, a wrong sum and an oversized mask.
+        let cases = [
+            (3, 3, "0111"),
+            (3, 4, "<"),
+            (4, 3, "32012"),
+            (2, 2, "01"),
+            (3, 3, "01!1"),
+            (3, 3, "0o"),
+            (3, 3, "011"),
+            (1 << 20, 1 << 13, "0"),
+        ];
+        for (h, w, s) in cases {
+            let want = Rle::from_counts_str(h, w, s).map(|r| r.area());
+            assert_eq!(Rle::area_of_counts_str(h, w, s), want, "{h}x{w} {s:?}");
+        }
     }
 
     #[test]
