@@ -13,19 +13,6 @@ use std::path::Path;
 use common::{run, s, stderr};
 use serde_json::{Map, Value, json};
 
-const TASKS: [&str; 10] = [
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Lesion",
-    "Airspace Opacity",
-    "Edema",
-    "Consolidation",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Support Devices",
-];
-
 const IDS: [(&str, bool); 4] = [
     ("patient1_study1_view1_frontal", true),
     ("patient1_study2_view1_frontal", true),
@@ -37,7 +24,7 @@ fn segmentations(pred: bool) -> Value {
     let mut all = Map::new();
     for (id, right) in IDS {
         let mut tasks = Map::new();
-        for t in TASKS {
+        for t in chexlocalize_io::Task::ALL.map(|t| t.name()) {
             let on = t == "Edema" && (!pred || right);
             tasks.insert(
                 t.into(),

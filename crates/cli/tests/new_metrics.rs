@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{run, s, stderr};
 
@@ -35,6 +35,18 @@ fn cells(file: &Path) -> Vec<(String, String, f64)> {
     }
     out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     out
+}
+
+/// The original sample's ground truth and Grad-CAM heatmaps, and a scratch folder; `None` (a
+/// skip) without the sample.
+fn sample_maps() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
+    let sample = chexlocalize_testkit::sample_dir()?;
+    let tmp = tempfile::tempdir().expect("tmp");
+    Some((
+        tmp,
+        sample.join("gt_segmentations_val.json"),
+        sample.join("gradcam_maps_val"),
+    ))
 }
 
 fn eval(metric: &[&str], gt: &Path, pred: &Path, out: &Path) {
@@ -83,12 +95,9 @@ fn dice_is_two_iou_over_one_plus_iou() {
 
 #[test]
 fn threshold_free_metrics_score_the_ground_truth_positive_cxrs() {
-    let Some(sample) = chexlocalize_testkit::sample_dir() else {
+    let Some((tmp, gt, maps)) = sample_maps() else {
         return;
     };
-    let tmp = tempfile::tempdir().expect("tmp");
-    let gt = sample.join("gt_segmentations_val.json");
-    let maps = sample.join("gradcam_maps_val");
     // The positive (task, CXR) pairs: those the pointing game scores (NaN = empty ground truth).
     eval(&["hitmiss"], &gt, &maps, tmp.path());
     let hits = cells(&tmp.path().join("hitmiss_results_per_cxr.csv"));
@@ -224,21 +233,10 @@ fn baseline_flags_go_together_and_a_failure_leaves_no_maps() {
     }
     // The second CXR lacks a task: the first CXR's maps are removed again.
     let mask = serde_json::json!({"size": [2, 2], "counts": "4"});
-    let full: serde_json::Map<String, serde_json::Value> = [
-        "Enlarged Cardiomediastinum",
-        "Cardiomegaly",
-        "Lung Lesion",
-        "Airspace Opacity",
-        "Edema",
-        "Consolidation",
-        "Atelectasis",
-        "Pneumothorax",
-        "Pleural Effusion",
-        "Support Devices",
-    ]
-    .iter()
-    .map(|t| ((*t).to_owned(), mask.clone()))
-    .collect();
+    let full: serde_json::Map<String, serde_json::Value> = chexlocalize_io::Task::ALL
+        .iter()
+        .map(|t| (t.name().to_owned(), mask.clone()))
+        .collect();
     let mut short = full.clone();
     short.remove("Edema");
     let gt = serde_json::json!({"a_study1": full, "b_study1": short});
@@ -306,12 +304,9 @@ fn boundary_metrics_of_the_ground_truth_against_itself_and_a_method() {
 
 #[test]
 fn a_strict_tolerance_boundary_excludes_the_distance_itself() {
-    let Some(sample) = chexlocalize_testkit::sample_dir() else {
+    let Some((tmp, gt, maps)) = sample_maps() else {
         return;
     };
-    let tmp = tempfile::tempdir().expect("tmp");
-    let gt = sample.join("gt_segmentations_val.json");
-    let maps = sample.join("gradcam_maps_val");
     eval(&["hitmiss"], &gt, &maps, tmp.path());
     let inclusive = cells(&tmp.path().join("hitmiss_results_per_cxr.csv"));
     assert!(inclusive.iter().any(|c| c.2 == 1.0));

@@ -227,55 +227,42 @@ pub(crate) fn results_table(
     notes: &Notes,
 ) -> Result<ResultsTable> {
     let limits = &options.limits;
-    Ok(match (metric, predictor) {
-        (Metric::Iou(scoring), _) => {
-            let pred = chexlocalize_io::read_segmentations(pred_path, limits)?;
-            iou_table(gt, gt_path, &pred, pred_path, MaskScore::Iou(scoring))?
-        }
-        (Metric::Dice | Metric::Hd95(_) | Metric::SurfaceDice { .. }, _) => {
-            let pred = chexlocalize_io::read_segmentations(pred_path, limits)?;
-            let score = match metric {
-                Metric::Hd95(spacing) => MaskScore::Hd95(spacing),
-                Metric::SurfaceDice { spacing, tolerance } => {
-                    MaskScore::SurfaceDice(spacing, tolerance)
-                }
-                _ => MaskScore::Dice,
-            };
-            iou_table(gt, gt_path, &pred, pred_path, score)?
-        }
-        (Metric::Localisation(which), _) => heatmap_table(
+    let segmentations = || chexlocalize_io::read_segmentations(pred_path, limits);
+    Ok(match metric {
+        Metric::Iou(scoring) => iou_table(
             gt,
             gt_path,
+            &segmentations()?,
             pred_path,
-            MapScore::Localisation(which),
-            options,
-            notes,
+            MaskScore::Iou(scoring),
         )?,
-        (
-            Metric::HitMiss {
-                tolerance_px,
-                boundary,
-            },
-            Predictor::Saliency,
-        ) => heatmap_table(
-            gt,
-            gt_path,
-            pred_path,
-            MapScore::Hit(tolerance_px, boundary),
-            options,
-            notes,
-        )?,
-        (
-            Metric::HitMiss {
-                tolerance_px,
-                boundary,
-            },
-            Predictor::HumanBenchmark,
-        ) => {
-            let pts = chexlocalize_io::read_salient_points(pred_path, limits)?;
-            let tolerance = (tolerance_px, boundary);
-            human_hit_table(gt, gt_path, &pts, pred_path, tolerance, notes)?
+        Metric::Dice => iou_table(gt, gt_path, &segmentations()?, pred_path, MaskScore::Dice)?,
+        Metric::Hd95(spacing) => {
+            let score = MaskScore::Hd95(spacing);
+            iou_table(gt, gt_path, &segmentations()?, pred_path, score)?
         }
+        Metric::SurfaceDice { spacing, tolerance } => {
+            let score = MaskScore::SurfaceDice(spacing, tolerance);
+            iou_table(gt, gt_path, &segmentations()?, pred_path, score)?
+        }
+        Metric::Localisation(which) => {
+            let score = MapScore::Localisation(which);
+            heatmap_table(gt, gt_path, pred_path, score, options, notes)?
+        }
+        Metric::HitMiss {
+            tolerance_px,
+            boundary,
+        } => match predictor {
+            Predictor::Saliency => {
+                let score = MapScore::Hit(tolerance_px, boundary);
+                heatmap_table(gt, gt_path, pred_path, score, options, notes)?
+            }
+            Predictor::HumanBenchmark => {
+                let pts = chexlocalize_io::read_salient_points(pred_path, limits)?;
+                let tolerance = (tolerance_px, boundary);
+                human_hit_table(gt, gt_path, &pts, pred_path, tolerance, notes)?
+            }
+        },
     })
 }
 

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::server::{Server, board_with_rows, fixtures_submission, text};
+use common::server::{Server, board_with_rows, fixtures_submission, get_json, text};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,15 +80,7 @@ async fn a_competition_over_http() {
         async move {
             let deadline = Instant::now() + Duration::from_secs(60);
             loop {
-                let v: Value = c
-                    .get(&u)
-                    .bearer_auth(&t)
-                    .send()
-                    .await
-                    .expect("send")
-                    .json()
-                    .await
-                    .expect("json");
+                let v = get_json(&c, &u, Some(&t)).await;
                 let s = v["status"].as_str().unwrap_or("").to_owned();
                 if ["scored", "invalid", "failed"].contains(&s.as_str()) {
                     return v;
@@ -122,15 +114,7 @@ async fn a_competition_over_http() {
         .await
         .expect("send");
     assert_eq!(r.status(), 404);
-    let mine: Value = c
-        .get(url("/api/submissions"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let mine = get_json(&c, &url("/api/submissions"), Some(&token)).await;
     let ids: Vec<i64> = mine
         .as_array()
         .expect("list")

@@ -7,24 +7,14 @@ use std::time::{Duration, Instant};
 
 use chexlocalize_server::ServerError;
 use chexlocalize_server::chrono::{self, Utc};
-use common::server::{Server, fixtures_submission, text};
+use common::server::{Server, fixtures_submission, get_json, text};
 use serde_json::Value;
-
-async fn json(c: &reqwest::Client, url: String, token: Option<&str>) -> Value {
-    let mut r = c.get(url);
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let r = r.send().await.expect("send");
-    assert_eq!(r.status(), 200);
-    r.json().await.expect("json")
-}
 
 /// The leaderboard once `rows` team rows and `baselines` baseline rows are on it.
 async fn board(c: &reqwest::Client, base: &str, rows: usize, baselines: usize) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let b = json(c, format!("{base}/api/leaderboard"), None).await;
+        let b = get_json(c, &format!("{base}/api/leaderboard"), None).await;
         let n = |k: &str| b[k].as_array().map(Vec::len);
         if n("rows") == Some(rows) && n("baselines") == Some(baselines) {
             return b;
@@ -104,7 +94,12 @@ async fn baselines_stand_beside_the_teams_unranked() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The team's own list never shows the baseline's submissions.
-    let mine = json(&c, format!("{}/api/submissions", server.base), Some(&token)).await;
+    let mine = get_json(
+        &c,
+        &format!("{}/api/submissions", server.base),
+        Some(&token),
+    )
+    .await;
     assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
     server.stop().await;
 }
@@ -129,9 +124,9 @@ async fn the_phase_end_flips_the_board_to_the_private_split() {
     let id = r["id"].as_i64().expect("an id");
     let public = board(&c, &server.base, 1, 0).await;
     assert_eq!(public["phase"], "public");
-    let sub = json(
+    let sub = get_json(
         &c,
-        format!("{}/api/submissions/{id}", server.base),
+        &format!("{}/api/submissions/{id}", server.base),
         Some(&token),
     )
     .await;
@@ -144,11 +139,11 @@ async fn the_phase_end_flips_the_board_to_the_private_split() {
     let (gt, _) = common::data();
     let cfg = common::config(gt.clone(), 5, Utc::now() - chrono::Duration::seconds(1));
     server.db.init_competition(&cfg).await.expect("re-init");
-    let fin = json(&c, format!("{}/api/leaderboard", server.base), None).await;
+    let fin = get_json(&c, &format!("{}/api/leaderboard", server.base), None).await;
     assert_eq!(fin["phase"], "final");
-    let sub = json(
+    let sub = get_json(
         &c,
-        format!("{}/api/submissions/{id}", server.base),
+        &format!("{}/api/submissions/{id}", server.base),
         Some(&token),
     )
     .await;

@@ -117,18 +117,22 @@ pub fn fixtures_submission() -> (Vec<u8>, Vec<u8>) {
     (valid, serde_json::to_vec(&v).expect("json"))
 }
 
+/// A GET's JSON body (with the team's token when given); the status must be 200.
+pub async fn get_json(c: &reqwest::Client, url: &str, token: Option<&str>) -> Value {
+    let mut r = c.get(url);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let r = r.send().await.expect("send");
+    assert_eq!(r.status(), 200, "GET {url}");
+    r.json().await.expect("json")
+}
+
 /// The leaderboard once it has `n` rows (every team's submission scored), within `within`.
 pub async fn board_with_rows(c: &reqwest::Client, base: &str, n: usize, within: Duration) -> Value {
     let deadline = Instant::now() + within;
     loop {
-        let board: Value = c
-            .get(format!("{base}/api/leaderboard"))
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
+        let board = get_json(c, &format!("{base}/api/leaderboard"), None).await;
         if board["rows"].as_array().map(Vec::len) == Some(n) {
             return board;
         }
