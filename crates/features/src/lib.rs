@@ -37,5 +37,5 @@ mod mask;
 mod rect;
 
 pub use hull::{Orientation, convex_hull, convex_hull_indices};
-pub use mask::{MaskFeatures, mask_features};
+pub use mask::{MaskFeatures, mask_features, mask_features_in};
 pub use rect::{RotatedRect, contour_area, min_area_rect};

@@ -34,12 +34,35 @@ pub struct MaskFeatures {
 ///   from `minAreaRect`'s float32 sides, as Python does with the floats OpenCV returns;
 /// - `area_ratio` is the pixel count over `h * w`, as numpy's true division.
 pub fn mask_features(mask: &Array2<u8>) -> Option<MaskFeatures> {
-    let (h, w) = mask.dim();
     let pixels = mask.iter().filter(|&&v| v != 0).count();
+    mask_features_in(mask, (0, 0), mask.dim(), pixels)
+}
+
+/// [`mask_features`] of an image of `image = (h, w)` pixels with `pixels` set pixels (an RLE's
+/// area), every one of them in `crop`, the part of the image starting at row and column
+/// `offset`: the same numbers, without touching the rest of the image.
+///
+/// The contours are found in the crop and moved by the offset before anything is measured, so
+/// `minAreaRect`'s float32 arithmetic sees the very coordinates of the full image. (Border
+/// following pads the image with zeros, so a crop holding every set pixel has the image's
+/// contours, in the same raster order.)
+pub fn mask_features_in(
+    crop: &Array2<u8>,
+    offset: (usize, usize),
+    image: (usize, usize),
+    pixels: usize,
+) -> Option<MaskFeatures> {
+    let (h, w) = image;
     if pixels == 0 {
         return None;
     }
-    let contours = find_contours_list(mask, ContourApprox::None);
+    let (dy, dx) = (offset.0 as i32, offset.1 as i32);
+    let mut contours = find_contours_list(crop, ContourApprox::None);
+    if (dy, dx) != (0, 0) {
+        for p in contours.iter_mut().flatten() {
+            *p = [p[0] + dx, p[1] + dy];
+        }
+    }
     let mut longest = 0usize;
     for (i, c) in contours.iter().enumerate() {
         if c.len() > contours[longest].len() {

@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chexlocalize_features::{MaskFeatures, mask_features};
+use chexlocalize_features::{MaskFeatures, mask_features_in};
 use chexlocalize_io::layout::FEATURE_FILES;
 use chexlocalize_io::{CsvTable, CsvWriter, Field, Limits, Task};
+use chexlocalize_rle::Rle;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -55,13 +56,14 @@ pub fn compute_pathology_features(
                         format!("CXR {id}: expected a mask for task {task}"),
                     )
                 })?;
-                let mask =
-                    ndarray::Array2::from_shape_vec((rle.height(), rle.width()), rle.decode())
-                        .map_err(|e| {
-                            Error::at(&args.gt_seg, format!("CXR {id}, task {task}"), e)
-                        })?;
                 progress.inc();
-                Ok(((r, task), mask_features(&mask)))
+                // Only the bounding box of the set pixels is decoded and traced.
+                let Some((crop, offset)) = crop_of(rle) else {
+                    return Ok(((r, task), None));
+                };
+                let image = (rle.height(), rle.width());
+                let pixels = rle.area() as usize;
+                Ok(((r, task), mask_features_in(&crop, offset, image, pixels)))
             })
             .collect::<Result<Vec<_>>>()
     })?;
@@ -259,4 +261,85 @@ pub(crate) fn read_feature_rows(dir: &Path, limits: &Limits) -> Result<Vec<Featu
         }
     }
     Ok(rows)
+}
+
+/// The bounding box of `rle`'s set pixels, decoded, and its top-left `(row, col)`; `None` for an
+/// empty mask. Runs are column-major: a run within one column spans its rows, a run across
+/// columns spans every row of the columns it touches.
+fn crop_of(rle: &Rle) -> Option<(ndarray::Array2<u8>, (usize, usize))> {
+    let h = rle.height();
+    let (mut r0, mut r1, mut c0, mut c1) = (usize::MAX, 0, usize::MAX, 0);
+    let mut pos = 0usize;
+    let mut set = Vec::new();
+    for (i, &n) in rle.runs().iter().enumerate() {
+        let n = n as usize;
+        if i % 2 == 1 && n > 0 {
+            let (first, last) = (pos, pos + n - 1);
+            let (fc, lc) = (first / h, last / h);
+            let (fr, lr) = if fc == lc {
+                (first % h, last % h)
+            } else {
+                (0, h - 1)
+            };
+            (r0, r1, c0, c1) = (r0.min(fr), r1.max(lr), c0.min(fc), c1.max(lc));
+            set.push((first, last));
+        }
+        pos += n;
+    }
+    if set.is_empty() {
+        return None;
+    }
+    let (ch, cw) = (r1 - r0 + 1, c1 - c0 + 1);
+    let mut buf = vec![0u8; ch * cw];
+    for (first, last) in set {
+        // Column by column: the run's part in each column is one range of rows.
+        for c in first / h..=last / h {
+            let top = if c == first / h { first % h } else { 0 };
+            let bottom = if c == last / h { last % h } else { h - 1 };
+            let col = c - c0;
+            for cell in buf[(top - r0) * cw + col..=(bottom - r0) * cw + col]
+                .iter_mut()
+                .step_by(cw)
+            {
+                *cell = 1;
+            }
+        }
+    }
+    let crop = ndarray::Array2::from_shape_vec((ch, cw), buf).ok()?;
+    Some((crop, (r0, c0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chexlocalize_features::mask_features;
+
+    /// The cropped path gives the full image's features, whatever the mask touches.
+    #[test]
+    fn cropping_to_the_set_pixels_changes_no_feature() {
+        let (h, w) = (37, 53);
+        let shapes: [&dyn Fn(usize, usize) -> bool; 5] = [
+            &|r, c| (5..20).contains(&r) && (7..30).contains(&c),
+            &|r, c| (r as f64 - 18.0).powi(2) / 90.0 + (c as f64 - 25.0).powi(2) / 300.0 < 1.0,
+            &|r, c| r < 3 || c + 2 >= w || (r * 7 + c * 3) % 11 == 0,
+            &|r, c| (r + c) % 9 == 0 && r > 10,
+            &|r, _| r == h - 1,
+        ];
+        for (i, f) in shapes.iter().enumerate() {
+            let m: Vec<u8> = (0..h * w).map(|p| u8::from(f(p / w, p % w))).collect();
+            let rle = Rle::encode(&m, h, w).expect("mask");
+            let full = ndarray::Array2::from_shape_vec((h, w), m).expect("shape");
+            let (crop, offset) = crop_of(&rle).expect("not empty");
+            // Debug text: NaN features (degenerate rectangles) compare equal there.
+            assert_eq!(
+                format!(
+                    "{:?}",
+                    mask_features_in(&crop, offset, (h, w), rle.area() as usize)
+                ),
+                format!("{:?}", mask_features(&full)),
+                "shape {i}"
+            );
+        }
+        assert!(crop_of(&Rle::empty(4, 4)).is_none());
+    }
 }
