@@ -7,7 +7,8 @@
 //! OpenCV's float32 arithmetic and hull vertex order bit for bit (tested against OpenCV 5.0.0 on
 //! 785 point sets). Generic geometry crates give a correct rectangle, but not OpenCV's floats.
 //!
-//! - [`mask_features`]: everything `get_geometric_features` computes for one mask;
+//! - [`mask_features`]: everything `get_geometric_features` computes for one mask
+//!   ([`mask_features_in`]: the same from a crop holding its set pixels);
 //! - [`min_area_rect`], [`convex_hull`], [`contour_area`]: the OpenCV functions themselves.
 //!
 //! ```
