@@ -145,6 +145,22 @@ impl CiLevel {
     }
 }
 
+/// The interval bounds of `sorted` at `level`, unrounded: the elements at positions
+/// `int(alpha / 2 · len) − 1` and `int((1 − alpha / 2) · len) − 1` (`compute_cis`' rule and its
+/// off-by-one); NaN where a position falls outside.
+pub(crate) fn reference_bounds(sorted: &[f64], level: CiLevel) -> (f64, f64) {
+    let alpha = level.alpha();
+    let n = sorted.len();
+    let at = |q: f64| {
+        let i = (q * n as f64) as usize;
+        match i.checked_sub(1) {
+            Some(i) if i < n => sorted[i],
+            _ => f64::NAN,
+        }
+    };
+    (at(alpha / 2.0), at(1.0 - alpha / 2.0))
+}
+
 impl Default for CiLevel {
     fn default() -> Self {
         CiLevel::NINETY_FIVE
@@ -177,7 +193,6 @@ pub fn confidence_interval(values: &[f64]) -> Ci {
 /// and `int((1 - alpha / 2) * len) - 1` with `alpha = 1 - level`, the reference's formula with
 /// its `confidence_level` argument; at 95 % exactly [`confidence_interval`].
 pub fn confidence_interval_at(values: &[f64], level: CiLevel) -> Ci {
-    let alpha = level.alpha();
     let mut sorted: Vec<f64> = values.to_vec();
     sorted.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
         (true, true) => std::cmp::Ordering::Equal,
@@ -185,18 +200,11 @@ pub fn confidence_interval_at(values: &[f64], level: CiLevel) -> Ci {
         (false, true) => std::cmp::Ordering::Less,
         (false, false) => a.total_cmp(b),
     });
-    let n = sorted.len();
-    let at = |q: f64| -> f64 {
-        let i = (q * n as f64) as usize;
-        match i.checked_sub(1) {
-            Some(i) if i < n => numpy_round(sorted[i], 3),
-            _ => f64::NAN,
-        }
-    };
+    let (lower, upper) = reference_bounds(&sorted, level);
     Ci {
-        lower: at(alpha / 2.0),
+        lower: numpy_round(lower, 3),
         mean: numpy_round(nanmean(&sorted), 3),
-        upper: at(1.0 - alpha / 2.0),
+        upper: numpy_round(upper, 3),
     }
 }
 

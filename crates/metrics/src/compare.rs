@@ -8,7 +8,7 @@
 //! method's replicate means are exactly what [`bootstrap_clustered`] gives that method alone
 //! with the same sampler state), so a method's interval in a comparison is its `eval` interval.
 
-use crate::bootstrap::{CiLevel, Clusters, bootstrap_clustered};
+use crate::bootstrap::{CiLevel, Clusters, bootstrap_clustered, reference_bounds};
 use crate::numeric::nanmean;
 use crate::rng::IndexSampler;
 
@@ -89,7 +89,9 @@ pub fn pair_differences(replicates: &[Vec<Vec<f64>>], level: CiLevel) -> Vec<Pai
                     .map(|r| r[a][column] - r[b][column])
                     .filter(|x| !x.is_nan())
                     .collect();
-                let (lower, upper) = percentile_bounds(&d, level);
+                let mut sorted = d.clone();
+                sorted.sort_by(f64::total_cmp);
+                let (lower, upper) = reference_bounds(&sorted, level);
                 out.push(PairDiff {
                     a,
                     b,
@@ -108,21 +110,6 @@ pub fn pair_differences(replicates: &[Vec<Vec<f64>>], level: CiLevel) -> Vec<Pai
         }
     }
     out
-}
-
-fn percentile_bounds(values: &[f64], level: CiLevel) -> (f64, f64) {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    let alpha = ((1.0 - level.get()) * 1e9).round() / 1e9;
-    let at = |q: f64| {
-        let i = (q * n as f64) as usize;
-        match i.checked_sub(1) {
-            Some(i) if i < n => sorted[i],
-            _ => f64::NAN,
-        }
-    };
-    (at(alpha / 2.0), at(1.0 - alpha / 2.0))
 }
 
 fn bootstrap_p(diffs: &[f64]) -> f64 {
