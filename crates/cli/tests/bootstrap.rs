@@ -296,7 +296,27 @@ fn compare_refuses_what_it_cannot_compare() {
         "{}",
         stderr(&missing)
     );
-    for d in ["one", "two", "bad", "m"] {
+    // Each bound alone allows 100 000 replicates and 64 methods; their product is capped.
+    let gt = tmp.path().join("gt.json");
+    let many = common::bin()
+        .current_dir(tmp.path())
+        .args(["compare", "--metric", "iou", "--gt_path", s(&gt)])
+        .args(["--save_dir", "many", "--replicates", "100000"])
+        .args(["--pred", "a=pred.json", "--pred", "b=pred.json"])
+        .args(["--pred", "c=pred.json", "--pred", "d=pred.json"])
+        .args(["--pred", "e=pred.json", "--pred", "f=pred.json"])
+        .args(["--pred", "g=pred.json", "--pred", "h=pred.json"])
+        .args(["--pred", "i=pred.json", "--pred", "j=pred.json"])
+        .args(["--pred", "k=pred.json"])
+        .output()
+        .expect("runs");
+    assert_eq!(many.status.code(), Some(1), "{}", stderr(&many));
+    assert!(
+        stderr(&many).contains("100000 × 11 = 1100000; use fewer replicates (90909 for 11"),
+        "{}",
+        stderr(&many)
+    );
+    for d in ["one", "two", "bad", "m", "many"] {
         assert!(!tmp.path().join(d).exists(), "{d} was written");
     }
 }

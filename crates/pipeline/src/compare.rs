@@ -21,6 +21,11 @@ use crate::options::{Notes, Options, Outcome};
 /// The most methods one comparison takes (pairs grow as its square).
 pub const MAX_METHODS: usize = 64;
 
+/// The most replicates × methods one comparison takes: every replicate keeps each method's
+/// mean per task and overall (11 numbers), so this bounds those at about 88 MB. Either bound
+/// alone ([`MAX_METHODS`], [`MAX_REPLICATES`](crate::MAX_REPLICATES)) would allow 0.56 GB.
+pub const MAX_REPLICATE_METHODS: usize = 1_000_000;
+
 /// Inputs of [`compare`].
 #[derive(Clone, Debug)]
 pub struct Compare {
@@ -79,6 +84,17 @@ pub struct Comparison {
 pub fn compare(args: &Compare, options: &Options) -> Result<Comparison> {
     args.bootstrap.check()?;
     check_methods(&args.methods)?;
+    let product = args.bootstrap.replicates.saturating_mul(args.methods.len());
+    if product > MAX_REPLICATE_METHODS {
+        return Err(Error::Options(format!(
+            "replicates: expected at most {MAX_REPLICATE_METHODS} replicates × methods, found \
+             {} × {} = {product}; use fewer replicates ({} for {} methods)",
+            args.bootstrap.replicates,
+            args.methods.len(),
+            MAX_REPLICATE_METHODS / args.methods.len(),
+            args.methods.len()
+        )));
+    }
     let notes = Notes::default();
     let gt = chexlocalize_io::read_segmentations(&args.gt_path, &options.limits)?;
     let ids: Vec<String> = gt.sorted_ids().into_iter().map(str::to_owned).collect();

@@ -60,7 +60,10 @@ pub use chexlocalize_io::{DataLayout, Limits, RunLayout, Task, chain_text};
 pub use chexlocalize_metrics::{
     Ci, CiLevel, Localisation, PairDiff, Scoring, Spacing, ToleranceBoundary,
 };
-pub use compare::{Compare, Comparison, MAX_METHODS, MethodScore, PairRow, compare, parse_method};
+pub use compare::{
+    Compare, Comparison, MAX_METHODS, MAX_REPLICATE_METHODS, MethodScore, PairRow, compare,
+    parse_method,
+};
 pub use error::{Error, Result};
 pub use eval::{Evaluate, Evaluation, Metric, Predictor, evaluate};
 pub use features::{ComputePathologyFeatures, compute_pathology_features};

@@ -10,7 +10,7 @@ use chexlocalize::{
 };
 use chexlocalize_io::pickle::{CxrImg, HeatmapRecord, Prob, Tensor, TensorData, Value};
 use chexlocalize_rle::Rle;
-use chexlocalize_saliency::{Threshold, segment_rle};
+use chexlocalize_saliency::{Threshold, segment_runs};
 use numpy::{IntoPyArray, PyArray2, PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -218,14 +218,16 @@ pub fn heatmap_to_mask<'py>(
         Some(t) => Threshold::Fixed(t),
         None => Threshold::Otsu { smoothing },
     };
-    let rle = py
+    // Straight from the rows' runs to the row-major mask (no RLE on the way: its runs go down
+    // the columns, and decoding them into rows would write across the whole array).
+    let mask = py
         .detach(|| {
             let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec())
                 .map_err(|e| e.to_string())?;
-            segment_rle(map.view(), h, w, threshold).map_err(|e| e.to_string())
+            Ok::<_, String>(segment_runs(map.view(), h, w, threshold).to_mask())
         })
         .map_err(|e| PyValueError::new_err(format!("heatmap: {e}")))?;
-    mask_bytes(py, &rle)
+    Ok(mask.into_pyarray(py))
 }
 
 /// The mask of radiologist polygons (each a list of `[x, y]` points, at least 2) on an image of

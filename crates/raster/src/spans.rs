@@ -217,16 +217,15 @@ impl RowRuns {
 
     /// The dense row-major mask (1 = set).
     pub fn to_mask(&self) -> Array2<u8> {
-        let mut m = Array2::zeros((self.height, self.width));
-        for (y, row) in self.rows().enumerate() {
-            for &(a, b) in row {
-                m.row_mut(y)
-                    .iter_mut()
-                    .skip(a as usize)
-                    .take((b - a) as usize)
-                    .for_each(|v| *v = 1);
+        let w = self.width;
+        let mut m = vec![0u8; self.height * w];
+        for (row, spans) in m.chunks_exact_mut(w.max(1)).zip(self.rows()) {
+            for &(a, b) in spans {
+                if let Some(span) = row.get_mut(a as usize..b as usize) {
+                    span.fill(1);
+                }
             }
         }
-        m
+        Array2::from_shape_vec((self.height, w), m).unwrap_or_default()
     }
 }
