@@ -11,12 +11,12 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
+use crate::bench_cases::{Case, Data, cases, positive_results, regression_cases, subcommand};
+use crate::bench_inprocess::{Reading, per_map, reading};
 use crate::measure::{Measure, measure_any};
 use crate::util::{build_cli, workspace_root};
 
@@ -99,153 +99,6 @@ fn measure(program: &Path, args: &[String], cwd: &Path) -> Result<Measure> {
     Ok(o.measure)
 }
 
-/// A benchmark row: our subcommand and arguments; the Python script gets the same arguments.
-struct Case {
-    label: &'static str,
-    script: &'static str,
-    args: Vec<String>,
-}
-
-fn case(label: &'static str, script: &'static str, args: &[&str]) -> Case {
-    Case {
-        label,
-        script,
-        args: args.iter().map(|a| (*a).to_owned()).collect(),
-    }
-}
-
-/// The commands timed on a data folder laid out like the sample; outputs go to `out`.
-fn cases(out: &Path, gt_seg: &str, with_features: bool) -> Vec<Case> {
-    let o = |rel: &str| out.join(rel).to_string_lossy().into_owned();
-    let mut v = vec![
-        case(
-            "annotation_to_segmentation",
-            "annotation_to_segmentation.py",
-            &[
-                "--ann_path",
-                "gt_annotations_val.json",
-                "--output_path",
-                &o("gt.json"),
-            ],
-        ),
-        case(
-            "heatmap_to_segmentation (Otsu)",
-            "heatmap_to_segmentation.py",
-            &[
-                "--map_dir",
-                "gradcam_maps_val",
-                "--output_path",
-                &o("otsu.json"),
-            ],
-        ),
-        case(
-            "heatmap_to_segmentation (Otsu, smoothed, k = 5)",
-            "heatmap_to_segmentation.py",
-            &[
-                "--map_dir",
-                "gradcam_maps_val",
-                "--if_smoothing",
-                "True",
-                "--k",
-                "5",
-                "--output_path",
-                &o("smooth.json"),
-            ],
-        ),
-        case(
-            "heatmap_to_segmentation (thresholds)",
-            "heatmap_to_segmentation.py",
-            &[
-                "--map_dir",
-                "gradcam_maps_val",
-                "--threshold_path",
-                "tuning_results.csv",
-                "--output_path",
-                &o("thr.json"),
-            ],
-        ),
-        case(
-            "eval --metric iou",
-            "eval.py",
-            &[
-                "--metric",
-                "iou",
-                "--gt_path",
-                gt_seg,
-                "--pred_path",
-                &o("otsu.json"),
-                "--true_pos_only",
-                "True",
-                "--save_dir",
-                &o("eval_iou"),
-            ],
-        ),
-        case(
-            "eval --metric hitmiss (heatmaps)",
-            "eval.py",
-            &[
-                "--metric",
-                "hitmiss",
-                "--gt_path",
-                gt_seg,
-                "--pred_path",
-                "gradcam_maps_val",
-                "--save_dir",
-                &o("eval_hitmiss"),
-            ],
-        ),
-        case(
-            "tune_heatmap_threshold",
-            "tune_heatmap_threshold.py",
-            &[
-                "--map_dir",
-                "gradcam_maps_val",
-                "--gt_path",
-                gt_seg,
-                "--save_dir",
-                &o("tune_h"),
-            ],
-        ),
-        case(
-            "tune_probability_threshold",
-            "tune_probability_threshold.py",
-            &[
-                "--map_dir",
-                "gradcam_maps_val",
-                "--gt_path",
-                gt_seg,
-                "--save_dir",
-                &o("tune_p"),
-            ],
-        ),
-        case(
-            "count_segs",
-            "count_segs.py",
-            &["--seg_path", gt_seg, "--save_dir", &o("count")],
-        ),
-    ];
-    if with_features {
-        v.push(case(
-            "compute_pathology_features",
-            "compute_pathology_features.py",
-            &[
-                "--gt_ann",
-                "gt_annotations_val.json",
-                "--gt_seg",
-                gt_seg,
-                "--save_dir",
-                &o("features"),
-            ],
-        ));
-    }
-    v
-}
-
-/// The subcommand of a script (`tune_heatmap_threshold.py` → `tune-heatmap-threshold`).
-fn subcommand(script: &str) -> String {
-    script.trim_end_matches(".py").replace('_', "-")
-}
-
 struct Row {
     dataset: String,
     label: &'static str,
@@ -290,80 +143,6 @@ fn run_cases(
         });
     }
     Ok(())
-}
-
-/// Per map, in-process and single-threaded: Otsu segmentation of each sample map (load the
-/// pickle, upsample, threshold, contours, fill, RLE), ours and the reference's functions.
-/// Passes over the sample maps for the per-map timing of ours, and of Python (whose passes take
-/// twenty times longer): about five seconds of passes on each side, so that the best pass of each
-/// is taken over a similar stretch of the machine's (shared, noisy) time.
-const PER_MAP_PASSES: usize = 100;
-const PER_MAP_PASSES_PYTHON: usize = 10;
-
-fn per_map(sample: &Path, python: Option<&(PathBuf, PathBuf)>) -> Result<(f64, Option<f64>)> {
-    let files = chexlocalize_io::list_heatmaps(&sample.join("gradcam_maps_val"))?;
-    let limits = chexlocalize_io::Limits::default();
-    let mut maps = Vec::new();
-    for f in &files {
-        let rec = chexlocalize_io::read_heatmap(&f.path, &limits)?;
-        let ((mh, mw), (h, w)) = rec
-            .segmentation_sizes()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", f.path.display()))?;
-        let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec())?;
-        maps.push((map, h, w));
-    }
-    let otsu = chexlocalize_saliency::Threshold::Otsu { smoothing: None };
-    // The best of many passes: the first passes of a process run while the allocator is still
-    // growing its heap to the size one map needs (page faults), and the machine's speed drifts.
-    let mut best = f64::INFINITY;
-    for _ in 0..PER_MAP_PASSES {
-        let t = Instant::now();
-        for (m, h, w) in &maps {
-            std::hint::black_box(chexlocalize_saliency::segment_rle(m.view(), *h, *w, otsu)?);
-        }
-        best = best.min(t.elapsed().as_secs_f64() / maps.len() as f64);
-    }
-    let py = match python {
-        Some((py, src)) => {
-            let script = format!(
-                r#"
-import sys, glob, time, torch
-sys.path.insert(0, {src:?})
-from utils import CPU_Unpickler, encode_segmentation
-from heatmap_to_segmentation import cam_to_segmentation
-import torch.nn.functional as F
-torch.set_num_threads(1)
-infos = [CPU_Unpickler(open(p, 'rb')).load() for p in sorted(glob.glob('gradcam_maps_val/*_map.pkl'))]
-best = float('inf')
-for _ in range({passes}):
-    t = time.perf_counter()
-    for info in infos:
-        w, h = info['cxr_dims']
-        up = F.interpolate(info['map'], size=(h, w), mode='bilinear', align_corners=False)
-        encode_segmentation(cam_to_segmentation(up))
-    best = min(best, (time.perf_counter() - t) / len(infos))
-print(best)
-"#,
-                src = src.to_string_lossy(),
-                passes = PER_MAP_PASSES_PYTHON,
-            );
-            let out = Command::new(py)
-                .arg("-c")
-                .arg(script)
-                .current_dir(sample)
-                .output()
-                .context("running the per-map Python timing")?;
-            if !out.status.success() {
-                bail!(
-                    "per-map Python timing failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            Some(String::from_utf8_lossy(&out.stdout).trim().parse::<f64>()?)
-        }
-        None => None,
-    };
-    Ok((best, py))
 }
 
 fn cpu_model() -> String {
@@ -542,7 +321,13 @@ fn cli_section(md: &mut String, ctx: &Ctx) -> Result<()> {
     run_cases(
         "sample",
         sample,
-        &cases(&scratch.join("sample"), "gt_segmentations_val.json", true),
+        &cases(
+            &scratch.join("sample"),
+            &Data {
+                gt_seg: "gt_segmentations_val.json",
+                hb_ann: "reference/derived_inputs/hb_annotations.json",
+            },
+        ),
         bin,
         python.as_ref(),
         &mut rows,
@@ -551,13 +336,31 @@ fn cli_section(md: &mut String, ctx: &Ctx) -> Result<()> {
         run_cases(
             "val",
             val,
-            &cases(&scratch.join("val"), "gt_segmentations_val.json", false),
+            &cases(
+                &scratch.join("val"),
+                &Data {
+                    gt_seg: "gt_segmentations_val.json",
+                    hb_ann: "hb_annotations_val.json",
+                },
+            ),
+            bin,
+            python.as_ref(),
+            &mut rows,
+        )?;
+        positive_results(&scratch.join("val"))?;
+        run_cases(
+            "val",
+            val,
+            &regression_cases(&scratch.join("val")),
             bin,
             python.as_ref(),
             &mut rows,
         )?;
     }
     let (ours_map, py_map) = per_map(sample, python.as_ref())?;
+    // Reading: the val maps (the sample's when there is no val set).
+    let read_from = val.as_deref().unwrap_or(sample);
+    let reading = reading(read_from, &scratch.join("read"), 234, python.as_ref())?;
     writeln!(md, "## Commands\n")?;
     writeln!(
         md,
@@ -611,6 +414,58 @@ fn cli_section(md: &mut String, ctx: &Ctx) -> Result<()> {
             ),
             None => String::new(),
         }
+    )?;
+    let below: Vec<String> = rows
+        .iter()
+        .filter(|r| r.dataset == "val")
+        .filter_map(|r| {
+            let ratio = r.python.as_ref()?.seconds / r.ours.seconds;
+            (ratio < 40.0).then(|| format!("{} ({ratio:.0}×)", r.label))
+        })
+        .collect();
+    if !below.is_empty() {
+        writeln!(
+            md,
+            "\nBelow the goal of ≥ 40× at val scale: {}.",
+            below.join("; ")
+        )?;
+    }
+    if ours_map > 1.5e-3 {
+        writeln!(md, "\nPer map above the goal of ≤ 1.5 ms.")?;
+    }
+    reading_table(md, &reading, read_from == sample.as_path())?;
+    Ok(())
+}
+
+/// The heatmap-reading table.
+fn reading_table(md: &mut String, r: &Reading, sample: bool) -> Result<()> {
+    writeln!(
+        md,
+        "\n### Reading heatmaps\n\nIn-process, single-threaded, per file, best of several passes \
+         over the same files (page cache warm), on the {} maps (320×320 float32). Ours reads the \
+         whole record with the default limits in force.\n",
+        if sample { "sample" } else { "val-scale" }
+    )?;
+    writeln!(md, "| files | peer | peer (ms) | ours (ms) | ratio |")?;
+    writeln!(md, "|---|---|---:|---:|---:|")?;
+    let ratio = |p: Option<f64>, ours: f64| {
+        p.map_or(("–".to_owned(), "–".to_owned()), |p| {
+            (format!("{:.3}", p * 1e3), format!("{:.2}×", p / ours))
+        })
+    };
+    let (p, x) = ratio(r.torch_pkl, r.ours_pkl);
+    writeln!(
+        md,
+        "| {} `.pkl` | the original's `CPU_Unpickler(f).load()` (torch) | {p} | {:.3} | {x} |",
+        r.pickles,
+        r.ours_pkl * 1e3
+    )?;
+    let (p, x) = ratio(r.numpy_npy, r.ours_npy);
+    writeln!(
+        md,
+        "| {} `.npy` (+ JSON sidecar for ours) | `np.load(path)` | {p} | {:.3} | {x} |",
+        r.npys,
+        r.ours_npy * 1e3
     )?;
     Ok(())
 }

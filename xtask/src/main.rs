@@ -11,7 +11,9 @@
 //! - `cargo xtask test`: `cargo test --workspace`, then the Python package's tests in a venv.
 
 mod bench;
+mod bench_cases;
 mod bench_hostile;
+mod bench_inprocess;
 mod bench_python;
 mod bench_server;
 mod bench_server_load;

@@ -26,6 +26,13 @@ pub(crate) fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError
 /// longer than the limit is an [`IoError::Limit`] and no more than one byte past the limit is
 /// read, whatever length the file system reports.
 pub fn read_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
+    let mut bytes = Vec::new();
+    read_into(path, limits, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`read_bytes`] into `bytes` (cleared first; its capacity is reused).
+fn read_into(path: &Path, limits: &Limits, bytes: &mut Vec<u8>) -> Result<(), IoError> {
     let max = limits.max_file_bytes;
     let (file, len) = open_regular(path)?;
     let over = |what: String| IoError::Limit {
@@ -39,14 +46,46 @@ pub fn read_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
     }
     // The claimed length (at most the limit) sizes the buffer, as `std::fs::read` does; a file
     // that grows meanwhile, or claims 0 (procfs), still stops at one byte past the limit.
-    let mut bytes = Vec::with_capacity(usize::try_from(len).map_or(0, |n| n.saturating_add(1)));
+    bytes.clear();
+    bytes.reserve(usize::try_from(len).map_or(0, |n| n.saturating_add(1)));
     file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| IoError::read(path, e))?;
     if bytes.len() as u64 > max {
         return Err(over(format!("more than {max} bytes")));
     }
-    Ok(bytes)
+    Ok(())
+}
+
+/// The most a thread's read buffer keeps between files (larger ones are freed after use).
+const KEPT_BUFFER_BYTES: usize = 4 << 20;
+
+thread_local! {
+    /// The bytes of the last file this thread read with [`with_file_bytes`].
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` on the bytes of a whole regular file read as [`read_bytes`] reads it, in a
+/// buffer the thread keeps for its next file (up to [`KEPT_BUFFER_BYTES`]): readers of many
+/// files of one size (the heatmaps of a folder) then allocate no fresh pages per file, where a
+/// new buffer each time came back from the kernel page by page (most of the time of reading a
+/// `.npy` heatmap).
+pub(crate) fn with_file_bytes<R>(
+    path: &Path,
+    limits: &Limits,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, IoError> {
+    BUFFER.with(|cell| {
+        // A re-entrant call (none today) gets a buffer of its own.
+        let mut fresh = Vec::new();
+        let mut kept = cell.try_borrow_mut().ok();
+        let buf = kept.as_deref_mut().unwrap_or(&mut fresh);
+        let out = read_into(path, limits, buf).map(|()| f(buf));
+        if buf.capacity() > KEPT_BUFFER_BYTES {
+            *buf = Vec::new();
+        }
+        out
+    })
 }
 
 /// Opens an input for streaming reads of a part of it (an image's header): the same checks as

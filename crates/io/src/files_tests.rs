@@ -166,3 +166,24 @@ fn names_are_escaped() {
     let e = IoError::read(p, std::io::Error::other("x"));
     assert!(e.to_string().starts_with("d/a\\nOK b\\x1b[2J\\xff"), "{e}");
 }
+
+#[test]
+fn the_kept_buffer_holds_only_the_current_file_and_stays_small() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (big, small) = (dir.path().join("big"), dir.path().join("small"));
+    std::fs::write(&big, vec![7u8; KEPT_BUFFER_BYTES + 1]).expect("write");
+    std::fs::write(&small, b"abc").expect("write");
+    let limits = Limits::default();
+    let n = with_file_bytes(&big, &limits, <[u8]>::len).expect("big");
+    assert_eq!(n, KEPT_BUFFER_BYTES + 1);
+    // Freed after use: a thread keeps at most KEPT_BUFFER_BYTES between files.
+    assert_eq!(BUFFER.with(|b| b.borrow().capacity()), 0);
+    let got = with_file_bytes(&small, &limits, <[u8]>::to_vec).expect("small");
+    assert_eq!(got, b"abc");
+    assert!(BUFFER.with(|b| b.borrow().capacity()) >= 3);
+    // Errors are the same as read_bytes' and leave the next read intact.
+    let e = with_file_bytes(dir.path(), &limits, <[u8]>::len).expect_err("a folder");
+    assert!(e.to_string().contains("folder"), "{e}");
+    let got = with_file_bytes(&small, &limits, <[u8]>::to_vec).expect("small again");
+    assert_eq!(got, b"abc");
+}

@@ -139,17 +139,18 @@ fn walk(
 /// formats in the crate documentation) without executing anything in it. The record's `cxr_dims` must
 /// be positive and within the limits' image size.
 pub fn read_heatmap(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoError> {
-    let bytes = read_file(path, limits)?;
-    let rec = if path.extension().is_some_and(|e| e == "npy") {
-        read_npy_heatmap(path, &bytes, limits)?
-    } else {
-        chexlocalize_pickle::load_heatmap(&bytes, &limits.pickle).map_err(|source| {
-            IoError::Pickle {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?
-    };
+    let rec = crate::files::with_file_bytes(path, limits, |bytes| {
+        if path.extension().is_some_and(|e| e == "npy") {
+            read_npy_heatmap(path, bytes, limits)
+        } else {
+            chexlocalize_pickle::load_heatmap(bytes, &limits.pickle).map_err(|source| {
+                IoError::Pickle {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })
+        }
+    })??;
     let (w, h) = rec.cxr_dims;
     if w <= 0 || h <= 0 {
         return Err(IoError::schema(

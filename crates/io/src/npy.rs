@@ -128,15 +128,34 @@ fn decode(bytes: &[u8], max_elements: u64) -> Result<Tensor, String> {
     };
     macro_rules! read {
         ($t:ty, $n:expr, $variant:ident) => {{
-            let mut out: Vec<$t> = vec![0.0; numel];
-            for (i, c) in data.chunks_exact($n).enumerate() {
+            let value = |c: &[u8]| {
                 let mut a = [0u8; $n];
                 a.copy_from_slice(c);
-                out[position(i)] = if big_endian {
+                if big_endian {
                     <$t>::from_be_bytes(a)
                 } else {
                     <$t>::from_le_bytes(a)
+                }
+            };
+            // C order (what `np.save` writes): the elements in file order, one pass that
+            // compiles to a copy (or a byte swap) of the whole array.
+            if !h.fortran_order {
+                let out: Vec<$t> = if big_endian {
+                    data.chunks_exact($n).map(value).collect()
+                } else {
+                    data.chunks_exact($n)
+                        .map(|c| {
+                            let mut a = [0u8; $n];
+                            a.copy_from_slice(c);
+                            <$t>::from_le_bytes(a)
+                        })
+                        .collect()
                 };
+                return Tensor::new(shape, TensorData::$variant(out)).map_err(|e| e.to_string());
+            }
+            let mut out: Vec<$t> = vec![0.0; numel];
+            for (i, c) in data.chunks_exact($n).enumerate() {
+                out[position(i)] = value(c);
             }
             TensorData::$variant(out)
         }};
@@ -415,6 +434,20 @@ mod tests {
             .expect("fortran_order");
         f.splice(at..at + 5, b"True ".iter().copied());
         assert_eq!(decode(&f, 100).expect("empty").numel(), 0);
+    }
+
+    #[test]
+    fn big_endian_c_order_is_swapped() {
+        let data = [0.5f32, -3.25, 1e-3];
+        let mut f = npy_bytes(&[3], &data);
+        let at = f.windows(3).position(|w| w == b"<f4").expect("descr");
+        f[at] = b'>';
+        let payload = f.len() - 12;
+        for (chunk, v) in f[payload..].chunks_exact_mut(4).zip(data) {
+            chunk.copy_from_slice(&v.to_be_bytes());
+        }
+        let t = decode(&f, 100).expect("read");
+        assert_eq!(t.data, TensorData::F32(data.to_vec()));
     }
 
     #[test]
