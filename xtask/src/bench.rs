@@ -86,7 +86,7 @@ pub(crate) struct BenchArgs {
 }
 
 /// Runs `program args` in `cwd` under GNU time when available; fails on a non-zero exit.
-fn measure(program: &Path, args: &[String], cwd: &Path) -> Result<Measure> {
+pub(crate) fn measure(program: &Path, args: &[String], cwd: &Path) -> Result<Measure> {
     let o = measure_any(program, args, cwd)?;
     if o.code != Some(0) {
         bail!(
@@ -434,6 +434,16 @@ fn cli_section(md: &mut String, ctx: &Ctx) -> Result<()> {
         writeln!(md, "\nPer map above the goal of ≤ 1.5 ms.")?;
     }
     reading_table(md, &reading, read_from == sample.as_path())?;
+    if let Some(val) = val {
+        crate::bench_scaling::write_section(
+            md,
+            bin,
+            val,
+            &scratch.join("scaling"),
+            &workspace_root().join("docs/scaling.png"),
+            "docs/scaling.png",
+        )?;
+    }
     Ok(())
 }
 

@@ -58,7 +58,12 @@ pub(crate) fn cases(out: &Path, data: &Data<'_>) -> Vec<Case> {
         case(
             "heatmap_to_segmentation (Otsu)",
             "heatmap_to_segmentation.py",
-            &["--map_dir", "gradcam_maps_val", "--output_path", &o("otsu.json")],
+            &[
+                "--map_dir",
+                "gradcam_maps_val",
+                "--output_path",
+                &o("otsu.json"),
+            ],
         ),
         case(
             "heatmap_to_segmentation (Otsu, smoothed, k = 5)",

@@ -37,7 +37,10 @@ fn python_seconds(py: &Path, script: &str, cwd: &Path, what: &str) -> Result<f64
 const PER_MAP_PASSES: usize = 100;
 const PER_MAP_PASSES_PYTHON: usize = 10;
 
-pub(crate) fn per_map(sample: &Path, python: Option<&(PathBuf, PathBuf)>) -> Result<(f64, Option<f64>)> {
+pub(crate) fn per_map(
+    sample: &Path,
+    python: Option<&(PathBuf, PathBuf)>,
+) -> Result<(f64, Option<f64>)> {
     let files = chexlocalize_io::list_heatmaps(&sample.join("gradcam_maps_val"))?;
     let limits = chexlocalize_io::Limits::default();
     let mut maps = Vec::new();
@@ -90,7 +93,6 @@ print(best)
     };
     Ok((best, py))
 }
-
 
 /// Passes over the files when timing reads (the best pass counts; the first warms the page
 /// cache).
@@ -155,7 +157,10 @@ pub(crate) fn reading(
     let (mut torch_pkl, mut numpy_npy) = (None, None);
     if let Some((py, src)) = python {
         let list = |paths: &[PathBuf]| {
-            let quoted: Vec<String> = paths.iter().map(|p| format!("{:?}", p.display().to_string())).collect();
+            let quoted: Vec<String> = paths
+                .iter()
+                .map(|p| format!("{:?}", p.display().to_string()))
+                .collect();
             format!("[{}]", quoted.join(", "))
         };
         let script = |setup: &str, load: &str, paths: &[PathBuf]| {

@@ -15,6 +15,7 @@ mod bench_cases;
 mod bench_hostile;
 mod bench_inprocess;
 mod bench_python;
+mod bench_scaling;
 mod bench_server;
 mod bench_server_load;
 mod bench_server_procs;
