@@ -434,6 +434,7 @@ fn cli_section(md: &mut String, ctx: &Ctx) -> Result<()> {
         writeln!(md, "\nPer map above the goal of ≤ 1.5 ms.")?;
     }
     reading_table(md, &reading, read_from == sample.as_path())?;
+    crate::bench_metrics::write_section(md, sample, scratch)?;
     if let Some(val) = val {
         crate::bench_scaling::write_section(
             md,

@@ -14,6 +14,7 @@ mod bench;
 mod bench_cases;
 mod bench_hostile;
 mod bench_inprocess;
+mod bench_metrics;
 mod bench_python;
 mod bench_scaling;
 mod bench_server;
