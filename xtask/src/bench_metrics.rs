@@ -31,7 +31,8 @@ const GOAL: f64 = 5e-3;
 /// typical scored map does): the map upsampled to its CXR, the ground truth and the Otsu mask.
 fn inputs(sample: &Path) -> Result<(String, Vec<f32>, Rle, Rle)> {
     let limits = chexlocalize_io::Limits::default();
-    let gt = chexlocalize_io::read_segmentations(&sample.join("gt_segmentations_val.json"), &limits)?;
+    let gt =
+        chexlocalize_io::read_segmentations(&sample.join("gt_segmentations_val.json"), &limits)?;
     let mut best: Option<(f64, String, Vec<f32>, Rle, Rle)> = None;
     for f in chexlocalize_io::list_heatmaps(&sample.join("gradcam_maps_val"))? {
         let Some(task) = f.task else { continue };
@@ -46,7 +47,9 @@ fn inputs(sample: &Path) -> Result<(String, Vec<f32>, Rle, Rle)> {
         let pred = segment_rle(map.view(), h, w, Threshold::Otsu { smoothing: None })?;
         let iou = pred.iou(mask)?;
         if best.as_ref().is_none_or(|b| iou > b.0) {
-            let up = upsample_bilinear(map.view(), h, w).into_raw_vec_and_offset().0;
+            let up = upsample_bilinear(map.view(), h, w)
+                .into_raw_vec_and_offset()
+                .0;
             let name = format!("{} {}, IoU {iou:.2}", f.cxr_id, task.name());
             best = Some((iou, name, up, mask.clone(), pred));
         }
@@ -165,7 +168,13 @@ fn peer_times(map: &[f32], gt: &Rle, pred: &Rle, scratch: &Path) -> Result<Peer>
     let py = ensure_venv(
         Path::new("python3"),
         &target_dir().join("py-metrics-venv"),
-        &["numpy", "scipy", "scikit-learn", "quantus==0.6.0", "surface-distance"],
+        &[
+            "numpy",
+            "scipy",
+            "scikit-learn",
+            "quantus==0.6.0",
+            "surface-distance",
+        ],
     )?;
     let script = crate::util::workspace_root().join("python/benchmarks/bench_metrics.py");
     let out = Command::new(&py)
