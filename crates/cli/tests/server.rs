@@ -111,6 +111,7 @@ fn admin_score_job_and_worker_through_the_binary() {
         maps: None,
         scoring: ScoringRule::TruePosOnly,
         seed: 0,
+        replicates: 1000,
     };
     let mut child = Command::new(bin())
         .arg("score-job")

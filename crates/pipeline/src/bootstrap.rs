@@ -67,7 +67,7 @@ impl Default for Bootstrap {
 impl Bootstrap {
     /// An error naming the option when the replicate count is out of range or too small for
     /// an interval at the level (the lower bound is the `int(alpha / 2 · R) − 1`-th replicate).
-    pub(crate) fn check(&self) -> Result<()> {
+    pub fn check(&self) -> Result<()> {
         let alpha = 1.0 - self.level.get();
         let needed = ((1.0 / (alpha / 2.0)) - 1e-9).ceil() as usize;
         if !(1..=MAX_REPLICATES).contains(&self.replicates) {

@@ -56,7 +56,7 @@ impl ScoringRule {
 /// metric = "iou"
 /// scoring = "true_pos_only"               # or "all"
 /// max_upload_bytes = 268435456
-/// bootstrap_replicates = 1000             # only 1000 (eval.py's) is supported
+/// bootstrap_replicates = 1000             # eval.py's; 40 to 100000
 /// seed = 0                                # bootstrap seed
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,7 +90,8 @@ pub struct CompetitionConfig {
     /// Largest upload (segmentations and maps together), in bytes.
     #[serde(default = "default_max_upload_bytes")]
     pub max_upload_bytes: u64,
-    /// Bootstrap replicates of the confidence intervals: only 1000 (`eval.py`'s) is supported.
+    /// Bootstrap replicates of the confidence intervals (1000, `eval.py`'s, by default): at
+    /// least 40 (enough for the 95 % interval), at most 100 000 (`chexlocalize::MAX_REPLICATES`).
     #[serde(default = "default_bootstrap_replicates")]
     pub bootstrap_replicates: u32,
     /// Seed of the bootstrap (numpy's legacy stream, as `eval.py --seed`).
@@ -161,11 +162,14 @@ impl CompetitionConfig {
         if self.max_upload_bytes == 0 {
             return Err(bad("max_upload_bytes: expected at least 1".into()));
         }
-        if self.bootstrap_replicates != 1000 {
-            return Err(bad(format!(
-                "bootstrap_replicates: only 1000 (eval.py's) is supported, found {}",
-                self.bootstrap_replicates
-            )));
+        let bootstrap = chexlocalize::Bootstrap {
+            replicates: self.bootstrap_replicates as usize,
+            ..chexlocalize::Bootstrap::default()
+        };
+        if let Err(e) = bootstrap.check() {
+            let e = e.to_string();
+            let e = e.trim_start_matches("replicates: ");
+            return Err(bad(format!("bootstrap_replicates: {e}")));
         }
         Ok(())
     }
@@ -277,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn config_rejects_unsupported_replicates() {
+    fn config_checks_the_replicates() {
         let text = r#"
 name = "x"
 gt_path = "gt.json"
@@ -287,14 +291,40 @@ daily_limit = 3
 phase_end = "2030-01-01T00:00:00Z"
 bootstrap_replicates = 500
 "#;
-        let e = CompetitionConfig::from_toml_str(Path::new("c.toml"), text);
-        assert!(matches!(e, Err(ServerError::Config { .. })), "{e:?}");
-        let ok = CompetitionConfig::from_toml_str(
-            Path::new("c.toml"),
-            &text.replace("bootstrap_replicates = 500", ""),
-        )
-        .expect("valid");
+        let with = |r: &str| {
+            CompetitionConfig::from_toml_str(
+                Path::new("c.toml"),
+                &text.replace("bootstrap_replicates = 500", r),
+            )
+        };
+        assert_eq!(
+            with("bootstrap_replicates = 500")
+                .expect("valid")
+                .bootstrap_replicates,
+            500
+        );
+        let ok = with("").expect("valid");
+        assert_eq!(ok.bootstrap_replicates, 1000);
         assert_eq!(ok.final_selections, 2);
         assert_eq!(ok.scoring, ScoringRule::TruePosOnly);
+        for (bad, says) in [
+            (
+                "bootstrap_replicates = 39",
+                "too few for a 95 % interval; expected at least 40",
+            ),
+            ("bootstrap_replicates = 0", "expected 1 to 100000, found 0"),
+            (
+                "bootstrap_replicates = 100001",
+                "expected 1 to 100000, found 100001",
+            ),
+        ] {
+            let e = with(bad).expect_err(bad);
+            assert!(matches!(e, ServerError::Config { .. }), "{e:?}");
+            let text = e.to_string();
+            assert!(
+                text.contains("bootstrap_replicates: ") && text.contains(says),
+                "{text}"
+            );
+        }
     }
 }

@@ -331,6 +331,7 @@ pub(crate) async fn score_input(db: &Db, submission_id: i64) -> Result<ScoreInpu
         },
         scoring: cfg.scoring,
         seed: cfg.seed,
+        replicates: cfg.bootstrap_replicates,
     })
 }
 

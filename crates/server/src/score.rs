@@ -34,6 +34,8 @@ pub struct ScoreInput {
     pub scoring: ScoringRule,
     /// The bootstrap seed.
     pub seed: u32,
+    /// Bootstrap replicates of the confidence intervals.
+    pub replicates: u32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -41,6 +43,9 @@ struct Header {
     public_ids: Vec<String>,
     scoring: ScoringRule,
     seed: u32,
+    /// Absent in headers written before it was configurable: `eval.py`'s 1000.
+    #[serde(default = "default_replicates")]
+    replicates: u32,
     gt_len: u64,
     seg_len: u64,
     maps_len: Option<u64>,
@@ -54,6 +59,7 @@ impl ScoreInput {
             public_ids: self.public_ids.clone(),
             scoring: self.scoring,
             seed: self.seed,
+            replicates: self.replicates,
             gt_len: self.gt_json.len() as u64,
             seg_len: self.segmentations.len() as u64,
             maps_len: self.maps.as_ref().map(|m| m.len() as u64),
@@ -99,8 +105,13 @@ impl ScoreInput {
             maps,
             scoring: h.scoring,
             seed: h.seed,
+            replicates: h.replicates,
         })
     }
+}
+
+fn default_replicates() -> u32 {
+    1000
 }
 
 /// One task's score on one split.
@@ -327,6 +338,7 @@ fn evaluate_split(
             save_dir: dir.to_path_buf(),
             bootstrap: Bootstrap {
                 seed: input.seed,
+                replicates: input.replicates as usize,
                 ..Bootstrap::default()
             },
         },
@@ -358,6 +370,7 @@ fn evaluate_split(
                 save_dir: hit_dir,
                 bootstrap: Bootstrap {
                     seed: input.seed,
+                    replicates: input.replicates as usize,
                     ..Bootstrap::default()
                 },
             },
@@ -447,9 +460,16 @@ mod tests {
             maps: Some(vec![0, 1, 2, 10]),
             scoring: ScoringRule::All,
             seed: 3,
+            replicates: 250,
         };
         let bytes = input.to_bytes();
-        assert_eq!(ScoreInput::from_bytes(&bytes), Ok(input));
+        assert_eq!(ScoreInput::from_bytes(&bytes), Ok(input.clone()));
+        // A header without the replicates (written before they were configurable) means 1000.
+        let text = String::from_utf8_lossy(&bytes).replace(",\"replicates\":250", "");
+        assert_ne!(text.as_bytes(), &bytes[..], "the key was in the header");
+        let old = ScoreInput::from_bytes(text.as_bytes()).expect("old header");
+        assert_eq!(old.replicates, 1000);
+        assert_eq!(old.seed, input.seed);
         assert!(ScoreInput::from_bytes(&bytes[..bytes.len() - 1]).is_err());
         assert!(ScoreInput::from_bytes(b"no header").is_err());
     }
@@ -465,6 +485,7 @@ mod tests {
                 maps: None,
                 scoring: ScoringRule::TruePosOnly,
                 seed: 0,
+                replicates: 1000,
             },
             || called = true,
         );

@@ -25,6 +25,9 @@ fn subset(segs: &Segmentations, keep: impl Fn(&str) -> bool) -> Segmentations {
     out
 }
 
+/// The competition's bootstrap replicates in this test.
+const REPLICATES: usize = 300;
+
 /// `chexlocalize::evaluate` on the CXRs of `keep`: per task name, (lower, mean, upper).
 fn expected(
     dir: &Path,
@@ -45,6 +48,7 @@ fn expected(
             save_dir: dir.to_path_buf(),
             bootstrap: Bootstrap {
                 seed: 0,
+                replicates: REPLICATES,
                 ..Bootstrap::default()
             },
         },
@@ -77,11 +81,14 @@ async fn e2e(url: &str, dir: &Path) {
     let (gt_seg, pred_seg) = common::data();
     let db = Db::connect(url).await.expect("connect");
     let now = Utc::now();
-    let cfg = common::config(
+    let mut cfg = common::config(
         common::fixtures().join("gt_annotations_val.json"),
         2,
         now + Duration::days(1),
     );
+    // Not eval.py's 1000: the configured count reaches the scorer (the intervals below differ
+    // from 1000 replicates' otherwise).
+    cfg.bootstrap_replicates = REPLICATES as u32;
     db.init_competition(&cfg).await.expect("init");
     db.init_competition(&cfg).await.expect("init again updates");
     let comp = db.competition().await.expect("read").expect("initialised");
