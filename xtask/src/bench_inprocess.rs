@@ -156,17 +156,17 @@ pub(crate) fn reading(
     let ours_npy = best_per_file(&npy, read)?;
     let (mut torch_pkl, mut numpy_npy) = (None, None);
     if let Some((py, src)) = python {
-        let list = |paths: &[PathBuf]| {
-            let quoted: Vec<String> = paths
-                .iter()
-                .map(|p| format!("{:?}", p.display().to_string()))
-                .collect();
-            format!("[{}]", quoted.join(", "))
+        // The paths go through a file: thousands of them are too long for one argument.
+        let list = |name: &str, paths: &[PathBuf]| -> Result<String> {
+            let file = scratch.join(name);
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            std::fs::write(&file, serde_json::to_vec(&names)?)?;
+            Ok(format!("json.load(open({:?}))", file.display().to_string()))
         };
-        let script = |setup: &str, load: &str, paths: &[PathBuf]| {
+        let script = |setup: &str, load: &str, paths: String| {
             format!(
                 r#"
-import sys, time
+import json, sys, time
 sys.path.insert(0, {src:?})
 {setup}
 paths = {paths}
@@ -179,16 +179,15 @@ for _ in range({READ_PASSES}):
 print(best)
 "#,
                 src = src.to_string_lossy(),
-                paths = list(paths),
             )
         };
         let torch = script(
             "import torch\nfrom utils import CPU_Unpickler\ntorch.set_num_threads(1)",
             "CPU_Unpickler(open(p, 'rb')).load()",
-            &pkl,
+            list("pickles.json", &pkl)?,
         );
         torch_pkl = Some(python_seconds(py, &torch, data, "torch unpickler")?);
-        let numpy = script("import numpy as np", "np.load(p)", &npy);
+        let numpy = script("import numpy as np", "np.load(p)", list("npys.json", &npy)?);
         numpy_npy = Some(python_seconds(py, &numpy, data, "np.load")?);
     }
     Ok(Reading {
