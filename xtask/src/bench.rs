@@ -17,7 +17,7 @@ use clap::Args;
 
 use crate::bench_cases::{Case, Data, cases, positive_results, regression_cases, subcommand};
 use crate::bench_inprocess::{Reading, per_map, reading};
-use crate::measure::{Measure, measure_any};
+use crate::measure::{Measure, measure};
 use crate::util::{build_cli, workspace_root};
 
 /// Which part of BENCHMARKS.md a run regenerates.
@@ -83,20 +83,6 @@ pub(crate) struct BenchArgs {
     /// Where to write the table (default: BENCHMARKS.md at the workspace root).
     #[arg(long)]
     output: Option<PathBuf>,
-}
-
-/// Runs `program args` in `cwd` under GNU time when available; fails on a non-zero exit.
-pub(crate) fn measure(program: &Path, args: &[String], cwd: &Path) -> Result<Measure> {
-    let o = measure_any(program, args, cwd)?;
-    if o.code != Some(0) {
-        bail!(
-            "{} {} failed:\n{}",
-            program.display(),
-            args.join(" "),
-            o.stderr
-        );
-    }
-    Ok(o.measure)
 }
 
 struct Row {

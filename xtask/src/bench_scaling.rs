@@ -147,9 +147,9 @@ pub(crate) fn write_section(
                 let mut a = args.clone();
                 a.extend(["--jobs".to_owned(), t.to_string()]);
                 if k == SCALES[0] && t == THREADS[0] {
-                    crate::bench::measure(bin, &a, dir)?; // warm-up
+                    crate::measure::measure(bin, &a, dir)?; // warm-up
                 }
-                let m = crate::bench::measure(bin, &a, dir)?;
+                let m = crate::measure::measure(bin, &a, dir)?;
                 eprintln!(
                     "scaling  {label:<32} {:>5} maps, {t} thread(s): {:.3} s",
                     maps * k,

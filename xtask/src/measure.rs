@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 /// One timed process: wall seconds and peak resident memory in MB (if measurable).
 pub(crate) struct Measure {
@@ -52,4 +52,18 @@ pub(crate) fn measure_any(program: &Path, args: &[String], cwd: &Path) -> Result
         code: out.status.code(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
+}
+
+/// Runs `program args` in `cwd` under GNU time when available; fails on a non-zero exit.
+pub(crate) fn measure(program: &Path, args: &[String], cwd: &Path) -> Result<Measure> {
+    let o = measure_any(program, args, cwd)?;
+    if o.code != Some(0) {
+        bail!(
+            "{} {} failed:\n{}",
+            program.display(),
+            args.join(" "),
+            o.stderr
+        );
+    }
+    Ok(o.measure)
 }
