@@ -32,12 +32,16 @@ mod cells;
 mod columns;
 mod dispatch;
 mod engine;
+mod fill;
 mod fma;
+mod gray;
 mod histogram;
+mod jet;
 pub mod reference;
 mod segment;
 mod small;
 mod smooth;
+mod smoothed;
 mod threshold;
 mod upsample;
 

@@ -5,14 +5,16 @@
 //! included, is filled; the scalar steps (float32 normalisation, numpy's `uint8` cast, OpenCV's
 //! Otsu) are in the `threshold` module, Otsu's histogram in `histogram`.
 
-use chexlocalize_raster::{BorderImage, RowRuns, RowSpans, fill_polygon};
+use chexlocalize_raster::{BorderImage, RowRuns, RowSpans};
 use chexlocalize_rle::{Rle, RleError};
 use ndarray::{Array2, ArrayView2};
 
 use crate::cells::Class;
 use crate::dispatch::{Fma, Job, dispatch};
 use crate::engine::Upsampled;
-use crate::histogram::{Histogram, add_runs, simd};
+use crate::fill::fill_contours;
+use crate::histogram::Histogram;
+use crate::smoothed::SmoothedOtsu;
 use crate::threshold::{Threshold, first_where, otsu_threshold, quantize_fast};
 
 /// The reference's segmentation of a raw heatmap for a `height × width` X-ray, as a dense
@@ -61,12 +63,20 @@ pub fn segment_runs(
     let extremes = up.extremes();
     if let Threshold::Otsu { smoothing: Some(k) } = threshold {
         let (min, range) = up.normalization();
-        return otsu_runs(&dispatch(Smoothed {
+        // Below this raw value every pixel is 0 in 8 bits (the flat parts the filter skips).
+        let zero_below = match extremes {
+            Some((lo, hi)) if lo.is_finite() && hi.is_finite() => {
+                first_where(lo, hi, |v| quantize_fast(v, min, range) > 0).unwrap_or(f32::INFINITY)
+            }
+            _ => f32::NEG_INFINITY,
+        };
+        return dispatch(SmoothedOtsu {
             up: &up,
             min,
             range,
             k,
-        }));
+            zero_below,
+        });
     }
     let empty = || RowSpans::new(height, width).into_rows();
     let Some((lo, hi)) = extremes else {
@@ -150,105 +160,6 @@ fn fixed_runs(up: &Upsampled, lo: f32, hi: f32, t: f64) -> RowRuns {
             let (h, w) = up.dim();
             RowSpans::new(h, w).into_rows()
         }
-    }
-}
-
-/// The rest of `cam_to_segmentation` on an 8-bit image: `cv2.threshold(q, 0, q.max(),
-/// THRESH_OTSU)`, then [`fill_contours`].
-fn otsu_runs(q: &Array2<u8>) -> RowRuns {
-    let (h, w) = q.dim();
-    let q = q.as_standard_layout();
-    let img = dispatch(DenseOtsu {
-        pixels: q.as_slice().unwrap_or_default(),
-        w,
-    });
-    fill_contours(img, h, w, [0, 0])
-}
-
-/// Otsu's binary image of a dense row-major 8-bit image of width `w`: its histogram counted
-/// in runs, then `q > t` row by row (an image of zeros when its maximum, OpenCV's `maxval`,
-/// is 0).
-struct DenseOtsu<'a> {
-    pixels: &'a [u8],
-    w: usize,
-}
-
-impl Job for DenseOtsu<'_> {
-    type Output = BorderImage;
-
-    #[inline(always)]
-    fn run<F: Fma>(self) -> BorderImage {
-        let w = self.w.max(1);
-        let h = self.pixels.len() / w;
-        let mut hist = [0u64; 256];
-        let simd = simd();
-        for row in self.pixels.chunks_exact(w) {
-            add_runs(&mut hist, row, simd);
-        }
-        let t = otsu_threshold(&hist);
-        let maxval = self.pixels.iter().fold(0u8, |m, &v| m.max(v));
-        let mut img = BorderImage::new(h, self.w);
-        if maxval > 0 {
-            let mut bits = vec![0u8; w];
-            for (r, row) in self.pixels.chunks_exact(w).enumerate() {
-                for (b, &v) in bits.iter_mut().zip(row) {
-                    *b = u8::from(v > t);
-                }
-                img.set_row(r, &bits);
-            }
-        }
-        img
-    }
-}
-
-/// `findContours(RETR_TREE, CHAIN_APPROX_SIMPLE)` of the binary image, and every contour of more
-/// than one point filled with Pillow's polygon fill (holes included, as the reference does).
-/// `img` may be a crop of the `height × width` image at `offset` (x, y) that holds all its
-/// foreground: the contours are the same, shifted.
-fn fill_contours(img: BorderImage, height: usize, width: usize, offset: [i32; 2]) -> RowRuns {
-    let mut spans = RowSpans::new(height, width);
-    for mut contour in img.find_contours() {
-        if contour.len() > 1 {
-            for p in &mut contour {
-                p[0] += offset[0];
-                p[1] += offset[1];
-            }
-            fill_polygon(&mut spans, &contour);
-        }
-    }
-    spans.into_rows()
-}
-
-/// The smoothed 8-bit image (`--if_smoothing True --k k`), its rows of
-/// `np.uint8(255 * normalised)` computed as the box filter reads them.
-struct Smoothed<'a> {
-    up: &'a Upsampled,
-    min: f32,
-    range: f32,
-    k: usize,
-}
-
-impl Job for Smoothed<'_> {
-    type Output = Array2<u8>;
-
-    #[inline(always)]
-    fn run<F: Fma>(self) -> Array2<u8> {
-        let (h, w) = self.up.dim();
-        let mut v = vec![0f32; w];
-        crate::smooth::smooth_rows(
-            h,
-            w,
-            self.k,
-            // Inlined so that it is compiled for the dispatched features (a closure is not
-            // otherwise).
-            #[inline(always)]
-            |r, row| {
-                self.up.row_with::<F>(r, &mut v);
-                for (q, &x) in row.iter_mut().zip(&v) {
-                    *q = quantize_fast(x, self.min, self.range);
-                }
-            },
-        )
     }
 }
 

@@ -4,7 +4,7 @@
 //! then `cv2.boxFilter(gray, -1, (k, k))` (normalised, `BORDER_REFLECT_101`, anchor at `k / 2`),
 //! and `255 - result`.
 //!
-//! - The JET table is OpenCV 5.0.0's (`applyColorMap` of the ramp 0..=255), as data.
+//! - The JET table is OpenCV 5.0.0's (`applyColorMap` of the ramp 0..=255), as data (`jet`).
 //! - OpenCV 5's 8-bit RGB→gray is fixed point with 15 fractional bits:
 //!   `(c0 * 9798 + c1 * 19235 + c2 * 3735 + 2^14) >> 15` (checked on the 256 JET colours and
 //!   200 000 random triples against cv2).
@@ -16,265 +16,7 @@
 
 use ndarray::Array2;
 
-/// OpenCV's `COLORMAP_JET`, BGR, indexed by the 8-bit value.
-pub(crate) const JET_BGR: [[u8; 3]; 256] = [
-    [128, 0, 0],
-    [132, 0, 0],
-    [136, 0, 0],
-    [140, 0, 0],
-    [144, 0, 0],
-    [148, 0, 0],
-    [152, 0, 0],
-    [156, 0, 0],
-    [160, 0, 0],
-    [164, 0, 0],
-    [168, 0, 0],
-    [172, 0, 0],
-    [176, 0, 0],
-    [180, 0, 0],
-    [184, 0, 0],
-    [188, 0, 0],
-    [192, 0, 0],
-    [196, 0, 0],
-    [200, 0, 0],
-    [204, 0, 0],
-    [208, 0, 0],
-    [212, 0, 0],
-    [216, 0, 0],
-    [220, 0, 0],
-    [224, 0, 0],
-    [228, 0, 0],
-    [232, 0, 0],
-    [236, 0, 0],
-    [240, 0, 0],
-    [244, 0, 0],
-    [248, 0, 0],
-    [252, 0, 0],
-    [255, 0, 0],
-    [255, 4, 0],
-    [255, 8, 0],
-    [255, 12, 0],
-    [255, 16, 0],
-    [255, 20, 0],
-    [255, 24, 0],
-    [255, 28, 0],
-    [255, 32, 0],
-    [255, 36, 0],
-    [255, 40, 0],
-    [255, 44, 0],
-    [255, 48, 0],
-    [255, 52, 0],
-    [255, 56, 0],
-    [255, 60, 0],
-    [255, 64, 0],
-    [255, 68, 0],
-    [255, 72, 0],
-    [255, 76, 0],
-    [255, 80, 0],
-    [255, 84, 0],
-    [255, 88, 0],
-    [255, 92, 0],
-    [255, 96, 0],
-    [255, 100, 0],
-    [255, 104, 0],
-    [255, 108, 0],
-    [255, 112, 0],
-    [255, 116, 0],
-    [255, 120, 0],
-    [255, 124, 0],
-    [255, 128, 0],
-    [255, 132, 0],
-    [255, 136, 0],
-    [255, 140, 0],
-    [255, 144, 0],
-    [255, 148, 0],
-    [255, 152, 0],
-    [255, 156, 0],
-    [255, 160, 0],
-    [255, 164, 0],
-    [255, 168, 0],
-    [255, 172, 0],
-    [255, 176, 0],
-    [255, 180, 0],
-    [255, 184, 0],
-    [255, 188, 0],
-    [255, 192, 0],
-    [255, 196, 0],
-    [255, 200, 0],
-    [255, 204, 0],
-    [255, 208, 0],
-    [255, 212, 0],
-    [255, 216, 0],
-    [255, 220, 0],
-    [255, 224, 0],
-    [255, 228, 0],
-    [255, 232, 0],
-    [255, 236, 0],
-    [255, 240, 0],
-    [255, 244, 0],
-    [255, 248, 0],
-    [255, 252, 0],
-    [254, 255, 2],
-    [250, 255, 6],
-    [246, 255, 10],
-    [242, 255, 14],
-    [238, 255, 18],
-    [234, 255, 22],
-    [230, 255, 26],
-    [226, 255, 30],
-    [222, 255, 34],
-    [218, 255, 38],
-    [214, 255, 42],
-    [210, 255, 46],
-    [206, 255, 50],
-    [202, 255, 54],
-    [198, 255, 58],
-    [194, 255, 62],
-    [190, 255, 66],
-    [186, 255, 70],
-    [182, 255, 74],
-    [178, 255, 78],
-    [174, 255, 82],
-    [170, 255, 86],
-    [166, 255, 90],
-    [162, 255, 94],
-    [158, 255, 98],
-    [154, 255, 102],
-    [150, 255, 106],
-    [146, 255, 110],
-    [142, 255, 114],
-    [138, 255, 118],
-    [134, 255, 122],
-    [130, 255, 126],
-    [126, 255, 130],
-    [122, 255, 134],
-    [118, 255, 138],
-    [114, 255, 142],
-    [110, 255, 146],
-    [106, 255, 150],
-    [102, 255, 154],
-    [98, 255, 158],
-    [94, 255, 162],
-    [90, 255, 166],
-    [86, 255, 170],
-    [82, 255, 174],
-    [78, 255, 178],
-    [74, 255, 182],
-    [70, 255, 186],
-    [66, 255, 190],
-    [62, 255, 194],
-    [58, 255, 198],
-    [54, 255, 202],
-    [50, 255, 206],
-    [46, 255, 210],
-    [42, 255, 214],
-    [38, 255, 218],
-    [34, 255, 222],
-    [30, 255, 226],
-    [26, 255, 230],
-    [22, 255, 234],
-    [18, 255, 238],
-    [14, 255, 242],
-    [10, 255, 246],
-    [6, 255, 250],
-    [1, 255, 254],
-    [0, 252, 255],
-    [0, 248, 255],
-    [0, 244, 255],
-    [0, 240, 255],
-    [0, 236, 255],
-    [0, 232, 255],
-    [0, 228, 255],
-    [0, 224, 255],
-    [0, 220, 255],
-    [0, 216, 255],
-    [0, 212, 255],
-    [0, 208, 255],
-    [0, 204, 255],
-    [0, 200, 255],
-    [0, 196, 255],
-    [0, 192, 255],
-    [0, 188, 255],
-    [0, 184, 255],
-    [0, 180, 255],
-    [0, 176, 255],
-    [0, 172, 255],
-    [0, 168, 255],
-    [0, 164, 255],
-    [0, 160, 255],
-    [0, 156, 255],
-    [0, 152, 255],
-    [0, 148, 255],
-    [0, 144, 255],
-    [0, 140, 255],
-    [0, 136, 255],
-    [0, 132, 255],
-    [0, 128, 255],
-    [0, 124, 255],
-    [0, 120, 255],
-    [0, 116, 255],
-    [0, 112, 255],
-    [0, 108, 255],
-    [0, 104, 255],
-    [0, 100, 255],
-    [0, 96, 255],
-    [0, 92, 255],
-    [0, 88, 255],
-    [0, 84, 255],
-    [0, 80, 255],
-    [0, 76, 255],
-    [0, 72, 255],
-    [0, 68, 255],
-    [0, 64, 255],
-    [0, 60, 255],
-    [0, 56, 255],
-    [0, 52, 255],
-    [0, 48, 255],
-    [0, 44, 255],
-    [0, 40, 255],
-    [0, 36, 255],
-    [0, 32, 255],
-    [0, 28, 255],
-    [0, 24, 255],
-    [0, 20, 255],
-    [0, 16, 255],
-    [0, 12, 255],
-    [0, 8, 255],
-    [0, 4, 255],
-    [0, 0, 255],
-    [0, 0, 252],
-    [0, 0, 248],
-    [0, 0, 244],
-    [0, 0, 240],
-    [0, 0, 236],
-    [0, 0, 232],
-    [0, 0, 228],
-    [0, 0, 224],
-    [0, 0, 220],
-    [0, 0, 216],
-    [0, 0, 212],
-    [0, 0, 208],
-    [0, 0, 204],
-    [0, 0, 200],
-    [0, 0, 196],
-    [0, 0, 192],
-    [0, 0, 188],
-    [0, 0, 184],
-    [0, 0, 180],
-    [0, 0, 176],
-    [0, 0, 172],
-    [0, 0, 168],
-    [0, 0, 164],
-    [0, 0, 160],
-    [0, 0, 156],
-    [0, 0, 152],
-    [0, 0, 148],
-    [0, 0, 144],
-    [0, 0, 140],
-    [0, 0, 136],
-    [0, 0, 132],
-    [0, 0, 128],
-];
+pub(crate) use crate::jet::JET_BGR;
 
 /// `cvtColor(…, COLOR_RGB2GRAY)` of an 8-bit pixel whose channels are `c` (c0 taken as red).
 pub(crate) fn rgb2gray(c: [u8; 3]) -> u8 {
@@ -330,7 +72,7 @@ pub(crate) fn reflect101(i: isize, n: usize) -> usize {
 /// (`((s + delta) * m) >> 16`, `ColumnSum<ushort, uchar>`), rounding half up for other areas up
 /// to 256 (`(s + area / 2) / area`), and half to even in float64 above (`cvRound(s / area)`).
 #[derive(Clone, Copy, Debug)]
-enum Divide {
+pub(crate) enum Divide {
     Fixed {
         delta: u64,
         scale: u64,
@@ -341,6 +83,9 @@ enum Divide {
         mul: u64,
         shift: u32,
         area: u64,
+        /// `(m, p)` with `floor(x / area) = (x * m) >> p` for every `x` that occurs, `m <
+        /// 2^16`: the division in 32-bit lanes.
+        narrow: Option<(u32, u32)>,
     },
     Float {
         area: f64,
@@ -348,7 +93,14 @@ enum Divide {
 }
 
 impl Divide {
-    fn new(area: u64) -> Divide {
+    pub(crate) fn new(area: u64) -> Divide {
+        if area == 1 {
+            // k = 1: the sum is the mean.
+            return Divide::Fixed {
+                delta: 0,
+                scale: 65536,
+            };
+        }
         if area <= 256 && area.is_power_of_two() {
             let d = area as f64;
             let scalef = 65536.0 / d;
@@ -372,6 +124,7 @@ impl Divide {
                 mul: (1u64 << shift) / area + 1,
                 shift,
                 area,
+                narrow: narrow_reciprocal(area),
             }
         } else {
             Divide::Float { area: area as f64 }
@@ -382,14 +135,26 @@ impl Divide {
     /// are), inverted (`255 - mean`) when `invert`: one loop per rule, so that each
     /// vectorises (the fixed-point product stays below `2^25`, within 32 bits).
     #[inline(always)]
-    fn apply_row(self, sums: &[u32], out: &mut [u8], invert: bool) {
+    pub(crate) fn apply_row<S: Copy + Into<u32>>(self, sums: &[S], out: &mut [u8], invert: bool) {
         let flip = if invert { 255u32 } else { 0 };
         let pairs = out.iter_mut().zip(sums);
         match self {
             Divide::Fixed { delta, scale } => {
                 let (delta, scale) = (delta as u32, scale as u32);
                 pairs.for_each(|(o, &s)| {
+                    let s: u32 = s.into();
                     *o = ((((s + delta).wrapping_mul(scale)) >> 16) ^ flip) as u8;
+                });
+            }
+            Divide::HalfUp {
+                add,
+                narrow: Some((m, p)),
+                ..
+            } => {
+                let add = add as u32;
+                pairs.for_each(|(o, &s)| {
+                    let s: u32 = s.into();
+                    *o = ((((s + add) * m) >> p) ^ flip) as u8;
                 });
             }
             Divide::HalfUp { add, area, .. } => {
@@ -399,17 +164,20 @@ impl Divide {
                 // the integer part of q and below the next integer, so the floor is exact.
                 let (add, r) = (add as u32, 1.0 / area as f32);
                 pairs.for_each(|(o, &s)| {
+                    let s: u32 = s.into();
                     let z = ((s + add) as f32 * r + 1.0 / 1024.0).floor();
                     let q = (z + 8_388_608.0).to_bits() & 0xff; // the integer z < 256
                     *o = (q ^ flip) as u8;
                 });
             }
-            Divide::Float { .. } => pairs.for_each(|(o, &s)| *o = self.apply(s) ^ flip as u8),
+            Divide::Float { .. } => {
+                pairs.for_each(|(o, &s)| *o = self.apply(s.into()) ^ flip as u8)
+            }
         }
     }
 
     #[inline(always)]
-    fn apply(self, s: u32) -> u8 {
+    pub(crate) fn apply(self, s: u32) -> u8 {
         let s = u64::from(s);
         match self {
             Divide::Fixed { delta, scale } => (((s + delta) * scale) >> 16) as u8,
@@ -419,6 +187,20 @@ impl Divide {
             Divide::Float { area } => (s as f64 / area).round_ties_even().min(255.0) as u8,
         }
     }
+}
+
+/// `(m, p)` such that `floor(x / d) = (x * m) >> p` for every `x <= 255 d + d / 2` (the
+/// window sums of an 8-bit image plus the rounding term), with `m < 2^16` so that `x * m` fits
+/// in 32 bits, if there is one. With `m = ceil(2^p / d)` and `e = m d - 2^p` (in `[0, d)`),
+/// `x m / 2^p = x / d + x e / (d 2^p)`, and the floor is unchanged when `x e < 2^p`, since the
+/// fraction of `x / d` is at most `1 - 1 / d`.
+fn narrow_reciprocal(d: u64) -> Option<(u32, u32)> {
+    let x_max = 255 * d + d / 2;
+    (16..32u32).find_map(|p| {
+        let m = (1u64 << p).div_ceil(d);
+        let e = m * d - (1u64 << p);
+        (m < 1 << 16 && x_max * e < 1u64 << p).then_some((m as u32, p))
+    })
 }
 
 /// The normalised `k × k` box filter of an 8-bit image, rounded as OpenCV rounds (`k >= 1`),
@@ -435,29 +217,19 @@ fn rows_of(img: &Array2<u8>) -> impl FnMut(usize, &mut [u8]) + '_ {
 }
 
 /// `255 - boxFilter(cvtColor(applyColorMap(q, JET), RGB2GRAY), (k, k))`.
+///
+/// (`segment` does not build this image: the `smoothed` module fuses these steps with the
+/// upsampling and Otsu's histogram, and skips the flat parts of the map.)
 pub fn smooth(q: &Array2<u8>, k: usize) -> Array2<u8> {
     let (h, w) = q.dim();
-    smooth_rows(h, w, k, rows_of(q))
-}
-
-/// [`smooth`] of the `h × w` 8-bit image whose row `r` `source(r, row)` writes, without the
-/// image itself (rows near the top and bottom may be asked for twice, for the reflection).
-#[inline(always)]
-pub(crate) fn smooth_rows(
-    h: usize,
-    w: usize,
-    k: usize,
-    source: impl FnMut(usize, &mut [u8]),
-) -> Array2<u8> {
     let gray: [u8; 256] = std::array::from_fn(|v| rgb2gray(JET_BGR[v]));
-    box_filter_rows(h, w, k, &gray, true, source)
+    box_filter_rows(h, w, k, &gray, true, rows_of(q))
 }
 
 /// The box filter of `lut[img]`, inverted (`255 - mean`) when `invert`, with `img` given row by
 /// row by `source`: window sums of the `k` rows in a ring (each source row mapped and summed
 /// horizontally once, as `k` shifted adds of its padded copy), a running column sum, and the
-/// division of a whole row at once ([`Divide::apply_row`]) — no image-sized intermediate, so
-/// `segment` computes the 8-bit rows as they are read instead of building the 8-bit image.
+/// division of a whole row at once ([`Divide::apply_row`]) — no image-sized intermediate.
 #[inline(always)]
 fn box_filter_rows(
     h: usize,

@@ -1,0 +1,273 @@
+//! The smoothed Otsu mask (`--if_smoothing True --k k`) in one pass over the output rows, with
+//! the flat parts of the map skipped.
+//!
+//! The steps are those of [`smooth`](crate::smooth) and `otsu_fill`: every 8-bit pixel `q`
+//! mapped to the gray of its JET colour, the `k × k` box filter, `m = 255 - mean`, Otsu's
+//! threshold `t` of `m`, and every contour of `m > t` filled. Here they are fused:
+//!
+//! - Each upsampled row is computed once, when it enters the box filter's window, and only
+//!   where it is needed: where a row's cells all quantise to 0 (the flat, zero-after-ReLU parts
+//!   of a Grad-CAM map, about half its pixels), its horizontal window sums are `k · gray(0)`
+//!   without computing a pixel.
+//! - Each output row of `m` is counted into the histogram as it is made, with its row and
+//!   column maxima, and kept in a per-thread buffer reused from map to map (no image-sized
+//!   allocation, so no page faults per map).
+//! - After Otsu, the binary image is made only over the bounding box of `m > t`.
+//!
+//! The oracle is the step-by-step `reference::segment` (proptest in `tests/fast_vs_reference.rs`)
+//! and OpenCV's own output on recorded cases (`tests/edge_oracle.rs`).
+
+use std::cell::RefCell;
+use std::ops::{Add, AddAssign, Sub};
+
+use chexlocalize_raster::{BorderImage, RowRuns, RowSpans};
+
+use crate::cells::Class;
+use crate::dispatch::{Fma, Job};
+use crate::engine::Upsampled;
+use crate::fill::fill_contours;
+use crate::gray::gray_levels;
+use crate::histogram::{Simd, add_runs, simd};
+use crate::smooth::{Divide, JET_BGR, reflect101, rgb2gray};
+use crate::threshold::otsu_threshold;
+
+/// Per-thread buffer for the smoothed image, kept between maps up to this size.
+const KEEP_BYTES: usize = 16 << 20;
+
+thread_local! {
+    static IMAGE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The smoothed Otsu mask of `up`, normalised by `(min, range)`, with a `k × k` box filter.
+pub(crate) struct SmoothedOtsu<'a> {
+    pub(crate) up: &'a Upsampled,
+    pub(crate) min: f32,
+    pub(crate) range: f32,
+    pub(crate) k: usize,
+    /// Every upsampled value below this quantises to 0 (`f32::NEG_INFINITY` when no such
+    /// bound is known: nothing is skipped).
+    pub(crate) zero_below: f32,
+}
+
+/// The horizontal part of the filter: one row's window sums of `gray(q)`.
+struct Horizontal<'a> {
+    up: &'a Upsampled,
+    min: f32,
+    range: f32,
+    k: usize,
+    gray: [u8; 256],
+    /// Per row group, the column ranges whose values all quantise to 0.
+    zero: Vec<Vec<(usize, usize)>>,
+    /// Output row → row group.
+    group_of: Vec<u32>,
+    /// Scratch: upsampled values and gray levels of one row.
+    v: Vec<f32>,
+    g: Vec<u8>,
+    /// Scratch: the column ranges to compute.
+    todo: Vec<(usize, usize)>,
+    simd: Simd,
+}
+
+impl Horizontal<'_> {
+    /// Window sums of row `r` into `out` (`w` long).
+    #[inline(always)]
+    fn row<F: Fma, L: Lane>(&mut self, r: usize, out: &mut [L]) {
+        let w = out.len();
+        let k = self.k;
+        let (anchor, right) = (k / 2, k - 1 - k / 2);
+        let flat = L::of(k * usize::from(self.gray[0]));
+        // Columns whose whole window lies in a zero range get `k · gray(0)`; the rest (`todo`)
+        // are computed. Narrow images are computed whole.
+        self.todo.clear();
+        let mut next = 0;
+        if w > 4 * k {
+            for &(a, b) in &self.zero[self.group_of[r] as usize] {
+                let (fa, fb) = (a + anchor, b.saturating_sub(right));
+                if fa < fb {
+                    if next < fa {
+                        self.todo.push((next, fa));
+                    }
+                    out[fa..fb].fill(flat);
+                    next = fb;
+                }
+            }
+        }
+        if next < w {
+            self.todo.push((next, w));
+        }
+        for i in 0..self.todo.len() {
+            let (c0, c1) = self.todo[i];
+            // The pixels these windows read (reflected at the borders): `k` more on each side,
+            // to the border when that is near.
+            let e0 = c0.saturating_sub(k);
+            let e1 = if c1 + k >= w { w } else { c1 + k };
+            self.up.row_range_with::<F>(r, e0, e1, &mut self.v);
+            gray_levels(
+                self.simd,
+                &self.v[..e1 - e0],
+                (self.min, self.range),
+                &self.gray,
+                &mut self.g[e0..e1],
+            );
+            // Interior columns as `k` shifted adds; the few near a border one by one.
+            let (i0, i1) = (c0.max(anchor), c1.min(w.saturating_sub(right)));
+            if i0 < i1 {
+                let dst = &mut out[i0..i1];
+                let src = &self.g[i0 - anchor..i1 - anchor];
+                dst.iter_mut().zip(src).for_each(|(o, &s)| *o = L::from(s));
+                for d in 1..k {
+                    let src = &self.g[i0 - anchor + d..i1 - anchor + d];
+                    dst.iter_mut().zip(src).for_each(|(o, &s)| *o += L::from(s));
+                }
+            }
+            let border = (c0..c1.min(i0)).chain(i1.max(c0)..c1);
+            for x in border.filter(|&x| x < i0 || x >= i1) {
+                out[x] = (0..k).fold(L::default(), |a, d| {
+                    a + L::from(self.g[reflect101((x + d) as isize - anchor as isize, w)])
+                });
+            }
+        }
+    }
+}
+
+/// The integer type of the window sums: `u16` while `255 k²` fits (k <= 16), which halves the
+/// vector work, else `u32`.
+trait Lane:
+    Copy + Default + From<u8> + Into<u32> + Add<Output = Self> + Sub<Output = Self> + AddAssign
+{
+    /// `n` (which fits).
+    fn of(n: usize) -> Self;
+}
+
+impl Lane for u16 {
+    #[inline(always)]
+    fn of(n: usize) -> u16 {
+        n as u16
+    }
+}
+
+impl Lane for u32 {
+    #[inline(always)]
+    fn of(n: usize) -> u32 {
+        n as u32
+    }
+}
+
+impl Job for SmoothedOtsu<'_> {
+    type Output = RowRuns;
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> RowRuns {
+        if self.k <= 16 {
+            self.run_with::<F, u16>()
+        } else {
+            self.run_with::<F, u32>()
+        }
+    }
+}
+
+impl SmoothedOtsu<'_> {
+    #[inline(always)]
+    fn run_with<F: Fma, L: Lane>(self) -> RowRuns {
+        let (h, w) = self.up.dim();
+        if h == 0 || w == 0 {
+            return RowSpans::new(h, w).into_rows();
+        }
+        let k = self.k.max(1);
+        let groups = self.up.row_groups();
+        let mut group_of = vec![0u32; h];
+        let mut zero = Vec::with_capacity(groups.len());
+        let mut ranges = Vec::new();
+        for (gy, &(start, end)) in groups.iter().enumerate() {
+            group_of[start..end].fill(gy as u32);
+            self.up.ranges(gy, self.zero_below, &mut ranges);
+            zero.push(
+                ranges
+                    .iter()
+                    .filter(|r| r.2 == Class::Below)
+                    .map(|r| (r.0, r.1))
+                    .collect(),
+            );
+        }
+        let mut horizontal = Horizontal {
+            up: self.up,
+            min: self.min,
+            range: self.range,
+            k,
+            gray: std::array::from_fn(|v| rgb2gray(JET_BGR[v])),
+            zero,
+            group_of,
+            v: vec![0f32; w],
+            g: vec![0u8; w],
+            todo: Vec::new(),
+            simd: simd(),
+        };
+        let mut image = IMAGE.with_borrow_mut(std::mem::take);
+        if image.len() < h * w {
+            image.resize(h * w, 0);
+        }
+        let m = &mut image[..h * w];
+        let anchor = k / 2;
+        let divide = Divide::new((k * k) as u64);
+        // The window's horizontal sums in a ring (row `r - anchor + d` in slot `(r + d) % k`),
+        // and their running column sums.
+        let mut ring = vec![L::default(); k * w];
+        let mut col = vec![L::default(); w];
+        for (d, slot) in ring.chunks_exact_mut(w).enumerate() {
+            horizontal.row::<F, L>(reflect101(d as isize - anchor as isize, h), slot);
+            col.iter_mut().zip(slot.iter()).for_each(|(c, &v)| *c += v);
+        }
+        let mut entering = vec![L::default(); w];
+        let (mut hist, simd) = ([0u64; 256], simd());
+        let mut row_max = vec![0u8; h];
+        let mut col_max = vec![0u8; w];
+        for (r, out) in m.chunks_exact_mut(w).enumerate() {
+            divide.apply_row(&col, out, true);
+            add_runs(&mut hist, out, simd);
+            row_max[r] = out.iter().fold(0, |a, &b| a.max(b));
+            col_max
+                .iter_mut()
+                .zip(out.iter())
+                .for_each(|(c, &v)| *c = (*c).max(v));
+            if r + 1 == h {
+                break;
+            }
+            horizontal.row::<F, L>(reflect101((r + k - anchor) as isize, h), &mut entering);
+            let leaving = &mut ring[(r % k) * w..(r % k + 1) * w];
+            for ((c, l), &e) in col.iter_mut().zip(leaving.iter_mut()).zip(&entering) {
+                *c = *c + e - *l;
+                *l = e;
+            }
+        }
+        let t = otsu_threshold(&hist);
+        // OpenCV's binary image is `m > t` set to `maxval = max(m)`: all zeros when that is 0.
+        let maxval = row_max.iter().fold(0, |a, &b| a.max(b));
+        let rows = row_max
+            .iter()
+            .position(|&v| v > t)
+            .zip(row_max.iter().rposition(|&v| v > t));
+        let cols = col_max
+            .iter()
+            .position(|&v| v > t)
+            .zip(col_max.iter().rposition(|&v| v > t));
+        let runs = match (rows, cols) {
+            (Some((y0, y1)), Some((x0, x1))) if maxval > 0 => {
+                let mut img = BorderImage::new(y1 + 1 - y0, x1 + 1 - x0);
+                let mut bits = vec![0u8; x1 + 1 - x0];
+                for y in y0..=y1 {
+                    let row = &m[y * w + x0..y * w + x1 + 1];
+                    bits.iter_mut()
+                        .zip(row)
+                        .for_each(|(b, &v)| *b = u8::from(v > t));
+                    img.set_row(y - y0, &bits);
+                }
+                fill_contours(img, h, w, [x0 as i32, y0 as i32])
+            }
+            _ => RowSpans::new(h, w).into_rows(),
+        };
+        if image.len() <= KEEP_BYTES {
+            IMAGE.with_borrow_mut(|b| *b = image);
+        }
+        runs
+    }
+}
