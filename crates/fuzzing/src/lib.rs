@@ -237,7 +237,13 @@ fn fuzz_limits() -> Limits {
 pub fn pickle(data: &[u8]) {
     let limits = fuzz_limits();
     let _ = load_value(data, &limits);
-    if let Ok(rec) = load_heatmap(data, &limits) {
+    let whole = load_heatmap(data, &limits);
+    // The probability read without the tensors' bytes is the whole read's when both answer.
+    let skimmed = chexlocalize_pickle::load_prob(std::io::Cursor::new(data), &limits);
+    if let (Some(s), Ok(rec)) = (&skimmed, &whole) {
+        assert_eq!((&s.prob, s.cxr_dims), (&rec.prob, rec.cxr_dims));
+    }
+    if let Ok(rec) = whole {
         for protocol in [2, 5] {
             let Ok(bytes) = dump_heatmap(&rec, protocol) else {
                 continue;

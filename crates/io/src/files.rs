@@ -31,6 +31,21 @@ pub fn read_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
     Ok(bytes)
 }
 
+/// A regular file of at most `limits.max_file_bytes` bytes (by its length when opened), open
+/// for reading, for readers that read only parts of it.
+pub(crate) fn open_limited(path: &Path, limits: &Limits) -> Result<File, IoError> {
+    let (file, len) = open_regular(path)?;
+    if len > limits.max_file_bytes {
+        return Err(IoError::Limit {
+            path: path.to_path_buf(),
+            location: "file".to_owned(),
+            what: format!("{len} bytes"),
+            limit: format!("at most {} bytes", limits.max_file_bytes),
+        });
+    }
+    Ok(file)
+}
+
 /// [`read_bytes`] into `bytes` (cleared first; its capacity is reused).
 fn read_into(path: &Path, limits: &Limits, bytes: &mut Vec<u8>) -> Result<(), IoError> {
     let max = limits.max_file_bytes;

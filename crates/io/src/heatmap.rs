@@ -168,8 +168,67 @@ pub fn npy_sidecar_path(npy: &Path) -> PathBuf {
     npy.with_extension("json")
 }
 
+/// The `prob` of a heatmap file, reading as little of it as it can: a `.npy` heatmap's sidecar
+/// alone, a plain pickle without its tensors' bytes ([`pickle::load_prob`], a few kilobytes of a
+/// file of hundreds), anything else whole ([`read_heatmap`]). The record is checked as
+/// [`read_heatmap`] checks it, except for what only reading the tensors' elements (or, for
+/// `.npy`, the array file) would find; when the short read cannot tell, the file is read whole,
+/// so errors are [`read_heatmap`]'s.
+///
+/// [`pickle::load_prob`]: chexlocalize_pickle::load_prob
+pub fn read_heatmap_prob(path: &Path, limits: &Limits) -> Result<Prob, IoError> {
+    let checked = |prob: Prob, (w, h): (i64, i64)| {
+        (w > 0
+            && h > 0
+            && limits
+                .check_image(path, "cxr_dims", h as u64, w as u64)
+                .is_ok())
+        .then_some(prob)
+    };
+    let quick = if path.extension().is_some_and(|e| e == "npy") {
+        let side = read_sidecar(path, limits)?;
+        checked(side.prob, side.cxr_dims)
+    } else {
+        let file = crate::files::open_limited(path, limits)?;
+        chexlocalize_pickle::load_prob(file, &limits.pickle)
+            .and_then(|s| checked(s.prob, s.cxr_dims))
+    };
+    match quick {
+        Some(prob) => Ok(prob),
+        None => Ok(read_heatmap(path, limits)?.prob),
+    }
+}
+
+/// What a `.npy` heatmap's sidecar holds.
+struct Sidecar {
+    prob: Prob,
+    cxr_dims: (i64, i64),
+    task: String,
+    gt: Value,
+    cxr_img: CxrImg,
+}
+
 fn read_npy_heatmap(path: &Path, bytes: &[u8], limits: &Limits) -> Result<HeatmapRecord, IoError> {
     let map = crate::npy::parse_npy(path, bytes, limits)?;
+    let Sidecar {
+        prob,
+        cxr_dims,
+        task,
+        gt,
+        cxr_img,
+    } = read_sidecar(path, limits)?;
+    Ok(HeatmapRecord {
+        map,
+        prob,
+        task,
+        gt,
+        cxr_img,
+        cxr_dims,
+    })
+}
+
+/// The sidecar of the `.npy` heatmap at `path`, read and checked.
+fn read_sidecar(path: &Path, limits: &Limits) -> Result<Sidecar, IoError> {
     let side = npy_sidecar_path(path);
     let text = read_file(&side, limits)?;
     let v: Json = crate::json_value::parse_json(&side, &text, limits)?;
@@ -232,13 +291,12 @@ fn read_npy_heatmap(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Heatma
         Some(Json::String(s)) => CxrImg::Path(s.clone()),
         Some(_) => return Err(IoError::schema(&side, "cxr_img", "a path to the image")),
     };
-    Ok(HeatmapRecord {
-        map,
+    Ok(Sidecar {
         prob,
+        cxr_dims,
         task,
         gt,
         cxr_img,
-        cxr_dims,
     })
 }
 

@@ -65,7 +65,7 @@ pub use error::{IoError, chain_text};
 pub use files::{list_files, open_input, read_bytes};
 pub use heatmap::{
     HEATMAP_SUFFIXES, HeatmapFile, list_heatmaps, npy_sidecar_path, parse_heatmap_name,
-    read_heatmap, write_heatmap, write_npy_heatmap,
+    read_heatmap, read_heatmap_prob, write_heatmap, write_npy_heatmap,
 };
 pub use json::{
     Annotations, CxrAnnotations, CxrMasks, DuplicateMask, MaskFault, Polygon, Problems,

@@ -238,3 +238,76 @@ fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
+
+/// `read_heatmap_prob` (the probability alone, reading as little as it can) gives
+/// `read_heatmap`'s `prob` for every format, and `read_heatmap`'s error for a bad record.
+#[test]
+fn the_probability_alone_is_the_whole_reads() {
+    use chexlocalize_io::read_heatmap_prob;
+    let limits = Limits::default();
+    // torch archives (zip, legacy) and npy: the files written by torch and numpy.
+    let mut n = 0;
+    for f in list_heatmaps(&data()).expect("list") {
+        let whole = read_heatmap(&f.path, &limits).expect("read").prob;
+        assert_eq!(read_heatmap_prob(&f.path, &limits).expect("prob"), whole);
+        n += 1;
+    }
+    assert_eq!(n, 4);
+    let dir = tempfile::tempdir().expect("tmp");
+    // A plain pickle with a 320 × 320 map, and a 14-probability vector.
+    let mut rec = record();
+    rec.map = Tensor::new(vec![1, 1, 320, 320], TensorData::F32(vec![0.25; 320 * 320])).expect("t");
+    rec.prob = Prob::Tensor(Tensor::new(vec![14], TensorData::F32(vec![0.5; 14])).expect("t"));
+    let p = dir.path().join("c1_Edema_map.pkl");
+    chexlocalize_io::write_heatmap(&p, &rec, 3).expect("write");
+    assert_eq!(read_heatmap_prob(&p, &limits).expect("prob"), rec.prob);
+    // Bad records: the same error as the whole read.
+    for dims in [(0, 20), (100_000, 100_000)] {
+        rec.cxr_dims = dims;
+        chexlocalize_io::write_heatmap(&p, &rec, 3).expect("write");
+        let want = read_heatmap(&p, &limits).expect_err("bad dims").to_string();
+        let got = read_heatmap_prob(&p, &limits)
+            .expect_err("bad dims")
+            .to_string();
+        assert_eq!(got, want);
+    }
+    let missing = dir.path().join("c2_Edema_map.pkl");
+    assert_eq!(
+        read_heatmap_prob(&missing, &limits)
+            .expect_err("missing")
+            .to_string(),
+        read_heatmap(&missing, &limits)
+            .expect_err("missing")
+            .to_string()
+    );
+    let small = Limits {
+        max_file_bytes: 1000,
+        ..Limits::default()
+    };
+    rec.cxr_dims = (30, 20);
+    chexlocalize_io::write_heatmap(&p, &rec, 3).expect("write");
+    assert_eq!(
+        read_heatmap_prob(&p, &small)
+            .expect_err("too big")
+            .to_string(),
+        read_heatmap(&p, &small).expect_err("too big").to_string()
+    );
+    // npy: the sidecar alone.
+    let npy = dir.path().join("c1_Edema_map.npy");
+    chexlocalize_io::write_npy_heatmap(&npy, &record()).expect("write");
+    assert_eq!(
+        read_heatmap_prob(&npy, &limits).expect("prob"),
+        record().prob
+    );
+    std::fs::write(
+        chexlocalize_io::npy_sidecar_path(&npy),
+        r#"{"cxr_dims": [3, 2]}"#,
+    )
+    .expect("write");
+    let e = read_heatmap_prob(&npy, &limits).expect_err("no prob");
+    assert!(
+        e.to_string()
+            .contains("c1_Edema_map.json: prob: expected a number"),
+        "{e}"
+    );
+}

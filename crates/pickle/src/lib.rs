@@ -47,6 +47,7 @@ mod convert;
 mod error;
 mod obj;
 mod reduce;
+mod skim;
 mod torch;
 mod value;
 mod vm;
@@ -212,6 +213,53 @@ pub fn load_heatmap(bytes: &[u8], limits: &Limits) -> Result<HeatmapRecord, Pick
     heatmap_from_value(load_any(bytes, limits)?)
 }
 
+/// The `prob` of a heatmap record from its value.
+pub(crate) fn prob_from_value(v: Option<Value>) -> Result<Prob, PickleError> {
+    match v {
+        Some(Value::Float(x)) => Ok(Prob::Float(x)),
+        Some(Value::Int(i)) => Ok(Prob::Float(i as f64)),
+        Some(Value::Bool(b)) => Ok(Prob::Float(f64::from(u8::from(b)))),
+        Some(Value::Tensor(t)) => Ok(Prob::Tensor(t)),
+        _ => Err(record_err("prob", "a float or a tensor of probabilities")),
+    }
+}
+
+/// What [`load_prob`] reads: a heatmap record without its tensors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skimmed {
+    /// The record's `prob`.
+    pub prob: Prob,
+    /// The record's `cxr_dims`, `(width, height)`.
+    pub cxr_dims: (i64, i64),
+}
+
+/// The `prob` and `cxr_dims` of a plain heatmap pickle read from `file`, without reading its
+/// tensors' bytes: each long `BINBYTES` payload (a tensor's storage) is skipped with a seek
+/// after its first few kilobytes, and the record is checked as [`load_heatmap`] checks it,
+/// except that the map and CXR image tensors are not materialised. `None` when that cannot be
+/// done or the record is not valid: then read the whole file with [`load_heatmap`], which gives
+/// the same values or the error to report.
+///
+/// ```
+/// use chexlocalize_pickle::{CxrImg, HeatmapRecord, Limits, Prob, Tensor, TensorData, Value};
+///
+/// let rec = HeatmapRecord {
+///     map: Tensor::new(vec![1, 1, 320, 320], TensorData::F32(vec![0.5; 320 * 320]))?,
+///     prob: Prob::Float(0.75),
+///     task: "Edema".into(),
+///     gt: Value::Int(1),
+///     cxr_img: CxrImg::Path("view1_frontal.jpg".into()),
+///     cxr_dims: (2828, 2320),
+/// };
+/// let bytes = chexlocalize_pickle::dump_heatmap(&rec, 3)?;
+/// let got = chexlocalize_pickle::load_prob(std::io::Cursor::new(&bytes), &Limits::default());
+/// assert_eq!(got.map(|s| s.prob), Some(Prob::Float(0.75)));
+/// # Ok::<(), chexlocalize_pickle::PickleError>(())
+/// ```
+pub fn load_prob(file: impl std::io::Read + std::io::Seek, limits: &Limits) -> Option<Skimmed> {
+    skim::record_of(&skim::skim(file, limits)?, limits)
+}
+
 /// The heatmap record held by a decoded value (see [`load_heatmap`]).
 pub fn heatmap_from_value(value: Value) -> Result<HeatmapRecord, PickleError> {
     let Value::Dict(mut items) = value else {
@@ -230,13 +278,7 @@ pub fn heatmap_from_value(value: Value) -> Result<HeatmapRecord, PickleError> {
         Some(Value::Tensor(t)) => t,
         _ => return Err(record_err("map", "a torch tensor (the saliency map)")),
     };
-    let prob = match get("prob") {
-        Some(Value::Float(x)) => Prob::Float(x),
-        Some(Value::Int(i)) => Prob::Float(i as f64),
-        Some(Value::Bool(b)) => Prob::Float(f64::from(u8::from(b))),
-        Some(Value::Tensor(t)) => Prob::Tensor(t),
-        _ => return Err(record_err("prob", "a float or a tensor of probabilities")),
-    };
+    let prob = prob_from_value(get("prob"))?;
     let task = match get("task") {
         Some(Value::Str(s)) => s,
         _ => return Err(record_err("task", "a string (the task name)")),

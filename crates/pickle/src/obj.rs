@@ -330,6 +330,11 @@ impl KeyTable {
 pub(crate) struct Ctx<'l> {
     pub(crate) limits: &'l Limits,
     keys: RefCell<KeyTable>,
+    /// Reading a skimmed pickle (`skim`): storages whose raw elements were cut off are left
+    /// without data instead of being an error.
+    pub(crate) partial: bool,
+    /// In a skimmed pickle, the storages whose elements were cut off.
+    pub(crate) cut: RefCell<Vec<Rc<Storage>>>,
 }
 
 /// Where an operation happens, for its errors.
@@ -355,6 +360,16 @@ impl<'l> Ctx<'l> {
         Ctx {
             limits,
             keys: RefCell::new(KeyTable::default()),
+            partial: false,
+            cut: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// A context for a skimmed pickle ([`Ctx::partial`](field@Ctx::partial)).
+    pub(crate) fn partial(limits: &'l Limits) -> Self {
+        Ctx {
+            partial: true,
+            ..Ctx::new(limits)
         }
     }
 

@@ -120,13 +120,24 @@ pub(crate) fn load_legacy(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Obj, PickleErro
         _ => Err(bad("storage keys are not a list")),
     };
     let keys = keys?;
-    for key in keys {
-        let storage = host.storages.get(&key).cloned().ok_or_else(|| {
+    for (i, key) in keys.iter().enumerate() {
+        // Skimmed: this storage's elements and the following ones were cut off.
+        let cut = |host: &LegacyHost<'_, '_>| {
+            let rest = keys[i..]
+                .iter()
+                .filter_map(|k| host.storages.get(k).cloned());
+            ctx.cut.borrow_mut().extend(rest);
+        };
+        let storage = host.storages.get(key).cloned().ok_or_else(|| {
             bad(format!(
                 "data for storage {key:?}, which nothing references"
             ))
         })?;
         let Some(head) = bytes.get(pos..pos + 8) else {
+            if ctx.partial {
+                cut(&host);
+                break;
+            }
             return Err(PickleError::Truncated {
                 context: "tensor storage",
                 offset: pos,
@@ -147,6 +158,10 @@ pub(crate) fn load_legacy(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Obj, PickleErro
             .checked_mul(storage.dtype.size() as u64)
             .ok_or_else(|| bad("storage size overflows"))?;
         let left = (bytes.len() - pos) as u64;
+        if nbytes > left && ctx.partial {
+            cut(&host);
+            break;
+        }
         if nbytes > left {
             return Err(PickleError::Truncated {
                 context: "tensor storage",
@@ -223,20 +238,25 @@ fn check_sys_info(o: &Obj) -> Result<(), PickleError> {
 
 /// The elements of a storage's raw bytes, in the byte order the file declares.
 fn decode_elements(dtype: DType, raw: &[u8], big_endian: bool) -> TensorData {
+    // The byte order is decided once, outside the loops, so that the little-endian loop is a
+    // plain copy on a little-endian machine.
     macro_rules! le {
-        ($t:ty, $n:expr) => {
-            raw.chunks_exact($n)
-                .map(|c| {
-                    let mut a = [0u8; $n];
-                    a.copy_from_slice(c);
-                    if big_endian {
-                        <$t>::from_be_bytes(a)
-                    } else {
-                        <$t>::from_le_bytes(a)
-                    }
-                })
-                .collect()
-        };
+        ($t:ty, $n:expr) => {{
+            let each = |c: &[u8], f: fn([u8; $n]) -> $t| {
+                let mut a = [0u8; $n];
+                a.copy_from_slice(c);
+                f(a)
+            };
+            if big_endian {
+                raw.chunks_exact($n)
+                    .map(|c| each(c, <$t>::from_be_bytes))
+                    .collect()
+            } else {
+                raw.chunks_exact($n)
+                    .map(|c| each(c, <$t>::from_le_bytes))
+                    .collect()
+            }
+        }};
     }
     match dtype {
         DType::F32 => TensorData::F32(le!(f32, 4)),
@@ -424,16 +444,13 @@ pub(crate) fn load_zip(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Obj, PickleError> 
 
 /// Applies a tensor's offset, size and stride to its storage: a contiguous copy, as torch gives
 /// after `.contiguous()`. Every index is checked against the storage first.
-pub(crate) fn materialize(
+/// The checks of [`materialize`] that need no element: the element count (within the limit)
+/// and the view within a storage of `storage_len` elements. Returns the element count.
+pub(crate) fn check_view(
     spec: &TensorSpec,
+    storage_len: u64,
     limits: &crate::Limits,
-) -> Result<Tensor, PickleError> {
-    let data = spec
-        .storage
-        .data
-        .borrow()
-        .clone()
-        .ok_or_else(|| bad("a storage has no data"))?;
+) -> Result<u64, PickleError> {
     let numel = spec
         .size
         .iter()
@@ -449,10 +466,9 @@ pub(crate) fn materialize(
             limit: limits.max_elements,
         });
     }
-    let shape: Vec<usize> = spec.size.iter().map(|&d| d as usize).collect();
     if numel == 0 {
         // No element is read: offset and strides do not matter (torch accepts any).
-        return Tensor::new(shape, empty_like(&data));
+        return Ok(0);
     }
     {
         let max_index = spec
@@ -465,17 +481,33 @@ pub(crate) fn materialize(
             .ok_or_else(|| PickleError::BadTensor {
                 reason: "stride arithmetic overflows".to_owned(),
             })?;
-        if max_index >= data.len() as u64 {
+        if max_index >= storage_len {
             return Err(PickleError::BadTensor {
                 reason: format!(
                     "size {:?}, stride {:?} and offset {} reach element {max_index} of a storage of {}",
-                    spec.size,
-                    spec.stride,
-                    spec.offset,
-                    data.len()
+                    spec.size, spec.stride, spec.offset, storage_len
                 ),
             });
         }
+    }
+    Ok(numel)
+}
+
+pub(crate) fn materialize(
+    spec: &TensorSpec,
+    limits: &crate::Limits,
+) -> Result<Tensor, PickleError> {
+    let data = spec
+        .storage
+        .data
+        .borrow()
+        .clone()
+        .ok_or_else(|| bad("a storage has no data"))?;
+    let numel = check_view(spec, data.len() as u64, limits)?;
+    let shape: Vec<usize> = spec.size.iter().map(|&d| d as usize).collect();
+    if numel == 0 {
+        // No element is read: offset and strides do not matter (torch accepts any).
+        return Tensor::new(shape, empty_like(&data));
     }
     // Fast path: a row-major contiguous view is one slice of the storage.
     let contiguous = (0..spec.size.len())

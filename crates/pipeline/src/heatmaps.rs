@@ -15,7 +15,12 @@ use crate::options::Notes;
 /// (a float32 widened to a Python float) and the value itself otherwise. A one-element tensor
 /// compares like its element there; any other tensor makes the reference crash and is an error.
 pub(crate) fn task_probability(rec: &HeatmapRecord, task: Task) -> Result<f64, String> {
-    match &rec.prob {
+    probability_for(&rec.prob, task)
+}
+
+/// [`task_probability`] of a record's `prob` alone.
+pub(crate) fn probability_for(prob: &Prob, task: Task) -> Result<f64, String> {
+    match prob {
         Prob::Float(x) => Ok(*x),
         Prob::Tensor(t) => {
             let v = t.to_f64_vec();

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::features::{FEATURES, read_feature_rows};
-use crate::heatmaps::{task_heatmaps, task_probability};
+use crate::heatmaps::{probability_for, task_heatmaps};
 use crate::options::{Notes, Options, Outcome};
 use crate::progress::thread_pool;
 
@@ -282,8 +282,9 @@ fn probabilities(
         files
             .par_iter()
             .map(|(f, task)| {
-                let rec = chexlocalize_io::read_heatmap(&f.path, limits)?;
-                let p = task_probability(&rec, *task).map_err(|e| Error::input(&f.path, e))?;
+                // Only `prob` is used: the tensors' bytes are not read.
+                let prob = chexlocalize_io::read_heatmap_prob(&f.path, limits)?;
+                let p = probability_for(&prob, *task).map_err(|e| Error::input(&f.path, e))?;
                 Ok(((f.cxr_id.clone(), *task), p))
             })
             .collect::<Result<_>>()
