@@ -32,8 +32,8 @@ pub fn read_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, IoError> {
 }
 
 /// A regular file of at most `limits.max_file_bytes` bytes (by its length when opened), open
-/// for reading, for readers that read only parts of it.
-pub(crate) fn open_limited(path: &Path, limits: &Limits) -> Result<File, IoError> {
+/// for reading, for readers that read only parts of it; with that length.
+pub(crate) fn open_limited(path: &Path, limits: &Limits) -> Result<(File, u64), IoError> {
     let (file, len) = open_regular(path)?;
     if len > limits.max_file_bytes {
         return Err(IoError::Limit {
@@ -43,7 +43,7 @@ pub(crate) fn open_limited(path: &Path, limits: &Limits) -> Result<File, IoError
             limit: format!("at most {} bytes", limits.max_file_bytes),
         });
     }
-    Ok(file)
+    Ok((file, len))
 }
 
 /// [`read_bytes`] into `bytes` (cleared first; its capacity is reused).

@@ -139,18 +139,18 @@ fn walk(
 /// formats in the crate documentation) without executing anything in it. The record's `cxr_dims` must
 /// be positive and within the limits' image size.
 pub fn read_heatmap(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoError> {
-    let rec = crate::files::with_file_bytes(path, limits, |bytes| {
-        if path.extension().is_some_and(|e| e == "npy") {
-            read_npy_heatmap(path, bytes, limits)
-        } else {
+    let rec = if path.extension().is_some_and(|e| e == "npy") {
+        read_npy_heatmap(path, limits)?
+    } else {
+        crate::files::with_file_bytes(path, limits, |bytes| {
             chexlocalize_pickle::load_heatmap(bytes, &limits.pickle).map_err(|source| {
                 IoError::Pickle {
                     path: path.to_path_buf(),
                     source,
                 }
             })
-        }
-    })??;
+        })??
+    };
     let (w, h) = rec.cxr_dims;
     if w <= 0 || h <= 0 {
         return Err(IoError::schema(
@@ -189,7 +189,7 @@ pub fn read_heatmap_prob(path: &Path, limits: &Limits) -> Result<Prob, IoError> 
         let side = read_sidecar(path, limits)?;
         checked(side.prob, side.cxr_dims)
     } else {
-        let file = crate::files::open_limited(path, limits)?;
+        let (file, _) = crate::files::open_limited(path, limits)?;
         chexlocalize_pickle::load_prob(file, &limits.pickle)
             .and_then(|s| checked(s.prob, s.cxr_dims))
     };
@@ -208,8 +208,8 @@ struct Sidecar {
     cxr_img: CxrImg,
 }
 
-fn read_npy_heatmap(path: &Path, bytes: &[u8], limits: &Limits) -> Result<HeatmapRecord, IoError> {
-    let map = crate::npy::parse_npy(path, bytes, limits)?;
+fn read_npy_heatmap(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoError> {
+    let map = crate::npy::read_npy(path, limits)?;
     let Sidecar {
         prob,
         cxr_dims,

@@ -27,6 +27,69 @@ pub fn parse_npy(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Tensor, I
 /// numpy's own default `max_header_size` in `np.load`.
 const MAX_HEADER: usize = 10_000;
 
+/// Reads the `.npy` file at `path` as [`parse_npy`] decodes it. What `np.save` writes on a
+/// little-endian machine — float32, little-endian, C order — is read as `np.load` reads it:
+/// the header first, then the elements straight into the array (one copy, no intermediate
+/// buffer). Anything else, and any file the header does not describe exactly, goes through
+/// [`parse_npy`] on the whole file, whose errors are the ones reported.
+pub(crate) fn read_npy(path: &Path, limits: &Limits) -> Result<Tensor, IoError> {
+    if let Some(t) = read_f32_direct(path, limits)? {
+        return Ok(t);
+    }
+    crate::files::with_file_bytes(path, limits, |bytes| parse_npy(path, bytes, limits))?
+}
+
+/// The direct read of [`read_npy`], or `None` when it does not apply.
+fn read_f32_direct(path: &Path, limits: &Limits) -> Result<Option<Tensor>, IoError> {
+    use std::io::Read;
+    if cfg!(target_endian = "big") {
+        return Ok(None);
+    }
+    let (mut file, file_len) = crate::files::open_limited(path, limits)?;
+    // Magic, version and a 1.0 header length: 10 bytes; the header follows.
+    let mut head = vec![0u8; 10];
+    if file.read_exact(&mut head).is_err() || !head.starts_with(b"\x93NUMPY\x01\x00") {
+        return Ok(None);
+    }
+    let len = usize::from(u16::from_le_bytes([head[8], head[9]]));
+    if len > MAX_HEADER {
+        return Ok(None);
+    }
+    head.resize(10 + len, 0);
+    if file.read_exact(&mut head[10..]).is_err() {
+        return Ok(None);
+    }
+    let Some(h) = std::str::from_utf8(&head[10..])
+        .ok()
+        .and_then(|t| Header::parse(t).ok())
+    else {
+        return Ok(None);
+    };
+    if h.descr != "<f4" || h.fortran_order || h.shape.len() > 64 {
+        return Ok(None);
+    }
+    let Some(numel) = h
+        .shape
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d))
+        .filter(|&n| n > 0 && n <= limits.pickle.max_elements)
+    else {
+        return Ok(None);
+    };
+    if file_len != head.len() as u64 + 4 * numel {
+        return Ok(None);
+    }
+    let mut out = vec![0f32; numel as usize];
+    let mut extra = [0u8; 1];
+    let read = file.read_exact(bytemuck::cast_slice_mut(&mut out));
+    // A file that changed meanwhile is read again whole (and its error reported).
+    if read.is_err() || file.read(&mut extra).map_or(true, |n| n != 0) {
+        return Ok(None);
+    }
+    let shape = h.shape.iter().map(|&d| d as usize).collect();
+    Ok(Tensor::new(shape, TensorData::F32(out)).ok())
+}
+
 /// Decodes a `.npy` file into a row-major tensor. `max_elements` bounds the element count
 /// claimed by the header before anything is allocated.
 fn decode(bytes: &[u8], max_elements: u64) -> Result<Tensor, String> {

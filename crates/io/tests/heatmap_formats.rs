@@ -311,3 +311,45 @@ fn the_probability_alone_is_the_whole_reads() {
         "{e}"
     );
 }
+
+/// `.npy` arrays are read straight into the tensor when numpy's default layout allows it, and
+/// through the whole-file decoder otherwise: both give `parse_npy`'s tensor or error.
+#[test]
+fn npy_direct_reads_equal_the_decoder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("c1_Edema_map.npy");
+    chexlocalize_io::write_npy_heatmap(&p, &record()).expect("write");
+    let good = std::fs::read(&p).expect("read");
+    let limits = Limits::default();
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![("as written", good.clone())];
+    let mut longer = good.clone();
+    longer.push(0);
+    cases.push(("a byte too many", longer));
+    cases.push(("a byte short", good[..good.len() - 1].to_vec()));
+    cases.push(("header only", good[..good.len() - 4 * 6].to_vec()));
+    let text = String::from_utf8_lossy(&good).into_owned();
+    for (what, from, to) in [
+        (
+            "Fortran order",
+            "'fortran_order': False",
+            "'fortran_order': True ",
+        ),
+        ("big-endian", "'<f4'", "'>f4'"),
+        ("float64 header", "'<f4'", "'<f8'"),
+        ("another shape", "(1, 1, 2, 3)", "(1, 1, 3, 2)"),
+    ] {
+        assert!(text.contains(from), "{what}: {text:?}");
+        let at = text.find(from).expect("found");
+        let mut b = good.clone();
+        b[at..at + to.len()].copy_from_slice(to.as_bytes());
+        cases.push((what, b));
+    }
+    for (what, bytes) in cases {
+        std::fs::write(&p, &bytes).expect("write");
+        let want = chexlocalize_io::parse_npy(&p, &bytes, &limits).map_err(|e| e.to_string());
+        let got = read_heatmap(&p, &limits)
+            .map(|r| r.map)
+            .map_err(|e| e.to_string());
+        assert_eq!(got, want, "{what}");
+    }
+}
