@@ -55,7 +55,7 @@ def toBbox(rleObjs):
     (``[0, 0, 0, 0]`` for an empty mask)."""
     if isinstance(rleObjs, list):
         return _native.mask_to_bbox(rleObjs)
-    return _native.mask_to_bbox([rleObjs])[0]
+    return _native.mask_to_bbox_one(rleObjs)
 
 
 def merge(rleObjs, intersect=0):

@@ -72,7 +72,9 @@ def test_area_and_bbox(masks):
     assert m.area(rles[3]) == pm.area(rles[3])
     x, y = m.toBbox(rles), pm.toBbox(rles)
     assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y)
-    assert np.array_equal(m.toBbox(rles[2]), pm.toBbox(rles[2]))
+    for r in rles:
+        x, y = m.toBbox(r), pm.toBbox(r)
+        assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y)
 
 
 @pytest.mark.parametrize("crowd", [0, 1])

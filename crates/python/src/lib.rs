@@ -24,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mask::mask_decode, m)?)?;
     m.add_function(wrap_pyfunction!(mask::mask_area, m)?)?;
     m.add_function(wrap_pyfunction!(mask::mask_to_bbox, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_to_bbox_one, m)?)?;
     m.add_function(wrap_pyfunction!(mask::mask_iou_rle, m)?)?;
     m.add_function(wrap_pyfunction!(mask::mask_iou_bbox, m)?)?;
     m.add_function(wrap_pyfunction!(mask::mask_merge, m)?)?;

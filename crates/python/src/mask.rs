@@ -265,17 +265,36 @@ pub(crate) fn mask_area<'py>(
     Ok(areas.into_pyarray(py))
 }
 
-/// `toBbox` of a list of RLE dicts: an `n × 4` float64 array of `[x, y, w, h]`.
+/// The `[x, y, w, h]` of one RLE dict, computed as its counts are decoded (no runs kept).
+fn bbox_of(o: &Bound<'_, PyAny>) -> PyResult<[f64; 4]> {
+    read_rle(o, Rle::bbox_of_counts_str, |h, w, runs| {
+        Rle::from_runs(h, w, runs).map(|r| r.bbox())
+    })
+}
+
+/// `toBbox` of a list of RLE dicts: an `n × 4` float64 array of `[x, y, w, h]`. (Like
+/// [`mask_area`], read with the GIL held: the work is in decoding the dicts.)
 #[pyfunction]
 pub(crate) fn mask_to_bbox<'py>(
     py: Python<'py>,
     rles: &Bound<'py, PyList>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let rles = rles_from_list(rles)?;
-    let n = rles.len();
-    let flat: Vec<f64> = py.detach(|| rles.iter().flat_map(|r| r.bbox()).collect());
-    let arr = ndarray::Array2::from_shape_vec((n, 4), flat).map_err(value_error)?;
+    let boxes = rles
+        .iter()
+        .map(|o| bbox_of(&o))
+        .collect::<PyResult<Vec<[f64; 4]>>>()?;
+    let arr =
+        ndarray::Array2::from_shape_vec((boxes.len(), 4), boxes.concat()).map_err(value_error)?;
     Ok(arr.into_pyarray(py))
+}
+
+/// `toBbox` of one RLE dict: its `[x, y, w, h]` as a float64 array of 4.
+#[pyfunction]
+pub(crate) fn mask_to_bbox_one<'py>(
+    py: Python<'py>,
+    rle: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    Ok(bbox_of(rle)?.to_vec().into_pyarray(py))
 }
 
 /// The `(m, n)` table of `f(d, g)` over `m` detections and `n` ground truths, in parallel for
@@ -409,9 +428,14 @@ pub(crate) fn mask_merge<'py>(
         Merge::Union
     };
     let merged = py.detach(|| -> Option<Rle> {
-        let mut it = rles.iter();
-        let first = it.next()?.clone();
-        it.try_fold(first, |acc, r| acc.merge(r, how).ok())
+        match rles.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            // The first merge reads the first two in place (no copy of the first).
+            [a, b, rest @ ..] => rest
+                .iter()
+                .try_fold(a.merge(b, how).ok()?, |acc, r| acc.merge(r, how).ok()),
+        }
     });
     match merged {
         Some(r) => rle_dict(py, &r),

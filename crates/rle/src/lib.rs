@@ -41,6 +41,7 @@
 //! [pycocotools]: https://github.com/cocodataset/cocoapi
 #![deny(missing_docs)]
 
+mod bbox;
 mod codec;
 mod error;
 mod mask;
@@ -176,38 +177,32 @@ impl Rle {
     /// start values `[w, h, 1 - w, 1 - h]` wrapped to 32 bits (`[3, 2, 4294967294, 4294967295]`
     /// for 2×3); we return the zero box, as for the canonical empty mask `[6]`.
     pub fn bbox(&self) -> [f64; 4] {
-        let h = self.height as u64;
-        if h == 0 {
-            return [0.0; 4];
+        let mut b = bbox::Bbox::new(self.height);
+        self.runs.iter().for_each(|&r| b.add(r));
+        b.finish()
+    }
+
+    /// The [`bbox`](Rle::bbox) of the mask of `height × width` whose compressed `counts` text
+    /// is `counts`: `Rle::from_counts_str(height, width, counts)?.bbox()`, with the same errors,
+    /// without keeping its runs.
+    pub fn bbox_of_counts_str(
+        height: usize,
+        width: usize,
+        counts: &str,
+    ) -> Result<[f64; 4], RleError> {
+        let (mut b, mut total) = (bbox::Bbox::new(height), 0u64);
+        codec::for_each_count(counts, |run| {
+            total += u64::from(run);
+            b.add(run);
+        })?;
+        let expected = pixel_count(height, width)?;
+        if total != expected {
+            return Err(RleError::SumMismatch {
+                expected,
+                got: total,
+            });
         }
-        let (mut xs, mut ys) = (u64::MAX, u64::MAX);
-        let (mut xe, mut ye) = (0u64, 0u64);
-        let mut start = 0u64;
-        for (j, &r) in self.runs.iter().enumerate() {
-            let end = start + u64::from(r);
-            if j % 2 == 1 && r > 0 {
-                let (x0, x1) = (start / h, (end - 1) / h);
-                xs = xs.min(x0);
-                xe = xe.max(x1);
-                if x0 < x1 {
-                    ys = 0;
-                    ye = h - 1;
-                } else {
-                    ys = ys.min(start % h);
-                    ye = ye.max((end - 1) % h);
-                }
-            }
-            start = end;
-        }
-        if xs == u64::MAX {
-            return [0.0; 4];
-        }
-        [
-            xs as f64,
-            ys as f64,
-            (xe - xs + 1) as f64,
-            (ye - ys + 1) as f64,
-        ]
+        Ok(b.finish())
     }
 
     /// Whether pixel `(row, col)` is set; `None` outside the mask. Walks the runs (linear in

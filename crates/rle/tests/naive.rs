@@ -136,6 +136,7 @@ proptest! {
         prop_assert_eq!(rle.bbox(), naive_bbox(&binary, h, w));
         let text = rle.to_counts_string();
         prop_assert_eq!(Rle::from_counts_str(h, w, &text).expect("parse"), rle.clone());
+        prop_assert_eq!(Rle::bbox_of_counts_str(h, w, &text), Ok(naive_bbox(&binary, h, w)));
         for r in 0..h {
             for c in 0..w {
                 prop_assert_eq!(rle.get(r, c), Some(binary[r * w + c] == 1));
@@ -174,6 +175,10 @@ proptest! {
 
     #[test]
     fn alphabet_strings_never_panic(s in "[0-o]{0,40}", h in 0usize..50, w in 0usize..50) {
+        // The streaming readers give the same values and errors as parsing first.
+        let parsed = Rle::from_counts_str(h, w, &s);
+        prop_assert_eq!(Rle::bbox_of_counts_str(h, w, &s), parsed.as_ref().map(Rle::bbox).map_err(Clone::clone));
+        prop_assert_eq!(Rle::area_of_counts_str(h, w, &s), parsed.as_ref().map(Rle::area).map_err(Clone::clone));
         if let Ok(r) = Rle::from_counts_str(h, w, &s) {
             prop_assert_eq!(r.decode().len(), h * w);
             prop_assert_eq!(Rle::from_counts_str(h, w, &r.to_counts_string()).expect("re-parse"), r);
