@@ -193,14 +193,19 @@ pub fn heatmap_to_mask<'py>(
     };
     let view = heatmap.as_array();
     let shape = view.shape().to_vec();
-    let data: Vec<f32> = view.iter().copied().collect();
-    let n = data.len() as u64;
+    let n = view.len() as u64;
     if n > limits.pickle.max_elements {
         return Err(LimitError::new_err(format!(
             "heatmap: {n} elements is over the limit: at most {}",
             limits.pickle.max_elements
         )));
     }
+    // One copy of a C-contiguous array (element-wise iteration over a dynamic-rank view is
+    // slow); any other layout element by element.
+    let data: Vec<f32> = match view.as_slice() {
+        Some(s) => s.to_vec(),
+        None => view.iter().copied().collect(),
+    };
     let map = Tensor::new(shape, TensorData::F32(data))
         .map_err(|e| PyValueError::new_err(format!("heatmap: {e}")))?;
     let rec = HeatmapRecord {
@@ -220,10 +225,18 @@ pub fn heatmap_to_mask<'py>(
     };
     // Straight from the rows' runs to the row-major mask (no RLE on the way: its runs go down
     // the columns, and decoding them into rows would write across the whole array).
+    // The map's elements move into the 2-D array (it holds float32 already: no copy).
+    let data = match rec.map.data {
+        TensorData::F32(v) => v,
+        other => Tensor {
+            shape: rec.map.shape,
+            data: other,
+        }
+        .to_f32_vec(),
+    };
     let mask = py
         .detach(|| {
-            let map = ndarray::Array2::from_shape_vec((mh, mw), rec.map.to_f32_vec())
-                .map_err(|e| e.to_string())?;
+            let map = ndarray::Array2::from_shape_vec((mh, mw), data).map_err(|e| e.to_string())?;
             Ok::<_, String>(segment_runs(map.view(), h, w, threshold).to_mask())
         })
         .map_err(|e| PyValueError::new_err(format!("heatmap: {e}")))?;
