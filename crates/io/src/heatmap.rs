@@ -199,36 +199,17 @@ pub fn read_heatmap_prob(path: &Path, limits: &Limits) -> Result<Prob, IoError> 
     }
 }
 
-/// What a `.npy` heatmap's sidecar holds.
-struct Sidecar {
-    prob: Prob,
-    cxr_dims: (i64, i64),
-    task: String,
-    gt: Value,
-    cxr_img: CxrImg,
-}
-
 fn read_npy_heatmap(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoError> {
     let map = crate::npy::read_npy(path, limits)?;
-    let Sidecar {
-        prob,
-        cxr_dims,
-        task,
-        gt,
-        cxr_img,
-    } = read_sidecar(path, limits)?;
     Ok(HeatmapRecord {
         map,
-        prob,
-        task,
-        gt,
-        cxr_img,
-        cxr_dims,
+        ..read_sidecar(path, limits)?
     })
 }
 
-/// The sidecar of the `.npy` heatmap at `path`, read and checked.
-fn read_sidecar(path: &Path, limits: &Limits) -> Result<Sidecar, IoError> {
+/// The sidecar of the `.npy` heatmap at `path`, read and checked: the record but its map
+/// (an empty tensor there, which [`read_npy_heatmap`] replaces).
+fn read_sidecar(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoError> {
     let side = npy_sidecar_path(path);
     let text = read_file(&side, limits)?;
     let v: Json = crate::json_value::parse_json(&side, &text, limits)?;
@@ -291,12 +272,15 @@ fn read_sidecar(path: &Path, limits: &Limits) -> Result<Sidecar, IoError> {
         Some(Json::String(s)) => CxrImg::Path(s.clone()),
         Some(_) => return Err(IoError::schema(&side, "cxr_img", "a path to the image")),
     };
-    Ok(Sidecar {
+    let map = Tensor::new(vec![0], TensorData::F32(Vec::new()))
+        .map_err(|e| IoError::schema(&side, "map", e.to_string()))?;
+    Ok(HeatmapRecord {
+        map,
         prob,
-        cxr_dims,
         task,
         gt,
         cxr_img,
+        cxr_dims,
     })
 }
 

@@ -87,21 +87,13 @@ impl Rle {
     /// `Rle::from_counts_str(height, width, counts)?.area()`, with the same errors, without
     /// keeping its runs.
     pub fn area_of_counts_str(height: usize, width: usize, counts: &str) -> Result<u64, RleError> {
-        let (mut total, mut ones, mut odd) = (0u64, 0u64, false);
-        codec::for_each_count(counts, |run| {
-            total += u64::from(run);
+        let (mut ones, mut odd) = (0u64, false);
+        for_each_checked(height, width, counts, |run| {
             if odd {
                 ones += u64::from(run);
             }
             odd = !odd;
         })?;
-        let expected = pixel_count(height, width)?;
-        if total != expected {
-            return Err(RleError::SumMismatch {
-                expected,
-                got: total,
-            });
-        }
         Ok(ones)
     }
 
@@ -190,18 +182,8 @@ impl Rle {
         width: usize,
         counts: &str,
     ) -> Result<[f64; 4], RleError> {
-        let (mut b, mut total) = (bbox::Bbox::new(height), 0u64);
-        codec::for_each_count(counts, |run| {
-            total += u64::from(run);
-            b.add(run);
-        })?;
-        let expected = pixel_count(height, width)?;
-        if total != expected {
-            return Err(RleError::SumMismatch {
-                expected,
-                got: total,
-            });
-        }
+        let mut b = bbox::Bbox::new(height);
+        for_each_checked(height, width, counts, |run| b.add(run))?;
         Ok(b.finish())
     }
 
@@ -221,6 +203,29 @@ impl Rle {
         }
         Some(false)
     }
+}
+
+/// Gives each run of the compressed `counts` text to `f`, then checks that they cover the
+/// `height × width` mask, as [`Rle::from_counts_str`] checks them.
+fn for_each_checked(
+    height: usize,
+    width: usize,
+    counts: &str,
+    mut f: impl FnMut(u32),
+) -> Result<(), RleError> {
+    let mut total = 0u64;
+    codec::for_each_count(counts, |run| {
+        total += u64::from(run);
+        f(run);
+    })?;
+    let expected = pixel_count(height, width)?;
+    if total != expected {
+        return Err(RleError::SumMismatch {
+            expected,
+            got: total,
+        });
+    }
+    Ok(())
 }
 
 fn pixel_count(height: usize, width: usize) -> Result<u64, RleError> {
