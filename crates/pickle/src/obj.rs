@@ -330,11 +330,9 @@ impl KeyTable {
 pub(crate) struct Ctx<'l> {
     pub(crate) limits: &'l Limits,
     keys: RefCell<KeyTable>,
-    /// Reading a skimmed pickle (`skim`): storages whose raw elements were cut off are left
-    /// without data instead of being an error.
-    pub(crate) partial: bool,
-    /// In a skimmed pickle, the storages whose elements were cut off.
-    pub(crate) cut: RefCell<Vec<Rc<Storage>>>,
+    /// `Some` when reading a skimmed pickle (`skim`): the storages whose raw elements were cut
+    /// off, left without data instead of being an error.
+    pub(crate) cut: Option<RefCell<Vec<Rc<Storage>>>>,
 }
 
 /// Where an operation happens, for its errors.
@@ -360,15 +358,14 @@ impl<'l> Ctx<'l> {
         Ctx {
             limits,
             keys: RefCell::new(KeyTable::default()),
-            partial: false,
-            cut: RefCell::new(Vec::new()),
+            cut: None,
         }
     }
 
-    /// A context for a skimmed pickle ([`Ctx::partial`](field@Ctx::partial)).
+    /// A context for a skimmed pickle (see [`Ctx::cut`](field@Ctx::cut)).
     pub(crate) fn partial(limits: &'l Limits) -> Self {
         Ctx {
-            partial: true,
+            cut: Some(RefCell::new(Vec::new())),
             ..Ctx::new(limits)
         }
     }

@@ -163,7 +163,10 @@ pub(crate) fn record_of(bytes: &[u8], limits: &Limits) -> Option<Skimmed> {
             // length its header declares, which the whole read requires of its elements); a
             // storage without data for another reason than the cut is the whole read's error.
             Obj::Tensor(t) if skipped => {
-                let cut = ctx.cut.borrow().iter().any(|s| Rc::ptr_eq(s, &t.storage));
+                let cut = ctx
+                    .cut
+                    .as_ref()
+                    .is_some_and(|c| c.borrow().iter().any(|s| Rc::ptr_eq(s, &t.storage)));
                 let len = match &*t.storage.data.borrow() {
                     Some(data) => data.len() as u64,
                     None if cut => t.storage.numel,

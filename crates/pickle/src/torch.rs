@@ -121,12 +121,17 @@ pub(crate) fn load_legacy(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Obj, PickleErro
     };
     let keys = keys?;
     for (i, key) in keys.iter().enumerate() {
-        // Skimmed: this storage's elements and the following ones were cut off.
-        let cut = |host: &LegacyHost<'_, '_>| {
+        // In a skimmed pickle, the elements of this storage and the following ones were cut
+        // off: recorded, and true (stop reading); false otherwise (an error).
+        let cut_off = |host: &LegacyHost<'_, '_>| {
+            let Some(cut) = &ctx.cut else {
+                return false;
+            };
             let rest = keys[i..]
                 .iter()
                 .filter_map(|k| host.storages.get(k).cloned());
-            ctx.cut.borrow_mut().extend(rest);
+            cut.borrow_mut().extend(rest);
+            true
         };
         let storage = host.storages.get(key).cloned().ok_or_else(|| {
             bad(format!(
@@ -134,8 +139,7 @@ pub(crate) fn load_legacy(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Obj, PickleErro
             ))
         })?;
         let Some(head) = bytes.get(pos..pos + 8) else {
-            if ctx.partial {
-                cut(&host);
+            if cut_off(&host) {
                 break;
             }
             return Err(PickleError::Truncated {
@@ -158,8 +162,7 @@ pub(crate) fn load_legacy(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Obj, PickleErro
             .checked_mul(storage.dtype.size() as u64)
             .ok_or_else(|| bad("storage size overflows"))?;
         let left = (bytes.len() - pos) as u64;
-        if nbytes > left && ctx.partial {
-            cut(&host);
+        if nbytes > left && cut_off(&host) {
             break;
         }
         if nbytes > left {
@@ -442,8 +445,6 @@ pub(crate) fn load_zip(bytes: &[u8], ctx: &Ctx<'_>) -> Result<Obj, PickleError> 
     Machine::new(data_pkl, "data.pkl", ctx, &mut host).run()
 }
 
-/// Applies a tensor's offset, size and stride to its storage: a contiguous copy, as torch gives
-/// after `.contiguous()`. Every index is checked against the storage first.
 /// The checks of [`materialize`] that need no element: the element count (within the limit)
 /// and the view within a storage of `storage_len` elements. Returns the element count.
 pub(crate) fn check_view(
@@ -493,6 +494,8 @@ pub(crate) fn check_view(
     Ok(numel)
 }
 
+/// Applies a tensor's offset, size and stride to its storage: a contiguous copy, as torch gives
+/// after `.contiguous()`. Every index is checked against the storage first ([`check_view`]).
 pub(crate) fn materialize(
     spec: &TensorSpec,
     limits: &crate::Limits,
@@ -506,7 +509,6 @@ pub(crate) fn materialize(
     let numel = check_view(spec, data.len() as u64, limits)?;
     let shape: Vec<usize> = spec.size.iter().map(|&d| d as usize).collect();
     if numel == 0 {
-        // No element is read: offset and strides do not matter (torch accepts any).
         return Tensor::new(shape, empty_like(&data));
     }
     // Fast path: a row-major contiguous view is one slice of the storage.

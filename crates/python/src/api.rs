@@ -225,14 +225,9 @@ pub fn heatmap_to_mask<'py>(
     };
     // Straight from the rows' runs to the row-major mask (no RLE on the way: its runs go down
     // the columns, and decoding them into rows would write across the whole array).
-    // The map's elements move into the 2-D array (it holds float32 already: no copy).
-    let data = match rec.map.data {
-        TensorData::F32(v) => v,
-        other => Tensor {
-            shape: rec.map.shape,
-            data: other,
-        }
-        .to_f32_vec(),
+    // The map's elements (float32, as built above) move into the 2-D array: no copy.
+    let TensorData::F32(data) = rec.map.data else {
+        return Err(PyValueError::new_err("heatmap: expected float32 elements"));
     };
     let mask = py
         .detach(|| {

@@ -18,6 +18,11 @@ use ndarray::Array2;
 
 pub(crate) use crate::jet::JET_BGR;
 
+/// The gray level of each 8-bit value's JET colour: `rgb2gray(JET_BGR[v])` for every `v`.
+pub(crate) fn jet_gray() -> [u8; 256] {
+    std::array::from_fn(|v| rgb2gray(JET_BGR[v]))
+}
+
 /// `cvtColor(…, COLOR_RGB2GRAY)` of an 8-bit pixel whose channels are `c` (c0 taken as red).
 pub(crate) fn rgb2gray(c: [u8; 3]) -> u8 {
     ((u32::from(c[0]) * 9798 + u32::from(c[1]) * 19235 + u32::from(c[2]) * 3735 + (1 << 14)) >> 15)
@@ -222,8 +227,7 @@ fn rows_of(img: &Array2<u8>) -> impl FnMut(usize, &mut [u8]) + '_ {
 /// upsampling and Otsu's histogram, and skips the flat parts of the map.)
 pub fn smooth(q: &Array2<u8>, k: usize) -> Array2<u8> {
     let (h, w) = q.dim();
-    let gray: [u8; 256] = std::array::from_fn(|v| rgb2gray(JET_BGR[v]));
-    box_filter_rows(h, w, k, &gray, true, rows_of(q))
+    box_filter_rows(h, w, k, &jet_gray(), true, rows_of(q))
 }
 
 /// The box filter of `lut[img]`, inverted (`255 - mean`) when `invert`, with `img` given row by

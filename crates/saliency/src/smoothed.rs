@@ -28,7 +28,7 @@ use crate::engine::Upsampled;
 use crate::fill::fill_contours;
 use crate::gray::gray_levels;
 use crate::histogram::{Simd, add_runs, simd};
-use crate::smooth::{Divide, JET_BGR, reflect101, rgb2gray};
+use crate::smooth::{Divide, jet_gray, reflect101};
 use crate::threshold::otsu_threshold;
 
 /// Per-thread buffer for the smoothed image, kept between maps up to this size.
@@ -100,7 +100,7 @@ impl Horizontal<'_> {
             // The pixels these windows read (reflected at the borders): `k` more on each side,
             // to the border when that is near.
             let e0 = c0.saturating_sub(k);
-            let e1 = if c1 + k >= w { w } else { c1 + k };
+            let e1 = (c1 + k).min(w);
             self.up.row_range_with::<F>(r, e0, e1, &mut self.v);
             gray_levels(
                 self.simd,
@@ -120,8 +120,12 @@ impl Horizontal<'_> {
                     dst.iter_mut().zip(src).for_each(|(o, &s)| *o += L::from(s));
                 }
             }
-            let border = (c0..c1.min(i0)).chain(i1.max(c0)..c1);
-            for x in border.filter(|&x| x < i0 || x >= i1) {
+            let (left, right) = if i0 < i1 {
+                (c0..i0, i1..c1)
+            } else {
+                (c0..c1, c1..c1)
+            };
+            for x in left.chain(right) {
                 out[x] = (0..k).fold(L::default(), |a, d| {
                     a + L::from(self.g[reflect101((x + d) as isize - anchor as isize, w)])
                 });
@@ -194,7 +198,7 @@ impl SmoothedOtsu<'_> {
             min: self.min,
             range: self.range,
             k,
-            gray: std::array::from_fn(|v| rgb2gray(JET_BGR[v])),
+            gray: jet_gray(),
             zero,
             group_of,
             v: vec![0f32; w],
@@ -218,7 +222,7 @@ impl SmoothedOtsu<'_> {
             col.iter_mut().zip(slot.iter()).for_each(|(c, &v)| *c += v);
         }
         let mut entering = vec![L::default(); w];
-        let (mut hist, simd) = ([0u64; 256], simd());
+        let (mut hist, simd) = ([0u64; 256], horizontal.simd);
         let mut row_max = vec![0u8; h];
         let mut col_max = vec![0u8; w];
         for (r, out) in m.chunks_exact_mut(w).enumerate() {
