@@ -41,6 +41,7 @@ mod numeric;
 mod pct;
 mod rng;
 mod score;
+mod select;
 mod surface;
 mod tune;
 

@@ -22,12 +22,14 @@
 //! - [`Localisation::EnergyPointingGame`]: the share of the map's total inside the mask's
 //!   bounding box (Score-CAM's energy-based pointing game, Wang et al. 2020).
 //!
-//! The rank-based scores sort the pixel values once (an LSD radix sort on the order-preserving
-//! bit pattern of each `f32`, positives and negatives apart) and walk the two sorted lists.
+//! AUROC and average precision sort the pixel values once (an LSD radix sort on the
+//! order-preserving bit pattern of each `f32`, positives and negatives apart) and walk the two
+//! sorted lists; the top-`k` shares select without sorting (`select.rs`).
 
 use chexlocalize_rle::Rle;
 
 use crate::MetricsError;
+use crate::select::{key, top_share};
 
 /// Which threshold-free score.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +73,9 @@ pub fn localisation(map: &[f32], gt: &Rle, which: Localisation) -> Result<f64, M
             });
         }
     }
-    if gt.is_empty() || map.iter().any(|v| v.is_nan()) {
+    // A NaN in the map makes the score NaN: the sums carry it, and the rank-based scores look
+    // for it in the pass they make anyway.
+    if gt.is_empty() {
         return Ok(f64::NAN);
     }
     let mask = gt.decode();
@@ -95,8 +99,8 @@ pub fn localisation(map: &[f32], gt: &Rle, which: Localisation) -> Result<f64, M
         }
         Localisation::RelevanceRank => top_share(map, &mask, gt.area() as usize),
         Localisation::TopKIntersection { k } => top_share(map, &mask, k),
-        Localisation::Auroc => Sorted::new(map, &mask).auroc(),
-        Localisation::Auprc => Sorted::new(map, &mask).average_precision(),
+        Localisation::Auroc => Sorted::new(map, &mask).map_or(f64::NAN, |s| s.auroc()),
+        Localisation::Auprc => Sorted::new(map, &mask).map_or(f64::NAN, |s| s.average_precision()),
     })
 }
 
@@ -142,73 +146,6 @@ fn mass_in_mask(map: &[f32], mask: &[u8]) -> (f64, f64) {
     )
 }
 
-/// The expected share of the mask's pixels among the `k` highest of the map (`1 <= k <=
-/// pixels`), a tie group at the cut contributing in proportion — [`Sorted::top_share`] without
-/// sorting: one pass counts every pixel by the top 16 bits of its order key (all pixels, and
-/// the mask's), which fixes the bucket holding the `k`-th highest; a second pass takes only that
-/// bucket's pixels, which are sorted to find the tie groups at the cut.
-fn top_share(map: &[f32], mask: &[u8], k: usize) -> f64 {
-    const BUCKETS: usize = 1 << 16;
-    if u32::try_from(map.len()).is_err() {
-        return Sorted::new(map, mask).top_share(k); // beyond the `u32` counts below
-    }
-    // Pass 1: per bucket, its pixels and the mask's, side by side (one cache line for both);
-    // this fixes the bucket of the `k`-th highest, and how many pixels (and hits) lie above it.
-    let bucket = |v: f32| (key(v) >> 16) as usize;
-    let mut counts = vec![[0u32; 2]; BUCKETS];
-    for (&v, &m) in map.iter().zip(mask) {
-        let c = &mut counts[bucket(v)];
-        c[0] += 1;
-        c[1] += u32::from(m != 0);
-    }
-    let (mut taken, mut hits) = (0usize, 0usize);
-    let mut cut = 0;
-    for b in (0..BUCKETS).rev() {
-        let [n, p] = counts[b].map(|c| c as usize);
-        if taken + n >= k {
-            cut = b;
-            break;
-        }
-        taken += n;
-        hits += p;
-    }
-    // Pass 2: the cut bucket's pixels, looked for a block at a time (the test vectorises; few
-    // blocks hold any).
-    const BLOCK: usize = 16;
-    let mut at_cut: Vec<(u32, bool)> = Vec::new();
-    for (vs, ms) in map.chunks(BLOCK).zip(mask.chunks(BLOCK)) {
-        if vs.iter().fold(false, |any, &v| any | (bucket(v) == cut)) {
-            let inside = vs.iter().zip(ms).map(|(&v, &m)| (key(v), m != 0));
-            at_cut.extend(inside.filter(|&(kv, _)| (kv >> 16) as usize == cut));
-        }
-    }
-    at_cut.sort_unstable_by_key(|p| std::cmp::Reverse(p.0));
-    let mut hits = hits as f64;
-    for group in at_cut.chunk_by(|a, b| a.0 == b.0) {
-        let (g, gp) = (group.len(), group.iter().filter(|p| p.1).count());
-        if taken + g >= k {
-            hits += (k - taken) as f64 * gp as f64 / g as f64;
-            break;
-        }
-        taken += g;
-        hits += gp as f64;
-    }
-    hits / k as f64
-}
-
-/// The order-preserving `u32` of an `f32` (NaN excluded): negative values flipped whole,
-/// non-negative ones with the sign bit set; `-0.0` and `0.0` become one key.
-///
-/// Branch-free, so that loops over a map vectorise: `v + 0.0` turns `-0.0` into `0.0` (and
-/// leaves every other value as it is), and the sign, spread over all 32 bits, chooses between
-/// flipping every bit and flipping the sign bit alone.
-#[inline(always)]
-fn key(v: f32) -> u32 {
-    let b = (v + 0.0).to_bits();
-    let flip = (((b as i32) >> 31) as u32) | 0x8000_0000;
-    b ^ flip
-}
-
 /// LSD radix sort, 4 passes of 8 bits (stable, linear).
 pub(crate) fn radix_sort(keys: &mut Vec<u32>) {
     let mut tmp = vec![0u32; keys.len()];
@@ -239,16 +176,22 @@ struct Sorted {
 }
 
 impl Sorted {
-    fn new(map: &[f32], mask: &[u8]) -> Sorted {
+    /// The sorted keys, or `None` when the map holds a NaN.
+    fn new(map: &[f32], mask: &[u8]) -> Option<Sorted> {
         let area = mask.iter().filter(|&&m| m != 0).count();
         let mut pos = Vec::with_capacity(area);
         let mut neg = Vec::with_capacity(map.len() - area);
+        let mut nan = false;
         for (&v, &m) in map.iter().zip(mask) {
             if m != 0 { &mut pos } else { &mut neg }.push(key(v));
+            nan |= v.is_nan();
+        }
+        if nan {
+            return None;
         }
         radix_sort(&mut pos);
         radix_sort(&mut neg);
-        Sorted { pos, neg }
+        Some(Sorted { pos, neg })
     }
 
     /// Distinct values from the highest down: `(positives, negatives)` holding each.
@@ -295,14 +238,16 @@ impl Sorted {
         for (gp, gn) in self.groups_descending() {
             tp += gp as f64;
             fp += gn as f64;
-            ap += (gp as f64 / p) * (tp / (tp + fp));
+            if gp > 0 {
+                ap += (gp as f64 / p) * (tp / (tp + fp)); // a group without positives adds 0
+            }
         }
         ap
     }
 
     /// The expected share of positives among the `k` highest pixels, a tie group at the cut
-    /// contributing in proportion: the obvious version of [`top_share`], its test oracle (and
-    /// its path for images of more than `u32::MAX` pixels).
+    /// contributing in proportion: the obvious version of [`top_share`], its test oracle.
+    #[cfg(test)]
     fn top_share(&self, k: usize) -> f64 {
         let mut taken = 0usize;
         let mut hits = 0.0;
@@ -421,7 +366,7 @@ mod tests {
             let n = values.len();
             let mask: Vec<u8> = (0..n).map(|i| u8::from((i as u64 * 7 + seed) % 5 < 2)).collect();
             let k = 1 + ((n - 1) as f64 * k_frac) as usize;
-            let want = Sorted::new(&values, &mask).top_share(k);
+            let want = Sorted::new(&values, &mask).expect("no NaN").top_share(k);
             let got = top_share(&values, &mask, k);
             proptest::prop_assert!((got - want).abs() < 1e-12, "{} vs {}", got, want);
             let (inside, total) = mass_in_mask(&values, &mask);
@@ -430,6 +375,49 @@ mod tests {
             proptest::prop_assert!((total - naive_total).abs() <= 1e-9 * (1.0 + naive_total.abs()));
             proptest::prop_assert!((inside - naive_inside).abs() <= 1e-9 * (1.0 + naive_inside.abs()));
             proptest::prop_assert!((sum(&values) - naive_total).abs() <= 1e-9 * (1.0 + naive_total.abs()));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+        /// On maps large enough for the sampled bracket (512 × 520 pixels), the top share
+        /// equals the sorted walk's, bit for bit: smooth maps, maps of a few levels (large tie
+        /// groups at the cut), and maps whose sampled pixels alone are high, which mislead the
+        /// sample and take the bucketed path.
+        #[test]
+        fn sampled_top_share_equals_the_sorted_one(
+            kind in 0u8..3,
+            seed in 0u64..1_000_000,
+            k_frac in 0.0f64..1.0,
+            small_k in 1usize..3000,
+        ) {
+            let (h, w) = (512usize, 520usize);
+            let n = h * w;
+            let step = n / (1 << 16);
+            let map: Vec<f32> = (0..n)
+                .map(|i| {
+                    let (y, x) = ((i / w) as f32, (i % w) as f32);
+                    let s = seed as f32 * 1e-3;
+                    match kind {
+                        0 => ((x * 0.013 + s).sin() * (y * 0.021 - s).cos()).abs(),
+                        1 => ((i as u64 * 2654435761 + seed) % 7) as f32 * 0.25,
+                        _ => f32::from(u8::from(i % step == 0)),
+                    }
+                })
+                .collect();
+            let mask: Vec<u8> = (0..n)
+                .map(|i| u8::from(((i / w) as u64 * 31 + (i % w) as u64 * 17 + seed) % 97 < 40))
+                .collect();
+            let sorted = Sorted::new(&map, &mask).expect("no NaN");
+            for k in [1 + ((n - 1) as f64 * k_frac) as usize, small_k, n] {
+                let want = sorted.top_share(k);
+                proptest::prop_assert_eq!(top_share(&map, &mask, k).to_bits(), want.to_bits());
+                proptest::prop_assert_eq!(crate::select::by_buckets(&map, &mask, k).to_bits(), want.to_bits());
+            }
+            let mut nan = map;
+            nan[n / 3] = f32::NAN;
+            proptest::prop_assert!(top_share(&nan, &mask, n / 2).is_nan());
         }
     }
 
