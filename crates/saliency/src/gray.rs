@@ -8,6 +8,18 @@
 //! index `level - 16 j` raised by `0x70` with unsigned saturation, which is `0x70..=0x7f` (a
 //! valid index) exactly when the level's high nibble is `j` and has its top bit set (the
 //! shuffle gives 0) otherwise.
+//!
+//! The normalisation's division `(v - min) / range` costs more than everything else per value
+//! (a vector division issues once every several cycles). Where `range` lies in
+//! `[2^-60, 2^60]`, the quotient is computed instead from the reciprocal `r = RN(1/range)`:
+//! `q0 = RN(d · r)`, the exact residual `e = d - q0 · range` (one FMA), and `q = RN(q0 + e · r)`
+//! (another). Markstein's theorem (Muller et al., *Handbook of Floating-Point Arithmetic*, on
+//! division with an FMA) states that `q` is then the correctly rounded `d / range` — the same
+//! bits as the division — when `r` is within half an ulp of `1/range`, `q0` within one ulp of
+//! the quotient, and nothing underflows. The bounds on `range` keep `r` normal; a residual can
+//! only underflow when `d < 2^-102`, and then the quotient is below `2^-42`, level 0 either
+//! way; an infinite `d` keeps `q0`. Outside the bounds the division is used. Tested against the scalar division at every
+//! level boundary of many ranges.
 
 use crate::histogram::Simd;
 use crate::threshold::quantize_fast;
@@ -56,7 +68,12 @@ mod avx2 {
             bytes[16..].copy_from_slice(&lut[16 * j..16 * j + 16]);
             *t = cast(bytes);
         }
-        let norm = (avx._mm256_set1_ps(min), avx._mm256_set1_ps(range));
+        let norm = Norm {
+            min: avx._mm256_set1_ps(min),
+            range: avx._mm256_set1_ps(range),
+            reciprocal: (RECIPROCAL_RANGES.contains(&range))
+                .then(|| avx._mm256_set1_ps(1.0 / range)),
+        };
         let (sixteen, raise) = (avx._mm256_set1_epi8(16), avx._mm256_set1_epi8(0x70));
         let order: __m256i = cast([0i32, 4, 1, 5, 2, 6, 3, 7]);
         let blocks = v.len().min(out.len()) / 32;
@@ -65,8 +82,8 @@ mod avx2 {
             .zip(out.chunks_exact_mut(32))
             .take(blocks)
         {
-            let (a, b) = (level(v3, &x[..8], norm), level(v3, &x[8..16], norm));
-            let (c, d) = (level(v3, &x[16..24], norm), level(v3, &x[24..], norm));
+            let (a, b) = (level(v3, &x[..8], &norm), level(v3, &x[8..16], &norm));
+            let (c, d) = (level(v3, &x[16..24], &norm), level(v3, &x[24..], &norm));
             // Dwords come out as a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7: put them in order.
             let bytes = avx2._mm256_packus_epi16(
                 avx2._mm256_packus_epi32(a, b),
@@ -85,16 +102,46 @@ mod avx2 {
         blocks * 32
     }
 
+    /// The ranges whose quotients are computed from the reciprocal (see the module doc).
+    const RECIPROCAL_RANGES: std::ops::RangeInclusive<f32> =
+        f32::from_bits(0x21800000)..=f32::from_bits(0x5d800000); // 2^-60 ..= 2^60
+
+    /// The normalisation in lanes, and the reciprocal of the range where it gives the quotient.
+    struct Norm {
+        min: __m256,
+        range: __m256,
+        reciprocal: Option<__m256>,
+    }
+
+    /// `RN(d / range)` in every lane: the division, or the same bits by Markstein's correction
+    /// of the product with the reciprocal.
+    #[inline(always)]
+    fn quotient(v3: V3, d: __m256, norm: &Norm) -> __m256 {
+        let (avx, fma) = (v3.avx, v3.fma);
+        match norm.reciprocal {
+            Some(r) => {
+                let q0 = avx._mm256_mul_ps(d, r);
+                let e = fma._mm256_fnmadd_ps(q0, norm.range, d);
+                let q = fma._mm256_fmadd_ps(e, r, q0);
+                // An infinite `d` makes the residual NaN; its quotient is `q0` (infinite) as is.
+                let unordered = avx._mm256_cmp_ps::<{ std::arch::x86_64::_CMP_UNORD_Q }>(q, q);
+                avx._mm256_blendv_ps(q, q0, unordered)
+            }
+            None => avx._mm256_div_ps(d, norm.range),
+        }
+    }
+
     /// The 8-bit levels of eight values, as [`quantize_fast`](crate::threshold::quantize_fast)
     /// computes them (`max(y, 0)` first, so that NaN becomes 0).
     #[inline(always)]
-    fn level(v3: V3, x: &[f32], (min, range): (__m256, __m256)) -> __m256i {
+    fn level(v3: V3, x: &[f32], norm: &Norm) -> __m256i {
         let avx = v3.avx;
         let mut lanes = [0f32; 8];
         lanes.copy_from_slice(&x[..8]);
         let x: __m256 = cast(lanes);
         let f255 = avx._mm256_set1_ps(255.0);
-        let y = avx._mm256_mul_ps(f255, avx._mm256_div_ps(avx._mm256_sub_ps(x, min), range));
+        let d = avx._mm256_sub_ps(x, norm.min);
+        let y = avx._mm256_mul_ps(f255, quotient(v3, d, norm));
         let y = avx._mm256_max_ps(y, avx._mm256_setzero_ps());
         avx._mm256_cvttps_epi32(avx._mm256_floor_ps(avx._mm256_min_ps(y, f255)))
     }
@@ -131,5 +178,78 @@ mod tests {
         let levels: std::collections::BTreeSet<u8> =
             v.iter().map(|&x| quantize_fast(x, min, range)).collect();
         assert_eq!(levels.len(), 256);
+    }
+
+    /// At every level boundary (the first value of each level, found by bisection, and its
+    /// two neighbouring floats) of many normalisations, the vector levels equal the scalar
+    /// division's: ranges from far below to far above the reciprocal route's bounds, and at
+    /// them; minima negative, zero and large; ranges with all-ones and all-zeros mantissas.
+    #[test]
+    fn level_boundaries_match_the_division() {
+        let lut: [u8; 256] = std::array::from_fn(|i| i as u8);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut cases: Vec<(f32, f32)> = vec![
+            (0.0, 1.0),
+            (-1.0, 2.0),
+            (0.0, f32::from_bits(0x3fff_ffff)),
+            (0.0, f32::from_bits(0x3f80_0001)),
+            (1e3, 7e-3),
+            (0.0, f32::from_bits(0x2180_0000)), // 2^-60: the bound, reciprocal route
+            (0.0, f32::from_bits(0x217f_ffff)), // just below: the division
+            (0.0, f32::from_bits(0x5d80_0000)), // 2^60
+            (-1e30, f32::from_bits(0x5d80_0001)),
+            (0.0, 1e-38),
+            (0.0, 3e38),
+        ];
+        for _ in 0..300 {
+            let r = next();
+            let exp = (r % 200) as i32 - 100;
+            let mantissa = 1.0 + (next() % (1 << 23)) as f32 / (1 << 23) as f32;
+            let range = mantissa * 2f32.powi(exp);
+            let min = match r % 3 {
+                0 => 0.0,
+                1 => -range * (next() % 1000) as f32 / 997.0,
+                _ => {
+                    f32::from_bits((next() % 0x7f00_0000) as u32)
+                        * if r % 2 == 0 { 1.0 } else { -1.0 }
+                }
+            };
+            cases.push((min, range));
+        }
+        for (min, range) in cases {
+            if !(min.is_finite() && range.is_finite() && range > 0.0) {
+                continue;
+            }
+            let mut v = Vec::new();
+            for level in 1..=255u8 {
+                let hi = min + range;
+                let Some(t) = crate::threshold::first_where(min, hi, |x| {
+                    quantize_fast(x, min, range) >= level
+                }) else {
+                    continue;
+                };
+                v.extend([
+                    t,
+                    f32::from_bits(t.to_bits().wrapping_sub(1)),
+                    f32::from_bits(t.to_bits() + 1),
+                ]);
+            }
+            v.extend([min, min + range, min + range * 0.5]);
+            let mut got = vec![0u8; v.len()];
+            gray_levels(crate::histogram::simd(), &v, (min, range), &lut, &mut got);
+            for (&x, &g) in v.iter().zip(&got) {
+                assert_eq!(
+                    g,
+                    quantize_fast(x, min, range),
+                    "min {min:e}, range {range:e}, x {x:e}"
+                );
+            }
+        }
     }
 }
