@@ -26,7 +26,7 @@ use crate::cells::Class;
 use crate::dispatch::{Fma, Job};
 use crate::engine::Upsampled;
 use crate::fill::fill_contours;
-use crate::gray::gray_levels;
+use crate::gray::{GraySimd, gray_levels};
 use crate::histogram::{Simd, add_runs, simd};
 use crate::smooth::{Divide, jet_gray, reflect101};
 use crate::threshold::otsu_threshold;
@@ -66,6 +66,7 @@ struct Horizontal<'a> {
     /// Scratch: the column ranges to compute.
     todo: Vec<(usize, usize)>,
     simd: Simd,
+    gray_simd: GraySimd,
 }
 
 impl Horizontal<'_> {
@@ -103,7 +104,7 @@ impl Horizontal<'_> {
             let e1 = (c1 + k).min(w);
             self.up.row_range_with::<F>(r, e0, e1, &mut self.v);
             gray_levels(
-                self.simd,
+                self.gray_simd,
                 &self.v[..e1 - e0],
                 (self.min, self.range),
                 &self.gray,
@@ -205,6 +206,7 @@ impl SmoothedOtsu<'_> {
             g: vec![0u8; w],
             todo: Vec::new(),
             simd: simd(),
+            gray_simd: GraySimd::detect(),
         };
         let mut image = IMAGE.with_borrow_mut(std::mem::take);
         if image.len() < h * w {
