@@ -445,12 +445,21 @@ mod tests {
         );
         assert!(localisation(&map[..3], &g, Localisation::Auroc).is_err());
         assert!(localisation(&map, &g, Localisation::TopKIntersection { k: 0 }).is_err());
-        let mut nan = map;
-        nan[2] = f32::NAN;
-        assert!(
-            localisation(&nan, &g, Localisation::Auprc)
-                .expect("ok")
-                .is_nan()
-        );
+        // A NaN anywhere (inside the mask or not, in the box or not) makes every score NaN.
+        for at in 0..4 {
+            let mut nan = map;
+            nan[at] = f32::NAN;
+            for which in [
+                Localisation::Auroc,
+                Localisation::Auprc,
+                Localisation::RelevanceMass,
+                Localisation::RelevanceRank,
+                Localisation::TopKIntersection { k: 1 },
+                Localisation::EnergyPointingGame,
+            ] {
+                let score = localisation(&nan, &g, which).expect("ok");
+                assert!(score.is_nan(), "{which:?}, NaN at {at}: {score}");
+            }
+        }
     }
 }
