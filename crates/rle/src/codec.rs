@@ -83,13 +83,8 @@ pub(crate) fn decode_counts(s: &str) -> Result<Vec<u32>, RleError> {
         let (start, mut x, mut k) = (p, 0i64, 0u32);
         loop {
             let c = i64::from(bytes[p] - 48); // in bounds: the last byte ends a value
-            x |= (c & 0x1f) << (5 * k);
             p += 1;
-            k += 1;
-            if c & 0x20 == 0 {
-                if c & 0x10 != 0 {
-                    x |= -1i64 << (5 * k);
-                }
+            if add_group(&mut x, &mut k, c) {
                 break;
             }
             if k == 7 {
@@ -105,6 +100,20 @@ pub(crate) fn decode_counts(s: &str) -> Result<Vec<u32>, RleError> {
         counts.push(run);
     }
     Ok(counts)
+}
+
+/// Adds `c` (a character less 48) as group `k` of the value `x` and counts it; whether it was
+/// the value's last group (no continuation bit `0x20`), `x` then sign-extended from its bit
+/// `0x10`.
+#[inline(always)]
+fn add_group(x: &mut i64, k: &mut u32, c: i64) -> bool {
+    *x |= (c & 0x1f) << (5 * *k);
+    *k += 1;
+    let last = c & 0x20 == 0;
+    if last && c & 0x10 != 0 {
+        *x |= -1i64 << (5 * *k);
+    }
+    last
 }
 
 /// Decodes pycocotools text run by run, giving each run length to `f` (not yet checked against
@@ -134,13 +143,8 @@ pub(crate) fn for_each_count(s: &str, mut f: impl FnMut(u32)) -> Result<(), RleE
                 // 7 groups carry 35 bits: more than any u32 run length (plus sign) needs.
                 return Err(RleError::ValueTooLarge { position: start });
             }
-            x |= (c & 0x1f) << (5 * k);
             p += 1;
-            k += 1;
-            if c & 0x20 == 0 {
-                if c & 0x10 != 0 {
-                    x |= -1i64 << (5 * k);
-                }
+            if add_group(&mut x, &mut k, c) {
                 break;
             }
         }
