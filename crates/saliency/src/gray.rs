@@ -1,5 +1,5 @@
 //! The gray level of the JET colour of each upsampled value (the first step of the smoothing),
-//! 32 values at a time with AVX2.
+//! 32 values at a time with AVX2 or AVX-512.
 //!
 //! One value at a time, the table lookup keeps the 8-bit cast from vectorising and costs as much
 //! as the rest of the smoothing together. With AVX2 the levels are computed eight lanes at a
@@ -9,8 +9,8 @@
 //! valid index) exactly when the level's high nibble is `j` and has its top bit set (the
 //! shuffle gives 0) otherwise.
 //!
-//! The normalisation's division `(v - min) / range` costs more than everything else per value
-//! (a vector division issues once every several cycles). Where `range` lies in
+//! The normalisation's division `(v - min) / range` is the slowest step of a level (a vector
+//! division issues once every several cycles). Where `range` lies in
 //! `[2^-60, 2^60]`, the quotient is computed instead from the reciprocal `r = RN(1/range)`:
 //! `q0 = RN(d · r)`, the exact residual `e = d - q0 · range` (one FMA), and `q = RN(q0 + e · r)`
 //! (another). Markstein's theorem (Muller et al., *Handbook of Floating-Point Arithmetic*, on
