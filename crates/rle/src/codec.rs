@@ -72,12 +72,12 @@ pub(crate) fn decode_counts(s: &str) -> Result<Vec<u32>, RleError> {
         .chunks(64)
         .all(|c| c.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(48) < 64)));
     let ends_a_value = bytes.last().is_none_or(|&b| b.wrapping_sub(48) & 0x20 == 0);
+    // At most one run per character; half is the usual size, and `push` grows past it.
+    let mut counts: Vec<u32> = Vec::with_capacity(bytes.len() / 2 + 1);
     if !(in_alphabet && ends_a_value) {
-        let mut counts: Vec<u32> = Vec::with_capacity(s.len() / 2 + 1);
         for_each_count(s, |run| counts.push(run))?;
         return Ok(counts);
     }
-    let mut counts: Vec<u32> = Vec::with_capacity(bytes.len());
     let mut p = 0usize;
     while p < bytes.len() {
         let (start, mut x, mut k) = (p, 0i64, 0u32);
@@ -215,6 +215,19 @@ mod tests {
         let mut s = String::new();
         encode_counts(&counts, &mut s);
         assert_eq!(decode_counts(&s), Ok(counts));
+    }
+
+    #[test]
+    fn decoding_reserves_no_more_than_half_the_text() {
+        // Each run coded in two characters: a 64 MiB text must not reserve a u32 per byte.
+        let text = "Y0".repeat(500);
+        let counts = decode_counts(&text).expect("valid text");
+        assert_eq!(counts.len(), 500);
+        assert!(
+            counts.capacity() <= text.len() / 2 + 1,
+            "{}",
+            counts.capacity()
+        );
     }
 
     #[test]
