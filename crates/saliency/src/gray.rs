@@ -34,7 +34,7 @@ use crate::threshold::quantize_fast;
 const RECIPROCAL_RANGES: std::ops::RangeInclusive<f32> =
     f32::from_bits(0x2180_0000)..=f32::from_bits(0x5d80_0000); // 2^-60 ..= 2^60
 
-/// The instruction sets [`gray_levels`] may use, each `None` where the CPU lacks it (always,
+/// The instruction sets [`GrayLevels`] may use, each `None` where the CPU lacks it (always,
 /// off x86-64).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct GraySimd {
@@ -70,25 +70,65 @@ impl GraySimd {
     }
 }
 
-/// `out[i] = lut[quantize_fast(v[i], min, range)]` for every `i` (`out` as long as `v`).
-#[inline(always)]
-pub(crate) fn gray_levels(
-    simd: GraySimd,
-    v: &[f32],
-    (min, range): (f32, f32),
-    lut: &[u8; 256],
-    out: &mut [u8],
-) {
-    let mut done = 0;
+/// One map's gray levels: the lookup table and the normalisation, also laid out as the
+/// registers of the best instruction set the CPU has. Built once per map, so that each row's
+/// call only loads them.
+pub(crate) struct GrayLevels {
+    lut: [u8; 256],
+    min: f32,
+    range: f32,
     #[cfg(target_arch = "x86_64")]
-    if let Some(v4) = simd.v4 {
-        done = avx512::gray_levels(v4, v, (min, range), lut, out);
-    } else if let Some(v3) = simd.v3 {
-        done = avx2::gray_levels(v3, v, (min, range), lut, out);
+    vector: Vector,
+}
+
+/// The registers of one instruction set's path.
+#[cfg(target_arch = "x86_64")]
+enum Vector {
+    V4(pulp::x86::V4, avx512::Tables),
+    V3(pulp::x86::V3, avx2::Tables),
+    Scalar,
+}
+
+impl GrayLevels {
+    /// The levels `lut[quantize_fast(v, min, range)]`, computed with `simd`.
+    #[inline(always)]
+    pub(crate) fn new(simd: GraySimd, lut: [u8; 256], (min, range): (f32, f32)) -> GrayLevels {
+        #[cfg(target_arch = "x86_64")]
+        let vector = if let Some(v4) = simd.v4 {
+            Vector::V4(v4, avx512::Tables::new(v4, &lut, (min, range)))
+        } else if let Some(v3) = simd.v3 {
+            Vector::V3(v3, avx2::Tables::new(v3, &lut, (min, range)))
+        } else {
+            Vector::Scalar
+        };
+        let _ = simd;
+        GrayLevels {
+            lut,
+            min,
+            range,
+            #[cfg(target_arch = "x86_64")]
+            vector,
+        }
     }
-    let _ = simd;
-    for (o, &x) in out[done..].iter_mut().zip(&v[done..]) {
-        *o = lut[usize::from(quantize_fast(x, min, range))];
+
+    /// The gray level of every quantised value 0..=255.
+    pub(crate) fn lut(&self) -> &[u8; 256] {
+        &self.lut
+    }
+
+    /// `out[i] = lut[quantize_fast(v[i], min, range)]` for every `i` (`out` as long as `v`).
+    #[inline(always)]
+    pub(crate) fn apply(&self, v: &[f32], out: &mut [u8]) {
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        match &self.vector {
+            Vector::V4(v4, tables) => done = tables.apply(*v4, v, out),
+            Vector::V3(v3, tables) => done = tables.apply(*v3, v, out),
+            Vector::Scalar => {}
+        }
+        for (o, &x) in out[done..].iter_mut().zip(&v[done..]) {
+            *o = self.lut[usize::from(quantize_fast(x, self.min, self.range))];
+        }
     }
 }
 
@@ -101,58 +141,65 @@ mod avx512 {
 
     use super::RECIPROCAL_RANGES;
 
-    /// The blocks of 32 that fit; returns how many values were done. Inlined into the
-    /// caller, which must be compiled for x86-64-v4 (the smoothing's dispatch is, whenever the
-    /// CPU has it); called from elsewhere it is correct but slow.
-    #[inline(always)]
-    pub(super) fn gray_levels(
-        v4: V4,
-        v: &[f32],
-        (min, range): (f32, f32),
-        lut: &[u8; 256],
-        out: &mut [u8],
-    ) -> usize {
-        let (f, bw) = (v4.avx512f, v4.avx512bw);
-        let mut tables = [f._mm512_setzero_si512(); 8];
-        for (t, table) in tables.iter_mut().enumerate() {
-            let mut words = [0u16; 32];
-            for (w, &g) in words.iter_mut().zip(&lut[32 * t..32 * t + 32]) {
-                *w = u16::from(g);
+    /// The table as eight registers of 32 words, and the normalisation.
+    pub(super) struct Tables {
+        words: [__m512i; 8],
+        norm: Norm,
+    }
+
+    impl Tables {
+        #[inline(always)]
+        pub(super) fn new(v4: V4, lut: &[u8; 256], (min, range): (f32, f32)) -> Tables {
+            let f = v4.avx512f;
+            let mut words = [f._mm512_setzero_si512(); 8];
+            for (t, table) in words.iter_mut().enumerate() {
+                let mut w = [0u16; 32];
+                for (w, &g) in w.iter_mut().zip(&lut[32 * t..32 * t + 32]) {
+                    *w = u16::from(g);
+                }
+                *table = cast(w);
             }
-            *table = cast(words);
+            let norm = Norm {
+                min: f._mm512_set1_ps(min),
+                range: f._mm512_set1_ps(range),
+                reciprocal: RECIPROCAL_RANGES
+                    .contains(&range)
+                    .then(|| f._mm512_set1_ps(1.0 / range)),
+            };
+            Tables { words, norm }
         }
-        let norm = Norm {
-            min: f._mm512_set1_ps(min),
-            range: f._mm512_set1_ps(range),
-            reciprocal: if RECIPROCAL_RANGES.contains(&range) {
-                Some(f._mm512_set1_ps(1.0 / range))
-            } else {
-                None
-            },
-        };
-        let (bit6, bit7) = (f._mm512_set1_epi16(64), f._mm512_set1_epi16(128));
-        let blocks = v.len().min(out.len()) / 32;
-        for (x, o) in v
-            .chunks_exact(32)
-            .zip(out.chunks_exact_mut(32))
-            .take(blocks)
-        {
-            let a = f._mm512_cvtepi32_epi16(level(v4, &x[..16], &norm));
-            let b = f._mm512_cvtepi32_epi16(level(v4, &x[16..], &norm));
-            let idx = f._mm512_inserti64x4::<1>(f._mm512_castsi256_si512(a), b);
-            let l0 = bw._mm512_permutex2var_epi16(tables[0], idx, tables[1]);
-            let l1 = bw._mm512_permutex2var_epi16(tables[2], idx, tables[3]);
-            let l2 = bw._mm512_permutex2var_epi16(tables[4], idx, tables[5]);
-            let l3 = bw._mm512_permutex2var_epi16(tables[6], idx, tables[7]);
-            let m6 = bw._mm512_test_epi16_mask(idx, bit6);
-            let m7 = bw._mm512_test_epi16_mask(idx, bit7);
-            let low = bw._mm512_mask_blend_epi16(m6, l0, l1);
-            let high = bw._mm512_mask_blend_epi16(m6, l2, l3);
-            let gray = bw._mm512_cvtepi16_epi8(bw._mm512_mask_blend_epi16(m7, low, high));
-            let gray: [u8; 32] = cast(gray);
-            o.copy_from_slice(&gray);
+
+        /// The blocks of 32 that fit; returns how many values were done. Inlined into the
+        /// caller, which must be compiled for x86-64-v4 (the smoothing's dispatch is, whenever
+        /// the CPU has it); called from elsewhere it is correct but slow.
+        #[inline(always)]
+        pub(super) fn apply(&self, v4: V4, v: &[f32], out: &mut [u8]) -> usize {
+            let (f, bw) = (v4.avx512f, v4.avx512bw);
+            let (t, norm) = (&self.words, &self.norm);
+            let (bit6, bit7) = (f._mm512_set1_epi16(64), f._mm512_set1_epi16(128));
+            let blocks = v.len().min(out.len()) / 32;
+            for (x, o) in v
+                .chunks_exact(32)
+                .zip(out.chunks_exact_mut(32))
+                .take(blocks)
+            {
+                let a = f._mm512_cvtepi32_epi16(level(v4, &x[..16], norm));
+                let b = f._mm512_cvtepi32_epi16(level(v4, &x[16..], norm));
+                let idx = f._mm512_inserti64x4::<1>(f._mm512_castsi256_si512(a), b);
+                let l0 = bw._mm512_permutex2var_epi16(t[0], idx, t[1]);
+                let l1 = bw._mm512_permutex2var_epi16(t[2], idx, t[3]);
+                let l2 = bw._mm512_permutex2var_epi16(t[4], idx, t[5]);
+                let l3 = bw._mm512_permutex2var_epi16(t[6], idx, t[7]);
+                let m6 = bw._mm512_test_epi16_mask(idx, bit6);
+                let m7 = bw._mm512_test_epi16_mask(idx, bit7);
+                let low = bw._mm512_mask_blend_epi16(m6, l0, l1);
+                let high = bw._mm512_mask_blend_epi16(m6, l2, l3);
+                let gray = bw._mm512_cvtepi16_epi8(bw._mm512_mask_blend_epi16(m7, low, high));
+                let gray: [u8; 32] = cast(gray);
+                o.copy_from_slice(&gray);
+            }
+            blocks * 32
         }
-        blocks * 32
     }
 
     /// The normalisation in lanes, and the reciprocal of the range where it gives the quotient.
@@ -197,55 +244,66 @@ mod avx2 {
 
     use super::RECIPROCAL_RANGES;
 
-    /// The blocks of 32 that fit; returns how many values were done.
-    #[inline(always)]
-    pub(super) fn gray_levels(
-        v3: V3,
-        v: &[f32],
-        (min, range): (f32, f32),
-        lut: &[u8; 256],
-        out: &mut [u8],
-    ) -> usize {
-        let (avx, avx2) = (v3.avx, v3.avx2);
-        let mut tables = [avx._mm256_setzero_si256(); 16];
-        for (j, t) in tables.iter_mut().enumerate() {
-            let mut bytes = [0u8; 32];
-            bytes[..16].copy_from_slice(&lut[16 * j..16 * j + 16]);
-            bytes[16..].copy_from_slice(&lut[16 * j..16 * j + 16]);
-            *t = cast(bytes);
-        }
-        let norm = Norm {
-            min: avx._mm256_set1_ps(min),
-            range: avx._mm256_set1_ps(range),
-            reciprocal: (RECIPROCAL_RANGES.contains(&range))
-                .then(|| avx._mm256_set1_ps(1.0 / range)),
-        };
-        let (sixteen, raise) = (avx._mm256_set1_epi8(16), avx._mm256_set1_epi8(0x70));
-        let order: __m256i = cast([0i32, 4, 1, 5, 2, 6, 3, 7]);
-        let blocks = v.len().min(out.len()) / 32;
-        for (x, o) in v
-            .chunks_exact(32)
-            .zip(out.chunks_exact_mut(32))
-            .take(blocks)
-        {
-            let (a, b) = (level(v3, &x[..8], &norm), level(v3, &x[8..16], &norm));
-            let (c, d) = (level(v3, &x[16..24], &norm), level(v3, &x[24..], &norm));
-            // Dwords come out as a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7: put them in order.
-            let bytes = avx2._mm256_packus_epi16(
-                avx2._mm256_packus_epi32(a, b),
-                avx2._mm256_packus_epi32(c, d),
-            );
-            let mut idx = avx2._mm256_permutevar8x32_epi32(bytes, order);
-            let mut gray = avx._mm256_setzero_si256();
-            for &t in &tables {
-                let hit = avx2._mm256_shuffle_epi8(t, avx2._mm256_adds_epu8(idx, raise));
-                gray = avx2._mm256_or_si256(gray, hit);
-                idx = avx2._mm256_sub_epi8(idx, sixteen);
+    /// The table as sixteen registers of 16 bytes (twice each), and the normalisation.
+    pub(super) struct Tables {
+        bytes: [__m256i; 16],
+        norm: Norm,
+    }
+
+    impl Tables {
+        #[inline(always)]
+        pub(super) fn new(v3: V3, lut: &[u8; 256], (min, range): (f32, f32)) -> Tables {
+            let avx = v3.avx;
+            let mut bytes = [avx._mm256_setzero_si256(); 16];
+            for (j, t) in bytes.iter_mut().enumerate() {
+                let mut b = [0u8; 32];
+                b[..16].copy_from_slice(&lut[16 * j..16 * j + 16]);
+                b[16..].copy_from_slice(&lut[16 * j..16 * j + 16]);
+                *t = cast(b);
             }
-            let gray: [u8; 32] = cast(gray);
-            o.copy_from_slice(&gray);
+            let norm = Norm {
+                min: avx._mm256_set1_ps(min),
+                range: avx._mm256_set1_ps(range),
+                reciprocal: RECIPROCAL_RANGES
+                    .contains(&range)
+                    .then(|| avx._mm256_set1_ps(1.0 / range)),
+            };
+            Tables { bytes, norm }
         }
-        blocks * 32
+
+        /// The blocks of 32 that fit; returns how many values were done.
+        #[inline(always)]
+        pub(super) fn apply(&self, v3: V3, v: &[f32], out: &mut [u8]) -> usize {
+            let (avx, avx2) = (v3.avx, v3.avx2);
+            let norm = &self.norm;
+            let (sixteen, raise) = (avx._mm256_set1_epi8(16), avx._mm256_set1_epi8(0x70));
+            let order: __m256i = cast([0i32, 4, 1, 5, 2, 6, 3, 7]);
+            let blocks = v.len().min(out.len()) / 32;
+            for (x, o) in v
+                .chunks_exact(32)
+                .zip(out.chunks_exact_mut(32))
+                .take(blocks)
+            {
+                let (a, b) = (level(v3, &x[..8], norm), level(v3, &x[8..16], norm));
+                let (c, d) = (level(v3, &x[16..24], norm), level(v3, &x[24..], norm));
+                // Dwords come out as a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7: put them in
+                // order.
+                let bytes = avx2._mm256_packus_epi16(
+                    avx2._mm256_packus_epi32(a, b),
+                    avx2._mm256_packus_epi32(c, d),
+                );
+                let mut idx = avx2._mm256_permutevar8x32_epi32(bytes, order);
+                let mut gray = avx._mm256_setzero_si256();
+                for &t in &self.bytes {
+                    let hit = avx2._mm256_shuffle_epi8(t, avx2._mm256_adds_epu8(idx, raise));
+                    gray = avx2._mm256_or_si256(gray, hit);
+                    idx = avx2._mm256_sub_epi8(idx, sixteen);
+                }
+                let gray: [u8; 32] = cast(gray);
+                o.copy_from_slice(&gray);
+            }
+            blocks * 32
+        }
     }
 
     /// The normalisation in lanes, and the reciprocal of the range where it gives the quotient.
@@ -310,7 +368,7 @@ mod tests {
         v.extend((0..2000).map(|i| min - 0.1 + i as f32 * (range + 0.2) / 2000.0));
         let mut got = vec![0u8; v.len()];
         for simd in GraySimd::every() {
-            gray_levels(simd, &v, (min, range), &lut, &mut got);
+            GrayLevels::new(simd, lut, (min, range)).apply(&v, &mut got);
             for (i, (&x, &g)) in v.iter().zip(&got).enumerate() {
                 assert_eq!(
                     g,
@@ -387,7 +445,7 @@ mod tests {
             v.extend([min, min + range, min + range * 0.5]);
             let mut got = vec![0u8; v.len()];
             for simd in GraySimd::every() {
-                gray_levels(simd, &v, (min, range), &lut, &mut got);
+                GrayLevels::new(simd, lut, (min, range)).apply(&v, &mut got);
                 for (&x, &g) in v.iter().zip(&got) {
                     assert_eq!(
                         g,

@@ -26,7 +26,7 @@ use crate::cells::Class;
 use crate::dispatch::{Fma, Job};
 use crate::engine::Upsampled;
 use crate::fill::fill_contours;
-use crate::gray::{GraySimd, gray_levels};
+use crate::gray::{GrayLevels, GraySimd};
 use crate::histogram::{Simd, add_runs, simd};
 use crate::smooth::{Divide, jet_gray, reflect101};
 use crate::threshold::otsu_threshold;
@@ -52,10 +52,9 @@ pub(crate) struct SmoothedOtsu<'a> {
 /// The horizontal part of the filter: one row's window sums of `gray(q)`.
 struct Horizontal<'a> {
     up: &'a Upsampled,
-    min: f32,
-    range: f32,
     k: usize,
-    gray: [u8; 256],
+    /// `gray(q)` of each value, for this map's normalisation.
+    gray: GrayLevels,
     /// Per row group, the column ranges whose values all quantise to 0.
     zero: Vec<Vec<(usize, usize)>>,
     /// Output row → row group.
@@ -66,7 +65,6 @@ struct Horizontal<'a> {
     /// Scratch: the column ranges to compute.
     todo: Vec<(usize, usize)>,
     simd: Simd,
-    gray_simd: GraySimd,
 }
 
 impl Horizontal<'_> {
@@ -76,7 +74,7 @@ impl Horizontal<'_> {
         let w = out.len();
         let k = self.k;
         let (anchor, right) = (k / 2, k - 1 - k / 2);
-        let flat = L::of(k * usize::from(self.gray[0]));
+        let flat = L::of(k * usize::from(self.gray.lut()[0]));
         // Columns whose whole window lies in a zero range get `k · gray(0)`; the rest (`todo`)
         // are computed. Narrow images are computed whole.
         self.todo.clear();
@@ -103,13 +101,7 @@ impl Horizontal<'_> {
             let e0 = c0.saturating_sub(k);
             let e1 = (c1 + k).min(w);
             self.up.row_range_with::<F>(r, e0, e1, &mut self.v);
-            gray_levels(
-                self.gray_simd,
-                &self.v[..e1 - e0],
-                (self.min, self.range),
-                &self.gray,
-                &mut self.g[e0..e1],
-            );
+            self.gray.apply(&self.v[..e1 - e0], &mut self.g[e0..e1]);
             // Interior columns as `k` shifted adds; the few near a border one by one.
             let (i0, i1) = (c0.max(anchor), c1.min(w.saturating_sub(right)));
             if i0 < i1 {
@@ -196,17 +188,14 @@ impl SmoothedOtsu<'_> {
         }
         let mut horizontal = Horizontal {
             up: self.up,
-            min: self.min,
-            range: self.range,
             k,
-            gray: jet_gray(),
+            gray: GrayLevels::new(GraySimd::detect(), jet_gray(), (self.min, self.range)),
             zero,
             group_of,
             v: vec![0f32; w],
             g: vec![0u8; w],
             todo: Vec::new(),
             simd: simd(),
-            gray_simd: GraySimd::detect(),
         };
         let mut image = IMAGE.with_borrow_mut(std::mem::take);
         if image.len() < h * w {
