@@ -1,4 +1,5 @@
-//! Set operations on runs, without decoding.
+//! Set operations on runs, without decoding: each walks the two masks' set spans (a pair of
+//! runs, zeros then ones, is one span), never pixel by pixel.
 
 use crate::{Rle, RleError};
 
@@ -12,30 +13,22 @@ pub enum Merge {
     Intersection,
 }
 
-/// Walks two run lists in step, calling `f(len, a_set, b_set)` for every stretch where neither
-/// changes.
-fn zip_runs(a: &[u32], b: &[u32], mut f: impl FnMut(u64, bool, bool)) {
-    let (mut ia, mut ib) = (0usize, 0usize);
-    let (mut ra, mut rb) = (0u64, 0u64); // remaining in the current run
-    loop {
-        while ra == 0 {
-            if ia == a.len() {
-                return;
-            }
-            ra = u64::from(a[ia]);
-            ia += 1;
+/// Calls `f(start, end)` for every non-empty overlap of a set span of `a` with one of `b`, in
+/// order: the overlap of the current two spans, then the one that ends first is done.
+#[inline(always)]
+fn overlaps(a: &[u32], b: &[u32], mut f: impl FnMut(u64, u64)) {
+    let (mut a, mut b) = (Spans::new(a), Spans::new(b));
+    let (mut x, mut y) = (a.next(), b.next());
+    while let (Some(p), Some(q)) = (x, y) {
+        let (start, end) = (p.0.max(q.0), p.1.min(q.1));
+        if start < end {
+            f(start, end);
         }
-        while rb == 0 {
-            if ib == b.len() {
-                return;
-            }
-            rb = u64::from(b[ib]);
-            ib += 1;
+        if p.1 <= q.1 {
+            x = a.next();
+        } else {
+            y = b.next();
         }
-        let c = ra.min(rb);
-        f(c, ia % 2 == 0, ib % 2 == 0);
-        ra -= c;
-        rb -= c;
     }
 }
 
@@ -54,11 +47,7 @@ impl Rle {
     pub fn intersection_area(&self, other: &Rle) -> Result<u64, RleError> {
         self.same_size(other)?;
         let mut n = 0;
-        zip_runs(&self.runs, &other.runs, |c, a, b| {
-            if a && b {
-                n += c;
-            }
-        });
+        overlaps(&self.runs, &other.runs, |start, end| n += end - start);
         Ok(n)
     }
 
@@ -82,23 +71,117 @@ impl Rle {
     /// result's runs are canonical: no zero-length runs except a leading one.
     pub fn merge(&self, other: &Rle, how: Merge) -> Result<Rle, RleError> {
         self.same_size(other)?;
-        let mut runs: Vec<u32> = Vec::with_capacity(self.runs.len() + other.runs.len());
-        let mut cur = false;
-        let mut len = 0u64;
-        zip_runs(&self.runs, &other.runs, |c, a, b| {
-            let v = match how {
-                Merge::Union => a || b,
-                Merge::Intersection => a && b,
-            };
-            if v != cur {
-                runs.push(len as u32);
-                len = 0;
-                cur = v;
+        // The runs sum to this (an `Rle`'s invariant); larger masks cannot be written.
+        let total = crate::pixel_count(self.height, self.width)?;
+        let mut out = Merged::new(self.runs.len() + other.runs.len());
+        match how {
+            // The set spans of both in order of start, each joined to the last when they
+            // overlap or touch.
+            Merge::Union => {
+                let (mut a, mut b) = (Spans::new(&self.runs), Spans::new(&other.runs));
+                let (mut x, mut y) = (a.next(), b.next());
+                while let Some(s) = match (x, y) {
+                    (Some(p), Some(q)) if p.0 <= q.0 => {
+                        x = a.next();
+                        Some(p)
+                    }
+                    (_, Some(q)) => {
+                        y = b.next();
+                        Some(q)
+                    }
+                    (Some(p), None) => {
+                        x = a.next();
+                        Some(p)
+                    }
+                    (None, None) => None,
+                } {
+                    out.add(s);
+                }
             }
-            len += c;
-        });
-        runs.push(len as u32);
-        Rle::from_runs(self.height, self.width, runs)
+            Merge::Intersection => {
+                overlaps(&self.runs, &other.runs, |start, end| out.add((start, end)))
+            }
+        }
+        Ok(Rle {
+            height: self.height,
+            width: self.width,
+            runs: out.finish(total),
+        })
+    }
+}
+
+/// The set spans `[start, end)` of a run list, in order, without the empty ones.
+struct Spans<'a> {
+    runs: &'a [u32],
+    /// The position where the next pair of runs (zeros, then ones) starts.
+    at: u64,
+}
+
+impl<'a> Spans<'a> {
+    fn new(runs: &'a [u32]) -> Spans<'a> {
+        Spans { runs, at: 0 }
+    }
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(u64, u64)> {
+        while let [zeros, ones, rest @ ..] = self.runs {
+            let start = self.at + u64::from(*zeros);
+            self.at = start + u64::from(*ones);
+            self.runs = rest;
+            if *ones > 0 {
+                return Some((start, self.at));
+            }
+        }
+        None
+    }
+}
+
+/// Run lengths made from set spans given in order of start, joining those that overlap or
+/// touch: zeros first (zero long when the mask starts set), no other empty run.
+struct Merged {
+    runs: Vec<u32>,
+    /// The span being extended, if any; where the last one written ended.
+    open: Option<(u64, u64)>,
+    written: u64,
+}
+
+impl Merged {
+    fn new(capacity: usize) -> Merged {
+        Merged {
+            runs: Vec::with_capacity(capacity),
+            open: None,
+            written: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, (start, end): (u64, u64)) {
+        match &mut self.open {
+            Some(open) if start <= open.1 => open.1 = open.1.max(end),
+            open => {
+                if let Some(done) = open.replace((start, end)) {
+                    self.write(done);
+                }
+            }
+        }
+    }
+
+    fn write(&mut self, (start, end): (u64, u64)) {
+        // Lengths within a mask of at most `u32::MAX` pixels (the runs were u32 and summed to it).
+        self.runs.push((start - self.written) as u32);
+        self.runs.push((end - start) as u32);
+        self.written = end;
+    }
+
+    /// The runs of a mask of `total` pixels.
+    fn finish(mut self, total: u64) -> Vec<u32> {
+        if let Some(done) = self.open.take() {
+            self.write(done);
+        }
+        if self.runs.is_empty() || self.written < total {
+            self.runs.push((total - self.written) as u32);
+        }
+        self.runs
     }
 }
 
