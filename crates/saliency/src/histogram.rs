@@ -7,60 +7,158 @@ use crate::dispatch::{Fma, Job};
 use crate::engine::Upsampled;
 use crate::threshold::{first_where, quantize_fast};
 
-/// Adds the values of `q` to `hist` run by run: a row of a smooth map changes value every few
-/// pixels, so a block of bytes is compared at once with its right neighbours (one bit per
-/// byte), and only the positions where the value changes cost work. A run of value `a` over
-/// `[s, e)` is counted as `+e` and `-s` on `hist[a]` (wrapping), so a change at `p` from `a` to
-/// `b` is two updates and no run start has to be remembered.
-#[inline(always)]
-pub(crate) fn add_runs(hist: &mut [u64; 256], q: &[u8], simd: Simd) {
-    let Some(&first) = q.first() else {
-        return;
-    };
-    let n = q.len();
-    let mut prev = usize::from(first);
-    let mut change = |hist: &mut [u64; 256], p: usize, b: u8| {
-        let b = usize::from(b);
-        hist[prev] = hist[prev].wrapping_add(p as u64);
-        hist[b] = hist[b].wrapping_sub(p as u64);
-        prev = b;
-    };
-    // Block at `base`: bit j of `m` says whether q[base + j + 1] differs from q[base + j].
-    let mut base = 0;
-    while let (Some(x), Some(y)) = (q.get(base..base + 32), q.get(base + 1..base + 33)) {
-        let (Ok(x), Ok(y)) = (<&[u8; 32]>::try_from(x), <&[u8; 32]>::try_from(y)) else {
-            break;
+/// Otsu's histogram counted run by run: a row of a smooth map changes value every few pixels, so
+/// a block of bytes is compared at once with its right neighbours (one bit per byte), and only
+/// the positions where the value changes cost work. A run of value `a` over `[s, e)` is counted
+/// as `+e` and `-s` on `hist[a]` (wrapping), so a change at `p` from `a` to `b` is two updates and
+/// no run start has to be remembered. Consecutive changes go to two tables in turn, summed at
+/// the end: a change often returns to the value of the one before, and one table would make each
+/// update wait for the previous one's store.
+pub(crate) struct RunHistogram {
+    tables: [[u64; 256]; 2],
+    simd: Simd,
+}
+
+impl RunHistogram {
+    /// An empty histogram, counting with `simd`.
+    pub(crate) fn new(simd: Simd) -> RunHistogram {
+        RunHistogram {
+            tables: [[0; 256]; 2],
+            simd,
+        }
+    }
+
+    /// Adds `count` pixels of value 0 (counted in bulk by the caller).
+    pub(crate) fn add_zeros(&mut self, count: u64) {
+        self.tables[0][0] = self.tables[0][0].wrapping_add(count);
+    }
+
+    /// The counts.
+    pub(crate) fn finish(self) -> [u64; 256] {
+        let [a, b] = self.tables;
+        std::array::from_fn(|v| a[v].wrapping_add(b[v]))
+    }
+
+    /// Adds the values of `q`.
+    #[inline(always)]
+    pub(crate) fn add_runs(&mut self, q: &[u8]) {
+        let Some(&first) = q.first() else {
+            return;
         };
-        let mut m = differences(simd, x, y);
-        while m != 0 {
-            let j = m.trailing_zeros() as usize;
-            change(hist, base + j + 1, y[j]);
-            m &= m - 1;
+        let n = q.len();
+        let mut prev = usize::from(first);
+        // Block at `base`: bit j of the mask says whether q[base + j + 1] differs from
+        // q[base + j].
+        let mut base = 0;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v4) = self.simd.wide {
+            while let (Some(x), Some(y)) = (q.get(base..base + 64), q.get(base + 1..base + 65)) {
+                let (Ok(x), Ok(y)) = (<&[u8; 64]>::try_from(x), <&[u8; 64]>::try_from(y)) else {
+                    break;
+                };
+                changes(
+                    &mut self.tables,
+                    &mut prev,
+                    base,
+                    differences64(v4, x, y),
+                    y,
+                );
+                base += 64;
+            }
         }
-        base += 32;
-    }
-    for p in base + 1..n {
-        if q[p] != q[p - 1] {
-            change(hist, p, q[p]);
+        while let (Some(x), Some(y)) = (q.get(base..base + 32), q.get(base + 1..base + 33)) {
+            let (Ok(x), Ok(y)) = (<&[u8; 32]>::try_from(x), <&[u8; 32]>::try_from(y)) else {
+                break;
+            };
+            let m = differences(self.simd, x, y);
+            changes(&mut self.tables, &mut prev, base, u64::from(m), y);
+            base += 32;
         }
+        let hist = &mut self.tables[0];
+        for p in base + 1..n {
+            if q[p] != q[p - 1] {
+                let b = usize::from(q[p]);
+                hist[prev] = hist[prev].wrapping_add(p as u64);
+                hist[b] = hist[b].wrapping_sub(p as u64);
+                prev = b;
+            }
+        }
+        hist[prev] = hist[prev].wrapping_add(n as u64);
     }
-    hist[prev] = hist[prev].wrapping_add(n as u64);
 }
 
-/// The AVX2 instructions [`differences`] uses, when the CPU has them (`None`: eight-byte words;
-/// always `None` off x86-64).
-#[cfg(target_arch = "x86_64")]
-pub(crate) type Simd = Option<pulp::x86::V3>;
-#[cfg(not(target_arch = "x86_64"))]
-pub(crate) type Simd = Option<std::convert::Infallible>;
-
-#[cfg(target_arch = "x86_64")]
-pub(crate) fn simd() -> Simd {
-    pulp::x86::V3::try_new()
+/// Counts the changes of a block at `base` (bit `j` of `m`: the value becomes `y[j]` at `base +
+/// j + 1`), into the two tables in turn.
+#[inline(always)]
+fn changes(tables: &mut [[u64; 256]; 2], prev: &mut usize, base: usize, mut m: u64, y: &[u8]) {
+    let [a, b] = tables;
+    while m != 0 {
+        change(a, prev, base, &mut m, y);
+        if m == 0 {
+            break;
+        }
+        change(b, prev, base, &mut m, y);
+    }
 }
-#[cfg(not(target_arch = "x86_64"))]
+
+/// Counts the lowest change of `m` into `hist` and clears it.
+#[inline(always)]
+fn change(hist: &mut [u64; 256], prev: &mut usize, base: usize, m: &mut u64, y: &[u8]) {
+    let j = m.trailing_zeros() as usize;
+    let (p, b) = ((base + j + 1) as u64, usize::from(y[j]));
+    hist[*prev] = hist[*prev].wrapping_add(p);
+    hist[b] = hist[b].wrapping_sub(p);
+    *prev = b;
+    *m &= *m - 1;
+}
+
+/// The vector instructions [`RunHistogram`] uses, when the CPU has them: AVX-512 compares 64 bytes
+/// at once (`wide`), AVX2 32 (`narrow`), else eight-byte words (always so off x86-64).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Simd {
+    #[cfg(target_arch = "x86_64")]
+    wide: Option<pulp::x86::V4>,
+    #[cfg(target_arch = "x86_64")]
+    narrow: Option<pulp::x86::V3>,
+}
+
+/// The best [`Simd`] this CPU has.
 pub(crate) fn simd() -> Simd {
-    None
+    Simd {
+        #[cfg(target_arch = "x86_64")]
+        wide: pulp::x86::V4::try_new(),
+        #[cfg(target_arch = "x86_64")]
+        narrow: pulp::x86::V3::try_new(),
+    }
+}
+
+impl Simd {
+    /// Every [`Simd`] this CPU can run, from the best to none (for tests of each path).
+    #[cfg(test)]
+    pub(crate) fn every() -> Vec<Simd> {
+        let best = simd();
+        #[cfg(target_arch = "x86_64")]
+        {
+            vec![
+                best,
+                Simd { wide: None, ..best },
+                Simd {
+                    wide: None,
+                    narrow: None,
+                },
+            ]
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        vec![best]
+    }
+}
+
+/// Bit `j` set where `x[j] != y[j]`, 64 bytes at once.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn differences64(v4: pulp::x86::V4, x: &[u8; 64], y: &[u8; 64]) -> u64 {
+    use pulp::bytemuck::cast;
+    v4.avx512bw._mm512_cmpneq_epi8_mask(cast(*x), cast(*y))
 }
 
 /// Bit `j` set where `x[j] != y[j]`: a byte compare and a mask extraction with AVX2, else eight
@@ -68,7 +166,7 @@ pub(crate) fn simd() -> Simd {
 #[inline(always)]
 fn differences(simd: Simd, x: &[u8; 32], y: &[u8; 32]) -> u32 {
     #[cfg(target_arch = "x86_64")]
-    if let Some(v3) = simd {
+    if let Some(v3) = simd.narrow {
         use pulp::bytemuck::cast;
         let eq = v3.avx2._mm256_cmpeq_epi8(cast(*x), cast(*y));
         return !(v3.avx2._mm256_movemask_epi8(eq) as u32);
@@ -124,26 +222,25 @@ impl Job for Histogram<'_> {
         let (_, w) = self.up.dim();
         let (min, range) = (self.lo, self.hi - self.lo);
         let (mut v, mut q) = (vec![0f32; w], vec![0u8; w]);
-        let mut hist = [0u64; 256];
+        let mut hist = RunHistogram::new(simd());
         let mut ranges = Vec::new();
-        let simd = simd();
         for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
             self.up.ranges(gy, self.v1, &mut ranges);
             for oh in start..end {
                 for &(a, b, class) in &ranges {
                     if class == Class::Below {
-                        hist[0] = hist[0].wrapping_add((b - a) as u64);
+                        hist.add_zeros((b - a) as u64);
                         continue;
                     }
                     self.up.row_range_with::<F>(oh, a, b, &mut v);
                     for (q, &x) in q[..b - a].iter_mut().zip(&v[..b - a]) {
                         *q = quantize_fast(x, min, range);
                     }
-                    add_runs(&mut hist, &q[..b - a], simd);
+                    hist.add_runs(&q[..b - a]);
                 }
             }
         }
-        hist
+        hist.finish()
     }
 }
 
@@ -263,20 +360,27 @@ mod tests {
             }
         }
 
-        /// Run counting, with and without AVX2, equals counting every byte; values drawn from a
-        /// few levels so that runs and changes both occur, lengths around the 32-byte blocks.
+        /// Run counting, with AVX-512, AVX2 and neither, equals counting every byte over
+        /// several rows; values drawn from a few levels so that runs and changes (often back to
+        /// the value before) both occur, lengths around the 32- and 64-byte blocks.
         #[test]
-        fn add_runs_counts_every_byte(
-            q in proptest::collection::vec(0u8..4, 0..200),
+        fn run_histograms_count_every_byte(
+            rows in proptest::collection::vec(proptest::collection::vec(0u8..4, 0..300), 1..4),
             scale in 1u8..64,
+            zeros in 0u64..5,
         ) {
-            let q: Vec<u8> = q.iter().map(|&v| v.wrapping_mul(scale)).collect();
-            let mut fast = [0u64; 256];
-            add_runs(&mut fast, &q, simd());
-            proptest::prop_assert_eq!(fast, naive_hist(&q));
-            let mut portable = [0u64; 256];
-            add_runs(&mut portable, &q, None);
-            proptest::prop_assert_eq!(portable, naive_hist(&q));
+            let rows: Vec<Vec<u8>> = rows
+                .iter()
+                .map(|q| q.iter().map(|&v| v.wrapping_mul(scale)).collect())
+                .collect();
+            let mut want = naive_hist(&rows.concat());
+            want[0] += zeros;
+            for simd in Simd::every() {
+                let mut counted = RunHistogram::new(simd);
+                rows.iter().for_each(|q| counted.add_runs(q));
+                counted.add_zeros(zeros);
+                proptest::prop_assert_eq!(counted.finish(), want, "{:?}", simd);
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ use crate::dispatch::{Fma, Job};
 use crate::engine::Upsampled;
 use crate::fill::fill_contours;
 use crate::gray::{GrayLevels, GraySimd};
-use crate::histogram::{Simd, add_runs, simd};
+use crate::histogram::{RunHistogram, simd};
 use crate::smooth::{Divide, jet_gray, reflect101};
 use crate::threshold::otsu_threshold;
 
@@ -64,7 +64,6 @@ struct Horizontal<'a> {
     g: Vec<u8>,
     /// Scratch: the column ranges to compute.
     todo: Vec<(usize, usize)>,
-    simd: Simd,
 }
 
 impl Horizontal<'_> {
@@ -195,7 +194,6 @@ impl SmoothedOtsu<'_> {
             v: vec![0f32; w],
             g: vec![0u8; w],
             todo: Vec::new(),
-            simd: simd(),
         };
         let mut image = IMAGE.with_borrow_mut(std::mem::take);
         if image.len() < h * w {
@@ -213,12 +211,12 @@ impl SmoothedOtsu<'_> {
             col.iter_mut().zip(slot.iter()).for_each(|(c, &v)| *c += v);
         }
         let mut entering = vec![L::default(); w];
-        let (mut hist, simd) = ([0u64; 256], horizontal.simd);
+        let mut hist = RunHistogram::new(simd());
         let mut row_max = vec![0u8; h];
         let mut col_max = vec![0u8; w];
         for (r, out) in m.chunks_exact_mut(w).enumerate() {
             divide.apply_row(&col, out, true);
-            add_runs(&mut hist, out, simd);
+            hist.add_runs(out);
             row_max[r] = out.iter().fold(0, |a, &b| a.max(b));
             col_max
                 .iter_mut()
@@ -234,7 +232,7 @@ impl SmoothedOtsu<'_> {
                 *l = e;
             }
         }
-        let t = otsu_threshold(&hist);
+        let t = otsu_threshold(&hist.finish());
         // OpenCV's binary image is `m > t` set to `maxval = max(m)`: all zeros when that is 0.
         let maxval = row_max.iter().fold(0, |a, &b| a.max(b));
         let rows = row_max
