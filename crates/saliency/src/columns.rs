@@ -16,12 +16,14 @@
 //! once at the end. A block of one level needs no comparison; blocks spanning more than eight
 //! levels are counted pixel by pixel. This replaces, for the histogram only, computing every
 //! 8-bit value and counting the runs of each row, where the counting cost more than the
-//! computing.
+//! computing. Where the CPU has AVX-512, two neighbouring blocks whose levels together span at
+//! most eight are counted as one block of sixteen columns in one vector (91 % of the computed
+//! pixels on the sample), which halves the comparisons and the per-block work.
 
-use std::arch::x86_64::{__m256, __m256i};
+use std::arch::x86_64::{__m256, __m256i, __m512};
 
 use pulp::bytemuck::cast;
-use pulp::x86::V3;
+use pulp::x86::{V3, V4};
 
 use crate::cells::bounds;
 use crate::threshold::{first_where, quantize_fast};
@@ -96,9 +98,28 @@ fn block(t0: &[f32], t1: &[f32], x: usize, b: usize) -> ([f32; 8], [f32; 8], usi
     (p, q, lanes)
 }
 
+/// The sixteen columns at `x` of `t0` and `t1` as vectors, and how many of them are before
+/// `b`; the lanes past `b` are -inf, which blends to -inf (or NaN), below every threshold.
+#[inline(always)]
+fn wide_block(t0: &[f32], t1: &[f32], x: usize, b: usize) -> (__m512, __m512, usize) {
+    let lanes = (b - x).min(16);
+    if let (16, Some(p), Some(q)) = (lanes, t0.get(x..x + 16), t1.get(x..x + 16)) {
+        if let (Ok(p), Ok(q)) = (<&[f32; 16]>::try_from(p), <&[f32; 16]>::try_from(q)) {
+            return (cast(*p), cast(*q), 16);
+        }
+    }
+    let (mut p, mut q) = ([f32::NEG_INFINITY; 16], [f32::NEG_INFINITY; 16]);
+    p[..lanes].copy_from_slice(&t0[x..x + lanes]);
+    q[..lanes].copy_from_slice(&t1[x..x + lanes]);
+    (cast(p), cast(q), lanes)
+}
+
 /// Otsu's histogram being counted block by block.
 pub(crate) struct ColumnCounts {
     v3: V3,
+    /// AVX-512, to count two blocks per vector where they allow it (`None`: one per AVX2
+    /// vector).
+    v4: Option<V4>,
     /// `(min, range)` of the normalisation, and `255 / range`.
     norm: (f32, f32),
     scale: f32,
@@ -123,7 +144,12 @@ impl ColumnCounts {
     /// if the division-free level bounds cannot be used (`range` not normal or `255 / range`
     /// not finite).
     #[inline(always)]
-    pub(crate) fn new(v3: V3, (lo, hi): (f32, f32), (vmin, range): (f32, f32)) -> Option<Self> {
+    pub(crate) fn new(
+        v3: V3,
+        v4: Option<V4>,
+        (lo, hi): (f32, f32),
+        (vmin, range): (f32, f32),
+    ) -> Option<Self> {
         let scale = 255.0 / range;
         if !(range.is_normal() && scale.is_finite()) {
             return None;
@@ -131,6 +157,7 @@ impl ColumnCounts {
         // (No closure: it would not be compiled for the dispatched features.)
         Some(ColumnCounts {
             v3,
+            v4,
             norm: (vmin, range),
             scale,
             thresholds: Thresholds::new(lo, hi, vmin, range),
@@ -179,7 +206,7 @@ impl ColumnCounts {
         weights: &[(f32, f32)],
         (a, b): (usize, usize),
     ) {
-        let (v3, (vmin, range), scale) = (self.v3, self.norm, self.scale);
+        let (v3, (vmin, _), scale) = (self.v3, self.norm, self.scale);
         // Per block of eight columns, the interval of levels of every value in it: the
         // smallest and largest of its sixteen sources, widened by the rounding margin. Eight
         // blocks at a time: their minima (and maxima) gathered into one vector.
@@ -219,35 +246,71 @@ impl ColumnCounts {
             self.flush();
         }
         self.lane_bound += rows * blocks as u64;
-        let lanes_at_least = &mut self.lanes_at_least;
-        let blocks = self.base.iter().zip(&self.top);
-        for ((&base, &top), x) in blocks.zip((a..b).step_by(8)) {
-            let (mut c0, mut c1, lanes) = block(t0, t1, x, b);
-            let (base, k) = (usize::from(base), usize::from(top.saturating_sub(base)));
-            if k > 7 {
-                steep(
-                    v3,
-                    &mut self.direct,
-                    (c0, c1, lanes),
-                    weights,
-                    (vmin, range),
-                );
-                continue;
+        let Some(v4) = self.v4 else {
+            for (j, x) in (a..b).step_by(8).enumerate() {
+                self.add_block((t0, t1), weights, (x, b), (self.base[j], self.top[j]));
             }
+            return;
+        };
+        // With AVX-512: two blocks at once where their joint levels span at most eight.
+        for (j, x) in (a..b).step_by(16).enumerate() {
+            let (l, r) = (2 * j, 2 * j + 1);
+            let joint = self.base.get(r).map(|&base_r| {
+                let (base, top) = (self.base[l].min(base_r), self.top[l].max(self.top[r]));
+                (usize::from(base), usize::from(top.saturating_sub(base)))
+            });
+            let Some((base, k @ 0..=7)) = joint else {
+                self.add_block((t0, t1), weights, (x, b), (self.base[l], self.top[l]));
+                if let (Some(&base), Some(&top)) = (self.base.get(r), self.top.get(r)) {
+                    self.add_block((t0, t1), weights, (x + 8, b), (base, top));
+                }
+                continue;
+            };
+            let (c0, c1, lanes) = wide_block(t0, t1, x, b);
             self.based[base] += lanes as u64 * rows;
             if k == 0 {
                 continue; // every pixel is at `base`
             }
-            // Lanes past `b` blend -inf (or NaN), which is below every threshold.
-            c0[lanes..].fill(f32::NEG_INFINITY);
-            c1[lanes..].fill(f32::NEG_INFINITY);
             let t = &self.thresholds.0[base + 1..base + 8];
-            let counters = &mut lanes_at_least[base + 1..base + 8];
+            let counters = &mut self.lanes_at_least[base + 1..base + 8];
             if k <= 3 {
-                count::<3>(v3, (c0, c1), weights, t, counters);
+                count_wide::<3>((v3, v4), (c0, c1), weights, t, counters);
             } else {
-                count::<7>(v3, (c0, c1), weights, t, counters);
+                count_wide::<7>((v3, v4), (c0, c1), weights, t, counters);
             }
+        }
+    }
+
+    /// Adds the block of eight columns at `x` (those before `b`) whose levels lie in `[base,
+    /// top]`.
+    #[inline(always)]
+    fn add_block(
+        &mut self,
+        (t0, t1): (&[f32], &[f32]),
+        weights: &[(f32, f32)],
+        (x, b): (usize, usize),
+        (base, top): (u8, u8),
+    ) {
+        let (v3, norm, rows) = (self.v3, self.norm, weights.len() as u64);
+        let (mut c0, mut c1, lanes) = block(t0, t1, x, b);
+        let (base, k) = (usize::from(base), usize::from(top.saturating_sub(base)));
+        if k > 7 {
+            steep(v3, &mut self.direct, (c0, c1, lanes), weights, norm);
+            return;
+        }
+        self.based[base] += lanes as u64 * rows;
+        if k == 0 {
+            return; // every pixel is at `base`
+        }
+        // Lanes past `b` blend -inf (or NaN), which is below every threshold.
+        c0[lanes..].fill(f32::NEG_INFINITY);
+        c1[lanes..].fill(f32::NEG_INFINITY);
+        let t = &self.thresholds.0[base + 1..base + 8];
+        let counters = &mut self.lanes_at_least[base + 1..base + 8];
+        if k <= 3 {
+            count::<3>(v3, (c0, c1), weights, t, counters);
+        } else {
+            count::<7>(v3, (c0, c1), weights, t, counters);
         }
     }
 }
@@ -372,5 +435,46 @@ fn count<const N: usize>(
     }
     for (c, &l) in counters.iter_mut().zip(&local) {
         *c = avx2._mm256_add_epi32(*c, l);
+    }
+}
+
+/// [`count`] of two blocks at once: `c0` and `c1` hold sixteen columns (lanes past the range
+/// are -inf). The two halves of each counter are added into the eight lane counters, so a lane
+/// still counts at most two pixels per row and pair of blocks, as for two blocks one by one.
+#[inline(always)]
+fn count_wide<const N: usize>(
+    (v3, v4): (V3, V4),
+    (c0, c1): (__m512, __m512),
+    weights: &[(f32, f32)],
+    t: &[f32],
+    counters: &mut [__m256i],
+) {
+    let f = v4.avx512f;
+    let mut vt = [f._mm512_set1_ps(f32::INFINITY); N];
+    for (v, &t) in vt.iter_mut().zip(t) {
+        *v = f._mm512_set1_ps(t);
+    }
+    let minus_one = f._mm512_set1_epi32(-1);
+    let mut local = [f._mm512_setzero_si512(); N];
+    for &(h0, h1) in weights {
+        // `fma(t0, h0, t1 * h1)` lane by lane, as `row_values` computes it.
+        let v = f._mm512_fmadd_ps(
+            c0,
+            f._mm512_set1_ps(h0),
+            f._mm512_mul_ps(c1, f._mm512_set1_ps(h1)),
+        );
+        for (c, &t) in local.iter_mut().zip(&vt) {
+            let ge = f._mm512_cmp_ps_mask::<GE>(v, t);
+            *c = f._mm512_mask_sub_epi32(*c, ge, *c, minus_one);
+        }
+    }
+    for (c, &l) in counters.iter_mut().zip(&local) {
+        let (low, high) = (
+            f._mm512_castsi512_si256(l),
+            f._mm512_extracti64x4_epi64::<1>(l),
+        );
+        *c = v3
+            .avx2
+            ._mm256_add_epi32(*c, v3.avx2._mm256_add_epi32(low, high));
     }
 }

@@ -189,6 +189,19 @@ fn differences(simd: Simd, x: &[u8; 32], y: &[u8; 32]) -> u32 {
     m
 }
 
+/// How [`Histogram`] counts, where the CPU has the instructions (else a row at a time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Counting {
+    /// A row at a time, in runs of equal values.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Rows,
+    /// Down the columns of each row of cells, a block of eight columns per AVX2 vector.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Columns,
+    /// The same, two blocks per AVX-512 vector where the CPU has it and their levels allow.
+    ColumnPairs,
+}
+
 /// Otsu's histogram of the 8-bit image. Columns whose cell is below `v1` (the first value that
 /// quantises to 1) are counted as zeros without being computed; the others are counted down the
 /// columns of each row of cells where the CPU has AVX2 and FMA (see `columns`), else a row at a
@@ -199,8 +212,8 @@ pub(crate) struct Histogram<'a> {
     lo: f32,
     hi: f32,
     v1: f32,
-    /// Whether to count by columns where the CPU can (always, but for tests of both paths).
-    by_columns: bool,
+    /// How to count where the CPU can (the fastest way, but for tests of each way).
+    counting: Counting,
 }
 
 impl Job for Histogram<'_> {
@@ -211,7 +224,7 @@ impl Job for Histogram<'_> {
         // Counting by columns needs the rows of cells (a map with a non-finite value that no
         // output pixel reads has none: then its rows are one group that reads many sources).
         #[cfg(target_arch = "x86_64")]
-        if F::HARDWARE && self.by_columns && self.up.has_cells() {
+        if F::HARDWARE && self.counting != Counting::Rows && self.up.has_cells() {
             // (No closure here: it would not be compiled for the dispatched features.)
             if let Some(v3) = pulp::x86::V3::try_new() {
                 if let Some(hist) = self.count_by_columns(v3) {
@@ -254,7 +267,7 @@ impl<'a> Histogram<'a> {
             lo,
             hi,
             v1,
-            by_columns: true,
+            counting: Counting::ColumnPairs,
         }
     }
 
@@ -263,7 +276,11 @@ impl<'a> Histogram<'a> {
     #[inline(always)]
     fn count_by_columns(&self, v3: pulp::x86::V3) -> Option<[u64; 256]> {
         let norm = (self.lo, self.hi - self.lo);
-        let mut counts = crate::columns::ColumnCounts::new(v3, (self.lo, self.hi), norm)?;
+        let v4 = match self.counting {
+            Counting::ColumnPairs => pulp::x86::V4::try_new(),
+            _ => None,
+        };
+        let mut counts = crate::columns::ColumnCounts::new(v3, v4, (self.lo, self.hi), norm)?;
         let (mut ranges, mut weights) = (Vec::new(), Vec::new());
         for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
             self.up.ranges(gy, self.v1, &mut ranges);
@@ -307,7 +324,7 @@ mod tests {
 
     /// Otsu's histogram of a map as `segment_runs` counts it, by columns or by rows; `None` for
     /// maps that take another path (NaN, constant, infinite).
-    fn histogram(map: &Array2<f32>, h: usize, w: usize, by_columns: bool) -> Option<[u64; 256]> {
+    fn histogram(map: &Array2<f32>, h: usize, w: usize, counting: Counting) -> Option<[u64; 256]> {
         let up = Upsampled::new(map.view(), h, w);
         let (lo, hi) = up.extremes()?;
         let range = hi - lo;
@@ -315,7 +332,7 @@ mod tests {
             return None;
         }
         let job = Histogram {
-            by_columns,
+            counting,
             ..Histogram::new(&up, lo, hi)
         };
         Some(dispatch(job))
@@ -352,11 +369,10 @@ mod tests {
             let (min, range) = normalization(&reference);
             let q: Vec<u8> = reference.iter().map(|&v| quantize((v - min) / range)).collect();
             let want = naive_hist(&q);
-            if let Some(rows) = histogram(&map, oh, ow, false) {
-                proptest::prop_assert_eq!(rows, want);
-            }
-            if let Some(columns) = histogram(&map, oh, ow, true) {
-                proptest::prop_assert_eq!(columns, want);
+            for counting in [Counting::Rows, Counting::Columns, Counting::ColumnPairs] {
+                if let Some(counted) = histogram(&map, oh, ow, counting) {
+                    proptest::prop_assert_eq!(counted, want, "{:?}", counting);
+                }
             }
         }
 
