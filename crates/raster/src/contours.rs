@@ -105,6 +105,20 @@ impl BorderImage {
     /// Sets row `r` (non-zero = foreground). Does nothing for a row outside the image; `row` is
     /// truncated or padded with background to the width.
     pub fn set_row(&mut self, r: usize, row: &[u8]) {
+        self.set_row_with(r, row, |&b| b != 0);
+    }
+
+    /// Sets row `r` from any row of values, `foreground` telling which are foreground (e.g. a
+    /// threshold), without an intermediate row of bits. Otherwise as [`BorderImage::set_row`].
+    ///
+    /// ```
+    /// use chexlocalize_raster::BorderImage;
+    ///
+    /// let mut img = BorderImage::new(1, 4);
+    /// img.set_row_with(0, &[10u8, 200, 220, 30], |&v| v > 128);
+    /// assert_eq!(img.find_contours(), vec![vec![[1, 0], [2, 0]]]);
+    /// ```
+    pub fn set_row_with<T>(&mut self, r: usize, row: &[T], foreground: impl Fn(&T) -> bool) {
         if r >= self.height {
             return;
         }
@@ -113,15 +127,16 @@ impl BorderImage {
             // The next row: appended (borders, pixels, padding) without zero-filling first.
             let n = row.len().min(self.width);
             self.data.push(0);
-            self.data.extend(row[..n].iter().map(|&b| i8::from(b != 0)));
+            self.data
+                .extend(row[..n].iter().map(|b| i8::from(foreground(b))));
             self.data.resize((r + 2) * pw, 0);
             return;
         }
         self.grow_to(r);
         let dst = &mut self.data[(r + 1) * pw + 1..(r + 1) * pw + 1 + self.width];
         let n = row.len().min(dst.len());
-        for (d, &b) in dst[..n].iter_mut().zip(row) {
-            *d = i8::from(b != 0);
+        for (d, b) in dst[..n].iter_mut().zip(row) {
+            *d = i8::from(foreground(b));
         }
         dst[n..].fill(0);
     }

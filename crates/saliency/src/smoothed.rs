@@ -246,13 +246,8 @@ impl SmoothedOtsu<'_> {
         let runs = match (rows, cols) {
             (Some((y0, y1)), Some((x0, x1))) if maxval > 0 => {
                 let mut img = BorderImage::new(y1 + 1 - y0, x1 + 1 - x0);
-                let mut bits = vec![0u8; x1 + 1 - x0];
                 for y in y0..=y1 {
-                    let row = &m[y * w + x0..y * w + x1 + 1];
-                    bits.iter_mut()
-                        .zip(row)
-                        .for_each(|(b, &v)| *b = u8::from(v > t));
-                    img.set_row(y - y0, &bits);
+                    img.set_row_with(y - y0, &m[y * w + x0..y * w + x1 + 1], |&v| v > t);
                 }
                 fill_contours(img, h, w, [x0 as i32, y0 as i32])
             }
