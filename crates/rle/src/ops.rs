@@ -81,19 +81,14 @@ impl Rle {
                 let (mut a, mut b) = (Spans::new(&self.runs), Spans::new(&other.runs));
                 let (mut x, mut y) = (a.next(), b.next());
                 while let Some(s) = match (x, y) {
-                    (Some(p), Some(q)) if p.0 <= q.0 => {
+                    (Some(p), q) if q.is_none_or(|q| p.0 <= q.0) => {
                         x = a.next();
                         Some(p)
                     }
-                    (_, Some(q)) => {
+                    (_, q) => {
                         y = b.next();
-                        Some(q)
+                        q
                     }
-                    (Some(p), None) => {
-                        x = a.next();
-                        Some(p)
-                    }
-                    (None, None) => None,
                 } {
                     out.add(s);
                 }
