@@ -27,48 +27,13 @@
 //! the index's bits 6 and 7 give 32 gray levels in nine instructions, where the byte shuffles
 //! take sixty-four.
 
+use crate::simd::Simd;
 use crate::threshold::quantize_fast;
 
 /// The ranges whose quotients are computed from the reciprocal (see the module doc).
 #[cfg(target_arch = "x86_64")]
 const RECIPROCAL_RANGES: std::ops::RangeInclusive<f32> =
     f32::from_bits(0x2180_0000)..=f32::from_bits(0x5d80_0000); // 2^-60 ..= 2^60
-
-/// The instruction sets [`GrayLevels`] may use, each `None` where the CPU lacks it (always,
-/// off x86-64).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct GraySimd {
-    #[cfg(target_arch = "x86_64")]
-    v3: Option<pulp::x86::V3>,
-    #[cfg(target_arch = "x86_64")]
-    v4: Option<pulp::x86::V4>,
-}
-
-impl GraySimd {
-    /// The best this CPU has.
-    pub(crate) fn detect() -> GraySimd {
-        GraySimd {
-            #[cfg(target_arch = "x86_64")]
-            v3: pulp::x86::V3::try_new(),
-            #[cfg(target_arch = "x86_64")]
-            v4: pulp::x86::V4::try_new(),
-        }
-    }
-
-    /// Every path this CPU can run: the best, then without AVX-512, then scalar (for tests).
-    #[cfg(test)]
-    fn every() -> Vec<GraySimd> {
-        let best = GraySimd::detect();
-        #[cfg(target_arch = "x86_64")]
-        {
-            let no_v4 = GraySimd { v4: None, ..best };
-            let scalar = GraySimd { v3: None, v4: None };
-            vec![best, no_v4, scalar]
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        vec![best]
-    }
-}
 
 /// One map's gray levels: the lookup table and the normalisation, also laid out as the
 /// registers of the best instruction set the CPU has. Built once per map, so that each row's
@@ -92,7 +57,7 @@ enum Vector {
 impl GrayLevels {
     /// The levels `lut[quantize_fast(v, min, range)]`, computed with `simd`.
     #[inline(always)]
-    pub(crate) fn new(simd: GraySimd, lut: [u8; 256], (min, range): (f32, f32)) -> GrayLevels {
+    pub(crate) fn new(simd: Simd, lut: [u8; 256], (min, range): (f32, f32)) -> GrayLevels {
         #[cfg(target_arch = "x86_64")]
         let vector = if let Some(v4) = simd.v4 {
             Vector::V4(v4, avx512::Tables::new(v4, &lut, (min, range)))
@@ -367,7 +332,7 @@ mod tests {
         ];
         v.extend((0..2000).map(|i| min - 0.1 + i as f32 * (range + 0.2) / 2000.0));
         let mut got = vec![0u8; v.len()];
-        for simd in GraySimd::every() {
+        for simd in Simd::every() {
             GrayLevels::new(simd, lut, (min, range)).apply(&v, &mut got);
             for (i, (&x, &g)) in v.iter().zip(&got).enumerate() {
                 assert_eq!(
@@ -444,7 +409,7 @@ mod tests {
             }
             v.extend([min, min + range, min + range * 0.5]);
             let mut got = vec![0u8; v.len()];
-            for simd in GraySimd::every() {
+            for simd in Simd::every() {
                 GrayLevels::new(simd, lut, (min, range)).apply(&v, &mut got);
                 for (&x, &g) in v.iter().zip(&got) {
                     assert_eq!(

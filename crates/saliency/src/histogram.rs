@@ -5,13 +5,15 @@
 use crate::cells::Class;
 use crate::dispatch::{Fma, Job};
 use crate::engine::Upsampled;
+use crate::simd::Simd;
 use crate::threshold::{first_where, quantize_fast};
 
 /// Otsu's histogram counted run by run: a row of a smooth map changes value every few pixels, so
 /// a block of bytes is compared at once with its right neighbours (one bit per byte), and only
 /// the positions where the value changes cost work. A run of value `a` over `[s, e)` is counted
 /// as `+e` and `-s` on `hist[a]` (wrapping), so a change at `p` from `a` to `b` is two updates and
-/// no run start has to be remembered. Consecutive changes go to two tables in turn, summed at
+/// no run start has to be remembered. The blocks are 64 bytes with AVX-512, 32 with AVX2 and
+/// eight-byte words elsewhere. Consecutive changes go to two tables in turn, summed at
 /// the end: a change often returns to the value of the one before, and one table would make each
 /// update wait for the previous one's store.
 pub(crate) struct RunHistogram {
@@ -51,7 +53,7 @@ impl RunHistogram {
         // q[base + j].
         let mut base = 0;
         #[cfg(target_arch = "x86_64")]
-        if let Some(v4) = self.simd.wide {
+        if let Some(v4) = self.simd.v4 {
             while let (Some(x), Some(y)) = (q.get(base..base + 64), q.get(base + 1..base + 65)) {
                 let (Ok(x), Ok(y)) = (<&[u8; 64]>::try_from(x), <&[u8; 64]>::try_from(y)) else {
                     break;
@@ -112,47 +114,6 @@ fn change(hist: &mut [u64; 256], prev: &mut usize, base: usize, m: &mut u64, y: 
     *m &= *m - 1;
 }
 
-/// The vector instructions [`RunHistogram`] uses, when the CPU has them: AVX-512 compares 64 bytes
-/// at once (`wide`), AVX2 32 (`narrow`), else eight-byte words (always so off x86-64).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Simd {
-    #[cfg(target_arch = "x86_64")]
-    wide: Option<pulp::x86::V4>,
-    #[cfg(target_arch = "x86_64")]
-    narrow: Option<pulp::x86::V3>,
-}
-
-/// The best [`Simd`] this CPU has.
-pub(crate) fn simd() -> Simd {
-    Simd {
-        #[cfg(target_arch = "x86_64")]
-        wide: pulp::x86::V4::try_new(),
-        #[cfg(target_arch = "x86_64")]
-        narrow: pulp::x86::V3::try_new(),
-    }
-}
-
-impl Simd {
-    /// Every [`Simd`] this CPU can run, from the best to none (for tests of each path).
-    #[cfg(test)]
-    pub(crate) fn every() -> Vec<Simd> {
-        let best = simd();
-        #[cfg(target_arch = "x86_64")]
-        {
-            vec![
-                best,
-                Simd { wide: None, ..best },
-                Simd {
-                    wide: None,
-                    narrow: None,
-                },
-            ]
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        vec![best]
-    }
-}
-
 /// Bit `j` set where `x[j] != y[j]`, 64 bytes at once.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
@@ -166,7 +127,7 @@ fn differences64(v4: pulp::x86::V4, x: &[u8; 64], y: &[u8; 64]) -> u64 {
 #[inline(always)]
 fn differences(simd: Simd, x: &[u8; 32], y: &[u8; 32]) -> u32 {
     #[cfg(target_arch = "x86_64")]
-    if let Some(v3) = simd.narrow {
+    if let Some(v3) = simd.v3 {
         use pulp::bytemuck::cast;
         let eq = v3.avx2._mm256_cmpeq_epi8(cast(*x), cast(*y));
         return !(v3.avx2._mm256_movemask_epi8(eq) as u32);
@@ -235,7 +196,7 @@ impl Job for Histogram<'_> {
         let (_, w) = self.up.dim();
         let (min, range) = (self.lo, self.hi - self.lo);
         let (mut v, mut q) = (vec![0f32; w], vec![0u8; w]);
-        let mut hist = RunHistogram::new(simd());
+        let mut hist = RunHistogram::new(Simd::detect());
         let mut ranges = Vec::new();
         for (gy, (start, end)) in self.up.row_groups().into_iter().enumerate() {
             self.up.ranges(gy, self.v1, &mut ranges);

@@ -39,6 +39,7 @@ mod histogram;
 mod jet;
 pub mod reference;
 mod segment;
+mod simd;
 mod small;
 mod smooth;
 mod smoothed;

@@ -26,8 +26,9 @@ use crate::cells::Class;
 use crate::dispatch::{Fma, Job};
 use crate::engine::Upsampled;
 use crate::fill::fill_contours;
-use crate::gray::{GrayLevels, GraySimd};
-use crate::histogram::{RunHistogram, simd};
+use crate::gray::GrayLevels;
+use crate::histogram::RunHistogram;
+use crate::simd::Simd;
 use crate::smooth::{Divide, jet_gray, reflect101};
 use crate::threshold::otsu_threshold;
 
@@ -188,7 +189,7 @@ impl SmoothedOtsu<'_> {
         let mut horizontal = Horizontal {
             up: self.up,
             k,
-            gray: GrayLevels::new(GraySimd::detect(), jet_gray(), (self.min, self.range)),
+            gray: GrayLevels::new(Simd::detect(), jet_gray(), (self.min, self.range)),
             zero,
             group_of,
             v: vec![0f32; w],
@@ -211,7 +212,7 @@ impl SmoothedOtsu<'_> {
             col.iter_mut().zip(slot.iter()).for_each(|(c, &v)| *c += v);
         }
         let mut entering = vec![L::default(); w];
-        let mut hist = RunHistogram::new(simd());
+        let mut hist = RunHistogram::new(Simd::detect());
         let mut row_max = vec![0u8; h];
         let mut col_max = vec![0u8; w];
         for (r, out) in m.chunks_exact_mut(w).enumerate() {
