@@ -4,6 +4,8 @@
 //! - `contour_cases.jsonl` (`make_contour_cases.py`): 400 masks with
 //!   `findContours(mask, RETR_TREE, CHAIN_APPROX_SIMPLE)`, compared as sorted sets of contours
 //!   (the order is irrelevant to CheXlocalize, which fills them all onto one mask);
+//! - `contour_wide_cases.jsonl` (`make_contour_wide_cases.py`): 60 masks 64 to 400 pixels
+//!   wide, as the first file (wide enough for the raster scan's 64-byte skipping);
 //! - `contour_list_cases.jsonl` (`make_contour_list_cases.py`): 300 masks with
 //!   `findContours(mask, RETR_LIST, CHAIN_APPROX_NONE)`, compared point for point in OpenCV's
 //!   order (the pathology features take the contour with the most points, first on ties).
@@ -60,6 +62,22 @@ fn every_case_matches_opencv() {
         got
     });
     assert_eq!(cases, 400);
+    assert_no_failures(cases, &failures);
+}
+
+#[test]
+fn every_wide_case_matches_opencv() {
+    let (cases, points, failures) =
+        compare(include_str!("data/contour_wide_cases.jsonl"), |mask| {
+            let mut got = find_contours(mask);
+            got.sort();
+            got
+        });
+    assert_eq!(cases, 60);
+    assert!(
+        points > 1000,
+        "the cases should hold many points ({points})"
+    );
     assert_no_failures(cases, &failures);
 }
 
