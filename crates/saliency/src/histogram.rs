@@ -79,10 +79,7 @@ impl RunHistogram {
         let hist = &mut self.tables[0];
         for p in base + 1..n {
             if q[p] != q[p - 1] {
-                let b = usize::from(q[p]);
-                hist[prev] = hist[prev].wrapping_add(p as u64);
-                hist[b] = hist[b].wrapping_sub(p as u64);
-                prev = b;
+                count_change(hist, &mut prev, p as u64, usize::from(q[p]));
             }
         }
         hist[prev] = hist[prev].wrapping_add(n as u64);
@@ -107,11 +104,17 @@ fn changes(tables: &mut [[u64; 256]; 2], prev: &mut usize, base: usize, mut m: u
 #[inline(always)]
 fn change(hist: &mut [u64; 256], prev: &mut usize, base: usize, m: &mut u64, y: &[u8]) {
     let j = m.trailing_zeros() as usize;
-    let (p, b) = ((base + j + 1) as u64, usize::from(y[j]));
+    count_change(hist, prev, (base + j + 1) as u64, usize::from(y[j]));
+    *m &= *m - 1;
+}
+
+/// The value changes from `prev` to `b` at `p`: the run of `prev` ends (`+p`) and one of `b`
+/// starts (`-p`).
+#[inline(always)]
+fn count_change(hist: &mut [u64; 256], prev: &mut usize, p: u64, b: usize) {
     hist[*prev] = hist[*prev].wrapping_add(p);
     hist[b] = hist[b].wrapping_sub(p);
     *prev = b;
-    *m &= *m - 1;
 }
 
 /// Bit `j` set where `x[j] != y[j]`, 64 bytes at once.
