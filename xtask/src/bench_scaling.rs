@@ -1,5 +1,6 @@
-//! The scaling section of `cargo xtask bench`: wall time of our commands on 1×, 2× and 4× the
-//! val-scale set, with 1 and 2 worker threads, as a table and a chart (`docs/scaling.png`).
+//! The scaling section of `cargo xtask bench`: wall time of our commands (Otsu segmentation,
+//! with and without smoothing, and threshold tuning) on 1×, 2× and 4× the val-scale set, with 1
+//! and 2 worker threads, as a table and a chart (`docs/scaling.png`).
 //!
 //! A k× set is the val set k times under other CXR ids: its heatmaps are symbolic links to the
 //! val files named `copy<c>-<name>` (so the page cache holds one copy of the data, as it does for
@@ -97,6 +98,22 @@ fn commands(out: &Path) -> Vec<(&'static str, Vec<String>)> {
                     "gradcam_maps_val",
                     "--output_path",
                     &o("otsu.json"),
+                ]))
+                .collect(),
+        ),
+        (
+            "heatmap_to_segmentation (Otsu, smoothed, k = 5)",
+            [subcommand("heatmap_to_segmentation.py")]
+                .into_iter()
+                .chain(args(&[
+                    "--map_dir",
+                    "gradcam_maps_val",
+                    "--if_smoothing",
+                    "True",
+                    "--k",
+                    "5",
+                    "--output_path",
+                    &o("smooth.json"),
                 ]))
                 .collect(),
         ),
