@@ -7,7 +7,10 @@ is not installed). ``chexlocalize.mask`` is a drop-in for the parts of ``pycocot
 CheXlocalize uses. Every function releases the GIL while it works.
 
 Errors are exceptions with the command line's messages: ``FileNotFoundError``,
-:class:`LimitError` (a ``ValueError``: an input over a limit) and ``ValueError``.
+:class:`LimitError` (a ``ValueError``: an input over a limit) and ``ValueError``. Arguments are
+checked before any work, with the command line's ranges (``jobs`` 1 to 1024, ``smoothing_k`` 1
+to 4096, ``seed`` 0 to 2**32 - 1): a value out of range is a ``ValueError``, one of the wrong
+type a ``TypeError``, each naming the parameter.
 
 Limits (keyword arguments of the functions that read files, as the command line's
 ``--max-*`` options): ``max_file_bytes``, ``max_json_values``, ``max_image_side``,
@@ -26,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _native, mask
+from . import _args, _native, mask
 from ._native import LimitError
 
 __all__ = [
@@ -74,14 +77,13 @@ def _read_csv(path):
 
 
 def _as_path(obj, tmp, name):
-    """A path for a path, or a JSON file written into ``tmp`` for a loaded dict."""
-    if isinstance(obj, (str, os.PathLike)):
-        return os.fspath(obj)
+    """A path for a path, or a JSON file written into ``tmp`` for a loaded dict (checked by
+    :func:`_args.path_or_dict` first)."""
     if isinstance(obj, dict):
         p = Path(tmp) / name
         p.write_text(json.dumps(obj))
         return os.fspath(p)
-    raise TypeError(f"expected a path or a dict, found {type(obj).__name__}")
+    return os.fspath(obj)
 
 
 def load_heatmap(path, **limits):
@@ -109,11 +111,12 @@ def heatmap_to_mask(heatmap, cxr_dims=None, threshold=None, smoothing_k=None, **
         heatmap = heatmap["map"]
     if cxr_dims is None:
         raise ValueError("cxr_dims: expected (width, height) of the X-ray")
+    w, h = _args.size_pair("cxr_dims", cxr_dims, "(width, height)", 1)
+    smoothing_k = _args.optional_integer("smoothing_k", smoothing_k, _args.SMOOTHING)
     arr = np.asarray(heatmap)
     if hasattr(heatmap, "detach"):  # a torch tensor
         arr = heatmap.detach().cpu().numpy()
     arr = np.ascontiguousarray(arr, dtype=np.float32)
-    w, h = (int(v) for v in cxr_dims)
     out = _native.heatmap_to_mask(arr, (w, h), threshold, smoothing_k, limits or None)
     return out.view(np.bool_)  # 0/1 bytes: the same memory as bool
 
@@ -122,8 +125,8 @@ def annotation_to_mask(polygons, img_size, **limits):
     """The mask of radiologist polygons (each a list of ``[x, y]`` points) on an image of
     ``img_size = (height, width)``, filled as the command line's ``annotation-to-segmentation``
     (Pillow's polygon rule): a ``height x width`` bool array."""
-    polys = [[[float(x), float(y)] for x, y in p] for p in polygons]
-    h, w = (int(v) for v in img_size)
+    polys = _args.polygons("polygons", polygons)
+    h, w = _args.size_pair("img_size", img_size, "(height, width)", 0)
     return _native.annotation_to_mask(polys, (h, w), limits or None).view(np.bool_)
 
 
@@ -131,6 +134,8 @@ def heatmaps_to_segmentations(map_dir, threshold_path=None, probability_threshol
                               smoothing_k=None, jobs=None, **limits):
     """``heatmap-to-segmentation`` of a folder of heatmaps: the segmentation JSON as a dict
     ``{cxr_id: {task: {"size": [h, w], "counts": str}}}``."""
+    smoothing_k = _args.optional_integer("smoothing_k", smoothing_k, _args.SMOOTHING)
+    jobs = _args.optional_integer("jobs", jobs, _args.JOBS)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "segmentations.json"
         _native.heatmaps_to_segmentations(
@@ -153,12 +158,16 @@ def evaluate(gt, pred, metric="iou", true_pos_only=True, seed=0, if_human_benchm
     ``{metric}_humanbenchmark_`` as the prefix for the human benchmark), as pandas DataFrames
     with the files' columns, or numpy record arrays without pandas.
     """
+    _args.path_or_dict("gt", gt)
+    _args.path_or_dict("pred", pred)
+    seed = _args.integer("seed", seed, _args.SEED)
+    jobs = _args.optional_integer("jobs", jobs, _args.JOBS)
     with tempfile.TemporaryDirectory() as tmp:
         gt_path = _as_path(gt, tmp, "gt.json")
         pred_path = _as_path(pred, tmp, "pred.json")
         save_dir = Path(tmp) / "out"
         written = _native.evaluate(gt_path, pred_path, os.fspath(save_dir), metric,
-                                   bool(true_pos_only), int(seed), bool(if_human_benchmark),
+                                   bool(true_pos_only), seed, bool(if_human_benchmark),
                                    jobs, limits or None)
         return {Path(p).stem: _read_csv(p) for p in written}
 
@@ -166,12 +175,16 @@ def evaluate(gt, pred, metric="iou", true_pos_only=True, seed=0, if_human_benchm
 def tune_heatmap_threshold(map_dir, gt, thresholds=None, jobs=None, **limits):
     """``tune_heatmap_threshold.py``: the mIoU of each candidate threshold per task, as the
     command line's CSV (a DataFrame; keyed by file name without extension)."""
+    _args.path_or_dict("gt", gt)
+    if thresholds is not None:
+        thresholds = _args.candidates("thresholds", thresholds)
+    jobs = _args.optional_integer("jobs", jobs, _args.JOBS)
     with tempfile.TemporaryDirectory() as tmp:
         gt_path = _as_path(gt, tmp, "gt.json")
         save_dir = Path(tmp) / "out"
         written = _native.tune_heatmap_threshold(
             os.fspath(map_dir), gt_path, os.fspath(save_dir),
-            None if thresholds is None else [float(t) for t in thresholds], jobs, limits or None)
+            thresholds, jobs, limits or None)
         return {Path(p).stem: _read_csv(p) for p in written}
 
 
@@ -180,6 +193,8 @@ def validate_submission(seg, expected, map_dir=None, images_root=None, jobs=None
     and optionally its heatmap folder) against the expected CXRs (a CSV with a ``Path`` column,
     or an annotation or segmentation JSON). Returns the list of problems (each a dict with the
     file, CXR, task, kind and message); empty when the submission can be scored."""
+    _args.path_or_dict("seg", seg)
+    jobs = _args.optional_integer("jobs", jobs, _args.JOBS)
     with tempfile.TemporaryDirectory() as tmp:
         seg_path = _as_path(seg, tmp, "submission.json")
         report = _native.validate_submission(
