@@ -73,5 +73,65 @@ pub(crate) fn task_heatmaps(dir: &Path, notes: &Notes) -> Result<Vec<(HeatmapFil
         }
         out.push((f, task));
     }
+    if out.is_empty() {
+        // The reference writes its empty output silently; a user who pointed at the wrong
+        // folder should hear about it.
+        notes.warn(format!(
+            "no heatmaps of the ten tasks under {}: expected files named \
+             <cxr_id>_<task>_map.pkl, _map.pt or _map.npy (searched recursively)",
+            dir.display()
+        ));
+    }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::Level;
+
+    fn warnings(dir: &Path) -> Vec<String> {
+        let notes = Notes::default();
+        task_heatmaps(dir, &notes).expect("listing");
+        let outcome = notes.outcome(Vec::new());
+        outcome
+            .notes
+            .into_iter()
+            .filter(|n| n.level == Level::Warning)
+            .map(|n| n.text)
+            .collect()
+    }
+
+    #[test]
+    fn a_folder_without_heatmaps_is_warned_about() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("notes.txt"), "not a heatmap").expect("write");
+        let w = warnings(dir.path());
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("no heatmaps of the ten tasks under "),
+            "{w:?}"
+        );
+        assert!(w[0].contains(&dir.path().display().to_string()), "{w:?}");
+        // A heatmap of another task only is skipped, and the folder is still empty of the ten.
+        std::fs::write(
+            dir.path().join("p1_study1_view1_frontal_Fracture_map.pkl"),
+            b"",
+        )
+        .expect("write");
+        let w = warnings(dir.path());
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[1].starts_with("no heatmaps of the ten tasks"), "{w:?}");
+    }
+
+    #[test]
+    fn a_folder_with_a_heatmap_is_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("p1_study1_view1_frontal_Edema_map.pkl"),
+            b"",
+        )
+        .expect("write");
+        assert!(warnings(dir.path()).is_empty());
+    }
 }
