@@ -16,6 +16,7 @@ pub(crate) const SIZE_BOUND: u64 = 1 << 40;
 
 /// Limits on what input files may claim, checked before anything is allocated (global flags).
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Limits on input files (checked before anything is allocated)")]
 pub(crate) struct LimitArgs {
     /// Largest image or mask an input may claim, in pixels (h x w): 1 to 2^40.
     #[arg(long = "max-image-pixels", global = true, value_name = "N", default_value_t = Limits::BUILTIN.max_image_pixels, value_parser = int_in::<u64>(1, SIZE_BOUND, "a number of pixels"), allow_negative_numbers = true)]

@@ -343,3 +343,46 @@ fn many_jobs_on_little_work_finish_quickly() {
         "the same thresholds whatever the threads"
     );
 }
+
+#[test]
+fn every_help_lists_the_limits_apart_after_the_command_s_own_options() {
+    // The `--max-*` flags are global: without a heading of their own clap interleaves them with
+    // each command's options.
+    let help = |args: &[&str]| {
+        let (out, _) = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let top = help(&["--help"]);
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(commands.len() >= 10, "{top}");
+    for c in &commands {
+        let text = help(&[c, "--help"]);
+        let heading = text
+            .find("\nLimits on input files")
+            .unwrap_or_else(|| panic!("{c}: no limits heading\n{text}"));
+        let own = text.find("-h, --help").expect("the help flag");
+        assert!(own < heading, "{c}: its own options come first\n{text}");
+        for flag in [
+            "--max-image-pixels",
+            "--max-image-side",
+            "--max-file-bytes",
+            "--max-tensor-elements",
+            "--max-json-values",
+        ] {
+            let at = text.find(flag).unwrap_or_else(|| panic!("{c}: no {flag}"));
+            assert!(
+                at > heading,
+                "{c}: {flag} before the limits heading\n{text}"
+            );
+        }
+    }
+}
