@@ -121,3 +121,13 @@ def test_the_gil_is_released_while_the_pipeline_works():
     # With the GIL held, the main thread would stall for the whole call.
     assert gaps.max() < 0.5 * result["native"], (gaps.max(), result["native"])
     assert len(ticks) > 10
+
+
+def test_a_npy_heatmap_without_its_sidecar_names_both_files(tmp_path):
+    f = tmp_path / "p1_study1_view1_frontal_Edema_map.npy"
+    np.save(f, np.zeros((4, 4), np.float32))
+    with pytest.raises(FileNotFoundError) as e:
+        chexlocalize.load_heatmap(f)
+    text = str(e.value)
+    assert text.startswith(f"{f}: cannot read its sidecar {f.with_suffix('.json')}"), text
+    assert '"cxr_dims": [width, height]' in text

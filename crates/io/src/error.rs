@@ -113,6 +113,21 @@ pub enum IoError {
         /// What was wrong.
         reason: String,
     },
+    /// The sidecar JSON of a `.npy` heatmap (its `prob` and `cxr_dims`) could not be read.
+    #[error(
+        "{}: cannot read its sidecar {} (a .npy heatmap needs one: {{\"prob\": p, \"cxr_dims\": [width, height]}})",
+        escape_path(.path),
+        escape_path(.sidecar)
+    )]
+    Sidecar {
+        /// The `.npy` file.
+        path: PathBuf,
+        /// The sidecar it needs.
+        sidecar: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A file name does not follow the `<cxr_id>_<task>_map.pkl` convention.
     #[error("{}: file name: expected {expected}", escape_path(.path))]
     FileName {
@@ -275,6 +290,16 @@ mod tests {
                 "d/a.json: not a heatmap .npy array: dtype <i8".to_owned(),
             ),
             (
+                IoError::Sidecar {
+                    path: PathBuf::from("d/a_Edema_map.npy"),
+                    sidecar: PathBuf::from("d/a_Edema_map.json"),
+                    source: std::io::Error::other("gone"),
+                },
+                "d/a_Edema_map.npy: cannot read its sidecar d/a_Edema_map.json (a .npy heatmap \
+                 needs one: {\"prob\": p, \"cxr_dims\": [width, height]}): gone"
+                    .to_owned(),
+            ),
+            (
                 IoError::FileName {
                     path: p(),
                     expected: "<cxr_id>_<task>_map.pkl".to_owned(),
@@ -294,6 +319,7 @@ mod tests {
                 | IoError::Csv { .. }
                 | IoError::Limit { .. }
                 | IoError::Npy { .. }
+                | IoError::Sidecar { .. }
                 | IoError::FileName { .. } => {}
             }
         }
@@ -327,6 +353,6 @@ mod tests {
             .iter()
             .filter(|(e, _)| e.source().is_some())
             .count();
-        assert_eq!(with_source, 5);
+        assert_eq!(with_source, 6);
     }
 }

@@ -211,7 +211,16 @@ fn read_npy_heatmap(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoErr
 /// (an empty tensor there, which [`read_npy_heatmap`] replaces).
 fn read_sidecar(path: &Path, limits: &Limits) -> Result<HeatmapRecord, IoError> {
     let side = npy_sidecar_path(path);
-    let text = read_file(&side, limits)?;
+    let text = match read_file(&side, limits) {
+        Err(IoError::Read { source, .. }) => {
+            return Err(IoError::Sidecar {
+                path: path.to_path_buf(),
+                sidecar: side,
+                source,
+            });
+        }
+        read => read?,
+    };
     let v: Json = crate::json_value::parse_json(&side, &text, limits)?;
     let obj = v.as_object().ok_or_else(|| {
         IoError::schema(

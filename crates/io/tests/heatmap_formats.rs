@@ -179,8 +179,16 @@ fn npy_errors_name_the_file_and_what_was_expected() {
     std::fs::remove_file(&side).expect("rm");
     let e = read_heatmap(&p, &Limits::default()).expect_err("no sidecar");
     assert!(
-        matches!(e, IoError::Read { .. }) && e.to_string().contains("c1_Edema_map.json"),
+        matches!(e, IoError::Sidecar { .. })
+            && e.to_string()
+                .contains("c1_Edema_map.npy: cannot read its sidecar")
+            && e.to_string().contains("c1_Edema_map.json"),
         "{e}"
+    );
+    let os = std::error::Error::source(&e).and_then(|c| c.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        os.map(std::io::Error::kind),
+        Some(std::io::ErrorKind::NotFound)
     );
     // numpy's object arrays hold pickles: refused without looking at the pickle.
     let obj = b"\x93NUMPY\x01\x00\x76\x00{'descr': '|O', 'fortran_order': False, 'shape': (2,), }                                                             \n\x80\x04\x95";
