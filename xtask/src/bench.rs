@@ -322,13 +322,7 @@ fn cli_section(md: &mut String, ctx: &Ctx) -> Result<()> {
         run_cases(
             "val",
             val,
-            &cases(
-                &scratch.join("val"),
-                &Data {
-                    gt_seg: "gt_segmentations_val.json",
-                    hb_ann: "hb_annotations_val.json",
-                },
-            ),
+            &cases(&scratch.join("val"), &Data::VAL),
             bin,
             python.as_ref(),
             &mut rows,

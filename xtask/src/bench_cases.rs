@@ -30,6 +30,14 @@ pub(crate) struct Data<'a> {
     pub(crate) hb_ann: &'a str,
 }
 
+impl Data<'static> {
+    /// The val-scale set's files (`cargo xtask fixtures --scale val`).
+    pub(crate) const VAL: Data<'static> = Data {
+        gt_seg: "gt_segmentations_val.json",
+        hb_ann: "hb_annotations_val.json",
+    };
+}
+
 /// The subcommand of a script (`tune_heatmap_threshold.py` → `tune-heatmap-threshold`).
 pub(crate) fn subcommand(script: &str) -> String {
     script.trim_end_matches(".py").replace('_', "-")

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use chexlocalize_report::{Series, line_chart};
 
-use crate::bench_cases::subcommand;
+use crate::bench_cases::{Data, cases, subcommand};
 use crate::measure::Measure;
 
 /// The sizes, in val sets.
@@ -84,54 +84,23 @@ struct Line {
     runs: Vec<Vec<Measure>>,
 }
 
+/// The val benchmark's cases timed here (with the same arguments).
+const TIMED: [&str; 3] = [
+    "heatmap_to_segmentation (Otsu)",
+    "heatmap_to_segmentation (Otsu, smoothed, k = 5)",
+    "tune_heatmap_threshold",
+];
+
 /// The commands timed, with their arguments relative to a set's folder and its output `out`.
 fn commands(out: &Path) -> Vec<(&'static str, Vec<String>)> {
-    let o = |rel: &str| out.join(rel).to_string_lossy().into_owned();
-    let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    vec![
-        (
-            "heatmap_to_segmentation (Otsu)",
-            [subcommand("heatmap_to_segmentation.py")]
-                .into_iter()
-                .chain(args(&[
-                    "--map_dir",
-                    "gradcam_maps_val",
-                    "--output_path",
-                    &o("otsu.json"),
-                ]))
-                .collect(),
-        ),
-        (
-            "heatmap_to_segmentation (Otsu, smoothed, k = 5)",
-            [subcommand("heatmap_to_segmentation.py")]
-                .into_iter()
-                .chain(args(&[
-                    "--map_dir",
-                    "gradcam_maps_val",
-                    "--if_smoothing",
-                    "True",
-                    "--k",
-                    "5",
-                    "--output_path",
-                    &o("smooth.json"),
-                ]))
-                .collect(),
-        ),
-        (
-            "tune_heatmap_threshold",
-            [subcommand("tune_heatmap_threshold.py")]
-                .into_iter()
-                .chain(args(&[
-                    "--map_dir",
-                    "gradcam_maps_val",
-                    "--gt_path",
-                    "gt_segmentations_val.json",
-                    "--save_dir",
-                    &o("tune_h"),
-                ]))
-                .collect(),
-        ),
-    ]
+    cases(out, &Data::VAL)
+        .into_iter()
+        .filter(|c| TIMED.contains(&c.label))
+        .map(|c| {
+            let args = std::iter::once(subcommand(c.script)).chain(c.args);
+            (c.label, args.collect())
+        })
+        .collect()
 }
 
 /// Writes the scaling section's table into `md` and its chart to `chart` (linked as
@@ -152,8 +121,14 @@ pub(crate) fn write_section(
     for (&k, dir) in SCALES.iter().zip(&sets) {
         scaled_set(val, dir, k)?;
     }
+    let timed = commands(Path::new("out"));
+    anyhow::ensure!(
+        timed.len() == TIMED.len(),
+        "the scaling section times {TIMED:?}, but the val cases have only {:?}",
+        timed.iter().map(|t| t.0).collect::<Vec<_>>()
+    );
     let mut lines: Vec<Line> = Vec::new();
-    for (i, (label, _)) in commands(Path::new("out")).into_iter().enumerate() {
+    for (i, (label, _)) in timed.into_iter().enumerate() {
         let mut runs = Vec::new();
         for (&k, dir) in SCALES.iter().zip(&sets) {
             let out = dir.join("out");
@@ -230,4 +205,31 @@ pub(crate) fn write_section(
     }
     chexlocalize_io::write_atomic(chart, &png)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timed_commands_are_the_val_cases() {
+        let timed = commands(Path::new("out"));
+        let labels: Vec<&str> = timed.iter().map(|t| t.0).collect();
+        assert_eq!(labels, TIMED);
+        let line = |i: usize| timed[i].1.join(" ");
+        assert_eq!(
+            line(0),
+            "heatmap-to-segmentation --map_dir gradcam_maps_val --output_path out/otsu.json"
+        );
+        assert_eq!(
+            line(1),
+            "heatmap-to-segmentation --map_dir gradcam_maps_val --if_smoothing True --k 5 \
+             --output_path out/smooth.json"
+        );
+        assert_eq!(
+            line(2),
+            "tune-heatmap-threshold --map_dir gradcam_maps_val --gt_path \
+             gt_segmentations_val.json --save_dir out/tune_h"
+        );
+    }
 }
