@@ -25,6 +25,13 @@ fn run(args: &[&str]) -> (Output, Duration) {
     (out, t.elapsed())
 }
 
+/// The text of a `--help` (which must succeed).
+fn help(args: &[&str]) -> String {
+    let (out, _) = run(args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -268,11 +275,6 @@ fn values_at_the_bounds_are_accepted() {
 
 #[test]
 fn help_states_the_bounds() {
-    let help = |args: &[&str]| {
-        let (out, _) = run(args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let tune = help(&["tune-heatmap-threshold", "--help"]);
     assert!(tune.contains("1 to 1024"), "{tune}");
     assert!(
@@ -348,11 +350,6 @@ fn many_jobs_on_little_work_finish_quickly() {
 fn every_help_lists_the_limits_apart_after_the_command_s_own_options() {
     // The `--max-*` flags are global: without a heading of their own clap interleaves them with
     // each command's options.
-    let help = |args: &[&str]| {
-        let (out, _) = run(args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let top = help(&["--help"]);
     let commands: Vec<String> = top
         .lines()
