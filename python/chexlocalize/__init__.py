@@ -25,6 +25,7 @@ import csv
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -133,16 +134,19 @@ def annotation_to_mask(polygons, img_size, **limits):
 def heatmaps_to_segmentations(map_dir, threshold_path=None, probability_threshold_path=None,
                               smoothing_k=None, jobs=None, **limits):
     """``heatmap-to-segmentation`` of a folder of heatmaps: the segmentation JSON as a dict
-    ``{cxr_id: {task: {"size": [h, w], "counts": str}}}``."""
+    ``{cxr_id: {task: {"size": [h, w], "counts": str}}}``. The command line's warnings about
+    the inputs (a skipped file, a folder without heatmaps) are issued as ``UserWarning``."""
     smoothing_k = _args.optional_integer("smoothing_k", smoothing_k, _args.SMOOTHING)
     jobs = _args.optional_integer("jobs", jobs, _args.JOBS)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "segmentations.json"
-        _native.heatmaps_to_segmentations(
+        notes = _native.heatmaps_to_segmentations(
             os.fspath(map_dir), os.fspath(out),
             None if threshold_path is None else os.fspath(threshold_path),
             None if probability_threshold_path is None else os.fspath(probability_threshold_path),
             smoothing_k, jobs, limits or None)
+        for text in notes:
+            warnings.warn(text, UserWarning, stacklevel=2)
         return json.loads(out.read_text())
 
 

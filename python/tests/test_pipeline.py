@@ -223,3 +223,16 @@ def test_sample_tuning_matches_the_reference(sample):
     assert sorted(res) == sorted(p.stem for p in ref.glob("*.csv"))
     for name, df in res.items():
         frames_equal(df, ref / f"{name}.csv")
+
+
+def test_warnings_about_the_inputs_are_python_warnings(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a heatmap")
+    with pytest.warns(UserWarning, match=r"^no heatmaps of the ten tasks under ") as record:
+        assert chexlocalize.heatmaps_to_segmentations(tmp_path) == {}
+    assert str(tmp_path) in str(record[0].message)
+    # A folder with heatmaps warns about nothing (the closing "saved to" line is not a warning).
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert chexlocalize.heatmaps_to_segmentations(FIXTURES / "gradcam_maps_val")

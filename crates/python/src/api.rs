@@ -280,7 +280,8 @@ pub fn annotation_to_mask<'py>(
     mask_bytes(py, &rle)
 }
 
-/// `heatmap-to-segmentation` of `map_dir` into `output_path` (the Python wrapper reads it back).
+/// `heatmap-to-segmentation` of `map_dir` into `output_path` (the Python wrapper reads it back):
+/// the warnings about the inputs (the wrapper issues them as Python warnings).
 #[pyfunction]
 #[pyo3(signature = (map_dir, output_path, threshold_path = None, probability_threshold_path = None, smoothing_k = None, jobs = None, limits = None))]
 #[allow(clippy::too_many_arguments)]
@@ -314,7 +315,12 @@ pub fn heatmaps_to_segmentations(
     let out = py
         .detach(|| chexlocalize::heatmaps_to_segmentations(&args, &opts))
         .map_err(|e| to_py(&e))?;
-    Ok(out.notes.iter().map(|n| n.text.clone()).collect())
+    Ok(out
+        .notes
+        .iter()
+        .filter(|n| n.level == chexlocalize::Level::Warning)
+        .map(|n| n.text.clone())
+        .collect())
 }
 
 /// `eval.py` of `gt_path` against `pred_path` into `save_dir`: the CSV files written.
