@@ -20,6 +20,9 @@ SMOOTHING = (1, 4096, "a box filter size")
 SEED = (0, 2**32 - 1, "a seed (numpy's legacy range)")
 #: ``--grid``: how many candidate thresholds.
 CANDIDATES = 1000
+#: The largest image side any input may have (``--max-image-side`` goes at most this far: the
+#: RLE masks' 32-bit run lengths and Pillow's coordinates).
+SIDE = 2**31 - 1
 
 
 def integer(name, value, bounds):
@@ -51,24 +54,39 @@ def _whole(value):
 
 
 def size_pair(name, value, order, least):
-    """Two integers ``>= least`` (``order`` names them, e.g. ``"(width, height)"``)."""
+    """Two integers from ``least`` to :data:`SIDE` (``order`` names them, e.g.
+    ``"(width, height)"``); the limits (``max_image_side``, ``max_image_pixels``) are checked
+    later, as for the command line."""
     try:
         a, b = value
     except (TypeError, ValueError):
         a = b = None
     pair = (_whole(a), _whole(b))
-    if any(v is None or v < least for v in pair):
-        kind = "positive" if least == 1 else "non-negative"
-        raise ValueError(f"{name}: expected {order}, two {kind} integers, found {value!r}")
+    if any(v is None or not least <= v <= SIDE for v in pair):
+        raise ValueError(
+            f"{name}: expected {order}, two integers from {least} to {SIDE}, found {value!r}"
+        )
     return pair
+
+
+def _items(name, value, what):
+    """The items of ``value``, or a ``TypeError`` saying that ``what`` was expected."""
+    if isinstance(value, (str, bytes, dict)):
+        raise TypeError(f"{name}: expected {what}, found {type(value).__name__}")
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected {what}, found {type(value).__name__}") from None
 
 
 def polygons(name, value):
     """Polygons as lists of ``[x, y]`` float pairs."""
     out = []
-    for i, polygon in enumerate(value):
+    what = "a list of polygons, each a list of [x, y] points"
+    for i, polygon in enumerate(_items(name, value, what)):
         points = []
-        for j, point in enumerate(polygon):
+        where = f"{name}: polygon {i}"
+        for j, point in enumerate(_items(where, polygon, "a list of [x, y] points")):
             try:
                 x, y = point
                 points.append([float(x), float(y)])
@@ -84,7 +102,7 @@ def polygons(name, value):
 def candidates(name, value):
     """Candidate thresholds: 1 to 1000 finite numbers."""
     out = []
-    for t in value:
+    for t in _items(name, value, f"a sequence of 1 to {CANDIDATES} finite numbers"):
         if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
             raise ValueError(
                 f"{name}: expected 1 to {CANDIDATES} finite numbers, found {t!r} among them"

@@ -16,10 +16,17 @@ MAP = np.arange(12, dtype=np.float32).reshape(3, 4)
 TRIANGLE = [[[1, 1], [10, 1], [10, 10]]]
 
 
-@pytest.mark.parametrize("dims", [("a", 30), (40, 30, 2), 40, (40.5, 30), (-4, 30), (0, 30), None])
+@pytest.mark.parametrize("dims", [("a", 30), (40, 30, 2), 40, (40.5, 30), (-4, 30), (0, 30),
+                                  (2**70, 30), (40, 2**31)])
 def test_cxr_dims_must_be_two_positive_integers(dims):
-    with pytest.raises(ValueError, match=r"^cxr_dims: expected \(width, height\)"):
+    with pytest.raises(ValueError, match=r"^cxr_dims: expected \(width, height\), two integers "
+                                         r"from 1 to 2147483647, found"):
         chexlocalize.heatmap_to_mask(MAP, dims)
+
+
+def test_cxr_dims_may_not_be_missing():
+    with pytest.raises(ValueError, match=r"^cxr_dims: expected \(width, height\) of the X-ray$"):
+        chexlocalize.heatmap_to_mask(MAP)
 
 
 @pytest.mark.parametrize("dims", [(40, 30), (40.0, 30), np.array([40, 30]), (np.int32(40), 30)])
@@ -101,11 +108,25 @@ def test_thresholds_are_1_to_1000_finite_numbers(thresholds, found):
         chexlocalize.tune_heatmap_threshold(MAPS, GT, thresholds=thresholds)
 
 
-@pytest.mark.parametrize("size", [(-20, 20), ("a", 20), (20,), 20])
+@pytest.mark.parametrize("size", [(-20, 20), ("a", 20), (20,), 20, (2**70, 20)])
 def test_img_size_is_two_non_negative_integers(size):
     with pytest.raises(ValueError, match=r"^img_size: expected \(height, width\), two "
-                                         r"non-negative integers"):
+                                         r"integers from 0 to 2147483647, found"):
         chexlocalize.annotation_to_mask(TRIANGLE, size)
+
+
+@pytest.mark.parametrize("polygons,where", [(5, "polygons"), (None, "polygons"),
+                                            ("ab", "polygons"), ([5], "polygons: polygon 0")])
+def test_polygons_are_lists(polygons, where):
+    with pytest.raises(TypeError, match=rf"^{where}: expected a list of"):
+        chexlocalize.annotation_to_mask(polygons, (20, 20))
+
+
+@pytest.mark.parametrize("thresholds", [0.5, "0.5"])
+def test_thresholds_are_a_sequence(thresholds):
+    with pytest.raises(TypeError, match=r"^thresholds: expected a sequence of 1 to 1000 finite "
+                                        r"numbers, found"):
+        chexlocalize.tune_heatmap_threshold(MAPS, GT, thresholds=thresholds)
 
 
 @pytest.mark.parametrize("point", [[1, 1, 1], ["a", 1], 5])
