@@ -6,8 +6,10 @@ numpy arrays, and the evaluation's tables as pandas DataFrames (numpy record arr
 is not installed). ``chexlocalize.mask`` is a drop-in for the parts of ``pycocotools.mask``
 CheXlocalize uses. Every function releases the GIL while it works.
 
-Errors are exceptions with the command line's messages: ``FileNotFoundError``,
-:class:`LimitError` (a ``ValueError``: an input over a limit) and ``ValueError``. Arguments are
+The command line's warnings about the inputs (a skipped file, a folder without heatmaps) are
+issued as ``UserWarning``. Errors are exceptions with the command line's messages:
+``FileNotFoundError``, :class:`LimitError` (a ``ValueError``: an input over a limit) and
+``ValueError``. Arguments are
 checked before any work, with the command line's ranges (``jobs`` 1 to 1024, ``smoothing_k`` 1
 to 4096, ``seed`` 0 to 2**32 - 1): a value out of range is a ``ValueError``, one of the wrong
 type a ``TypeError``, each naming the parameter.
@@ -87,6 +89,12 @@ def _as_path(obj, tmp, name):
     return os.fspath(obj)
 
 
+def _warn(notes):
+    """The command line's warnings about the inputs, as ``UserWarning``s of the caller's call."""
+    for text in notes:
+        warnings.warn(text, UserWarning, stacklevel=3)
+
+
 def load_heatmap(path, **limits):
     """Read a heatmap file (``.pkl``, ``.pt``, or ``.npy`` with its ``.json`` sidecar) without
     executing anything in it.
@@ -134,8 +142,7 @@ def annotation_to_mask(polygons, img_size, **limits):
 def heatmaps_to_segmentations(map_dir, threshold_path=None, probability_threshold_path=None,
                               smoothing_k=None, jobs=None, **limits):
     """``heatmap-to-segmentation`` of a folder of heatmaps: the segmentation JSON as a dict
-    ``{cxr_id: {task: {"size": [h, w], "counts": str}}}``. The command line's warnings about
-    the inputs (a skipped file, a folder without heatmaps) are issued as ``UserWarning``."""
+    ``{cxr_id: {task: {"size": [h, w], "counts": str}}}``."""
     smoothing_k = _args.optional_integer("smoothing_k", smoothing_k, _args.SMOOTHING)
     jobs = _args.optional_integer("jobs", jobs, _args.JOBS)
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,8 +152,7 @@ def heatmaps_to_segmentations(map_dir, threshold_path=None, probability_threshol
             None if threshold_path is None else os.fspath(threshold_path),
             None if probability_threshold_path is None else os.fspath(probability_threshold_path),
             smoothing_k, jobs, limits or None)
-        for text in notes:
-            warnings.warn(text, UserWarning, stacklevel=2)
+        _warn(notes)
         return json.loads(out.read_text())
 
 
@@ -170,9 +176,10 @@ def evaluate(gt, pred, metric="iou", true_pos_only=True, seed=0, if_human_benchm
         gt_path = _as_path(gt, tmp, "gt.json")
         pred_path = _as_path(pred, tmp, "pred.json")
         save_dir = Path(tmp) / "out"
-        written = _native.evaluate(gt_path, pred_path, os.fspath(save_dir), metric,
-                                   bool(true_pos_only), seed, bool(if_human_benchmark),
-                                   jobs, limits or None)
+        written, notes = _native.evaluate(gt_path, pred_path, os.fspath(save_dir), metric,
+                                          bool(true_pos_only), seed, bool(if_human_benchmark),
+                                          jobs, limits or None)
+        _warn(notes)
         return {Path(p).stem: _read_csv(p) for p in written}
 
 
@@ -186,9 +193,10 @@ def tune_heatmap_threshold(map_dir, gt, thresholds=None, jobs=None, **limits):
     with tempfile.TemporaryDirectory() as tmp:
         gt_path = _as_path(gt, tmp, "gt.json")
         save_dir = Path(tmp) / "out"
-        written = _native.tune_heatmap_threshold(
+        written, notes = _native.tune_heatmap_threshold(
             os.fspath(map_dir), gt_path, os.fspath(save_dir),
             thresholds, jobs, limits or None)
+        _warn(notes)
         return {Path(p).stem: _read_csv(p) for p in written}
 
 

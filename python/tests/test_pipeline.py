@@ -225,6 +225,22 @@ def test_sample_tuning_matches_the_reference(sample):
         frames_equal(df, ref / f"{name}.csv")
 
 
+def test_tuning_and_evaluation_warnings_are_python_warnings(fixture_segs, tmp_path):
+    gt, pred = fixture_segs
+    with pytest.warns(UserWarning, match=r"^no heatmaps of the ten tasks under "):
+        chexlocalize.tune_heatmap_threshold(tmp_path, gt, thresholds=[0.5])
+    # A salient point outside its image: the human benchmark's hit rate warns, as the command
+    # line does.
+    pts = load_json(FIXTURES / "hb_salient_pts_val.json")
+    cxr = next(iter(pts))
+    task = next(iter(pts[cxr]))
+    pts[cxr][task] = [[-1.5, 2.0]]
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps(pts))
+    with pytest.warns(UserWarning, match=rf"CXR {cxr}, task {task}: salient point .* outside"):
+        chexlocalize.evaluate(gt, outside, metric="hitmiss", if_human_benchmark=True, jobs=1)
+
+
 def test_warnings_about_the_inputs_are_python_warnings(tmp_path):
     (tmp_path / "notes.txt").write_text("not a heatmap")
     with pytest.warns(UserWarning, match=r"^no heatmaps of the ten tasks under ") as record:

@@ -315,15 +315,20 @@ pub fn heatmaps_to_segmentations(
     let out = py
         .detach(|| chexlocalize::heatmaps_to_segmentations(&args, &opts))
         .map_err(|e| to_py(&e))?;
-    Ok(out
-        .notes
+    Ok(warnings(&out))
+}
+
+/// The warnings of a stage about its inputs (the Python wrappers issue them as warnings).
+fn warnings(out: &chexlocalize::Outcome) -> Vec<String> {
+    out.notes
         .iter()
         .filter(|n| n.level == chexlocalize::Level::Warning)
         .map(|n| n.text.clone())
-        .collect())
+        .collect()
 }
 
-/// `eval.py` of `gt_path` against `pred_path` into `save_dir`: the CSV files written.
+/// `eval.py` of `gt_path` against `pred_path` into `save_dir`: the CSV files written, and the
+/// warnings about the inputs.
 #[pyfunction]
 #[pyo3(signature = (gt_path, pred_path, save_dir, metric = "iou", true_pos_only = true, seed = 0, if_human_benchmark = false, jobs = None, limits = None))]
 #[allow(clippy::too_many_arguments)]
@@ -338,7 +343,7 @@ pub fn evaluate(
     if_human_benchmark: bool,
     jobs: Option<usize>,
     limits: Option<&Bound<'_, PyDict>>,
-) -> PyResult<Vec<PathBuf>> {
+) -> PyResult<(Vec<PathBuf>, Vec<String>)> {
     let metric = match metric {
         "iou" => Metric::Iou(if true_pos_only {
             Scoring::TruePositivesOnly
@@ -374,10 +379,12 @@ pub fn evaluate(
     let out = py
         .detach(|| chexlocalize::evaluate(&args, &opts))
         .map_err(|e| to_py(&e))?;
-    Ok(out.outcome.written)
+    let notes = warnings(&out.outcome);
+    Ok((out.outcome.written, notes))
 }
 
-/// `tune_heatmap_threshold.py` of `map_dir` against `gt_path` into `save_dir`: the files written.
+/// `tune_heatmap_threshold.py` of `map_dir` against `gt_path` into `save_dir`: the files
+/// written, and the warnings about the inputs.
 #[pyfunction]
 #[pyo3(signature = (map_dir, gt_path, save_dir, thresholds = None, jobs = None, limits = None))]
 pub fn tune_heatmap_threshold(
@@ -388,7 +395,7 @@ pub fn tune_heatmap_threshold(
     thresholds: Option<Vec<f64>>,
     jobs: Option<usize>,
     limits: Option<&Bound<'_, PyDict>>,
-) -> PyResult<Vec<PathBuf>> {
+) -> PyResult<(Vec<PathBuf>, Vec<String>)> {
     let args = Tune {
         map_dir,
         gt_path,
@@ -399,7 +406,8 @@ pub fn tune_heatmap_threshold(
     let out = py
         .detach(|| chexlocalize::tune_heatmap_threshold(&args, &opts))
         .map_err(|e| to_py(&e))?;
-    Ok(out.written)
+    let notes = warnings(&out);
+    Ok((out.written, notes))
 }
 
 /// `validate-submission`: the JSON report (problems, counts by kind, summary).
