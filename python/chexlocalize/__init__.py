@@ -9,10 +9,9 @@ CheXlocalize uses. Every function releases the GIL while it works.
 The command line's warnings about the inputs (a skipped file, a folder without heatmaps) are
 issued as ``UserWarning``. Errors are exceptions with the command line's messages:
 ``FileNotFoundError``, :class:`LimitError` (a ``ValueError``: an input over a limit) and
-``ValueError``. Arguments are
-checked before any work, with the command line's ranges (``jobs`` 1 to 1024, ``smoothing_k`` 1
-to 4096, ``seed`` 0 to 2**32 - 1): a value out of range is a ``ValueError``, one of the wrong
-type a ``TypeError``, each naming the parameter.
+``ValueError``. Arguments are checked before any work, with the command line's ranges (``jobs``
+1 to 1024, ``smoothing_k`` 1 to 4096, ``seed`` 0 to 2**32 - 1): a value out of range is a
+``ValueError``, one of the wrong type a ``TypeError``, each naming the parameter.
 
 Limits (keyword arguments of the functions that read files, as the command line's
 ``--max-*`` options): ``max_file_bytes``, ``max_json_values``, ``max_image_side``,

@@ -8,6 +8,7 @@ surfaces as a bare ``OverflowError`` or an unpacking error. A value of the wrong
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import os
@@ -100,9 +101,21 @@ def polygons(name, value):
 
 
 def candidates(name, value):
-    """Candidate thresholds: 1 to 1000 finite numbers."""
+    """Candidate thresholds: 1 to 1000 finite numbers. An iterator is read no further than one
+    past the most (an endless generator is refused, not listed)."""
+    what = f"a sequence of 1 to {CANDIDATES} finite numbers"
+    if not isinstance(value, (str, bytes, dict)) and not hasattr(value, "__len__"):
+        try:
+            items = list(itertools.islice(value, CANDIDATES + 1))
+        except TypeError:
+            raise TypeError(f"{name}: expected {what}, found {type(value).__name__}") from None
+        if len(items) > CANDIDATES:
+            raise ValueError(
+                f"{name}: expected 1 to {CANDIDATES} finite numbers, found more than {CANDIDATES}"
+            )
+        value = items
     out = []
-    for t in _items(name, value, f"a sequence of 1 to {CANDIDATES} finite numbers"):
+    for t in _items(name, value, what):
         if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
             raise ValueError(
                 f"{name}: expected 1 to {CANDIDATES} finite numbers, found {t!r} among them"

@@ -134,3 +134,14 @@ def test_polygon_points_are_pairs_of_numbers(point):
     with pytest.raises(ValueError, match=r"^polygons: polygon 0, point 1: expected \[x, y\], "
                                          r"two numbers"):
         chexlocalize.annotation_to_mask([[[1, 1], point, [10, 10]]], (20, 20))
+
+
+def test_an_endless_generator_of_thresholds_is_refused_not_listed():
+    import itertools
+
+    with pytest.raises(ValueError, match=r"^thresholds: expected 1 to 1000 finite numbers, "
+                                         r"found more than 1000$"):
+        chexlocalize.tune_heatmap_threshold(MAPS, GT, thresholds=itertools.count())
+    tables = (x / 10 for x in range(1, 3))  # a short generator is fine
+    with pytest.raises(FileNotFoundError):  # (then the missing ground truth is reported)
+        chexlocalize.tune_heatmap_threshold(MAPS, GT, thresholds=tables)
