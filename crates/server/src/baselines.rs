@@ -31,7 +31,7 @@ impl Db {
             .await?
             .ok_or(ServerError::NoCompetition)?;
         let now = Utc::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let existing = sqlx::query("SELECT id, kind FROM teams WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *tx)

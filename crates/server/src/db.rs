@@ -90,6 +90,21 @@ impl Db {
         })
     }
 
+    /// Begins a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`, which takes the
+    /// write lock first (waiting up to the busy timeout, 5 s, for another writer): under a
+    /// plain deferred `BEGIN`, a transaction that reads and then writes while another
+    /// connection holds the write lock fails at once with "database is locked", because SQLite
+    /// does not call the busy handler when a reader upgrades to a writer. Every transaction of
+    /// this crate writes, so each begins here. On Postgres it is a plain `BEGIN`.
+    pub(crate) async fn write_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, ServerError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -122,7 +137,7 @@ impl Db {
         let config = serde_json::to_string(cfg)
             .map_err(|e| ServerError::corrupt("competition.config", e))?;
         let now = ms(chrono::Utc::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         // The ground truth always lives in the database, never in a data folder.
         let sha = put_blob(&mut tx, &gt_json, BlobStore::Database).await?;
         sqlx::query(
@@ -259,7 +274,7 @@ mod tests {
             .clone()
             .with_data_dir(&tmp.path().join("data"))
             .expect("dir");
-        let mut tx = db.pool.begin().await.expect("tx");
+        let mut tx = db.write_tx().await.expect("tx");
         let sha = put_blob(&mut tx, b"{\"a\": 1}", db.blob_store())
             .await
             .expect("put");

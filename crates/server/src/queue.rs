@@ -133,7 +133,7 @@ pub async fn claim_job(
          AND (state = 'queued' OR (state = 'running' AND lease_expires_at < $3)) \
          RETURNING id, submission_id, lease_version, attempts"
     );
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write_tx().await?;
     let Some(row) = sqlx::query(&sql)
         .bind(owner)
         .bind(expires)
@@ -183,7 +183,7 @@ pub async fn finish_job(
     scoring_ms: i64,
 ) -> Result<Finish, ServerError> {
     let now = ms(Utc::now());
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write_tx().await?;
     let ended = sqlx::query(
         "UPDATE jobs SET state = 'done', finished_at = $1 WHERE id = $2 AND state = 'running' \
          AND lease_owner = $3 AND lease_version = $4",

@@ -207,7 +207,7 @@ impl Db {
         });
         let resets_at = next_midnight(now);
         let day_start = ms(resets_at - Duration::days(1));
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         // A write first: takes SQLite's write lock and Postgres's row lock on the team, so
         // two uploads of one team cannot both pass the limit check.
         let locked = sqlx::query(
@@ -369,7 +369,7 @@ impl Db {
             .competition()
             .await?
             .ok_or(ServerError::NoCompetition)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE submissions SET selected = $1 WHERE id = $2 AND team_id = $3 AND status = 'scored'",
         )
@@ -423,7 +423,7 @@ impl Db {
     /// and a new job is queued for each. Submissions still pending are left alone. Returns how
     /// many were queued.
     pub async fn rescore(&self, which: Rescore) -> Result<u64, ServerError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let reset = "UPDATE submissions SET status = 'queued', reason = NULL, problems = NULL, \
              public_scores = NULL, private_scores = NULL, public_cxr = NULL, private_cxr = NULL, \
              scored_at = NULL WHERE status IN ('scored', 'invalid', 'failed')";

@@ -114,3 +114,39 @@ async fn total_and_size_limits() {
     assert_eq!(second, SubmitOutcome::TotalLimit);
     db.close().await;
 }
+
+/// Two processes writing one SQLite file (the server, and `admin add-baseline` or a second
+/// worker): a transaction that reads before it writes must wait for the other writer, not
+/// fail with "database is locked" (SQLite does not call the busy handler when a reader
+/// upgrades to a writer, so a deferred `BEGIN` fails there at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_on_two_sqlite_connections_wait_for_each_other() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (gt_seg, pred_seg) = common::data();
+    let url = format!("sqlite:{}", dir.path().join("c.db").display());
+    let first = Db::connect(&url).await.expect("connect");
+    let cfg = common::config(gt_seg.clone(), 100, Utc::now() + chrono::Duration::days(1));
+    first.init_competition(&cfg).await.expect("init");
+    let second = Db::connect(&url).await.expect("connect again");
+    let bytes = std::fs::read(pred_seg).expect("pred");
+    let rounds = 40;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (side, db) in [first.clone(), second.clone()].into_iter().enumerate() {
+        let bytes = bytes.clone();
+        tasks.spawn(async move {
+            for i in 0..rounds {
+                // Alternately a new baseline and one that exists: both read, then write.
+                let name = format!("baseline {side}-{}", i % 2);
+                db.add_baseline(&name, bytes.clone(), None, None)
+                    .await
+                    .unwrap_or_else(|e| panic!("side {side}, round {i}: {e}"));
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.expect("no writer failed");
+    }
+    assert_eq!(first.queue_depth().await.expect("depth"), 2 * rounds as u64);
+    first.close().await;
+    second.close().await;
+}
