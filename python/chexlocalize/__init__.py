@@ -111,7 +111,9 @@ def heatmap_to_mask(heatmap, cxr_dims=None, threshold=None, smoothing_k=None, **
     ``heatmap`` is a 2-D array (or with leading dimensions of 1, as stored) or a dict from
     :func:`load_heatmap`; ``cxr_dims`` is ``(width, height)`` of the X-ray (taken from the dict
     when not given). ``threshold=None`` uses Otsu's method, after a box filter of size
-    ``smoothing_k`` when given; a number keeps the normalised values above it.
+    ``smoothing_k`` when given; a number keeps the normalised values above it. The GIL is
+    released while it works; with ``smoothing_k`` the smoothed image is made in two halves on
+    the package's thread pool (``RAYON_NUM_THREADS`` sets its size).
     """
     if isinstance(heatmap, dict):
         if cxr_dims is None:

@@ -10,7 +10,7 @@ use chexlocalize::{
 };
 use chexlocalize_io::pickle::{CxrImg, HeatmapRecord, Prob, Tensor, TensorData, Value};
 use chexlocalize_rle::Rle;
-use chexlocalize_saliency::{Threshold, segment_runs};
+use chexlocalize_saliency::{Parallelism, Threshold, segment_runs_with};
 use numpy::{IntoPyArray, PyArray2, PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -232,7 +232,9 @@ pub fn heatmap_to_mask<'py>(
     let mask = py
         .detach(|| {
             let map = ndarray::Array2::from_shape_vec((mh, mw), data).map_err(|e| e.to_string())?;
-            Ok::<_, String>(segment_runs(map.view(), h, w, threshold).to_mask())
+            Ok::<_, String>(
+                segment_runs_with(map.view(), h, w, threshold, Parallelism::Halves).to_mask(),
+            )
         })
         .map_err(|e| PyValueError::new_err(format!("heatmap: {e}")))?;
     Ok(mask.into_pyarray(py))

@@ -37,6 +37,7 @@ mod fma;
 mod gray;
 mod histogram;
 mod jet;
+mod parallel;
 pub mod reference;
 mod segment;
 mod simd;
@@ -47,7 +48,8 @@ mod threshold;
 mod upsample;
 
 pub use engine::Upsampled;
-pub use segment::{segment, segment_rle, segment_runs, segment_thresholds};
+pub use parallel::Parallelism;
+pub use segment::{segment, segment_rle, segment_runs, segment_runs_with, segment_thresholds};
 pub use smooth::{box_filter, smooth};
 pub use threshold::{Threshold, normalization, otsu_threshold, quantize};
 pub use upsample::{max_point, upsample_bilinear};

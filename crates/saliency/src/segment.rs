@@ -14,6 +14,7 @@ use crate::dispatch::{Fma, Job, dispatch};
 use crate::engine::Upsampled;
 use crate::fill::fill_contours;
 use crate::histogram::Histogram;
+use crate::parallel::Parallelism;
 use crate::smoothed::SmoothedOtsu;
 use crate::threshold::{Threshold, first_where, otsu_threshold, quantize_fast};
 
@@ -40,6 +41,16 @@ pub fn segment_rle(
     Rle::from_row_runs(height, width, runs.rows())
 }
 
+/// [`segment_runs`] on this thread.
+pub fn segment_runs(
+    map: ArrayView2<'_, f32>,
+    height: usize,
+    width: usize,
+    threshold: Threshold,
+) -> RowRuns {
+    segment_runs_with(map, height, width, threshold, Parallelism::Sequential)
+}
+
 /// The reference's segmentation of a raw heatmap for a `height × width` X-ray, as the runs of
 /// each row: the same pixels as [`reference::segment`](crate::reference::segment), computed
 /// without the full-size float image.
@@ -53,11 +64,13 @@ pub fn segment_rle(
 ///
 /// Maps with a NaN, or constant maps, give empty masks without smoothing (every normalised
 /// value is NaN), as in the reference; maps with infinities take the straightforward path.
-pub fn segment_runs(
+/// `parallelism` says whether the passes over the rows may use a second thread.
+pub fn segment_runs_with(
     map: ArrayView2<'_, f32>,
     height: usize,
     width: usize,
     threshold: Threshold,
+    parallelism: Parallelism,
 ) -> RowRuns {
     let up = Upsampled::new(map, height, width);
     let extremes = up.extremes();
@@ -70,13 +83,14 @@ pub fn segment_runs(
             }
             _ => f32::NEG_INFINITY,
         };
-        return dispatch(SmoothedOtsu {
+        return SmoothedOtsu {
             up: &up,
             min,
             range,
             k,
             zero_below,
-        });
+        }
+        .segment(parallelism);
     }
     let empty = || RowSpans::new(height, width).into_rows();
     let Some((lo, hi)) = extremes else {

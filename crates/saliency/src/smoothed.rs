@@ -1,5 +1,5 @@
-//! The smoothed Otsu mask (`--if_smoothing True --k k`) in one pass over the output rows, with
-//! the flat parts of the map skipped.
+//! The smoothed Otsu mask (`--if_smoothing True --k k`) in one pass over the output rows (or
+//! two passes over two halves of them, on two threads), with the flat parts of the map skipped.
 //!
 //! The steps are those of [`smooth`](crate::smooth) and `otsu_fill`: every 8-bit pixel `q`
 //! mapped to the gray of its JET colour, the `k × k` box filter, `m = 255 - mean`, Otsu's
@@ -12,22 +12,25 @@
 //! - Each output row of `m` is counted into the histogram as it is made, with its row and
 //!   column maxima, and kept in a per-thread buffer reused from map to map (no image-sized
 //!   allocation, so no page faults per map).
+//! - With [`Parallelism::Halves`] each half of the rows fills its box filter's ring from its
+//!   own first row and returns its histogram and maxima; the two are merged before Otsu.
 //! - After Otsu, the binary image is made only over the bounding box of `m > t`.
 //!
 //! The oracle is the step-by-step `reference::segment` (proptest in `tests/fast_vs_reference.rs`)
 //! and OpenCV's own output on recorded cases (`tests/edge_oracle.rs`).
 
 use std::cell::RefCell;
-use std::ops::{Add, AddAssign, Sub};
+use std::ops::{Add, AddAssign, Range, Sub};
 
 use chexlocalize_raster::{BorderImage, RowRuns, RowSpans};
 
 use crate::cells::Class;
-use crate::dispatch::{Fma, Job};
+use crate::dispatch::{Fma, Job, dispatch};
 use crate::engine::Upsampled;
 use crate::fill::fill_contours;
 use crate::gray::GrayLevels;
 use crate::histogram::RunHistogram;
+use crate::parallel::Parallelism;
 use crate::simd::Simd;
 use crate::smooth::{Divide, jet_gray, reflect101};
 use crate::threshold::otsu_threshold;
@@ -57,9 +60,9 @@ struct Horizontal<'a> {
     /// `gray(q)` of each value, for this map's normalisation.
     gray: GrayLevels,
     /// Per row group, the column ranges whose values all quantise to 0.
-    zero: Vec<Vec<(usize, usize)>>,
+    zero: &'a [Vec<(usize, usize)>],
     /// Output row → row group.
-    group_of: Vec<u32>,
+    group_of: &'a [u32],
     /// Scratch: upsampled values and gray levels of one row.
     v: Vec<f32>,
     g: Vec<u8>,
@@ -150,22 +153,10 @@ impl Lane for u32 {
     }
 }
 
-impl Job for SmoothedOtsu<'_> {
-    type Output = RowRuns;
-
-    #[inline(always)]
-    fn run<F: Fma>(self) -> RowRuns {
-        if self.k <= 16 {
-            self.run_with::<F, u16>()
-        } else {
-            self.run_with::<F, u32>()
-        }
-    }
-}
-
 impl SmoothedOtsu<'_> {
-    #[inline(always)]
-    fn run_with<F: Fma, L: Lane>(self) -> RowRuns {
+    /// The mask, with the rows of the smoothed image made in one band or two (see
+    /// [`Parallelism`]); Otsu's threshold and the contours follow on this thread.
+    pub(crate) fn segment(self, parallelism: Parallelism) -> RowRuns {
         let (h, w) = self.up.dim();
         if h == 0 || w == 0 {
             return RowSpans::new(h, w).into_rows();
@@ -186,44 +177,131 @@ impl SmoothedOtsu<'_> {
                     .collect(),
             );
         }
-        let mut horizontal = Horizontal {
-            up: self.up,
-            k,
-            gray: GrayLevels::new(Simd::detect(), jet_gray(), (self.min, self.range)),
-            zero,
-            group_of,
-            v: vec![0f32; w],
-            g: vec![0u8; w],
-            todo: Vec::new(),
-        };
         let mut image = IMAGE.with_borrow_mut(std::mem::take);
         if image.len() < h * w {
             image.resize(h * w, 0);
         }
         let m = &mut image[..h * w];
+        let band = |rows: Range<usize>, out: &mut [u8]| {
+            dispatch(Band {
+                up: self.up,
+                norm: (self.min, self.range),
+                k,
+                zero: &zero,
+                group_of: &group_of,
+                rows,
+                out,
+            })
+        };
+        let stats = match parallelism {
+            Parallelism::Halves if h >= 2 => {
+                let mid = h / 2;
+                let (top, bottom) = m.split_at_mut(mid * w);
+                let (a, b) = rayon::join(|| band(0..mid, top), || band(mid..h, bottom));
+                a.merge(b)
+            }
+            _ => band(0..h, m),
+        };
+        let runs = dispatch(Contours {
+            m,
+            w,
+            h,
+            stats: &stats,
+        });
+        if image.len() <= KEEP_BYTES {
+            IMAGE.with_borrow_mut(|b| *b = image);
+        }
+        runs
+    }
+}
+
+/// Rows `rows` of the smoothed image `m` into `out`, with their histogram and maxima.
+struct Band<'a> {
+    up: &'a Upsampled,
+    norm: (f32, f32),
+    k: usize,
+    zero: &'a [Vec<(usize, usize)>],
+    group_of: &'a [u32],
+    rows: Range<usize>,
+    out: &'a mut [u8],
+}
+
+/// What Otsu's threshold and the crop need of a band of `m`: its histogram, the maximum of
+/// each of its rows and of each column over its rows.
+struct BandStats {
+    hist: [u64; 256],
+    row_max: Vec<u8>,
+    col_max: Vec<u8>,
+}
+
+impl BandStats {
+    /// The statistics of this band followed by `below`.
+    fn merge(mut self, below: BandStats) -> BandStats {
+        for (a, b) in self.hist.iter_mut().zip(below.hist) {
+            *a = a.wrapping_add(b);
+        }
+        self.row_max.extend(below.row_max);
+        for (a, b) in self.col_max.iter_mut().zip(below.col_max) {
+            *a = (*a).max(b);
+        }
+        self
+    }
+}
+
+impl Job for Band<'_> {
+    type Output = BandStats;
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> BandStats {
+        if self.k <= 16 {
+            self.run_with::<F, u16>()
+        } else {
+            self.run_with::<F, u32>()
+        }
+    }
+}
+
+impl Band<'_> {
+    #[inline(always)]
+    fn run_with<F: Fma, L: Lane>(self) -> BandStats {
+        let (h, w) = self.up.dim();
+        let k = self.k;
+        let mut horizontal = Horizontal {
+            up: self.up,
+            k,
+            gray: GrayLevels::new(Simd::detect(), jet_gray(), self.norm),
+            zero: self.zero,
+            group_of: self.group_of,
+            v: vec![0f32; w],
+            g: vec![0u8; w],
+            todo: Vec::new(),
+        };
         let anchor = k / 2;
         let divide = Divide::new((k * k) as u64);
+        let r0 = self.rows.start;
         // The window's horizontal sums in a ring (row `r - anchor + d` in slot `(r + d) % k`),
         // and their running column sums.
         let mut ring = vec![L::default(); k * w];
         let mut col = vec![L::default(); w];
-        for (d, slot) in ring.chunks_exact_mut(w).enumerate() {
-            horizontal.row::<F, L>(reflect101(d as isize - anchor as isize, h), slot);
+        for d in 0..k {
+            let slot = &mut ring[((r0 + d) % k) * w..((r0 + d) % k + 1) * w];
+            horizontal.row::<F, L>(reflect101((r0 + d) as isize - anchor as isize, h), slot);
             col.iter_mut().zip(slot.iter()).for_each(|(c, &v)| *c += v);
         }
         let mut entering = vec![L::default(); w];
         let mut hist = RunHistogram::new(Simd::detect());
-        let mut row_max = vec![0u8; h];
+        let mut row_max = vec![0u8; self.rows.len()];
         let mut col_max = vec![0u8; w];
-        for (r, out) in m.chunks_exact_mut(w).enumerate() {
+        for (i, out) in self.out.chunks_exact_mut(w).enumerate() {
+            let r = r0 + i;
             divide.apply_row(&col, out, true);
             hist.add_runs(out);
-            row_max[r] = out.iter().fold(0, |a, &b| a.max(b));
+            row_max[i] = out.iter().fold(0, |a, &b| a.max(b));
             col_max
                 .iter_mut()
                 .zip(out.iter())
                 .for_each(|(c, &v)| *c = (*c).max(v));
-            if r + 1 == h {
+            if r + 1 == self.rows.end {
                 break;
             }
             horizontal.row::<F, L>(reflect101((r + k - anchor) as isize, h), &mut entering);
@@ -233,7 +311,35 @@ impl SmoothedOtsu<'_> {
                 *l = e;
             }
         }
-        let t = otsu_threshold(&hist.finish());
+        BandStats {
+            hist: hist.finish(),
+            row_max,
+            col_max,
+        }
+    }
+}
+
+/// Otsu's threshold `t` of the smoothed image `m` and its contours of `m > t` filled, made
+/// over the bounding box of `m > t`.
+struct Contours<'a> {
+    m: &'a [u8],
+    w: usize,
+    h: usize,
+    stats: &'a BandStats,
+}
+
+impl Job for Contours<'_> {
+    type Output = RowRuns;
+
+    #[inline(always)]
+    fn run<F: Fma>(self) -> RowRuns {
+        let (m, w, h) = (self.m, self.w, self.h);
+        let BandStats {
+            hist,
+            row_max,
+            col_max,
+        } = self.stats;
+        let t = otsu_threshold(hist);
         // OpenCV's binary image is `m > t` set to `maxval = max(m)`: all zeros when that is 0.
         let maxval = row_max.iter().fold(0, |a, &b| a.max(b));
         let rows = row_max
@@ -244,7 +350,7 @@ impl SmoothedOtsu<'_> {
             .iter()
             .position(|&v| v > t)
             .zip(col_max.iter().rposition(|&v| v > t));
-        let runs = match (rows, cols) {
+        match (rows, cols) {
             (Some((y0, y1)), Some((x0, x1))) if maxval > 0 => {
                 let mut img = BorderImage::new(y1 + 1 - y0, x1 + 1 - x0);
                 for y in y0..=y1 {
@@ -253,10 +359,6 @@ impl SmoothedOtsu<'_> {
                 fill_contours(img, h, w, [x0 as i32, y0 as i32])
             }
             _ => RowSpans::new(h, w).into_rows(),
-        };
-        if image.len() <= KEEP_BYTES {
-            IMAGE.with_borrow_mut(|b| *b = image);
         }
-        runs
     }
 }

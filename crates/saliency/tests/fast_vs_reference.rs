@@ -1,9 +1,12 @@
 //! The fast segmentation against the straightforward one (`reference`), pixel for pixel, on
 //! random maps: smooth Grad-CAM-like maps (a coarse grid upsampled, with zeroed areas, as ReLU'd
 //! Grad-CAM maps are), noise, constant and tied maps, negative values, NaN and infinities,
-//! output sizes smaller and larger than the map, every threshold mode.
+//! output sizes smaller and larger than the map, every threshold mode, on one thread and in
+//! two halves.
 
-use chexlocalize_saliency::{Threshold, reference, segment, segment_rle};
+use chexlocalize_saliency::{
+    Parallelism, Threshold, reference, segment, segment_rle, segment_runs_with,
+};
 use ndarray::Array2;
 use proptest::prelude::*;
 
@@ -72,6 +75,9 @@ proptest! {
         prop_assert_eq!(diff, 0, "{:?} {}x{} -> {}x{}", threshold, map.nrows(), map.ncols(), oh, ow);
         let rle = segment_rle(map.view(), oh, ow, threshold).expect("small mask");
         prop_assert_eq!(rle.decode(), want.iter().copied().collect::<Vec<u8>>());
+        // The rows in two halves on two threads: the same mask.
+        let halves = segment_runs_with(map.view(), oh, ow, threshold, Parallelism::Halves);
+        prop_assert_eq!(halves.to_mask(), want, "halves");
     }
 }
 
