@@ -195,7 +195,7 @@ impl SmoothedOtsu<'_> {
         };
         let stats = match parallelism {
             Parallelism::Halves if h >= 2 => {
-                let mid = h / 2;
+                let mid = balanced_middle(&zero, &group_of, w);
                 let (top, bottom) = m.split_at_mut(mid * w);
                 let (a, b) = rayon::join(|| band(0..mid, top), || band(mid..h, bottom));
                 a.merge(b)
@@ -213,6 +213,28 @@ impl SmoothedOtsu<'_> {
         }
         runs
     }
+}
+
+/// The row that splits the smoothed image's work in halves: a row costs its columns outside
+/// the zero ranges (the horizontal pass) plus `w` (the vertical sums, division and histogram).
+/// Always in `1..h` for `h >= 2`.
+fn balanced_middle(zero: &[Vec<(usize, usize)>], group_of: &[u32], w: usize) -> usize {
+    let cost: Vec<usize> = zero
+        .iter()
+        .map(|z| 2 * w - z.iter().map(|&(a, b)| b - a).sum::<usize>().min(w))
+        .collect();
+    let total: usize = group_of.iter().map(|&g| cost[g as usize]).sum();
+    // The first row whose work is mostly past the half.
+    let mut done = 0;
+    let mid = group_of
+        .iter()
+        .position(|&g| {
+            let c = cost[g as usize];
+            done += c;
+            2 * done - c > total
+        })
+        .unwrap_or(0);
+    mid.clamp(1, group_of.len().saturating_sub(1).max(1))
 }
 
 /// Rows `rows` of the smoothed image `m` into `out`, with their histogram and maxima.
@@ -360,5 +382,25 @@ impl Job for Contours<'_> {
             }
             _ => RowSpans::new(h, w).into_rows(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced_middle;
+
+    #[test]
+    fn the_halves_split_the_estimated_work() {
+        // Ten rows of width 100 in two groups: equal work splits at the middle row.
+        let group_of = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
+        let none = vec![vec![], vec![]];
+        assert_eq!(balanced_middle(&none, &group_of, 100), 5);
+        // The top group all zero (it costs half as much per row): more rows go to the top
+        // (700 against 800).
+        let top_zero = vec![vec![(0, 100)], vec![]];
+        assert_eq!(balanced_middle(&top_zero, &group_of, 100), 6);
+        // Two rows: one each; one row: the bound stays in range.
+        assert_eq!(balanced_middle(&none, &[0, 0], 10), 1);
+        assert_eq!(balanced_middle(&none, &[0], 10), 1);
     }
 }
