@@ -8,9 +8,9 @@ pub enum Parallelism {
     #[default]
     Sequential,
     /// The smoothed image (with its histogram) made in two parts of the rows, of about equal
-    /// work, on rayon's pool:
-    /// for one map at a time (`heatmap_to_mask` from Python). Otsu's threshold and the
-    /// contours stay on the calling thread, and so does the mask without smoothing (its
-    /// histogram split in two measured no faster: 1.00 against 1.04 ms per sample map).
+    /// work, on rayon's pool: for one map at a time (`heatmap_to_mask` from Python). Otsu's
+    /// threshold and the contours stay on the calling thread, and so does the mask without
+    /// smoothing (its histogram split in two measured no faster: 1.00 against 1.04 ms per
+    /// sample map).
     Halves,
 }
