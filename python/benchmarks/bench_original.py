@@ -5,9 +5,10 @@ scripts' folder given by --src) and the chexlocalize wheel importable (on PYTHON
 
 - segmentation, per map: ``chexlocalize.heatmap_to_mask(info["map"], info["cxr_dims"])`` against
   the original ``F.interpolate(..., mode="bilinear")`` + ``cam_to_segmentation`` on the same
-  loaded heatmaps (Otsu, and Otsu after the k = 5 box filter); both single-threaded
-  (``torch.set_num_threads(1)``; ours is single-threaded per map); best of R passes over the maps,
-  the two sides taking turns; the masks are checked equal;
+  loaded heatmaps (Otsu, and Otsu after the k = 5 box filter); both sides with every core: torch
+  with its default intra-op threads and OpenCV with its default, ours with rayon's pool (which
+  the smoothed mask uses for two halves of its rows; the Otsu mask is made on one thread); best
+  of R passes over the maps, the two sides taking turns; the masks are checked equal;
 - evaluation: ``chexlocalize.evaluate(gt, pred, metric="iou")`` against eval.py's ``evaluate``
   (per-CXR IoU, 1000 bootstrap replicates, confidence intervals, its three CSVs) after
   ``np.random.seed(0)`` as its ``__main__`` does; ours both with all threads and with
@@ -39,6 +40,11 @@ def version(dist):
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return None
+
+
+def cv2_threads():
+    import cv2
+    return cv2.getNumThreads()
 
 
 def segmentation_rows(data, repeat, ours, F, cam_to_segmentation, CPU_Unpickler):
@@ -138,7 +144,8 @@ def main():
 
     import chexlocalize as ours
 
-    torch.set_num_threads(1)
+    # torch's default thread count for the segmentation; eval.py does not use torch.
+    threads = torch.get_num_threads()
     from heatmap_to_segmentation import cam_to_segmentation
     from utils import CPU_Unpickler
 
@@ -165,7 +172,10 @@ def main():
         "pandas": version("pandas"),
         "chexlocalize": version("chexlocalize"),
     }
-    inputs = (f"heatmap_to_mask: the {n_maps} maps of {sets[0][0]}, best of {a.repeat_map} passes; "
+    inputs = (f"heatmap_to_mask: the {n_maps} maps of {sets[0][0]}, best of {a.repeat_map} passes, "
+              f"both sides with every core (torch: {threads} intra-op threads, OpenCV: "
+              f"{cv2_threads()}; ours: smoothed in two halves on rayon's pool, Otsu on one "
+              "thread); "
               "evaluate: " + ", ".join(f"{n} best of {repeats[n]}" for n, _, _ in sets))
     with open(a.json, "w") as f:
         json.dump({"versions": versions, "inputs": inputs, "rows": rows}, f, indent=1)

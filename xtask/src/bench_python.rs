@@ -14,7 +14,7 @@
 //!   and the original scripts): our wheel is installed without dependencies into
 //!   `target/bench/pylib` and put on `PYTHONPATH` of the reference Python, which runs
 //!   `python/benchmarks/bench_original.py`: `chexlocalize.heatmap_to_mask` against the original
-//!   `interpolate` + `cam_to_segmentation` per map on the sample's maps (both single-threaded,
+//!   `interpolate` + `cam_to_segmentation` per map on the sample's maps (both with every core,
 //!   masks checked equal), and `chexlocalize.evaluate` (metric iou) against eval.py's `evaluate`
 //!   called in-process (same seed, summaries compared) on the sample and on the val-scale set,
 //!   with predicted segmentations made by the release binary's `heatmap-to-segmentation` (Otsu).
