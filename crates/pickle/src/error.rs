@@ -107,4 +107,16 @@ pub enum PickleError {
         /// What was expected there.
         expected: String,
     },
+    /// Bytes that do not start like a heatmap file (a pickle of protocol 2 or later starts
+    /// with the `PROTO` opcode, 0x80; a `torch.save` file is a zip archive or a legacy torch
+    /// file) and that do not parse as an older pickle either.
+    #[error(
+        "not a pickle of protocol 2 or later (first byte 0x80) nor a torch.save file: it starts with {start}; read as an older pickle: {parse}"
+    )]
+    NotAPickle {
+        /// The first bytes, in hex and as text.
+        start: String,
+        /// Why reading it as a pickle of protocol 0 or 1 failed.
+        parse: Box<PickleError>,
+    },
 }

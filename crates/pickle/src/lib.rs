@@ -192,8 +192,44 @@ pub fn load_torch(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
 /// Decodes a plain pickle or a `torch.save` file, whichever `bytes` holds ([`Container::detect`]).
 pub fn load_any(bytes: &[u8], limits: &Limits) -> Result<Value, PickleError> {
     match Container::detect(bytes) {
-        Container::Pickle => load_value(bytes, limits),
+        Container::Pickle => load_value(bytes, limits).map_err(|e| not_a_pickle(bytes, e)),
         Container::TorchZip | Container::TorchLegacy => load_torch(bytes, limits),
+    }
+}
+
+/// `error` of reading `bytes` as a pickle, as [`PickleError::NotAPickle`] when the bytes do
+/// not start with `PROTO` and the error is about their structure (some other file given as a
+/// heatmap: the opcode-level message alone would not say so).
+fn not_a_pickle(bytes: &[u8], error: PickleError) -> PickleError {
+    let structural = matches!(
+        error,
+        PickleError::Malformed { .. }
+            | PickleError::UnsupportedOpcode { .. }
+            | PickleError::Truncated { .. }
+    );
+    if bytes.first() == Some(&0x80) || !structural {
+        return error;
+    }
+    let head = &bytes[..bytes.len().min(8)];
+    let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+    let text: String = head
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                char::from(b)
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    let start = if head.is_empty() {
+        "nothing (an empty file)".to_owned()
+    } else {
+        format!("{} ({text:?})", hex.join(" "))
+    };
+    PickleError::NotAPickle {
+        start,
+        parse: Box::new(error),
     }
 }
 

@@ -297,3 +297,30 @@ fn shared_references_cannot_expand_exponentially() {
     small.push(b'.');
     assert!(load_value(&small, &Limits::default()).is_ok());
 }
+
+/// Another file given as a heatmap (text, an empty file) is named as not a pickle, with its
+/// first bytes; a protocol-0 pickle still reads, and a protocol-2 one keeps its opcode error.
+#[test]
+fn files_that_are_not_pickles_say_so() {
+    let limits = Limits::default();
+    let text = chexlocalize_pickle::load_any(b"hello world\n", &limits).expect_err("text");
+    assert!(matches!(text, PickleError::NotAPickle { .. }), "{text:?}");
+    let message = text.to_string();
+    assert!(
+        message.contains("starts with 68 65 6c 6c 6f 20 77 6f (\"hello wo\")"),
+        "{message}"
+    );
+    assert!(message.contains("memo key"), "{message}");
+    let empty = chexlocalize_pickle::load_any(b"", &limits).expect_err("empty");
+    assert!(empty.to_string().contains("an empty file"), "{empty}");
+    // `N.` is None in protocol 0: still read.
+    assert_eq!(
+        chexlocalize_pickle::load_any(b"N.", &limits).expect("protocol 0"),
+        Value::None
+    );
+    let proto2 = chexlocalize_pickle::load_any(b"\x80\x02h\x05", &limits).expect_err("bad");
+    assert!(
+        matches!(proto2, PickleError::Malformed { .. }),
+        "{proto2:?}"
+    );
+}
