@@ -64,7 +64,8 @@ pub fn segment_runs(
 ///
 /// Maps with a NaN, or constant maps, give empty masks without smoothing (every normalised
 /// value is NaN), as in the reference; maps with infinities take the straightforward path.
-/// `parallelism` says whether the passes over the rows may use a second thread.
+/// `parallelism` says whether the smoothed image may be made on two threads (see
+/// [`Parallelism`]); the other modes run on the calling thread either way.
 pub fn segment_runs_with(
     map: ArrayView2<'_, f32>,
     height: usize,

@@ -1,5 +1,6 @@
 //! The smoothed Otsu mask (`--if_smoothing True --k k`) in one pass over the output rows (or
-//! two passes over two halves of them, on two threads), with the flat parts of the map skipped.
+//! in two parts of them of about equal work, on two threads), with the flat parts of the map
+//! skipped.
 //!
 //! The steps are those of [`smooth`](crate::smooth) and `otsu_fill`: every 8-bit pixel `q`
 //! mapped to the gray of its JET colour, the `k × k` box filter, `m = 255 - mean`, Otsu's
@@ -12,7 +13,7 @@
 //! - Each output row of `m` is counted into the histogram as it is made, with its row and
 //!   column maxima, and kept in a per-thread buffer reused from map to map (no image-sized
 //!   allocation, so no page faults per map).
-//! - With [`Parallelism::Halves`] each half of the rows fills its box filter's ring from its
+//! - With [`Parallelism::Halves`] each part of the rows fills its box filter's ring from its
 //!   own first row and returns its histogram and maxima; the two are merged before Otsu.
 //! - After Otsu, the binary image is made only over the bounding box of `m > t`.
 //!
@@ -306,7 +307,8 @@ impl Band<'_> {
         let mut ring = vec![L::default(); k * w];
         let mut col = vec![L::default(); w];
         for d in 0..k {
-            let slot = &mut ring[((r0 + d) % k) * w..((r0 + d) % k + 1) * w];
+            let at = (r0 + d) % k;
+            let slot = &mut ring[at * w..(at + 1) * w];
             horizontal.row::<F, L>(reflect101((r0 + d) as isize - anchor as isize, h), slot);
             col.iter_mut().zip(slot.iter()).for_each(|(c, &v)| *c += v);
         }
