@@ -143,6 +143,22 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".to_owned())
 }
 
+/// The widest of the vector paths the saliency code dispatches on that this CPU runs
+/// (pulp's `V4` and `V3` levels): the same commands differ by a factor of two to four between
+/// them, so every stamp names it.
+fn vector_path() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if pulp::x86::V4::try_new().is_some() {
+            return "AVX-512";
+        }
+        if pulp::x86::V3::try_new().is_some() {
+            return "AVX2 and FMA, no AVX-512";
+        }
+    }
+    "no AVX2: scalar paths"
+}
+
 pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let root = workspace_root();
     let bin = build_cli()?;
@@ -204,7 +220,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| root.join("BENCHMARKS.md"));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let stamp = format!("{} ({threads} threads)", cpu_model());
+    let stamp = format!("{} ({threads} threads; {})", cpu_model(), vector_path());
     let md = if args.suite == Suite::All {
         let mut md = String::from("# Benchmarks\n\n");
         writeln!(
