@@ -214,9 +214,11 @@ fn for_each_checked(
     mut f: impl FnMut(u32),
 ) -> Result<(), RleError> {
     let mut total = 0u64;
-    codec::for_each_count(counts, |run| {
-        total += u64::from(run);
-        f(run);
+    codec::for_each_count(counts, |runs| {
+        for &run in runs {
+            total += u64::from(run);
+            f(run);
+        }
     })?;
     let expected = pixel_count(height, width)?;
     if total != expected {
