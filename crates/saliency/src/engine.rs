@@ -53,6 +53,14 @@ pub struct Upsampled {
     dense: bool,
 }
 
+/// Output columns computed at once per column group in the width pass. Sixteen covers a whole
+/// group (the output columns between two source columns) for upsampling up to 16×, so each
+/// group is one step: with eight, the 8- and 9-column groups of a 320-wide map upsampled to
+/// 2828 took one or two steps in an irregular pattern. Measured on AVX2 (best of 400,
+/// alternating builds, a compile beside): `Upsampled::new` of a 320×320 map to 2320×2828 in 0.53 ms, against
+/// 0.58 ms with eight.
+const LANES: usize = 16;
+
 struct WidthPass<'a> {
     map: ArrayView2<'a, f32>,
     out_h: usize,
@@ -115,16 +123,16 @@ impl Job for WidthPass<'_> {
             }
         }
         // Per source row and column group: the group's two source values against the weights of
-        // its columns, eight lanes at a time from the group's start, straight into the row's
-        // place (the lanes past the group's end are overwritten by the next group, or land in 8
+        // its columns, `LANES` at a time from the group's start, straight into the row's place
+        // (the lanes past the group's end are overwritten by the next group, or land in the
         // spare lanes past the row, dropped before the next row).
         let pad = |w: &[f32]| {
             let mut v = w.to_vec();
-            v.resize(out_w + 8, 0.0);
+            v.resize(out_w + LANES, 0.0);
             v
         };
         let (w0, w1) = (pad(&cols.w0), pad(&cols.w1));
-        let mut width_pass: Vec<f32> = Vec::with_capacity(used * out_w + 8);
+        let mut width_pass: Vec<f32> = Vec::with_capacity(used * out_w + LANES);
         let map = self.map.as_standard_layout();
         let map = map.as_slice().unwrap_or_default();
         for (r, &s) in slot.iter().enumerate() {
@@ -135,31 +143,33 @@ impl Job for WidthPass<'_> {
                 continue;
             };
             let at = width_pass.len();
-            width_pass.resize(at + out_w + 8, 0.0);
+            width_pass.resize(at + out_w + LANES, 0.0);
             let row = &mut width_pass[at..];
             for &(start, end, c0, c1) in &groups {
                 let (a, b) = (src[c0], src[c1]);
                 let mut p = start;
-                while let (Some(out), Some(w0), Some(w1)) =
-                    (row.get_mut(p..p + 8), w0.get(p..p + 8), w1.get(p..p + 8))
-                {
+                while let (Some(out), Some(w0), Some(w1)) = (
+                    row.get_mut(p..p + LANES),
+                    w0.get(p..p + LANES),
+                    w1.get(p..p + LANES),
+                ) {
                     if p >= end {
                         break;
                     }
                     let (Ok(out), Ok(w0), Ok(w1)) = (
-                        <&mut [f32; 8]>::try_from(out),
-                        <&[f32; 8]>::try_from(w0),
-                        <&[f32; 8]>::try_from(w1),
+                        <&mut [f32; LANES]>::try_from(out),
+                        <&[f32; LANES]>::try_from(w0),
+                        <&[f32; LANES]>::try_from(w1),
                     ) else {
                         break;
                     };
                     let (w0, w1) = (*w0, *w1);
-                    let mut lanes = [0f32; 8];
-                    for k in 0..8 {
+                    let mut lanes = [0f32; LANES];
+                    for k in 0..LANES {
                         lanes[k] = F::fma(a, w0[k], b * w1[k]);
                     }
                     *out = lanes;
-                    p += 8;
+                    p += LANES;
                 }
             }
             width_pass.truncate(at + out_w);
