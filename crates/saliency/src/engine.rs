@@ -57,8 +57,8 @@ pub struct Upsampled {
 /// group (the output columns between two source columns) for upsampling up to 16×, so each
 /// group is one step: with eight, the 8- and 9-column groups of a 320-wide map upsampled to
 /// 2828 took one or two steps in an irregular pattern. Measured on AVX2 (best of 400,
-/// alternating builds, a compile beside): `Upsampled::new` of a 320×320 map to 2320×2828 in 0.53 ms, against
-/// 0.58 ms with eight.
+/// alternating builds, a compile beside): `Upsampled::new` of a 320×320 map to 2320×2828 in
+/// 0.53 ms, against 0.58 ms with eight.
 const LANES: usize = 16;
 
 struct WidthPass<'a> {
