@@ -60,12 +60,30 @@ pub(crate) fn encode_counts(counts: &[u32], out: &mut String) {
     }
 }
 
-/// Decodes pycocotools text into run lengths (not yet checked against the mask size), as
-/// [`for_each_count`] does but a value at a time (see [`decode_with`]).
+/// Decodes pycocotools text into run lengths (not yet checked against the mask size).
+///
+/// Text whose bytes are all in the alphabet and whose last byte ends a value (checked first,
+/// in one pass that vectorises) is decoded by a loop with no per-character checks, as
+/// pycocotools' `rleFrString`; anything else goes through [`walk_checked`], which names the
+/// first error. (Not [`for_each_count`]'s loop: see there.)
 pub(crate) fn decode_counts(s: &str) -> Result<Vec<u32>, RleError> {
+    let bytes = s.as_bytes();
     // At most one run per character; half is the usual size, and `push` grows past it.
-    let mut counts: Vec<u32> = Vec::with_capacity(s.len() / 2 + 1);
-    decode_with::<false>(s, |runs| counts.extend_from_slice(runs))?;
+    let mut counts: Vec<u32> = Vec::with_capacity(bytes.len() / 2 + 1);
+    if !in_alphabet_ending_a_value(bytes) {
+        walk_checked(s, |run| counts.push(run))?;
+        return Ok(counts);
+    }
+    let mut p = 0usize;
+    while p < bytes.len() {
+        let mut x = unchecked_value(bytes, &mut p)?;
+        let m = counts.len();
+        if m > 2 {
+            x += i64::from(counts[m - 2]);
+        }
+        let run = u32::try_from(x).map_err(|_| RleError::InvalidRun { index: m, value: x })?;
+        counts.push(run);
+    }
     Ok(counts)
 }
 
@@ -77,22 +95,12 @@ pub(crate) fn decode_counts(s: &str) -> Result<Vec<u32>, RleError> {
 /// pycocotools' `rleFrString`, taking eight one-character values at once where they come
 /// ([`eight_short_runs`]: 85 % of the values of the benchmark's blob masks); anything else
 /// goes through [`walk_checked`], which names the first error. Either way `f` sees the same
-/// runs, up to the first error.
-pub(crate) fn for_each_count(s: &str, f: impl FnMut(&[u32])) -> Result<(), RleError> {
-    decode_with::<true>(s, f)
-}
-
-/// [`for_each_count`], taking eight short values at once only when `EIGHT`. Filling a vector
-/// measured 20-30 % slower with it (criterion, `rle_2320x2828/from_counts_str`, on AVX2):
-/// [`decode_counts`] keeps the plain loop.
-#[inline(always)]
-fn decode_with<const EIGHT: bool>(s: &str, mut f: impl FnMut(&[u32])) -> Result<(), RleError> {
+/// runs, up to the first error. [`decode_counts`] keeps its own loop, a value at a time:
+/// filling a vector measured 20-30 % slower through this one (criterion,
+/// `rle_2320x2828/from_counts_str`, on AVX2).
+pub(crate) fn for_each_count(s: &str, mut f: impl FnMut(&[u32])) -> Result<(), RleError> {
     let bytes = s.as_bytes();
-    let in_alphabet = bytes
-        .chunks(64)
-        .all(|c| c.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(48) < 64)));
-    let ends_a_value = bytes.last().is_none_or(|&b| b.wrapping_sub(48) & 0x20 == 0);
-    if !(in_alphabet && ends_a_value) {
+    if !in_alphabet_ending_a_value(bytes) {
         return walk_checked(s, |run| f(&[run]));
     }
     // The number of runs so far and the last two (each run after the second is coded as the
@@ -100,7 +108,7 @@ fn decode_with<const EIGHT: bool>(s: &str, mut f: impl FnMut(&[u32])) -> Result<
     let (mut m, mut before_last, mut last) = (0usize, 0u32, 0u32);
     let mut p = 0usize;
     while p < bytes.len() {
-        if EIGHT && m > 2 {
+        if m > 2 {
             if let Some(runs) = eight_short_runs(bytes, p, before_last, last) {
                 f(&runs);
                 [before_last, last] = [runs[6], runs[7]];
@@ -108,18 +116,7 @@ fn decode_with<const EIGHT: bool>(s: &str, mut f: impl FnMut(&[u32])) -> Result<
                 continue;
             }
         }
-        let (start, mut x, mut k) = (p, 0i64, 0u32);
-        loop {
-            let c = i64::from(bytes[p] - 48); // in bounds: the last byte ends a value
-            p += 1;
-            if add_group(&mut x, &mut k, c) {
-                break;
-            }
-            if k == 7 {
-                // 7 groups carry 35 bits: more than any u32 run length (plus sign) needs.
-                return Err(RleError::ValueTooLarge { position: start });
-            }
-        }
+        let mut x = unchecked_value(bytes, &mut p)?;
         if m > 2 {
             x += i64::from(before_last);
         }
@@ -129,6 +126,33 @@ fn decode_with<const EIGHT: bool>(s: &str, mut f: impl FnMut(&[u32])) -> Result<
         m += 1;
     }
     Ok(())
+}
+
+/// Whether every byte is in the alphabet and the last one ends a value: then the loops without
+/// per-character checks read only within the text (checked in one pass that vectorises).
+fn in_alphabet_ending_a_value(bytes: &[u8]) -> bool {
+    let in_alphabet = bytes
+        .chunks(64)
+        .all(|c| c.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(48) < 64)));
+    in_alphabet && bytes.last().is_none_or(|&b| b.wrapping_sub(48) & 0x20 == 0)
+}
+
+/// The value at `*p` of text that [`in_alphabet_ending_a_value`] accepted (so no read past
+/// its end), `*p` moved past it.
+#[inline(always)]
+fn unchecked_value(bytes: &[u8], p: &mut usize) -> Result<i64, RleError> {
+    let (start, mut x, mut k) = (*p, 0i64, 0u32);
+    loop {
+        let c = i64::from(bytes[*p] - 48); // in bounds: the last byte ends a value
+        *p += 1;
+        if add_group(&mut x, &mut k, c) {
+            return Ok(x);
+        }
+        if k == 7 {
+            // 7 groups carry 35 bits: more than any u32 run length (plus sign) needs.
+            return Err(RleError::ValueTooLarge { position: start });
+        }
+    }
 }
 
 /// Adds `c` (a character less 48) as group `k` of the value `x` and counts it; whether it was
