@@ -144,8 +144,8 @@ fn cpu_model() -> String {
 }
 
 /// The widest of the vector paths the saliency code dispatches on that this CPU runs
-/// (pulp's `V4` and `V3` levels): the same commands differ by a factor of two to four between
-/// them, so every stamp names it.
+/// (pulp's `V4` and `V3` levels, as `saliency::simd` detects them): its speed depends on the
+/// path, so every stamp names it.
 fn vector_path() -> &'static str {
     #[cfg(target_arch = "x86_64")]
     {
